@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Renkei: a daemon that keeps a municipality's siloed systems in step.
+//
+// The module graph is the architecture:
+//   CSQLite, CCurl, CCrypto   C system libraries (module map + shim.h only)
+//   RenkeiCore                pure domain: JSON, events, schemas, projection, deltas (no C, no I/O)
+//   RenkeiCrypto              the only importer of CCrypto (SHA-256, HMAC, Standard Webhooks)
+//   RenkeiStore               the only importer of CSQLite (log, projection checkpoint, outbox)
+//   RenkeiHTTP                the only importer of CCurl (outbound HTTP client)
+//   RenkeiSystem              Glibc: sockets, HTTP/1.1 server, sd_notify, signals, logging
+//   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes
+//   renkeid, renkeictl        thin executables
+let package = Package(
+    name: "Renkei",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "renkeid", targets: ["renkeid"]),
+        .executable(name: "renkeictl", targets: ["renkeictl"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // libm: Double rounding in the JSON number code (Foundation would pull it in too).
+        .target(name: "RenkeiCore", linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "RenkeiCrypto", dependencies: ["CCrypto"]),
+        .target(name: "RenkeiStore", dependencies: ["CSQLite", "RenkeiCore", "RenkeiCrypto"]),
+        .target(name: "RenkeiHTTP", dependencies: ["CCurl"]),
+        .target(name: "RenkeiSystem", dependencies: ["RenkeiCore"]),
+        .target(
+            name: "RenkeiDaemon",
+            dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiHTTP", "RenkeiSystem"]
+        ),
+        .executableTarget(name: "renkeid", dependencies: ["RenkeiDaemon", "RenkeiSystem"]),
+        .executableTarget(name: "renkeictl", dependencies: ["RenkeiCore", "RenkeiSystem"]),
+
+        .testTarget(name: "RenkeiCoreTests", dependencies: ["RenkeiCore"]),
+        .testTarget(name: "RenkeiCryptoTests", dependencies: ["RenkeiCrypto"]),
+        .testTarget(name: "RenkeiStoreTests", dependencies: ["RenkeiStore", "RenkeiCore"]),
+        .testTarget(name: "RenkeiHTTPTests", dependencies: ["RenkeiHTTP", "RenkeiSystem"]),
+        .testTarget(name: "RenkeiSystemTests", dependencies: ["RenkeiSystem"]),
+        .testTarget(
+            name: "RenkeiIntegrationTests",
+            dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]
+        ),
+    ]
+)
+
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    // https://github.com/apple/swift-evolution/blob/main/proposals/0335-existential-any.md
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    // https://github.com/swiftlang/swift-evolution/blob/main/proposals/0444-member-import-visibility.md
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    // https://github.com/apple/swift-evolution/blob/main/proposals/0409-access-level-on-imports.md
+    // With internal imports by default, no C type can leak into a public API.
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

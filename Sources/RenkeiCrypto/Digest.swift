@@ -1,0 +1,95 @@
+internal import CCrypto
+
+/// SHA-256 through OpenSSL's libcrypto (never hand-rolled).
+public enum SHA256 {
+    /// The digest length in bytes.
+    public static let byteCount = 32
+
+    /// The SHA-256 digest of `bytes`.
+    public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var hasher = Hasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// An incremental SHA-256 computation (for the log's chain: previous hash, then event bytes).
+    public struct Hasher: ~Copyable {
+        private let context: OpaquePointer
+
+        /// Starts a new digest.
+        public init() {
+            // EVP_MD_CTX_new / EVP_DigestInit_ex: https://www.openssl.org/docs/man3.0/man3/EVP_DigestInit.html
+            guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+                fatalError("libcrypto could not initialise SHA-256 (out of memory?)")
+            }
+            self.context = context
+        }
+
+        /// Feeds more bytes.
+        public mutating func update(_ bytes: some Collection<UInt8>) {
+            let done = bytes.withContiguousStorageIfAvailable { buffer in
+                EVP_DigestUpdate(context, buffer.baseAddress, buffer.count)
+            }
+            if done == nil {
+                let array = Array(bytes)
+                array.withUnsafeBufferPointer { buffer in _ = EVP_DigestUpdate(context, buffer.baseAddress, buffer.count) }
+            }
+        }
+
+        /// Finishes and returns the 32-byte digest.
+        public consuming func finalize() -> [UInt8] {
+            var digest = [UInt8](repeating: 0, count: SHA256.byteCount)
+            var length: UInt32 = 0
+            digest.withUnsafeMutableBufferPointer { buffer in
+                _ = EVP_DigestFinal_ex(context, buffer.baseAddress, &length)
+            }
+            return digest
+        }
+
+        deinit { EVP_MD_CTX_free(context) }
+    }
+}
+
+/// HMAC-SHA256 through OpenSSL's libcrypto.
+public enum HMACSHA256 {
+    /// The MAC of `message` under `key`.
+    public static func authenticationCode(key: some Collection<UInt8>, message: some Collection<UInt8>) -> [UInt8] {
+        let key = Array(key)
+        let message = Array(message)
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        // HMAC(): https://www.openssl.org/docs/man3.0/man3/HMAC.html — one-shot, thread-safe.
+        key.withUnsafeBufferPointer { k in
+            message.withUnsafeBufferPointer { m in
+                out.withUnsafeMutableBufferPointer { o in
+                    _ = CCrypto.HMAC(
+                        EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, o.baseAddress, &length)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Constant-time comparison of two byte strings (for tokens and signatures).
+public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    let a = Array(a)
+    let b = Array(b)
+    guard a.count == b.count else { return false }
+    if a.isEmpty { return true }
+    // CRYPTO_memcmp: https://www.openssl.org/docs/man3.0/man3/CRYPTO_memcmp.html
+    return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 } }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lowercase hexadecimal text of these bytes.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
