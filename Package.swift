@@ -36,6 +36,8 @@ let package = Package(
         ),
         .executableTarget(name: "renkeid", dependencies: ["RenkeiDaemon", "RenkeiSystem"]),
         .executableTarget(name: "renkeictl", dependencies: ["RenkeiCore", "RenkeiSystem"]),
+        // A small signature-checking webhook receiver for `ops/demo` and delivery tests.
+        .executableTarget(name: "renkei-receiver", dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]),
 
         .testTarget(name: "RenkeiCoreTests", dependencies: ["RenkeiCore"]),
         .testTarget(name: "RenkeiCryptoTests", dependencies: ["RenkeiCrypto"]),
@@ -46,6 +48,7 @@ let package = Package(
             name: "RenkeiIntegrationTests",
             dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]
         ),
+        .testTarget(name: "RenkeiDaemonTests", dependencies: ["RenkeiDaemon", "RenkeiCore", "RenkeiStore"]),
     ]
 )
 
