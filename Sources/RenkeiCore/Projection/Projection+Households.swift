@@ -1,0 +1,46 @@
+// MARK: - Households
+
+extension Projection {
+    /// The household view, or `nil` for a household never seen.
+    /// - Parameters:
+    ///   - householdNo: the 世帯番号.
+    ///   - revealProtected: list protected members too (`?reveal=protected`, an audited operator
+    ///     action). Otherwise they are left out of `members` but still count for
+    ///     `all_members_tax_exempt`.
+    public func householdView(_ householdNo: String, revealProtected: Bool = false) -> JSONObject? {
+        households[householdNo]?.view(revealProtected: revealProtected)
+    }
+
+    mutating func addMember(_ uid: String, to householdNo: String) {
+        var members = householdMembers[householdNo] ?? []
+        let index = members.firstIndex { $0 > uid } ?? members.endIndex
+        guard index == members.startIndex || members[index - 1] != uid else { return }
+        members.insert(uid, at: index)
+        householdMembers[householdNo] = members
+    }
+
+    mutating func removeMember(_ uid: String, from householdNo: String) {
+        guard var members = householdMembers[householdNo] else { return }
+        members.removeAll { $0 == uid }
+        householdMembers[householdNo] = members.isEmpty ? nil : members
+    }
+
+    /// Recomputes one household from its members; bumps its version when what readers see changed.
+    /// - Returns: the change, or `nil` when nothing a reader sees changed.
+    mutating func refreshHousehold(_ householdNo: String, lsn: Int64) -> ProjectionEffect.HouseholdChange? {
+        let members = householdMembers[householdNo] ?? []
+        let existing = households[householdNo]
+        if existing == nil && members.isEmpty { return nil }
+        var record = existing ?? HouseholdRecord(householdNo: householdNo, version: 0, lsn: lsn)
+        let previous = record
+        record.members = members
+        record.protectedMembers = members.filter { persons[$0]?.isProtected == true }
+        record.allMembersTaxExempt = members.allSatisfy { persons[$0]?.isTaxExempt ?? true }
+        guard existing == nil || !record.sameState(as: previous) else { return nil }
+        record.version += 1
+        record.lsn = lsn
+        households[householdNo] = record
+        dirtyHouseholds.insert(householdNo)
+        return .init(householdNo: householdNo, oldVersion: existing?.version, newVersion: record.version)
+    }
+}

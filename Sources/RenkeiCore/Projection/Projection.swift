@@ -1,0 +1,180 @@
+/// The unified-ID projection (contract §3): a pure function from the log to persons and households.
+///
+/// Feed it validated events in lsn order with ``apply(_:)``; read views with ``personView(_:)``,
+/// ``personReply(_:revealProtected:)`` and ``householdView(_:revealProtected:)``. It does no I/O:
+/// the daemon stores the records named by ``dirtyPersons`` and ``dirtyHouseholds`` after each
+/// batch and restarts with ``init(restoring:households:meta:)``.
+///
+/// Every lookup is a dictionary access; an event touches only the persons and households it names.
+public struct Projection: Sendable {
+    /// A (source, subject) pair: the key of a link.
+    struct LinkKey: Hashable, Sendable {
+        var source: String
+        var subject: String
+    }
+
+    /// Person records by uid.
+    var persons: [String: PersonRecord] = [:]
+    /// Household records by 世帯番号: the state last published, with its version.
+    var households: [String: HouseholdRecord] = [:]
+    /// The membership index: 世帯番号 → member uids, ascending.
+    var householdMembers: [String: [String]] = [:]
+    /// Every link's owner: (source, subject) → uid.
+    var linkIndex: [LinkKey: String] = [:]
+    /// 宛名番号 → uid, for resident records and for reservations made by records that arrived first.
+    var atenaIndex: [String: String] = [:]
+    /// How records without a key find their person. Today keys only; matching slots in here.
+    var linker = Linker()
+
+    /// The counters: next uid number and the last applied lsn.
+    public internal(set) var meta = ProjectionMeta()
+    /// Uids whose records changed since ``clearDirty()``.
+    public internal(set) var dirtyPersons: Set<String> = []
+    /// Household numbers whose records changed since ``clearDirty()``.
+    public internal(set) var dirtyHouseholds: Set<String> = []
+
+    /// An empty projection (before lsn 1).
+    public init() {}
+
+    /// The lsn of the last applied event (0 before any).
+    public var lsn: Int64 { meta.lsn }
+
+    /// The number of persons (uids allocated).
+    public var personCount: Int { persons.count }
+
+    /// Forgets which records changed, after the daemon has stored them.
+    public mutating func clearDirty() {
+        dirtyPersons.removeAll(keepingCapacity: true)
+        dirtyHouseholds.removeAll(keepingCapacity: true)
+    }
+
+    /// The stored form of one person, if the uid exists.
+    public func personRecord(_ uid: String) -> PersonRecord? { persons[uid] }
+
+    /// The stored form of one household, if known.
+    public func householdRecord(_ householdNo: String) -> HouseholdRecord? { households[householdNo] }
+
+    /// The uid whose links hold (`source`, `subject`), if any.
+    public func uid(source: String, subject: String) -> String? {
+        linkIndex[LinkKey(source: source, subject: subject)]
+    }
+
+    /// The uid that owns or has reserved a 宛名番号, if any.
+    public func uid(atenaNo: String) -> String? { atenaIndex[atenaNo] }
+
+    /// The full internal person view, `my_number` included; `nil` for an unknown uid.
+    ///
+    /// For delta planning only: never write it to a log line or a status-socket reply.
+    public func personView(_ uid: String) -> JSONObject? { persons[uid]?.view }
+
+    /// Formats a uid number: `U` + 10 digits.
+    public static func formatUID(_ number: Int64) -> String {
+        let digits = String(number)
+        return "U" + String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+    }
+
+    // MARK: - Applying events
+
+    /// Applies one logged event and reports what changed.
+    ///
+    /// Events at or below ``lsn`` were applied already and change nothing (a restart may hand them
+    /// over again). Types the projection does not handle yet (operator decisions, unknown sources)
+    /// advance ``lsn`` and change nothing.
+    /// - Parameter logged: a schema-valid event, the next in lsn order.
+    /// - Returns: the persons and households whose views changed, with old and new versions.
+    @discardableResult
+    public mutating func apply(_ logged: LoggedEvent) -> ProjectionEffect {
+        let cause = DeltaCause(logged.event)
+        guard logged.lsn > meta.lsn else { return ProjectionEffect(lsn: logged.lsn, cause: cause) }
+        meta.lsn = logged.lsn
+        var change = Change(lsn: logged.lsn)
+        let event = logged.event
+        switch event.source {
+        case "resident": applyResident(event, &change)
+        case "tax": applyTax(event, &change)
+        case "childcare": applyChildcare(event, &change)
+        case "library": applyLibrary(event, &change)
+        default: break
+        }
+        return commit(change, cause: cause)
+    }
+
+    /// The persons an event touched, with what they looked like before it.
+    struct Change {
+        struct Before {
+            /// The serialized view without version/lsn; `nil` when created by this event.
+            var viewBytes: [UInt8]?
+            var memberOf: String?
+        }
+        var lsn: Int64
+        var order: [String] = []
+        var before: [String: Before] = [:]
+    }
+
+    /// Allocates the next uid, with an empty record created at `change.lsn`.
+    mutating func allocate(_ change: inout Change, atenaNo: String? = nil) -> String {
+        let uid = Self.formatUID(meta.nextUID)
+        meta.nextUID += 1
+        persons[uid] = PersonRecord(uid: uid, lsn: change.lsn, atenaNo: atenaNo)
+        if let atenaNo { atenaIndex[atenaNo] = uid }
+        change.order.append(uid)
+        change.before[uid] = Change.Before(viewBytes: nil, memberOf: nil)
+        return uid
+    }
+
+    /// Mutates one person, remembering the view before the first mutation in this event.
+    mutating func update(_ uid: String, _ change: inout Change, _ body: (inout PersonRecord) -> Void) {
+        guard var record = persons[uid] else { return }
+        if change.before[uid] == nil {
+            change.order.append(uid)
+            change.before[uid] = Change.Before(
+                viewBytes: JSONValue.object(record.viewWithoutVersion).serializedBytes, memberOf: record.memberOf)
+        }
+        body(&record)
+        persons[uid] = record
+    }
+
+    /// Links (`source`, `subject`) to `uid` (method `key`) unless it is already linked there.
+    mutating func addLink(_ link: PersonLink, to uid: String, _ change: inout Change) {
+        let key = LinkKey(source: link.source, subject: link.subject)
+        guard linkIndex[key] == nil else { return }
+        linkIndex[key] = uid
+        update(uid, &change) { $0.records.append(SourceRecord(link: link)) }
+    }
+
+    /// Bumps versions of changed persons and refreshes the households they were or are in.
+    private mutating func commit(_ change: Change, cause: DeltaCause) -> ProjectionEffect {
+        var effect = ProjectionEffect(lsn: change.lsn, cause: cause)
+        var touchedHouseholds: Set<String> = []
+        for uid in change.order {
+            guard var record = persons[uid], let before = change.before[uid] else { continue }
+            dirtyPersons.insert(uid)
+            if let old = before.memberOf { touchedHouseholds.insert(old) }
+            if let new = record.memberOf { touchedHouseholds.insert(new) }
+            guard let oldBytes = before.viewBytes else {
+                effect.persons.append(.init(uid: uid, oldVersion: nil, newVersion: record.version))
+                continue
+            }
+            let newBytes = JSONValue.object(record.viewWithoutVersion).serializedBytes
+            guard newBytes != oldBytes else { continue }
+            record.version += 1
+            record.lsn = change.lsn
+            persons[uid] = record
+            effect.persons.append(.init(uid: uid, oldVersion: record.version - 1, newVersion: record.version))
+            if before.memberOf != record.memberOf {
+                if let old = before.memberOf { removeMember(uid, from: old) }
+                if let new = record.memberOf { addMember(uid, to: new) }
+            }
+        }
+        // Created persons may already be members (a resident record in one event).
+        for uid in change.order where change.before[uid]?.viewBytes == nil {
+            if let new = persons[uid]?.memberOf { addMember(uid, to: new) }
+        }
+        for householdNo in touchedHouseholds.sorted() {
+            if let householdChange = refreshHousehold(householdNo, lsn: change.lsn) {
+                effect.households.append(householdChange)
+            }
+        }
+        return effect
+    }
+}
