@@ -36,3 +36,15 @@ static inline CURLcode renkei_curl_easy_getinfo_double(CURL *handle, CURLINFO in
 static inline CURLMcode renkei_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }
+
+// Added for RenkeiHTTP.
+// CURLINFO_*_T values (CURLINFO_TOTAL_TIME_T) are returned through a curl_off_t pointer.
+// https://curl.se/libcurl/c/CURLINFO_TOTAL_TIME_T.html
+static inline CURLcode renkei_curl_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
+// CURL_GLOBAL_DEFAULT is a macro built from other macros, which Swift does not import.
+// https://curl.se/libcurl/c/curl_global_init.html
+static inline CURLcode renkei_curl_global_init_default(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
