@@ -1,0 +1,168 @@
+public import Foundation
+public import RenkeiCore
+
+/// The daemon's configuration file (contract §5), parsed and checked.
+///
+/// Every problem is reported as a ``RenkeiError`` with code `invalidConfiguration` whose message
+/// names the file and the key, and says what to write instead.
+public struct Configuration: Sendable {
+    /// Settings of one source system.
+    public struct Source: Sendable, Hashable {
+        /// The source name (`resident`, `tax`, …).
+        public var name: String
+        /// The spool folder, if files are dropped for this source.
+        public var spool: String?
+        /// The file holding the push bearer token, if this source pushes over HTTP.
+        public var tokenFile: String?
+        /// The raw `csv` settings (used by the CSV reader).
+        public var csv: JSONObject?
+        /// The raw `pull` settings (used by the HTTP pull source).
+        public var pull: JSONObject?
+    }
+
+    /// TLS settings of a subscription.
+    public struct TLS: Sendable, Hashable {
+        /// A CA bundle to trust instead of the system's.
+        public var caFile: String?
+        /// A client certificate for mutual TLS.
+        public var clientCertificate: String?
+        /// The client certificate's key.
+        public var clientKey: String?
+    }
+
+    /// One downstream subscription.
+    public struct Subscription: Sendable, Hashable {
+        /// Which persons, kinds and fields it may see.
+        public var policy: SubscriptionPolicy
+        /// Where deltas are POSTed.
+        public var url: String
+        /// The file with `whsec_…` signing secrets (one, or two while rotating).
+        public var secretFile: String?
+        /// Deltas in flight at once (different uids).
+        public var maxInFlight: Int
+        /// Attempts before a delta is dead-lettered.
+        public var maxAttempts: Int
+        /// Total timeout of one attempt, in seconds.
+        public var timeoutSeconds: Double
+        /// Extra request headers; values read from files (`{"Authorization": {"file": "…"}}`) or given.
+        public var headers: [String: String]
+        /// TLS settings.
+        public var tls: TLS
+    }
+
+    /// The 6-digit municipality code.
+    public var municipality: String
+    /// Where the database lives.
+    public var stateDirectory: String
+    /// Where the JSON Schemas are read from (resolved: see ``resolveSchemasDirectory``).
+    public var schemasDirectory: String
+    /// The status socket path.
+    public var statusSocket: String
+    /// The group the status socket is given (mode 0660), if any.
+    public var statusSocketGroup: String?
+    /// `host:port` of the push listener, if configured.
+    public var ingestListen: String?
+    /// Sources by name.
+    public var sources: [String: Source]
+    /// Linking thresholds.
+    public var autoLink: Double
+    /// Review threshold.
+    public var review: Double
+    /// Subscriptions by name.
+    public var subscriptions: [String: Subscription]
+    /// Minimum log level (`debug`, `info`, `notice`, `warning`, `error`).
+    public var logLevel: String
+    /// How often spool folders are scanned, in seconds.
+    public var spoolPollInterval: Double
+
+    /// The default path of the configuration file.
+    public static let defaultPath = "/etc/renkei/renkei.json"
+
+    /// Reads and checks a configuration file.
+    /// - Throws: ``RenkeiError`` (`invalidConfiguration`) naming the file and key.
+    public static func load(path: String) throws(RenkeiError) -> Configuration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RenkeiError(
+                .invalidConfiguration,
+                "\(path): cannot read the configuration file (does it exist, and may this user read it?)")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(data))
+        } catch {
+            throw RenkeiError(.invalidConfiguration, "\(path): not valid JSON: \(error)")
+        }
+        return try Configuration(json: value, file: path)
+    }
+
+    /// Checks a parsed configuration.
+    /// - Throws: ``RenkeiError`` (`invalidConfiguration`) naming the file and key.
+    public init(json: JSONValue, file: String) throws(RenkeiError) {
+        var reader = ConfigReader(file: file)
+        guard let root = json.objectValue else { throw reader.error("", "the file must hold one JSON object") }
+        try reader.allowOnly(
+            root, path: "",
+            ["municipality", "state_dir", "schemas_dir", "status_socket", "status_socket_group", "ingest_listen",
+             "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
+        municipality = try reader.string(root, "municipality", path: "")
+        guard municipality.utf8.count == 6, municipality.allSatisfy(\.isASCII), municipality.allSatisfy(\.isNumber) else {
+            throw reader.error("municipality", "must be the 6-digit 全国地方公共団体コード, e.g. \"131016\"")
+        }
+        stateDirectory = try reader.optionalString(root, "state_dir", path: "") ?? "/var/lib/renkei"
+        schemasDirectory = Configuration.resolveSchemasDirectory(try reader.optionalString(root, "schemas_dir", path: ""))
+        statusSocket = try reader.optionalString(root, "status_socket", path: "") ?? "/run/renkei/status.sock"
+        statusSocketGroup = try reader.optionalString(root, "status_socket_group", path: "")
+        ingestListen = try reader.optionalString(root, "ingest_listen", path: "")
+        logLevel = try reader.optionalString(root, "log_level", path: "") ?? "info"
+        guard ["debug", "info", "notice", "warning", "error"].contains(logLevel) else {
+            throw reader.error("log_level", "must be one of debug, info, notice, warning, error")
+        }
+        spoolPollInterval = try reader.optionalNumber(root, "spool_poll_interval_s", path: "") ?? 0.5
+
+        sources = [:]
+        for member in try reader.object(root, "sources", path: "") {
+            let path = "sources.\(member.key)"
+            guard let object = member.value.objectValue else { throw reader.error(path, "must be an object") }
+            guard member.key.range(of: "^[a-z][a-z0-9_]{0,31}$", options: .regularExpression) != nil,
+                member.key != "operator"
+            else {
+                throw reader.error(path, "a source name is lowercase letters, digits and _ (and not 'operator')")
+            }
+            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull"])
+            sources[member.key] = Source(
+                name: member.key,
+                spool: try reader.optionalString(object, "spool", path: path),
+                tokenFile: try reader.optionalString(object, "token_file", path: path),
+                csv: object["csv"]?.objectValue,
+                pull: object["pull"]?.objectValue)
+        }
+
+        let linking = try reader.optionalObject(root, "linking", path: "") ?? JSONObject()
+        try reader.allowOnly(linking, path: "linking", ["auto_link", "review"])
+        autoLink = try reader.optionalNumber(linking, "auto_link", path: "linking") ?? 0.92
+        review = try reader.optionalNumber(linking, "review", path: "linking") ?? 0.75
+        guard review > 0, review <= autoLink, autoLink <= 1 else {
+            throw reader.error("linking", "need 0 < review ≤ auto_link ≤ 1 (defaults 0.75 and 0.92)")
+        }
+
+        subscriptions = [:]
+        for member in try reader.optionalObject(root, "subscriptions", path: "") ?? JSONObject() {
+            subscriptions[member.key] = try reader.subscription(name: member.key, value: member.value, sources: sources)
+        }
+    }
+
+    /// The schemas folder: the configured one; else `/usr/share/renkei/schemas` if present; else the
+    /// `Schemas/` folder of the source tree this binary was built from (so a development build runs
+    /// without installing).
+    public static func resolveSchemasDirectory(_ configured: String?) -> String {
+        if let configured { return configured }
+        let installed = "/usr/share/renkei/schemas"
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: installed, isDirectory: &isDirectory), isDirectory.boolValue {
+            return installed
+        }
+        // #filePath is …/Sources/RenkeiDaemon/Configuration/Configuration.swift
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas").path
+    }
+}

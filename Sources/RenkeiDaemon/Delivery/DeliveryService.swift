@@ -1,0 +1,247 @@
+import Foundation
+import RenkeiCore
+import RenkeiCrypto
+import RenkeiHTTP
+import RenkeiStore
+import RenkeiSystem
+import Synchronization
+
+/// Pushes signed deltas to subscribers (contract §4).
+///
+/// Per subscription, one lane: deltas of one uid go strictly in `version` order (a later one waits
+/// while an earlier one is retrying or dead-lettered); different uids flow in parallel up to
+/// `max_in_flight`. 2xx: delivered and recorded in the disclosure ledger; 408, 429, 5xx and
+/// transport errors: retried with exponential backoff and full jitter, honouring `Retry-After`;
+/// other statuses or `max_attempts` reached: dead-lettered. At-least-once: a delta is marked
+/// delivered only after its 2xx, durably.
+final class DeliveryService: Sendable {
+    /// The first retry waits up to this long; each further retry doubles it.
+    static let baseBackoff: Double = 0.5
+    /// The longest wait between attempts.
+    static let maximumBackoff: Double = 300
+
+    final class Lane: Sendable {
+        let subscription: Configuration.Subscription
+        let signer: WebhookSigner?
+        let wakeup = Wakeup()
+        let inFlight = Mutex<Set<String>>([])
+        let paused: Atomic<Bool>
+        let lastError = Mutex<String?>(nil)
+
+        init(subscription: Configuration.Subscription, signer: WebhookSigner?, paused: Bool) {
+            self.subscription = subscription
+            self.signer = signer
+            self.paused = Atomic(paused)
+        }
+
+        var name: String { subscription.policy.name }
+    }
+
+    let lanes: [String: Lane]
+    let writer: LogWriter
+    let databasePath: String
+    let client: HTTPClient
+    let logger: Logger
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let running = Mutex<Int>(0)
+
+    /// - Throws: ``RenkeiError`` when a secret file cannot be read or parsed (named in the message).
+    init(
+        subscriptions: [Configuration.Subscription], paused: Set<String>, writer: LogWriter, databasePath: String,
+        client: HTTPClient, logger: Logger
+    ) throws(RenkeiError) {
+        var lanes: [String: Lane] = [:]
+        for subscription in subscriptions {
+            var signer: WebhookSigner?
+            if let file = subscription.secretFile {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw RenkeiError(
+                        .invalidConfiguration,
+                        "subscriptions.\(subscription.policy.name).secret_file: cannot read \(file) (does it exist, and may the renkei user read it?)")
+                }
+                do {
+                    signer = try WebhookSigner(secretFileText: text, fileName: file)
+                } catch {
+                    throw RenkeiError(.invalidConfiguration, "subscriptions.\(subscription.policy.name).secret_file: \(error.message)")
+                }
+            }
+            lanes[subscription.policy.name] = Lane(
+                subscription: subscription, signer: signer, paused: paused.contains(subscription.policy.name))
+        }
+        self.lanes = lanes
+        self.writer = writer
+        self.databasePath = databasePath
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Starts one loop per subscription.
+    func start() {
+        for lane in lanes.values {
+            let task = Task { await self.run(lane) }
+            tasks.withLock { $0.append(task) }
+        }
+    }
+
+    /// Tells every lane that new deltas may be waiting.
+    func wake() {
+        for lane in lanes.values { lane.wakeup.signal() }
+    }
+
+    /// Stops taking new deltas and waits for deliveries in flight, up to `deadline`.
+    func stop(deadline: Duration) async {
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+        wake()
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: deadline)
+        while running.withLock({ $0 }) > 0, clock.now < end {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func setPaused(_ paused: Bool, subscription: String) {
+        lanes[subscription]?.paused.store(paused, ordering: .relaxed)
+        lanes[subscription]?.wakeup.signal()
+    }
+
+    private func run(_ lane: Lane) async {
+        let reader: Database
+        do {
+            reader = try Database(path: databasePath, readOnly: true)
+        } catch {
+            logger.error("subscription \(lane.name): cannot open the database for reading: \(error)")
+            return
+        }
+        while !Task.isCancelled {
+            var wait = Duration.seconds(1)
+            if !lane.paused.load(ordering: .relaxed) {
+                let maxInFlight = lane.subscription.maxInFlight
+                let busy = lane.inFlight.withLock { $0 }
+                if busy.count < maxInFlight {
+                    do {
+                        let ready = try DeliveryStore.ready(
+                            subscription: lane.name, in: reader, limit: maxInFlight + busy.count + 16)
+                        let now = Self.nowMs()
+                        var started = 0
+                        for pending in ready where !busy.contains(pending.uid) {
+                            if pending.nextAttemptMs > now {
+                                wait = min(wait, .milliseconds(pending.nextAttemptMs - now))
+                                continue
+                            }
+                            guard busy.count + started < maxInFlight else { break }
+                            lane.inFlight.withLock { _ = $0.insert(pending.uid) }
+                            running.withLock { $0 += 1 }
+                            started += 1
+                            Task {
+                                await self.attempt(pending, lane: lane)
+                                lane.inFlight.withLock { _ = $0.remove(pending.uid) }
+                                self.running.withLock { $0 -= 1 }
+                                lane.wakeup.signal()
+                            }
+                        }
+                    } catch {
+                        logger.error("subscription \(lane.name): cannot read the outbox: \(error)")
+                    }
+                }
+            }
+            await lane.wakeup.wait(timeout: max(wait, .milliseconds(5)))
+        }
+    }
+
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    private func attempt(_ pending: DeliveryStore.Pending, lane: Lane) async {
+        let subscription = lane.subscription
+        let timestamp = Int64(Date().timeIntervalSince1970)
+        var headers = OutboundHeaders()
+        headers.append(name: "Content-Type", value: "application/json")
+        headers.append(name: "webhook-id", value: pending.deltaID)
+        headers.append(name: "webhook-timestamp", value: String(timestamp))
+        if let signer = lane.signer {
+            headers.append(name: "webhook-signature", value: signer.signature(id: pending.deltaID, timestamp: timestamp, body: pending.body))
+        }
+        for (name, value) in subscription.headers.sorted(by: { $0.key < $1.key }) { headers.append(name: name, value: value) }
+        let timeout = Duration.milliseconds(Int64(subscription.timeoutSeconds * 1000))
+        let request = OutboundRequest(
+            url: subscription.url, method: "POST", headers: headers, body: pending.body, timeout: timeout,
+            connectTimeout: min(timeout, .seconds(10)),
+            tls: TLSOptions(
+                caFile: subscription.tls.caFile, clientCertificate: subscription.tls.clientCertificate,
+                clientKey: subscription.tls.clientKey))
+        let result = await client.send(request)
+        let at = Timestamp.rfc3339(Date())
+        let attempts = pending.attempts + 1
+        var status: Int?
+        var error: String
+        var excerpt: String?
+        var retryable: Bool
+        var retryAfter: Duration?
+        switch result {
+        case .success(let response) where (200..<300).contains(response.status):
+            do {
+                let legalBasis = subscription.policy.legalBasis
+                try await writer.perform { db in
+                    try DeliveryStore.markDelivered(
+                        pending, subscription: subscription.policy.name, legalBasis: legalBasis, status: response.status,
+                        at: at, in: db)
+                }
+                logger.debug("subscription \(lane.name): delivered \(pending.deltaID) (\(response.status))")
+            } catch {
+                logger.error("subscription \(lane.name): delivered \(pending.deltaID) but could not record it: \(error); it will be sent again")
+            }
+            return
+        case .success(let response):
+            status = response.status
+            error = "HTTP \(response.status)"
+            excerpt = String(decoding: response.body.prefix(512), as: UTF8.self)
+            retryable = response.status == 408 || response.status == 429 || (500..<600).contains(response.status)
+            retryAfter = RetryAfter.delay(header: response.headers["Retry-After"], now: Date())
+        case .failure(let failure):
+            error = failure.description
+            retryable = failure.kind != TransportFailure.Kind.invalidRequest
+        }
+        let dead = !retryable || attempts >= subscription.maxAttempts
+        var delay = Double.random(in: 0...min(Self.maximumBackoff, Self.baseBackoff * pow(2, Double(attempts - 1))))
+        if let retryAfter {
+            let seconds = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
+            delay = max(delay, min(seconds, 3600))
+        }
+        let next = Self.nowMs() + Int64(delay * 1000)
+        let (finalStatus, finalError, finalExcerpt) = (status, error, excerpt)
+        lane.lastError.withLock { $0 = "\(pending.deltaID): \(error)" }
+        if dead {
+            logger.error("subscription \(lane.name): \(pending.deltaID) dead-lettered after \(attempts) attempt(s): \(error); later deltas for this person wait — see `renkeictl dead-letters`")
+        } else {
+            logger.warning("subscription \(lane.name): \(pending.deltaID) attempt \(attempts) failed: \(error); retrying in \(String(format: "%.1f", delay)) s")
+        }
+        do {
+            try await writer.perform { db in
+                try DeliveryStore.markFailed(
+                    seq: pending.seq, dead: dead, status: finalStatus, error: finalError, excerpt: finalExcerpt, nextAttemptMs: next, at: at,
+                    in: db)
+            }
+        } catch {
+            logger.error("subscription \(lane.name): could not record the failed attempt of \(pending.deltaID): \(error)")
+        }
+    }
+
+    /// The `subscriptions` object of `/v1/status`.
+    func statusJSON(reader: Database) -> JSONValue {
+        var object = JSONObject()
+        let now = Self.nowMs()
+        for name in lanes.keys.sorted() {
+            guard let lane = lanes[name] else { continue }
+            let counts = (try? DeliveryStore.counts(subscription: name, in: reader)) ?? .init()
+            object[name] = [
+                "state": .string(lane.paused.load(ordering: .relaxed) ? "paused" : "running"),
+                "backlog": .integer(counts.backlog),
+                "in_flight": .integer(Int64(lane.inFlight.withLock { $0.count })),
+                "dead_letters": .integer(counts.dead),
+                "delivered": .integer(counts.delivered),
+                "last_error": (lane.lastError.withLock { $0 } ?? counts.lastError).map { .string($0) } ?? .null,
+                "oldest_undelivered_s": counts.oldestUndeliveredMs.map { .double(Double(max(0, now - $0)) / 1000) } ?? .null,
+            ]
+        }
+        return .object(object)
+    }
+}

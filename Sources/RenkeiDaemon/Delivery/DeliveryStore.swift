@@ -1,0 +1,207 @@
+import Foundation
+import RenkeiCore
+import RenkeiStore
+
+/// The outbox, delivery bookkeeping and disclosure ledger tables, and the SQL over them.
+///
+/// Rows are written on the writer connection (inside the projection's transaction, or through
+/// `LogWriter.perform`); the delivery loop reads through its own read-only connection.
+enum DeliveryStore {
+    static func createSchema(in db: Database) throws {
+        try db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS outbox(
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                subscription TEXT NOT NULL,
+                uid TEXT NOT NULL,
+                delta_id TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                lsn INTEGER NOT NULL,
+                body BLOB NOT NULL,
+                fields TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+                created_ms INTEGER NOT NULL,
+                last_attempt_at TEXT,
+                last_status INTEGER,
+                last_error TEXT,
+                response_excerpt TEXT,
+                delivered_at TEXT);
+            CREATE INDEX IF NOT EXISTS outbox_by_uid ON outbox(subscription, uid, state, seq);
+            CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(subscription, state, seq);
+            CREATE TABLE IF NOT EXISTS disclosures(
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                subscription TEXT NOT NULL,
+                uid TEXT NOT NULL,
+                delta_id TEXT NOT NULL,
+                fields TEXT NOT NULL,
+                lsn INTEGER NOT NULL,
+                legal_basis TEXT,
+                delivered_at TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS disclosures_by_uid ON disclosures(uid, id);
+            CREATE TABLE IF NOT EXISTS subscription_control(
+                subscription TEXT PRIMARY KEY,
+                paused INTEGER NOT NULL DEFAULT 0);
+            """)
+    }
+
+    /// One delta waiting to be sent.
+    struct Pending: Sendable {
+        var seq: Int64
+        var uid: String
+        var deltaID: String
+        var body: [UInt8]
+        var attempts: Int
+        var nextAttemptMs: Int64
+        var fields: String
+        var lsn: Int64
+    }
+
+    static func enqueue(_ delta: PlannedDelta, in db: Database, nowMs: Int64) throws {
+        try db.prepare(
+            """
+            INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, body, fields, created_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(delta_id) DO NOTHING
+            """
+        ).run([
+            .text(delta.subscription), .text(delta.uid), .text(delta.deltaID), .text(delta.kind),
+            .integer(delta.version), .integer(delta.lsn), .blob(delta.body),
+            .text(delta.disclosedFields.joined(separator: ",")), .integer(nowMs),
+        ])
+    }
+
+    /// The head delta of each uid of a subscription that is ready to be tried, in log order.
+    /// A uid whose head is dead-lettered yields nothing: later deltas wait behind it.
+    static func ready(subscription: String, in db: Database, limit: Int) throws -> [Pending] {
+        try db.prepare(
+            """
+            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn FROM outbox o
+            WHERE o.subscription = ?1 AND o.state = 'pending'
+              AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.subscription = ?1 AND e.uid = o.uid
+                              AND e.state IN ('pending', 'dead') AND e.seq < o.seq)
+            ORDER BY o.seq LIMIT ?2
+            """
+        ).rows([.text(subscription), .integer(Int64(limit))]) { row in
+            Pending(
+                seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "", body: row.blob(3) ?? [],
+                attempts: Int(row.int64(4)), nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
+        }
+    }
+
+    static func markDelivered(
+        _ pending: Pending, subscription: String, legalBasis: String?, status: Int, at: String, in db: Database
+    ) throws {
+        try db.prepare(
+            "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE seq = ?"
+        ).run([.integer(Int64(status)), .text(at), .text(at), .integer(pending.seq)])
+        try db.prepare(
+            "INSERT INTO disclosures(subscription, uid, delta_id, fields, lsn, legal_basis, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ).run([
+            .text(subscription), .text(pending.uid), .text(pending.deltaID), .text(pending.fields), .integer(pending.lsn),
+            legalBasis.map { .text($0) } ?? .null, .text(at),
+        ])
+    }
+
+    static func markFailed(
+        seq: Int64, dead: Bool, status: Int?, error: String, excerpt: String?, nextAttemptMs: Int64, at: String,
+        in db: Database
+    ) throws {
+        try db.prepare(
+            """
+            UPDATE outbox SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, response_excerpt = ?,
+                next_attempt_ms = ?, last_attempt_at = ? WHERE seq = ?
+            """
+        ).run([
+            .text(dead ? "dead" : "pending"), status.map { .integer(Int64($0)) } ?? .null, .text(error),
+            excerpt.map { .text($0) } ?? .null, .integer(nextAttemptMs), .text(at), .integer(seq),
+        ])
+    }
+
+    /// Counts for `/v1/status`.
+    struct Counts: Sendable {
+        var backlog: Int64 = 0
+        var dead: Int64 = 0
+        var delivered: Int64 = 0
+        var oldestUndeliveredMs: Int64?
+        var lastError: String?
+    }
+
+    static func counts(subscription: String, in db: Database) throws -> Counts {
+        var counts = Counts()
+        for row in try db.prepare("SELECT state, COUNT(*), MIN(created_ms) FROM outbox WHERE subscription = ? GROUP BY state")
+            .rows([.text(subscription)], { ($0.string(0) ?? "", $0.int64(1), $0.int64(2)) })
+        {
+            switch row.0 {
+            case "pending":
+                counts.backlog += row.1
+                counts.oldestUndeliveredMs = min(counts.oldestUndeliveredMs ?? row.2, row.2)
+            case "dead":
+                counts.backlog += row.1
+                counts.dead = row.1
+                counts.oldestUndeliveredMs = min(counts.oldestUndeliveredMs ?? row.2, row.2)
+            case "delivered": counts.delivered = row.1
+            default: break
+            }
+        }
+        counts.lastError = try db.prepare(
+            "SELECT last_error FROM outbox WHERE subscription = ? AND last_error IS NOT NULL ORDER BY last_attempt_at DESC LIMIT 1"
+        ).rows([.text(subscription)]) { $0.string(0) }.first ?? nil
+        return counts
+    }
+
+    static func deadLetters(subscription: String?, in db: Database) throws -> [JSONValue] {
+        let sql = """
+            SELECT seq, subscription, delta_id, uid, last_status, last_error, attempts, last_attempt_at, response_excerpt
+            FROM outbox WHERE state = 'dead' AND (?1 IS NULL OR subscription = ?1) ORDER BY seq
+            """
+        return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null]) { row in
+            .object([
+                "id": .string(String(row.int64(0))),
+                "subscription": .string(row.string(1) ?? ""),
+                "delta_id": .string(row.string(2) ?? ""),
+                "uid": .string(row.string(3) ?? ""),
+                "status": row.isNull(4) ? .null : .integer(row.int64(4)),
+                "error": row.string(5).map { .string($0) } ?? .null,
+                "attempts": .integer(row.int64(6)),
+                "last_attempt_at": row.string(7).map { .string($0) } ?? .null,
+                "response_excerpt": row.string(8).map { .string($0) } ?? .null,
+            ])
+        }
+    }
+
+    /// Puts a dead-lettered delta back in line; returns false if there is no such dead letter.
+    static func retryDeadLetter(id: Int64, in db: Database) throws -> Bool {
+        try db.prepare("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = 0 WHERE seq = ? AND state = 'dead'")
+            .run([.integer(id)])
+        return db.changes > 0
+    }
+
+    static func disclosures(uid: String, in db: Database) throws -> [JSONValue] {
+        try db.prepare(
+            "SELECT subscription, uid, delta_id, fields, lsn, legal_basis, delivered_at FROM disclosures WHERE uid = ? ORDER BY id"
+        ).rows([.text(uid)]) { row in
+            .object([
+                "subscription": .string(row.string(0) ?? ""),
+                "uid": .string(row.string(1) ?? ""),
+                "delta_id": .string(row.string(2) ?? ""),
+                "fields": .array((row.string(3) ?? "").split(separator: ",").map { .string(String($0)) }),
+                "lsn": .integer(row.int64(4)),
+                "legal_basis": row.string(5).map { .string($0) } ?? .null,
+                "time": .string(row.string(6) ?? ""),
+            ])
+        }
+    }
+
+    static func setPaused(_ paused: Bool, subscription: String, in db: Database) throws {
+        try db.prepare(
+            "INSERT INTO subscription_control(subscription, paused) VALUES (?, ?) ON CONFLICT(subscription) DO UPDATE SET paused = excluded.paused"
+        ).run([.text(subscription), .integer(paused ? 1 : 0)])
+    }
+
+    static func pausedSubscriptions(in db: Database) throws -> Set<String> {
+        Set(try db.prepare("SELECT subscription FROM subscription_control WHERE paused = 1").rows([]) { $0.string(0) ?? "" })
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import RenkeiCore
+import RenkeiStore
+import RenkeiSystem
+
+/// One line of input with its 1-based position in the file or body it came from.
+struct InputLine: Sendable {
+    var number: Int
+    var bytes: ArraySlice<UInt8>
+}
+
+/// What happened to a batch of input lines: the reply shape of push and replay (contract §6).
+struct IngestReport: Sendable {
+    struct Rejection: Sendable {
+        var line: Int
+        var error: String
+    }
+
+    var accepted = 0
+    var duplicates = 0
+    var rejected: [Rejection] = []
+
+    mutating func merge(_ other: IngestReport) {
+        accepted += other.accepted
+        duplicates += other.duplicates
+        rejected += other.rejected
+    }
+
+    /// `{"accepted": n, "duplicates": n, "rejected": [{"line": n, "error": "…"}]}`.
+    var json: JSONValue {
+        [
+            "accepted": .integer(Int64(accepted)),
+            "duplicates": .integer(Int64(duplicates)),
+            "rejected": .array(rejected.map { ["line": .integer(Int64($0.line)), "error": .string($0.error)] }),
+        ]
+    }
+}
+
+/// Validates input lines and appends the good ones to the log, durably, before answering.
+///
+/// Every way in (spool, replay, push, pull) goes through here, so validation, idempotency and
+/// counting are the same everywhere.
+final class Ingestor: Sendable {
+    /// The longest line accepted; a longer one is rejected without being parsed.
+    static let maximumLineBytes = 1 << 20
+
+    let validator: EventValidator
+    let writer: LogWriter
+    let statistics: SourceStatistics
+    let configuredSources: Set<String>
+    let logger: Logger
+
+    init(validator: EventValidator, writer: LogWriter, statistics: SourceStatistics, configuredSources: Set<String>, logger: Logger) {
+        self.validator = validator
+        self.writer = writer
+        self.statistics = statistics
+        self.configuredSources = configuredSources
+        self.logger = logger
+    }
+
+    /// Splits a JSONL body into lines (LF or CRLF), keeping 1-based numbers; blank lines are skipped.
+    static func splitLines(_ bytes: [UInt8]) -> [InputLine] {
+        var lines: [InputLine] = []
+        var start = 0
+        var number = 1
+        var index = 0
+        var body = bytes[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3); start = 3; index = 3 }
+        while index <= bytes.count {
+            if index == bytes.count || bytes[index] == 0x0A {
+                var end = index
+                if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+                let slice = bytes[start..<end]
+                if !slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                    lines.append(InputLine(number: number, bytes: slice))
+                }
+                number += 1
+                start = index + 1
+            }
+            index += 1
+        }
+        return lines
+    }
+
+    /// Splits a push/replay body: a JSON array when it starts with `[` (whatever the header says),
+    /// JSONL otherwise. Returns `nil` when an array body is not JSON at all.
+    static func splitBody(_ bytes: [UInt8]) -> Result<[InputLine], JSONParseError> {
+        let firstNonSpace = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        guard firstNonSpace == UInt8(ascii: "[") else { return .success(splitLines(bytes)) }
+        do {
+            let value = try JSONParser.parse(bytes)
+            let elements = value.arrayValue ?? []
+            return .success(elements.enumerated().map { InputLine(number: $0.offset + 1, bytes: $0.element.serializedBytes[...]) })
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Validates and appends lines. `expectedSource` limits them to one source (spool folder, push endpoint).
+    /// - Throws: ``StoreError`` when the log cannot be written: then nothing of this call was acknowledged.
+    func ingest(_ lines: [InputLine], expectedSource: String?) async throws(StoreError) -> IngestReport {
+        var report = IngestReport()
+        var events: [Event] = []
+        var eventLines: [Int] = []
+        var perSource: [String: (accepted: Int, duplicates: Int, rejected: Int, error: String?)] = [:]
+        for line in lines {
+            guard line.bytes.count <= Self.maximumLineBytes else {
+                let error = "line is longer than \(Self.maximumLineBytes) bytes; one event per line, at most 1 MiB"
+                report.rejected.append(.init(line: line.number, error: error))
+                perSource[expectedSource ?? "unknown", default: (0, 0, 0, nil)].rejected += 1
+                continue
+            }
+            switch validator.validate(line: line.bytes, expectedSource: expectedSource) {
+            case .success(let event):
+                if !configuredSources.contains(event.source) {
+                    let error = "source: '\(event.source)' is not configured on this daemon (configured: \(configuredSources.sorted().joined(separator: ", ")))"
+                    report.rejected.append(.init(line: line.number, error: error))
+                    perSource[expectedSource ?? "unknown", default: (0, 0, 0, nil)].rejected += 1
+                } else {
+                    events.append(event)
+                    eventLines.append(line.number)
+                }
+            case .failure(let rejection):
+                report.rejected.append(.init(line: line.number, error: rejection.description))
+                var entry = perSource[expectedSource ?? Self.sourceHint(line.bytes) ?? "unknown", default: (0, 0, 0, nil)]
+                entry.rejected += 1
+                entry.error = rejection.description
+                perSource[expectedSource ?? Self.sourceHint(line.bytes) ?? "unknown"] = entry
+            }
+        }
+        if !events.isEmpty {
+            let outcomes = try await writer.append(events)
+            for (index, outcome) in outcomes.enumerated() {
+                let source = events[index].source
+                switch outcome {
+                case .appended:
+                    report.accepted += 1
+                    perSource[source, default: (0, 0, 0, nil)].accepted += 1
+                case .duplicate:
+                    report.duplicates += 1
+                    perSource[source, default: (0, 0, 0, nil)].duplicates += 1
+                case .conflict(let existing):
+                    let error = "event_id: '\(events[index].eventID)' of source '\(source)' was already recorded at lsn \(existing) with different content; nothing was overwritten (send a new event_id for a new change)"
+                    report.rejected.append(.init(line: eventLines[index], error: error))
+                    perSource[source, default: (0, 0, 0, nil)].rejected += 1
+                    perSource[source]?.error = error
+                }
+            }
+        }
+        report.rejected.sort { $0.line < $1.line }
+        let now = Date()
+        for (source, counts) in perSource where configuredSources.contains(source) {
+            statistics.record(
+                source: source, accepted: counts.accepted, duplicates: counts.duplicates, rejected: counts.rejected,
+                lastError: counts.error, at: now)
+        }
+        return report
+    }
+
+    /// The `source` of a line that failed validation, if it can be read (for counting only).
+    static func sourceHint(_ bytes: ArraySlice<UInt8>) -> String? {
+        (try? JSONParser.parse(bytes))?["source"]?.stringValue
+    }
+}

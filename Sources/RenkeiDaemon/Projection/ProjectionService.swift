@@ -1,0 +1,127 @@
+import Foundation
+import RenkeiCore
+import RenkeiStore
+import RenkeiSystem
+import Synchronization
+
+/// Keeps the projection in step with the log, and turns every view change into planned deltas.
+///
+/// All of its database work runs on the log writer's thread (the commit handler and
+/// `LogWriter.perform`), so projection rows, sent states and outbox rows are written in one
+/// transaction per log batch, after the batch's own commit.
+final class ProjectionService: Sendable {
+    let projection: Mutex<Projection>
+    let policies: [SubscriptionPolicy]
+    let logger: Logger
+    let onDeltas: @Sendable () -> Void
+    /// `(done_lsn, target_lsn)` while a rebuild runs.
+    let rebuildProgress = Mutex<(done: Int64, target: Int64)?>(nil)
+
+    init(projection: Projection, policies: [SubscriptionPolicy], logger: Logger, onDeltas: @escaping @Sendable () -> Void) {
+        self.projection = Mutex(projection)
+        self.policies = policies.sorted { $0.name < $1.name }
+        self.logger = logger
+        self.onDeltas = onDeltas
+    }
+
+    var lsn: Int64 { projection.withLock { $0.lsn } }
+
+    /// Applies newly committed events (writer thread). On a database error the in-memory state is
+    /// reloaded from the last saved checkpoint and caught up from the log.
+    func handleCommit(_ db: Database, events: [LoggedEvent]) {
+        do {
+            try apply(events, in: db)
+        } catch {
+            logger.error("projection: could not save the views after lsn \(events.last?.lsn ?? 0): \(error); reloading and catching up")
+            recover(db)
+        }
+        onDeltas()
+    }
+
+    private func apply(_ events: [LoggedEvent], in db: Database) throws {
+        try db.transaction {
+            try projection.withLock { projection in
+                for event in events where event.lsn > projection.lsn {
+                    let effect = projection.apply(event)
+                    try planDeltas(for: effect.persons.map(\.uid), cause: effect.cause, lsn: event.lsn, projection: projection, db: db)
+                }
+                try ProjectionStore.saveDirty(projection, in: db)
+                projection.clearDirty()
+            }
+        }
+    }
+
+    private func planDeltas(for uids: [String], cause: DeltaCause, lsn: Int64, projection: Projection, db: Database) throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        for uid in uids {
+            guard let view = projection.personView(uid) else { continue }
+            for policy in policies {
+                let previous = try ProjectionStore.sentState(subscription: policy.name, uid: uid, in: db)
+                let plan = DeltaPlanner.plan(policy: policy, uid: uid, view: view, previous: previous, cause: cause, lsn: lsn)
+                if let state = plan.newState, state != previous {
+                    try ProjectionStore.putSentState(state, subscription: policy.name, uid: uid, in: db)
+                }
+                if let delta = plan.delta {
+                    try DeliveryStore.enqueue(delta, in: db, nowMs: now)
+                }
+            }
+        }
+    }
+
+    /// Reloads the saved projection and applies whatever the log holds beyond it (start-up and recovery).
+    func recover(_ db: Database) {
+        do {
+            let loaded = try ProjectionStore.load(from: db)
+            projection.withLock { $0 = loaded }
+            try catchUp(db)
+        } catch {
+            logger.error("projection: recovery failed: \(error); views may lag the log until `renkeictl rebuild`")
+        }
+    }
+
+    /// Applies log events after the projection's checkpoint, in chunks.
+    func catchUp(_ db: Database) throws {
+        while true {
+            let after = lsn
+            let chunk = try EventLog.read(in: db, after: after, limit: 5000)
+            if chunk.isEmpty { return }
+            try apply(chunk, in: db)
+        }
+    }
+
+    /// Rebuilds every view from lsn 1 (writer thread). Deltas go out only where a subscriber's copy
+    /// differs from the rebuilt view, under the same delta ids.
+    func rebuild(_ db: Database) throws {
+        let target = try EventLog.head(in: db).lsn
+        rebuildProgress.withLock { $0 = (0, target) }
+        defer { rebuildProgress.withLock { $0 = nil } }
+        var fresh = Projection()
+        var after: Int64 = 0
+        while after < target {
+            let chunk = try EventLog.read(in: db, after: after, limit: 10_000)
+            guard let last = chunk.last else { break }
+            for event in chunk where event.lsn <= target { _ = fresh.apply(event) }
+            after = last.lsn
+            rebuildProgress.withLock { $0 = (min(after, target), target) }
+        }
+        try db.transaction {
+            try ProjectionStore.clearViews(in: db)
+            try ProjectionStore.saveDirty(fresh, in: db)
+            for uid in fresh.dirtyPersons.sorted() {
+                guard let record = fresh.personRecord(uid) else { continue }
+                guard let event = try EventLog.read(in: db, after: record.lsn - 1, limit: 1).first else { continue }
+                try planDeltas(for: [uid], cause: DeltaCause(event.event), lsn: record.lsn, projection: fresh, db: db)
+            }
+        }
+        fresh.clearDirty()
+        projection.withLock { $0 = fresh }
+        onDeltas()
+        logger.notice("projection: rebuilt \(fresh.personCount) persons from \(target) events")
+    }
+
+    /// The `rebuild` member of `/v1/status`.
+    var rebuildJSON: JSONValue {
+        guard let progress = rebuildProgress.withLock({ $0 }) else { return .null }
+        return ["done_lsn": .integer(progress.done), "target_lsn": .integer(progress.target)]
+    }
+}

@@ -1,0 +1,103 @@
+import RenkeiCore
+import RenkeiStore
+
+/// The projection's tables: persons (internal record and rendered view), households, the
+/// (source, subject) index, the checkpoint, and each subscription's sent state.
+///
+/// Views are derived data: `POST /v1/rebuild` replaces every row from the log.
+enum ProjectionStore {
+    static func createSchema(in db: Database) throws {
+        try db.execute(
+            """
+            CREATE TABLE IF NOT EXISTS projection_meta(id INTEGER PRIMARY KEY CHECK (id = 1), meta BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS persons(uid TEXT PRIMARY KEY, record BLOB NOT NULL, view BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS households(household_no TEXT PRIMARY KEY, record BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS person_links(
+                source TEXT NOT NULL, subject TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY(source, subject));
+            CREATE INDEX IF NOT EXISTS person_links_by_uid ON person_links(uid);
+            CREATE TABLE IF NOT EXISTS sent_states(
+                subscription TEXT NOT NULL, uid TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY(subscription, uid));
+            """)
+    }
+
+    /// Loads the stored projection (empty when nothing is stored yet).
+    static func load(from db: Database) throws -> Projection {
+        let metaBytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
+        guard let metaBytes else { return Projection() }
+        let meta = try ProjectionMeta(decoding: metaBytes)
+        let persons = try db.prepare("SELECT record FROM persons ORDER BY uid").rows([]) { try PersonRecord(decoding: $0.blob(0) ?? []) }
+        let households = try db.prepare("SELECT record FROM households ORDER BY household_no").rows([]) {
+            try HouseholdRecord(decoding: $0.blob(0) ?? [])
+        }
+        return Projection(restoring: persons, households: households, meta: meta)
+    }
+
+    /// Writes what changed since the last save, and the checkpoint.
+    static func saveDirty(_ projection: Projection, in db: Database) throws {
+        let putPerson = try db.prepare("INSERT OR REPLACE INTO persons(uid, record, view) VALUES (?, ?, ?)")
+        let deleteLinks = try db.prepare("DELETE FROM person_links WHERE uid = ?")
+        let putLink = try db.prepare("INSERT OR REPLACE INTO person_links(source, subject, uid) VALUES (?, ?, ?)")
+        for uid in projection.dirtyPersons.sorted() {
+            guard let record = projection.personRecord(uid), let view = projection.personView(uid) else { continue }
+            try putPerson.run([.text(uid), .blob(record.encoded), .blob(JSONValue.object(view).serializedBytes)])
+            try deleteLinks.run([.text(uid)])
+            for source in record.records {
+                try putLink.run([.text(source.link.source), .text(source.link.subject), .text(uid)])
+            }
+        }
+        let putHousehold = try db.prepare("INSERT OR REPLACE INTO households(household_no, record) VALUES (?, ?)")
+        let deleteHousehold = try db.prepare("DELETE FROM households WHERE household_no = ?")
+        for householdNo in projection.dirtyHouseholds.sorted() {
+            if let household = projection.householdRecord(householdNo) {
+                try putHousehold.run([.text(householdNo), .blob(household.encoded)])
+            } else {
+                try deleteHousehold.run([.text(householdNo)])
+            }
+        }
+        try saveMeta(projection.meta, in: db)
+    }
+
+    static func saveMeta(_ meta: ProjectionMeta, in db: Database) throws {
+        try db.prepare("INSERT OR REPLACE INTO projection_meta(id, meta) VALUES (1, ?)").run([.blob(meta.encoded)])
+    }
+
+    /// Removes every person and household row (before a rebuild writes them anew).
+    static func clearViews(in db: Database) throws {
+        try db.execute("DELETE FROM persons; DELETE FROM households; DELETE FROM person_links; DELETE FROM projection_meta;")
+    }
+
+    static func sentState(subscription: String, uid: String, in db: Database) throws -> SentState? {
+        try db.prepare("SELECT state FROM sent_states WHERE subscription = ? AND uid = ?")
+            .rows([.text(subscription), .text(uid)]) { try SentState(decoding: $0.blob(0) ?? []) }.first
+    }
+
+    static func putSentState(_ state: SentState, subscription: String, uid: String, in db: Database) throws {
+        try db.prepare("INSERT OR REPLACE INTO sent_states(subscription, uid, state) VALUES (?, ?, ?)")
+            .run([.text(subscription), .text(uid), .blob(state.encoded)])
+    }
+
+    // MARK: - Reads for the status socket (any connection)
+
+    static func view(uid: String, in db: Database) throws -> JSONObject? {
+        try db.prepare("SELECT view FROM persons WHERE uid = ?").rows([.text(uid)]) { row in
+            (try? JSONParser.parse(row.blob(0) ?? []))?.objectValue
+        }.first ?? nil
+    }
+
+    static func uid(source: String, subject: String, in db: Database) throws -> String? {
+        try db.prepare("SELECT uid FROM person_links WHERE source = ? AND subject = ?")
+            .rows([.text(source), .text(subject)]) { $0.string(0) }.first ?? nil
+    }
+
+    static func household(_ householdNo: String, in db: Database) throws -> HouseholdRecord? {
+        try db.prepare("SELECT record FROM households WHERE household_no = ?").rows([.text(householdNo)]) { row in
+            try? HouseholdRecord(decoding: row.blob(0) ?? [])
+        }.first ?? nil
+    }
+
+    static func projectionLSN(in db: Database) throws -> Int64 {
+        let bytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
+        guard let bytes, let meta = try? ProjectionMeta(decoding: bytes) else { return 0 }
+        return meta.lsn
+    }
+}

@@ -1,0 +1,201 @@
+public import Foundation
+public import RenkeiCore
+import RenkeiHTTP
+import RenkeiStore
+public import RenkeiSystem
+import Synchronization
+
+/// The running daemon: log writer, projection, ingest, delivery and the status socket, wired
+/// together and started and stopped in order.
+public final class RenkeiService: Sendable {
+    /// The daemon's version, as `/v1/status` reports it.
+    public static let version = "0.1.0"
+
+    let configuration: Configuration
+    let logger: Logger
+    let databasePath: String
+    let writer: LogWriter
+    let ingestor: Ingestor
+    let spool: SpoolIngest
+    let projection: ProjectionService
+    let delivery: DeliveryService
+    let client: HTTPClient
+    let startedAt = Date()
+    private let statusServer = Mutex<HTTPServer?>(nil)
+    private let spoolTask = Mutex<Task<Void, Never>?>(nil)
+    private let rebuildTask = Mutex<Task<Void, Never>?>(nil)
+
+    /// Opens the state and checks everything that can be checked before serving: the schemas,
+    /// the secrets, the database. Projection catches up with the log here.
+    /// - Throws: ``RenkeiError`` or a store error, with a message naming what to fix.
+    public init(configuration: Configuration, logger: Logger) async throws {
+        self.configuration = configuration
+        self.logger = logger
+        let schemas = try Self.loadSchemas(from: configuration.schemasDirectory)
+        let validator = EventValidator(schemas: schemas)
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw RenkeiError(.io, "cannot create state_dir \(configuration.stateDirectory): check ownership (systemd: StateDirectory=renkei)", cause: error)
+        }
+        databasePath = configuration.stateDirectory + "/renkei.db"
+        writer = try LogWriter(path: databasePath)
+        let (stored, paused) = try await writer.perform { db in
+            try EventLog.createSchema(in: db)
+            try ProjectionStore.createSchema(in: db)
+            try DeliveryStore.createSchema(in: db)
+            try AccessLog.createSchema(in: db)
+            return (try ProjectionStore.load(from: db), try DeliveryStore.pausedSubscriptions(in: db))
+        }
+        let subscriptions = configuration.subscriptions.values.sorted { $0.policy.name < $1.policy.name }
+        client = HTTPClient(maxConnections: 64)
+        let delivery = try DeliveryService(
+            subscriptions: subscriptions, paused: paused, writer: writer, databasePath: databasePath, client: client,
+            logger: logger.labelled("delivery"))
+        self.delivery = delivery
+        projection = ProjectionService(
+            projection: stored, policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
+            onDeltas: { delivery.wake() })
+        let statistics = SourceStatistics(sources: configuration.sources.keys)
+        ingestor = Ingestor(
+            validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),
+            logger: logger.labelled("ingest"))
+        spool = SpoolIngest(sources: Array(configuration.sources.values), ingestor: ingestor, logger: logger.labelled("spool"))
+        try spool.prepareFolders()
+        let projection = projection
+        let behind = try await writer.perform { db in
+            let head = try EventLog.head(in: db).lsn
+            try projection.catchUp(db)
+            return head - stored.lsn
+        }
+        if behind > 0 { logger.notice("projection caught up \(behind) event(s) written before the last stop") }
+        writer.setCommitHandler { db, events in projection.handleCommit(db, events: events) }
+    }
+
+    /// Reads every `*.json` under the schemas folder.
+    static func loadSchemas(from directory: String) throws(RenkeiError) -> SchemaSet {
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
+            throw RenkeiError(.invalidConfiguration, "schemas_dir \(directory): cannot read the folder (install Schemas/ there, or set schemas_dir)")
+        }
+        var files: [String: [UInt8]] = [:]
+        while let name = enumerator.nextObject() as? String {
+            guard name.hasSuffix(".json"), let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
+            files[name] = Array(data)
+        }
+        guard !files.isEmpty else {
+            throw RenkeiError(.invalidConfiguration, "schemas_dir \(directory): no *.json schema files found")
+        }
+        return try SchemaSet(files: files)
+    }
+
+    /// Starts serving: delivery, the status socket, spool scanning.
+    public func start() throws {
+        delivery.start()
+        let socketPath = configuration.statusSocket
+        try? FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        let routes = StatusRoutes(service: self)
+        let server = HTTPServer(
+            address: .unix(path: socketPath, mode: 0o660, group: configuration.statusSocketGroup),
+            logger: logger.labelled("status"), handler: { request in await routes.handle(request) })
+        try server.start()
+        statusServer.withLock { $0 = server }
+        let spool = spool
+        let interval = configuration.spoolPollInterval
+        spoolTask.withLock { $0 = Task { await spool.run(interval: interval) } }
+        logger.notice("serving: status socket \(socketPath), \(configuration.sources.count) source(s), \(configuration.subscriptions.count) subscription(s)")
+    }
+
+    /// Stops in order: no new input, the current batch finishes, deliveries in flight finish up to
+    /// `deadline`, then the log closes.
+    public func stop(deadline: Duration = .seconds(10)) async {
+        let spoolTask = spoolTask.withLock { $0 }
+        spoolTask?.cancel()
+        await spoolTask?.value
+        await delivery.stop(deadline: deadline)
+        await rebuildTask.withLock({ $0 })?.value
+        await statusServer.withLock({ $0 })?.stop(deadline: .seconds(2))
+        await client.shutdown()
+        await writer.close()
+        logger.notice("stopped")
+    }
+
+    /// A new read-only connection (status requests).
+    func reader() throws -> Database {
+        try Database(path: databasePath, readOnly: true)
+    }
+
+    func recordAccess(_ request: HTTPRequest, status: Int) async {
+        let at = Timestamp.rfc3339(Date())
+        let uid = request.peer?.uid
+        let pid = request.peer?.pid
+        let method = request.method
+        let target = request.target
+        do {
+            try await writer.perform { db in
+                try AccessLog.append(at: at, callerUID: uid, callerPID: pid, method: method, target: target, status: status, in: db)
+            }
+        } catch {
+            logger.error("access log: could not record \(method) \(target): \(error)")
+        }
+    }
+
+    func replay(body: [UInt8]) async -> HTTPResponse {
+        switch Ingestor.splitBody(body) {
+        case .failure(let error):
+            return .error(400, "the body is neither JSONL nor a JSON array: \(error)")
+        case .success(let lines):
+            do {
+                let report = try await ingestor.ingest(lines, expectedSource: nil)
+                logger.info("replay: \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
+                return .json(200, report.json)
+            } catch {
+                logger.error("replay: could not write the log: \(error)")
+                return .error(503, "could not write the log (\(error)); nothing from this request was accepted: send it again")
+            }
+        }
+    }
+
+    func startRebuild() -> HTTPResponse {
+        let started = rebuildTask.withLock { task -> Bool in
+            if projection.rebuildProgress.withLock({ $0 }) != nil { return false }
+            let projection = projection
+            let logger = logger
+            let writer = writer
+            projection.rebuildProgress.withLock { $0 = (0, 0) }
+            task = Task {
+                do {
+                    try await writer.perform { db in try projection.rebuild(db) }
+                } catch {
+                    projection.rebuildProgress.withLock { $0 = nil }
+                    logger.error("rebuild failed: \(error); the previous views stay in place")
+                }
+            }
+            return true
+        }
+        guard started else { return .error(409, "a rebuild is already running; follow it in GET /v1/status") }
+        return .json(202, ["rebuild": "started"])
+    }
+
+    func verify() async throws -> VerifyReport {
+        let path = databasePath
+        return try await Task.detached {
+            let db = try Database(path: path, readOnly: true)
+            return try EventLog.verify(in: db)
+        }.value
+    }
+
+    func statusJSON() throws -> JSONValue {
+        let reader = try reader()
+        let head = try EventLog.head(in: reader).lsn
+        return [
+            "version": .string(Self.version),
+            "uptime_s": .integer(Int64(Date().timeIntervalSince(startedAt))),
+            "head_lsn": .integer(head),
+            "projection_lsn": .integer(projection.lsn),
+            "rebuild": projection.rebuildJSON,
+            "sources": ingestor.statistics.statusJSON(now: Date()),
+            "subscriptions": delivery.statusJSON(reader: reader),
+        ]
+    }
+}
