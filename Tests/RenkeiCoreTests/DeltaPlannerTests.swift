@@ -183,7 +183,8 @@ import Testing
     @Test func myNumberOnlyWhenListed() throws {
         let plain = Self.plan(basic, Self.view(version: 1), nil)
         #expect(!String(decoding: plain.delta!.body, as: UTF8.self).contains("123456789018"))
-        #expect(!String(decoding: plain.newState?.encoded ?? [], as: UTF8.self).contains("123456789018"))
+        let stored = try #require(plain.newState).encoded
+        #expect(!String(decoding: stored, as: UTF8.self).contains("123456789018"))
         let benefits = SubscriptionPolicy(name: "benefits", fields: ["uid", "my_number", "tax"], legalBasis: "番号法 別表")
         let listed = Self.plan(benefits, Self.view(version: 1), nil)
         #expect(try Self.body(listed.delta).text("view") == #"{"uid":"U0000000001","my_number":"123456789018","tax":null}"#)
