@@ -1,0 +1,157 @@
+public import RenkeiCore
+import Foundation
+import Glibc
+import Synchronization
+
+/// A small HTTP/1.1 server over a UNIX socket or TCP, for the status socket, the ingest listener
+/// and test receivers.
+///
+/// Threads, not the cooperative pool, do the blocking work: one accept thread, and one thread per
+/// connection that reads with `poll(2)` deadlines (``HTTPServerLimits``) and waits for the async
+/// handler through a semaphore. Shared state is behind a `Mutex`.
+public final class HTTPServer: Sendable {
+    struct State {
+        var listener: Socket?
+        var connections: [Int: Socket] = [:]
+        var nextConnectionID = 0
+        var boundPort: Int?
+        var acceptThreadRunning = false
+    }
+
+    /// The address given at creation.
+    public let address: ListenAddress
+    /// The limits given at creation.
+    public let limits: HTTPServerLimits
+    let logger: Logger
+    let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    let state = Mutex(State())
+    let stopping = Atomic<Bool>(false)
+
+    /// Creates a server; nothing is bound until ``start()``.
+    /// - Parameters:
+    ///   - address: where to listen.
+    ///   - limits: sizes, timeouts and connection count.
+    ///   - logger: for connection errors and rejected requests.
+    ///   - handler: answers each request; it runs on the cooperative pool, one request per connection at a time.
+    public init(
+        address: ListenAddress, limits: HTTPServerLimits = HTTPServerLimits(), logger: Logger,
+        handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse
+    ) {
+        self.address = address
+        self.limits = limits
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// The TCP port actually bound (useful with port 0); `nil` for UNIX sockets or before ``start()``.
+    public var boundPort: Int? { state.withLock { $0.boundPort } }
+
+    /// The number of connections being served right now.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Binds, listens and starts accepting on a background thread.
+    ///
+    /// For a UNIX socket: a stale socket file (nobody accepting) is removed first, a live one is
+    /// an error; the file is then chmod'ed to `mode` and chgrp'ed to `group`. For TCP: `SO_REUSEADDR`.
+    /// - Throws: ``SystemError`` naming the failed step and what to do.
+    public func start() throws(SystemError) {
+        let listener: Socket
+        switch address {
+        case .unix(let path, let mode, let group):
+            listener = try UnixSocketFile.bindListener(path: path, mode: mode, group: group)
+        case .tcp(let host, let port):
+            let socketAddress = try SocketAddress.resolve(host: host, port: port)
+            listener = try Socket.make(family: socketAddress.family)
+            // socket(7): SO_REUSEADDR lets a restarted daemon bind while old connections sit in TIME_WAIT.
+            try listener.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, 1, "SO_REUSEADDR")
+            try listener.bind(socketAddress)
+        }
+        try listener.listen(backlog: 128)
+        let port = listener.localPort()
+        state.withLock {
+            $0.listener = listener
+            $0.boundPort = port
+            $0.acceptThreadRunning = true
+        }
+        let thread = Thread { [self] in self.acceptLoop(listener) }
+        thread.name = "renkei-accept"
+        thread.start()
+        logger.info("listening on \(address)\(port.map { " (port \($0))" } ?? "")")
+    }
+
+    /// Stops accepting, lets in-flight requests finish until `deadline` passes, then closes what is left.
+    /// - Parameter deadline: how long in-flight requests may still take.
+    public func stop(deadline: Duration) async {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        let listener = state.withLock { state -> Socket? in
+            defer { state.listener = nil }
+            return state.listener
+        }
+        listener?.shutdown()
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: deadline)
+        while state.withLock({ $0.acceptThreadRunning || !$0.connections.isEmpty }), clock.now < end {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        // Past the deadline: wake every connection thread; each then closes its own socket.
+        let left = state.withLock { Array($0.connections.values) }
+        for socket in left { socket.shutdown() }
+        let hardEnd = clock.now.advanced(by: .seconds(2))
+        while state.withLock({ $0.acceptThreadRunning || !$0.connections.isEmpty }), clock.now < hardEnd {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        if case .unix(let path, _, _) = address {
+            // unlink(2): remove our socket file so a later start does not find a stale one.
+            _ = unlink(path)
+        }
+        if !left.isEmpty { logger.notice("closed \(left.count) connection(s) still open at the stop deadline") }
+    }
+
+    // MARK: - Accepting
+
+    private func acceptLoop(_ listener: Socket) {
+        defer { state.withLock { $0.acceptThreadRunning = false } }
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                // Poll in slices so stop() is noticed even if shutdown(2) on a listener does not wake accept.
+                guard try listener.waitReadable(timeout: .milliseconds(200)) else { continue }
+                if stopping.load(ordering: .relaxed) { break }
+                let connection = try listener.accept()
+                try? connection.setTimeout(send: true, limits.writeTimeout)
+                let id: Int? = state.withLock { state in
+                    guard state.connections.count < limits.maxConnections else { return nil }
+                    let id = state.nextConnectionID
+                    state.nextConnectionID += 1
+                    state.connections[id] = connection
+                    return id
+                }
+                guard let id else {
+                    logger.warning("refusing a connection on \(address): \(limits.maxConnections) connections already open")
+                    try? connection.write(
+                        HTTPResponse.error(503, "too many connections; retry shortly").serialized(close: true))
+                    continue
+                }
+                let thread = Thread { [self] in
+                    defer { _ = state.withLock { $0.connections.removeValue(forKey: id) } }
+                    ConnectionHandler(server: self, socket: connection).run()
+                }
+                thread.name = "renkei-http-\(id)"
+                thread.stackSize = 1 << 20
+                thread.start()
+            } catch {
+                if stopping.load(ordering: .relaxed) { break }
+                switch error.errorNumber {
+                case ECONNABORTED, EAGAIN:
+                    continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // accept(2): resource exhaustion; back off instead of spinning.
+                    logger.error("\(error)")
+                    Thread.sleep(forTimeInterval: 0.1)
+                default:
+                    logger.error("\(error); no longer accepting on \(address)")
+                    return
+                }
+            }
+        }
+    }
+}
