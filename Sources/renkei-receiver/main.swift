@@ -149,14 +149,17 @@ final class StopSignal: Sendable {
 /// How far from our clock a `webhook-timestamp` may be (Standard Webhooks suggests 5 minutes).
 let tolerance: Int64 = 5 * 60
 
-func handle(_ request: HTTPRequest, signer: WebhookSigner, state: ReceiverState, options: Options) async -> HTTPResponse {
+func handle(_ request: HTTPRequest, signer: WebhookSigner, state: ReceiverState, options: Options) async -> HTTPResponse
+{
     guard request.method == "POST" else { return .error(405, "only POST is accepted") }
     guard let id = request.headers["webhook-id"], let timestampText = request.headers["webhook-timestamp"],
         let signature = request.headers["webhook-signature"]
     else {
         return reject(400, "missing webhook-id, webhook-timestamp or webhook-signature header")
     }
-    guard let timestamp = Int64(timestampText) else { return reject(400, "\(id): webhook-timestamp is not Unix seconds") }
+    guard let timestamp = Int64(timestampText) else {
+        return reject(400, "\(id): webhook-timestamp is not Unix seconds")
+    }
     let now = Int64(Date().timeIntervalSince1970)
     guard abs(now - timestamp) <= tolerance else {
         return reject(400, "\(id): webhook-timestamp \(timestamp) is more than 5 minutes from now (\(now))")

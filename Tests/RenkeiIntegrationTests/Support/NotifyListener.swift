@@ -1,0 +1,80 @@
+import Foundation
+import Glibc
+
+/// A bound `AF_UNIX` datagram socket that plays systemd's part for `NOTIFY_SOCKET`
+/// (sd_notify(3)): the daemon sends `READY=1`, `STATUS=…`, `STOPPING=1` datagrams to it.
+final class NotifyListener: @unchecked Sendable {
+    /// The socket path to put in `NOTIFY_SOCKET`.
+    let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var received: [String] = []
+
+    /// Binds a datagram socket at `path` (an existing file there is removed first).
+    init(path: String) throws {
+        self.path = path
+        unlink(path)
+        // socket(2): SOCK_NONBLOCK so reads never block the test's threads.
+        let fd = socket(
+            AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket(AF_UNIX, SOCK_DGRAM): errno \(errno)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw HarnessError("notify socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            close(fd)
+            throw HarnessError("bind(\(path)): errno \(code)")
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        close(fd)
+        unlink(path)
+    }
+
+    /// Reads every datagram waiting now and returns all received so far.
+    @discardableResult
+    func poll() -> [String] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            // recv(2) on a non-blocking socket: -1/EAGAIN once the queue is empty.
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            let text = String(decoding: buffer[0..<count], as: UTF8.self)
+            lock.withLock { received.append(text) }
+        }
+        return lock.withLock { received }
+    }
+
+    /// Forgets what was received (before launching the daemon again).
+    func reset() {
+        poll()
+        lock.withLock { received.removeAll() }
+    }
+
+    /// Whether any datagram so far carried the assignment `line` (e.g. `READY=1`).
+    func hasReceived(_ line: String) -> Bool {
+        poll().contains { message in message.split(separator: "\n").contains { $0 == line } }
+    }
+}
+
+/// A harness failure with a message that says what happened.
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
