@@ -37,18 +37,18 @@ public struct SubscriptionPolicy: Sendable, Hashable {
     /// `my_number` and `tax`.
     /// - Throws: ``RenkeiError`` with code `invalidConfiguration`, naming the subscription.
     public func validate() throws(RenkeiError) {
-        let where_ = "subscriptions.\(name)"
+        let path = "subscriptions.\(name)"
         let known = Set(PersonRecord.viewFields)
         if let unknown = fields.first(where: { !known.contains($0) }) {
             throw RenkeiError(
                 .invalidConfiguration,
-                "\(where_).fields: \"\(unknown)\" is not a person view field; use some of "
+                "\(path).fields: \"\(unknown)\" is not a person view field; use some of "
                     + PersonRecord.viewFields.joined(separator: ", "))
         }
         if let kinds, let unknown = kinds.sorted().first(where: { !Self.knownKinds.contains($0) }) {
             throw RenkeiError(
                 .invalidConfiguration,
-                "\(where_).kinds: \"\(unknown)\" is not a delta kind; use some of "
+                "\(path).kinds: \"\(unknown)\" is not a delta kind; use some of "
                     + Self.knownKinds.sorted().joined(separator: ", "))
         }
         let restricted = fields.filter { Self.restrictedFields.contains($0) }
@@ -57,7 +57,7 @@ public struct SubscriptionPolicy: Sendable, Hashable {
             throw RenkeiError(
                 .invalidConfiguration,
                 "subscription \"\(name)\" lists \(restricted.joined(separator: " and ")) without legal_basis: "
-                    + "add \"legal_basis\" (e.g. the 番号法 provision) to \(where_) or remove the field")
+                    + "add \"legal_basis\" (e.g. the 番号法 provision) to \(path) or remove the field")
         }
     }
 }
