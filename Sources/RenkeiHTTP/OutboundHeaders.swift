@@ -1,38 +1,40 @@
-/// One HTTP header field as sent or received.
-public struct HTTPHeader: Sendable, Hashable {
-    /// The field name, as written (matching is case-insensitive).
-    public var name: String
-    /// The field value, without surrounding whitespace.
-    public var value: String
-
-    /// Creates a header field.
-    /// - Parameters:
-    ///   - name: The field name.
-    ///   - value: The field value.
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
-}
-
-/// An ordered list of header fields with case-insensitive lookup.
+/// An ordered list of header fields with case-insensitive lookup, for requests and responses.
+///
+/// Named apart from RenkeiSystem's server-side `HTTPHeaders`, so code importing both needs no qualification.
 ///
 /// Order and duplicates are kept as given or received. Build one from a dictionary literal:
 /// `["Content-Type": "application/json", "Authorization": "Bearer …"]`.
-public struct HTTPHeaders: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
+public struct OutboundHeaders: Sendable, Hashable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
+    /// One HTTP header field as sent or received.
+    public struct Field: Sendable, Hashable {
+        /// The field name, as written (matching is case-insensitive).
+        public var name: String
+        /// The field value, without surrounding whitespace.
+        public var value: String
+
+        /// Creates a header field.
+        /// - Parameters:
+        ///   - name: The field name.
+        ///   - value: The field value.
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
     /// The fields in order.
-    public var fields: [HTTPHeader]
+    public var fields: [Field]
 
     /// Creates a header list from fields in order.
     /// - Parameter fields: The header fields.
-    public init(_ fields: [HTTPHeader] = []) {
+    public init(_ fields: [Field] = []) {
         self.fields = fields
     }
 
     /// Creates a header list from a literal; repeated names are kept in order.
     /// - Parameter elements: Name and value pairs.
     public init(dictionaryLiteral elements: (String, String)...) {
-        self.fields = elements.map { HTTPHeader(name: $0.0, value: $0.1) }
+        self.fields = elements.map { Field(name: $0.0, value: $0.1) }
     }
 
     /// The position of the first field.
@@ -41,7 +43,7 @@ public struct HTTPHeaders: Sendable, Hashable, RandomAccessCollection, Expressib
     public var endIndex: Int { fields.endIndex }
     /// The field at a position.
     /// - Parameter position: A valid index.
-    public subscript(position: Int) -> HTTPHeader { fields[position] }
+    public subscript(position: Int) -> Field { fields[position] }
 
     /// The value of the first field with this name, compared case-insensitively; `nil` if none.
     /// - Parameter name: The field name, in any case.
@@ -66,7 +68,7 @@ public struct HTTPHeaders: Sendable, Hashable, RandomAccessCollection, Expressib
     ///   - name: The field name.
     ///   - value: The field value.
     public mutating func append(name: String, value: String) {
-        fields.append(HTTPHeader(name: name, value: value))
+        fields.append(Field(name: name, value: value))
     }
 
     /// ASCII case-insensitive comparison, as field names are ASCII tokens (RFC 9110 §5.1).

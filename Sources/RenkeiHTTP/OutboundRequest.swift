@@ -5,7 +5,7 @@ public struct OutboundRequest: Sendable {
     /// The method, such as `"POST"` or `"GET"`; sent as written.
     public var method: String
     /// Request header fields, in order. `Expect: 100-continue` is never sent.
-    public var headers: HTTPHeaders
+    public var headers: OutboundHeaders
     /// The request body; sent with `Content-Length` (empty for a `GET`).
     public var body: [UInt8]
     /// The limit for the whole transfer, connecting and waiting included (contract §5 `timeout_s`).
@@ -30,7 +30,7 @@ public struct OutboundRequest: Sendable {
     public init(
         url: String,
         method: String = "POST",
-        headers: HTTPHeaders = [:],
+        headers: OutboundHeaders = [:],
         body: [UInt8] = [],
         timeout: Duration = .seconds(10),
         connectTimeout: Duration = .seconds(5),

@@ -3,7 +3,7 @@ public struct OutboundResponse: Sendable {
     /// The HTTP status code, such as 200 or 503.
     public var status: Int
     /// The header fields of the final response (not of any `1xx` before it).
-    public var headers: HTTPHeaders
+    public var headers: OutboundHeaders
     /// The body, cut at the request's `maxResponseBytes`.
     public var body: [UInt8]
     /// Whether the server sent more body than was kept.
@@ -26,7 +26,7 @@ public struct OutboundResponse: Sendable {
     ///   - totalTime: The transfer time.
     public init(
         status: Int,
-        headers: HTTPHeaders = [:],
+        headers: OutboundHeaders = [:],
         body: [UInt8] = [],
         bodyTruncated: Bool = false,
         bodyBytesReceived: Int? = nil,

@@ -157,7 +157,7 @@ final class MultiLoop {
         return .success(
             OutboundResponse(
                 status: status,
-                headers: HTTPHeaders(transfer.responseHeaders),
+                headers: OutboundHeaders(transfer.responseHeaders),
                 body: transfer.body,
                 bodyTruncated: transfer.bodyBytesReceived > transfer.body.count,
                 bodyBytesReceived: transfer.bodyBytesReceived,

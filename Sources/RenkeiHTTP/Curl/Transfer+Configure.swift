@@ -77,7 +77,7 @@ extension Transfer {
         }
     }
 
-    private func configureHeaders(_ headers: HTTPHeaders, userAgent: String) throws(TransportFailure) {
+    private func configureHeaders(_ headers: OutboundHeaders, userAgent: String) throws(TransportFailure) {
         var lines = headers.map { field in
             // "Name;" is curl's spelling of a header with an empty value; "Name:" would delete it.
             field.value.isEmpty ? "\(field.name);" : "\(field.name): \(field.value)"

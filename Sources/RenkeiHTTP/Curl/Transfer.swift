@@ -20,7 +20,7 @@ final class Transfer {
 
     // MARK: - Response, filled in by the callbacks
 
-    private(set) var responseHeaders: [HTTPHeader] = []
+    private(set) var responseHeaders: [OutboundHeaders.Field] = []
     private var responseHeaderBytes = 0
     private(set) var body: [UInt8] = []
     private(set) var bodyBytesReceived = 0
@@ -96,7 +96,7 @@ final class Transfer {
         var value = line[(colon + 1)...]
         while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
         while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-        responseHeaders.append(HTTPHeader(name: name, value: String(decoding: value, as: UTF8.self)))
+        responseHeaders.append(OutboundHeaders.Field(name: name, value: String(decoding: value, as: UTF8.self)))
         return true
     }
 }
