@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import RenkeiCore
+import Synchronization
 import Testing
 @testable import RenkeiSystem
 
@@ -162,13 +163,15 @@ import Testing
     @Test func stopWaitsForInFlightRequests() async throws {
         let directory = TemporaryDirectory()
         let path = directory.path + "/slow.sock"
+        let started = Atomic<Bool>(false)
         let server = HTTPServer(address: .unix(path: path, mode: 0o600, group: nil), logger: quietLogger) { _ in
+            started.store(true, ordering: .relaxed)
             try? await Task.sleep(for: .milliseconds(300))
             return .text(200, "done")
         }
         try server.start()
         let reply = Task { try await UnixHTTPClient(socketPath: path).send(method: "GET", path: "/") }
-        try await Task.sleep(for: .milliseconds(100))
+        while !started.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(5)) }
         await server.stop(deadline: .seconds(3))
         let result = try await reply.value
         #expect(result.status == 200)

@@ -1,0 +1,120 @@
+extension ControlInvocation {
+    /// Parses `renkeictl`'s arguments (without the program name).
+    ///
+    /// Global options (`--socket`, `--config`, `--json`) may come anywhere; `--help` / `-h` anywhere
+    /// gives the help of the command named, or the overview.
+    public static func parse(_ arguments: [String]) -> ControlParseResult {
+        var invocation = ControlInvocation(command: .status)
+        var words: [String] = []
+        var options: [String: String] = [:]
+        var flags: Set<String> = []
+        var wantsHelp = false
+        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines"]
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            var name = argument
+            var inlineValue: String?
+            if argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                inlineValue = String(argument[argument.index(after: equals)...])
+            }
+            if name == "--help" || name == "-h" {
+                wantsHelp = true
+            } else if name == "--json" || name == "--reveal-protected" {
+                flags.insert(name)
+            } else if valued.contains(name) {
+                guard let value = inlineValue ?? (index < arguments.count ? arguments[index] : nil) else {
+                    return .usage(ControlUsageError("\(name) needs a value"))
+                }
+                if inlineValue == nil { index += 1 }
+                options[name] = value
+            } else if argument.hasPrefix("-") && argument != "-" {
+                return .usage(ControlUsageError("unknown option \(argument)"))
+            } else {
+                words.append(argument)
+            }
+        }
+        if words.first == "help" {
+            return .help(ControlHelp.text(for: words.dropFirst().first))
+        }
+        if wantsHelp { return .help(ControlHelp.text(for: words.first)) }
+        guard let name = words.first else { return .usage(ControlUsageError("no command given")) }
+        let rest = Array(words.dropFirst())
+        invocation.socketPath = options["--socket"]
+        invocation.configPath = options["--config"]
+        invocation.json = flags.contains("--json")
+
+        func expect(_ count: Int, _ what: String) -> ControlUsageError? {
+            rest.count == count ? nil : ControlUsageError("\(name) takes \(what); see `renkeictl \(name) --help`")
+        }
+        func unused(_ allowed: Set<String>) -> ControlUsageError? {
+            let extra = Set(options.keys).subtracting(["--socket", "--config"]).subtracting(allowed)
+            if let first = extra.sorted().first { return ControlUsageError("\(first) does not apply to \(name)") }
+            if flags.contains("--reveal-protected") && !allowed.contains("--reveal-protected") {
+                return ControlUsageError("--reveal-protected applies only to person")
+            }
+            return nil
+        }
+
+        let command: ControlCommand
+        switch name {
+        case "status", "verify", "rebuild", "reviews", "access-log":
+            if let error = expect(0, "no arguments") ?? unused([]) { return .usage(error) }
+            command = [
+                "status": .status, "verify": .verify, "rebuild": .rebuild, "reviews": .reviews,
+                "access-log": .accessLog,
+            ][name]!
+        case "person":
+            if let error = unused(["--source", "--subject", "--reveal-protected"]) { return .usage(error) }
+            let reveal = flags.contains("--reveal-protected")
+            if let source = options["--source"], let subject = options["--subject"], rest.isEmpty {
+                command = .person(uid: nil, source: source, subject: subject, revealProtected: reveal)
+            } else if rest.count == 1, options["--source"] == nil, options["--subject"] == nil {
+                command = .person(uid: rest[0], source: nil, subject: nil, revealProtected: reveal)
+            } else {
+                return .usage(ControlUsageError("person takes a UID, or --source S --subject X; see `renkeictl person --help`"))
+            }
+        case "household":
+            if let error = expect(1, "one household number") ?? unused([]) { return .usage(error) }
+            command = .household(rest[0])
+        case "replay":
+            if let error = expect(1, "one FILE") ?? unused(["--chunk-lines"]) { return .usage(error) }
+            var chunk = 5000
+            if let text = options["--chunk-lines"] {
+                guard let value = Int(text), value > 0 else {
+                    return .usage(ControlUsageError("--chunk-lines must be a positive number"))
+                }
+                chunk = value
+            }
+            command = .replay(file: rest[0], chunkLines: chunk)
+        case "dead-letters":
+            if let error = expect(0, "no arguments") ?? unused(["--subscription"]) { return .usage(error) }
+            command = .deadLetters(subscription: options["--subscription"])
+        case "disclosures":
+            if let error = expect(0, "only --uid U") ?? unused(["--uid"]) { return .usage(error) }
+            guard let uid = options["--uid"] else { return .usage(ControlUsageError("disclosures needs --uid U")) }
+            command = .disclosures(uid: uid)
+        case "subscription":
+            guard let action = rest.first, ["pause", "resume", "replay"].contains(action) else {
+                return .usage(ControlUsageError("subscription takes pause|resume|replay NAME; see `renkeictl subscription --help`"))
+            }
+            guard rest.count == 2 else { return .usage(ControlUsageError("subscription \(action) takes one NAME")) }
+            if action == "replay" {
+                if let error = unused(["--from-lsn"]) { return .usage(error) }
+                guard let text = options["--from-lsn"], let lsn = Int(text), lsn >= 1 else {
+                    return .usage(ControlUsageError("subscription replay needs --from-lsn N (N ≥ 1)"))
+                }
+                command = .subscriptionReplay(name: rest[1], fromLSN: lsn)
+            } else {
+                if let error = unused([]) { return .usage(error) }
+                command = .subscription(action: action, name: rest[1])
+            }
+        default:
+            return .usage(ControlUsageError("unknown command \(name); see `renkeictl --help`"))
+        }
+        invocation.command = command
+        return .run(invocation)
+    }
+}

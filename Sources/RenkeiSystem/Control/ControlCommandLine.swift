@@ -1,0 +1,137 @@
+/// What `renkeictl` was asked to do, parsed by hand from its arguments.
+public struct ControlInvocation: Sendable, Equatable {
+    /// `--socket PATH`, if given.
+    public var socketPath: String?
+    /// `--config FILE`, if given (otherwise `/etc/renkei/renkei.json` is tried quietly).
+    public var configPath: String?
+    /// `--json`: print the raw reply.
+    public var json = false
+    /// The command.
+    public var command: ControlCommand
+
+    /// The default configuration file.
+    public static let defaultConfigPath = "/etc/renkei/renkei.json"
+    /// The socket used when neither `--socket` nor the configuration names one.
+    public static let defaultSocketPath = "/run/renkei/status.sock"
+
+    /// The socket to use: `--socket`, else the configuration's `status_socket`, else the default.
+    /// - Parameter readFile: reads a file's bytes, `nil` when it cannot be read.
+    /// - Returns: the path, or an error message when an explicitly given `--config` is unusable.
+    public func resolveSocketPath(readFile: (String) -> [UInt8]?) -> Result<String, ControlUsageError> {
+        if let socketPath { return .success(socketPath) }
+        let path = configPath ?? Self.defaultConfigPath
+        guard let bytes = readFile(path) else {
+            if configPath != nil {
+                return .failure(ControlUsageError("cannot read the configuration file \(path); check the path or pass --socket"))
+            }
+            return .success(Self.defaultSocketPath)
+        }
+        do {
+            let config = try JSONParserBridge.parse(bytes)
+            if let socket = config["status_socket"]?.stringValue { return .success(socket) }
+            return .success(Self.defaultSocketPath)
+        } catch {
+            return .failure(ControlUsageError("\(path) is not valid JSON (\(error)); fix it or pass --socket"))
+        }
+    }
+}
+
+/// A `renkeictl` usage error: exit status 2 with this message.
+public struct ControlUsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What was wrong with the arguments and what to type instead.
+    public var message: String
+    /// Creates an error.
+    public init(_ message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
+}
+
+/// One `renkeictl` command, each mapping to a status-socket endpoint (contract §6).
+public enum ControlCommand: Sendable, Equatable {
+    /// `status` → `GET /v1/status`.
+    case status
+    /// `person UID` or `person --source S --subject X` → `GET /v1/persons…`.
+    case person(uid: String?, source: String?, subject: String?, revealProtected: Bool)
+    /// `household NO` → `GET /v1/households/{no}`.
+    case household(String)
+    /// `replay FILE` → `POST /v1/replay` in chunks.
+    case replay(file: String, chunkLines: Int)
+    /// `verify` → `GET /v1/verify`.
+    case verify
+    /// `rebuild` → `POST /v1/rebuild`, then poll `/v1/status`.
+    case rebuild
+    /// `reviews` → `GET /v1/reviews`.
+    case reviews
+    /// `dead-letters [--subscription NAME]` → `GET /v1/dead-letters`.
+    case deadLetters(subscription: String?)
+    /// `disclosures --uid U` → `GET /v1/disclosures?uid=U`.
+    case disclosures(uid: String)
+    /// `access-log` → `GET /v1/access-log`.
+    case accessLog
+    /// `subscription pause|resume NAME` → `POST /v1/subscriptions/{name}/pause|resume`.
+    case subscription(action: String, name: String)
+    /// `subscription replay NAME --from-lsn N` → `POST /v1/subscriptions/{name}/replay?from_lsn=N`.
+    case subscriptionReplay(name: String, fromLSN: Int)
+
+    /// The method and target of the (first) request for this command.
+    public var request: (method: String, target: String) {
+        switch self {
+        case .status: return ("GET", "/v1/status")
+        case .person(let uid, let source, let subject, let reveal):
+            let suffix = reveal ? "reveal=protected" : ""
+            if let uid { return ("GET", "/v1/persons/\(Percent.encode(uid))" + (reveal ? "?" + suffix : "")) }
+            return ("GET", "/v1/persons?source=\(Percent.encode(source ?? ""))&subject=\(Percent.encode(subject ?? ""))"
+                + (reveal ? "&" + suffix : ""))
+        case .household(let number): return ("GET", "/v1/households/\(Percent.encode(number))")
+        case .replay: return ("POST", "/v1/replay")
+        case .verify: return ("GET", "/v1/verify")
+        case .rebuild: return ("POST", "/v1/rebuild")
+        case .reviews: return ("GET", "/v1/reviews")
+        case .deadLetters(let subscription):
+            return ("GET", "/v1/dead-letters" + (subscription.map { "?subscription=\(Percent.encode($0))" } ?? ""))
+        case .disclosures(let uid): return ("GET", "/v1/disclosures?uid=\(Percent.encode(uid))")
+        case .accessLog: return ("GET", "/v1/access-log")
+        case .subscription(let action, let name): return ("POST", "/v1/subscriptions/\(Percent.encode(name))/\(action)")
+        case .subscriptionReplay(let name, let lsn):
+            return ("POST", "/v1/subscriptions/\(Percent.encode(name))/replay?from_lsn=\(lsn)")
+        }
+    }
+}
+
+/// The outcome of parsing `renkeictl`'s arguments.
+public enum ControlParseResult: Sendable, Equatable {
+    /// Run this.
+    case run(ControlInvocation)
+    /// Print this help text and exit 0.
+    case help(String)
+    /// Print this message and the usage line, exit 2.
+    case usage(ControlUsageError)
+}
+
+/// Percent-encoding for path segments and query values (RFC 3986 unreserved characters stay).
+enum Percent {
+    static func encode(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                out.unicodeScalars.append("%")
+                out.unicodeScalars.append(hex[Int(byte >> 4)])
+                out.unicodeScalars.append(hex[Int(byte & 15)])
+            }
+        }
+        return out
+    }
+}
+
+import RenkeiCore
+
+/// Keeps the JSON parser call (and its typed error) in one place.
+enum JSONParserBridge {
+    static func parse(_ bytes: [UInt8]) throws -> JSONValue { try JSONParser.parse(bytes) }
+}

@@ -1,0 +1,45 @@
+/// `renkeictl`'s help texts.
+public enum ControlHelp {
+    /// The one-line usage shown after a usage error.
+    public static let usage = "usage: renkeictl [--socket PATH] [--config FILE] [--json] COMMAND [ARGS]"
+
+    static let commands: [(String, String, String)] = [
+        ("status", "status", "Show the daemon's log head, projection, sources and subscriptions (GET /v1/status)."),
+        ("person", "person UID | person --source S --subject X [--reveal-protected]",
+         "Show one unified person (GET /v1/persons/...). --reveal-protected shows a protected person's\naddress; it is recorded in the access log as an operator action."),
+        ("household", "household NO", "Show a household's members and 非課税世帯 flag (GET /v1/households/NO)."),
+        ("replay", "replay FILE [--chunk-lines N]",
+         "Append the JSONL events of FILE in order (POST /v1/replay), N lines a request (default 5000).\nRejected lines are printed as FILE:LINE: error; exit status 1 if any line was rejected."),
+        ("verify", "verify", "Check the log's hash chain (GET /v1/verify); exit status 1 if it is broken."),
+        ("rebuild", "rebuild", "Rebuild projections from the log (POST /v1/rebuild) and show progress until done."),
+        ("reviews", "reviews", "List match candidates waiting for an operator (GET /v1/reviews)."),
+        ("dead-letters", "dead-letters [--subscription NAME]", "List deltas that could not be delivered (GET /v1/dead-letters)."),
+        ("disclosures", "disclosures --uid U", "Show what was sent to whom about a person (GET /v1/disclosures)."),
+        ("access-log", "access-log", "Show the status-socket access log (GET /v1/access-log)."),
+        ("subscription", "subscription pause|resume NAME | subscription replay NAME --from-lsn N",
+         "Pause or resume a subscription's deliveries, or re-send its deltas from a log position."),
+    ]
+
+    /// The help for `command`, or the overview when `nil` or unknown.
+    public static func text(for command: String?) -> String {
+        if let command, let entry = commands.first(where: { $0.0 == command }) {
+            return "usage: renkeictl [global options] \(entry.1)\n\n\(entry.2)\n\n" + globals
+        }
+        let width = commands.map { TextWidth.columns($0.0) }.max() ?? 0
+        let list = commands.map { "  " + TextWidth.padded($0.0, to: width) + "  " + $0.2.split(separator: "\n")[0] }
+        return usage + "\n\nOperate the Renkei daemon through its status socket.\n\nCommands:\n"
+            + list.joined(separator: "\n") + "\n\n" + globals
+            + "\nRun `renkeictl COMMAND --help` for a command's arguments.\n"
+            + "Exit status: 0 ok, 1 the daemon answered an error (or verify failed), 2 usage error,\n"
+            + "3 the socket is missing, not answering, or not permitted.\n"
+    }
+
+    static let globals = """
+        Global options:
+          --socket PATH   the status socket (default: status_socket of the config, else /run/renkei/status.sock)
+          --config FILE   the daemon's configuration (default /etc/renkei/renkei.json)
+          --json          print the daemon's raw JSON reply
+          -h, --help      show help
+
+        """
+}

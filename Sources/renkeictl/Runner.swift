@@ -1,0 +1,94 @@
+import Foundation
+import RenkeiCore
+import RenkeiSystem
+
+/// Runs one parsed command and returns the exit status (0 ok, 1 daemon error, 3 socket trouble).
+struct Runner {
+    let invocation: ControlInvocation
+    let client: UnixHTTPClient
+
+    func run() -> Int32 {
+        do {
+            switch invocation.command {
+            case .replay(let file, let chunkLines):
+                return try Replay(runner: self, file: file, chunkLines: chunkLines).run()
+            case .rebuild:
+                return try rebuild()
+            case .verify:
+                let (status, reply) = try call(invocation.command.request)
+                guard status < 400 else { return fail(status, reply) }
+                show(reply)
+                return reply?["ok"]?.boolValue == true ? 0 : 1
+            default:
+                let (status, reply) = try call(invocation.command.request)
+                guard status < 400 else { return fail(status, reply) }
+                show(reply)
+                return 0
+            }
+        } catch {
+            Output.error("renkeictl: \(explain(error))")
+            return 3
+        }
+    }
+
+    /// Sends a request; the reply is parsed as JSON when it is JSON.
+    func call(_ request: (method: String, target: String), body: [UInt8] = [], contentType: String? = nil)
+        throws(SystemError) -> (Int, JSONValue?)
+    {
+        var headers = HTTPHeaders()
+        if let contentType { headers["Content-Type"] = contentType }
+        headers["Accept"] = "application/json"
+        let reply = try client.request(method: request.method, path: request.target, headers: headers, body: body)
+        return (reply.status, try? JSONParser.parse(reply.body))
+    }
+
+    func show(_ reply: JSONValue?) {
+        guard let reply else { return }
+        Output.line(invocation.json ? reply.serializedString : ReplyFormatter.render(reply))
+    }
+
+    func fail(_ status: Int, _ reply: JSONValue?) -> Int32 {
+        if invocation.json, let reply { Output.line(reply.serializedString) }
+        let message = reply?["error"]?.stringValue ?? "the daemon answered HTTP \(status)"
+        Output.error("renkeictl: \(message) (HTTP \(status))")
+        return 1
+    }
+
+    /// Turns a socket failure into what an operator should do.
+    func explain(_ error: SystemError) -> String {
+        let path = client.socketPath
+        switch error.code {
+        case .notFound, .connectionRefused:
+            return "cannot reach renkeid at \(path): is renkeid running? see `systemctl status renkeid`"
+                + " (or pass --socket PATH)"
+        case .permissionDenied:
+            return "permission denied on \(path): add your user to the renkei group"
+                + " (sudo usermod -aG renkei $USER, then log in again)"
+        case .timedOut:
+            return "renkeid did not answer in time at \(path); check `journalctl -u renkeid`"
+        default:
+            return error.description
+        }
+    }
+
+    private func rebuild() throws(SystemError) -> Int32 {
+        let (status, reply) = try call(invocation.command.request)
+        guard status < 400 else { return fail(status, reply) }
+        while true {
+            let (status, reply) = try call(ControlCommand.status.request)
+            guard status < 400 else { return fail(status, reply) }
+            guard let progress = reply?["rebuild"]?.objectValue,
+                let done = progress["done_lsn"]?.integerValue, let target = progress["target_lsn"]?.integerValue
+            else {
+                Output.endProgress()
+                let lsn = reply?["projection_lsn"]?.integerValue.map(String.init) ?? "?"
+                if invocation.json, let reply { Output.line(reply.serializedString) }
+                else { Output.line("rebuild complete: projection_lsn \(lsn)") }
+                return 0
+            }
+            let percent = target > 0 ? done * 100 / target : 100
+            Output.progress("rebuild: \(done)/\(target) (\(percent)%)")
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import RenkeiCore
+import Testing
+@testable import RenkeiSystem
+
+@Suite struct ControlCommandLineTests {
+    func run(_ arguments: String) -> ControlInvocation? {
+        if case .run(let invocation) = ControlInvocation.parse(arguments.split(separator: " ").map(String.init)) {
+            return invocation
+        }
+        return nil
+    }
+
+    func isUsageError(_ arguments: String) -> Bool {
+        if case .usage = ControlInvocation.parse(arguments.split(separator: " ").map(String.init)) { return true }
+        return false
+    }
+
+    @Test func globalOptionsAnywhere() {
+        let invocation = run("--socket /tmp/s.sock status --json")
+        #expect(invocation?.socketPath == "/tmp/s.sock")
+        #expect(invocation?.json == true)
+        #expect(invocation?.command == .status)
+        #expect(run("status --config=/etc/x.json")?.configPath == "/etc/x.json")
+    }
+
+    @Test func commandsMapToEndpoints() {
+        #expect(run("status")?.command.request.target == "/v1/status")
+        #expect(run("person U0000000001")?.command.request.target == "/v1/persons/U0000000001")
+        #expect(run("person U0000000001 --reveal-protected")?.command.request.target
+            == "/v1/persons/U0000000001?reveal=protected")
+        #expect(run("person --source library --subject L 0001")  == nil)  // stray word
+        #expect(run("person --source library --subject L0001")?.command.request.target
+            == "/v1/persons?source=library&subject=L0001")
+        #expect(run("household 世帯1")?.command.request.target == "/v1/households/%E4%B8%96%E5%B8%AF1")
+        #expect(run("replay events.jsonl")?.command == .replay(file: "events.jsonl", chunkLines: 5000))
+        #expect(run("rebuild")?.command.request.method == "POST")
+        #expect(run("verify")?.command.request.target == "/v1/verify")
+        #expect(run("dead-letters --subscription library-sync")?.command.request.target
+            == "/v1/dead-letters?subscription=library-sync")
+        #expect(run("disclosures --uid U1")?.command.request.target == "/v1/disclosures?uid=U1")
+        #expect(run("access-log")?.command.request.target == "/v1/access-log")
+        #expect(run("subscription pause library-sync")?.command.request.target == "/v1/subscriptions/library-sync/pause")
+        #expect(run("subscription replay benefits --from-lsn 42")?.command.request.target
+            == "/v1/subscriptions/benefits/replay?from_lsn=42")
+    }
+
+    @Test func usageErrors() {
+        #expect(isUsageError(""))
+        #expect(isUsageError("frobnicate"))
+        #expect(isUsageError("status extra"))
+        #expect(isUsageError("person"))
+        #expect(isUsageError("person --source library"))
+        #expect(isUsageError("status --reveal-protected"))
+        #expect(isUsageError("disclosures"))
+        #expect(isUsageError("subscription replay x"))
+        #expect(isUsageError("subscription stop x"))
+        #expect(isUsageError("--socket"))
+        #expect(isUsageError("status --bogus"))
+        #expect(isUsageError("verify --uid U1"))
+    }
+
+    @Test func help() {
+        guard case .help(let overview) = ControlInvocation.parse(["--help"]) else {
+            Issue.record("no help")
+            return
+        }
+        #expect(overview.contains("replay"))
+        guard case .help(let replay) = ControlInvocation.parse(["replay", "--help"]) else {
+            Issue.record("no help")
+            return
+        }
+        #expect(replay.contains("FILE:LINE"))
+        #expect(ControlInvocation.parse(["help", "verify"]) != ControlInvocation.parse(["help"]))
+    }
+
+    @Test func socketResolution() throws {
+        let config = Array(#"{"status_socket": "/srv/renkei.sock"}"#.utf8)
+        let files: [String: [UInt8]] = ["/etc/renkei/renkei.json": config, "/bad.json": Array("{".utf8)]
+        let read: (String) -> [UInt8]? = { files[$0] }
+        #expect(try run("--socket /a status")!.resolveSocketPath(readFile: read).get() == "/a")
+        #expect(try run("status")!.resolveSocketPath(readFile: read).get() == "/srv/renkei.sock")
+        #expect(try run("status")!.resolveSocketPath(readFile: { _ in nil }).get() == "/run/renkei/status.sock")
+        #expect((try? run("--config /missing.json status")!.resolveSocketPath(readFile: read).get()) == nil)
+        #expect((try? run("--config /bad.json status")!.resolveSocketPath(readFile: read).get()) == nil)
+    }
+}
+
+@Suite struct TextWidthTests {
+    @Test func widths() {
+        #expect(TextWidth.columns("abc") == 3)
+        #expect(TextWidth.columns("山田太郎") == 8)
+        #expect(TextWidth.columns("ヤマダ") == 6)
+        #expect(TextWidth.columns("ﾔﾏﾀﾞ") == 4)  // halfwidth katakana, one column each
+        #expect(TextWidth.columns("ＡＢ１") == 6)
+        #expect(TextWidth.columns("髙﨑") == 4)
+        #expect(TextWidth.columns("葛\u{E0100}") == 2)  // IVS selector takes no column
+        #expect(TextWidth.columns("𠮷野") == 4)
+        #expect(TextWidth.columns("ガ") == 2)
+        #expect(TextWidth.columns("カ\u{3099}") == 2)
+    }
+
+    @Test func tablesAlignWithJapaneseText() {
+        let reply: JSONValue = .object([
+            "reviews": .array([
+                .object(["id": "R1", "name": "山田太郎", "score": .double(0.8)]),
+                .object(["id": "R22", "name": "Smith John", "score": .double(0.75)]),
+            ])
+        ])
+        let lines = ReplyFormatter.render(reply).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        let scoreColumns = lines.dropFirst().map { line -> Int in
+            let prefix = line.components(separatedBy: "SCORE").count > 1 ? line.components(separatedBy: "SCORE")[0]
+                : line.components(separatedBy: "0.")[0]
+            return TextWidth.columns(prefix)
+        }
+        #expect(Set(scoreColumns).count == 1, "\(lines)")
+    }
+
+    @Test func keyValueLinesAndNestedTables() {
+        let status: JSONValue = .object([
+            "version": "0.1.0", "head_lsn": 12, "rebuild": nil,
+            "sources": .object([
+                "resident": .object(["events": 10, "last_error": nil]),
+                "library": .object(["events": 2, "last_error": "bad line"]),
+            ]),
+        ])
+        let text = ReplyFormatter.render(status)
+        #expect(text.contains("version:  0.1.0"))
+        #expect(text.contains("rebuild:  -"))
+        #expect(text.contains("  NAME      EVENTS  LAST_ERROR"))
+        #expect(text.contains("  library   2       bad line"))
+    }
+}
