@@ -1,0 +1,40 @@
+import RenkeiCore
+import RenkeiSystem
+
+extension StatusRoutes {
+    /// `GET /v1/persons/{uid}`, `GET /v1/persons?source=&subject=` (`?reveal=protected` is audited).
+    func persons(_ request: HTTPRequest, _ rest: [String]) throws -> Answer {
+        guard request.method == "GET" else { return nil }
+        let reveal = request.query["reveal"] == "protected"
+        let reader = try service.reader()
+        let uid: String
+        switch rest.count {
+        case 1:
+            uid = rest[0]
+        case 0:
+            guard let source = request.query["source"], let subject = request.query["subject"] else {
+                return .error(400, "give ?source=…&subject=… (or GET /v1/persons/{uid})")
+            }
+            guard let found = try ProjectionStore.uid(source: source, subject: subject, in: reader) else {
+                return .error(404, "no person is linked to \(source) subject \(subject)")
+            }
+            uid = found
+        default:
+            return nil
+        }
+        guard let view = try ProjectionStore.view(uid: uid, in: reader) else { return .error(404, "no person \(uid)") }
+        if reveal { service.logger.notice("operator action: person \(uid) read with protected fields revealed (uid \(request.peer.map { String($0.uid) } ?? "?"))") }
+        return .json(200, .object(Projection.reply(fromView: view, revealProtected: reveal)))
+    }
+
+    /// `GET /v1/households/{no}`: protected members are left out unless `?reveal=protected`.
+    func households(_ request: HTTPRequest, _ rest: [String]) throws -> Answer {
+        guard request.method == "GET", rest.count == 1 else { return nil }
+        guard let household = try ProjectionStore.household(rest[0], in: service.reader()),
+            !household.members.isEmpty || !household.protectedMembers.isEmpty
+        else {
+            return .error(404, "no household \(rest[0])")
+        }
+        return .json(200, .object(household.view(revealProtected: request.query["reveal"] == "protected")))
+    }
+}
