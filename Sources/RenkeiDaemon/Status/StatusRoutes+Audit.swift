@@ -1,4 +1,5 @@
 import RenkeiCore
+import RenkeiStore
 import RenkeiSystem
 
 extension StatusRoutes {
