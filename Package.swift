@@ -36,6 +36,11 @@ let package = Package(
         ),
         .executableTarget(name: "renkeid", dependencies: ["RenkeiDaemon", "RenkeiSystem"]),
         .executableTarget(name: "renkeictl", dependencies: ["RenkeiCore", "RenkeiSystem"]),
+        // Benchmarks behind `ops/bench` (release builds): one subcommand per area.
+        .executableTarget(
+            name: "renkei-bench",
+            dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiSystem", "RenkeiDaemon"]
+        ),
         // A small signature-checking webhook receiver for `ops/demo` and delivery tests.
         .executableTarget(name: "renkei-receiver", dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]),
 

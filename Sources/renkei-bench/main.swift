@@ -1,0 +1,17 @@
+// renkei-bench: Renkei's benchmarks, run by `ops/bench` in a release build.
+// Each subcommand prints a table with a same-run baseline and the ratio (see BENCHMARKS.md).
+import Foundation
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let usage = "usage: renkei-bench <link|deliver|replay> [options]   (see ops/bench)"
+guard let command = arguments.first else {
+    print(usage)
+    exit(2)
+}
+let options = Array(arguments.dropFirst())
+switch command {
+// Each area adds its case here and its code in its own file (LinkBench.swift, DeliverBench.swift, …).
+default:
+    FileHandle.standardError.write(Data("renkei-bench: unknown benchmark '\(command)'\n\(usage)\n".utf8))
+    exit(2)
+}
