@@ -157,6 +157,22 @@ import Testing
         await second.close()
     }
 
+    @Test func canonicalEnvelopeMatchesCanonicalBytes() {
+        let envelope: JSONObject = [
+            "source": "tax", "event_id": "e\"1\n", "type": "tax.assessed", "occurred_at": "2026-04-01T00:00:00Z",
+            "subject": "T1", "lsn": 99, "zeta": [.double(1.5), .double(2.0), ["b": 1, "a": nil, "\u{FA10}": "x", "塚": "y"]],
+            "data": ["taxable": false, "income_levy": 0, "per_capita_levy": .double(5000), "fiscal_year": 2026],
+        ]
+        let canonical = CanonicalEnvelope(envelope)
+        #expect(canonical.body == JSONValue.object(envelope).canonicalBytes)
+        var record = envelope
+        record["lsn"] = 7
+        record["recorded_at"] = "2026-04-01T00:00:00.000Z"
+        #expect(canonical.record(lsn: 7, recordedAt: "2026-04-01T00:00:00.000Z") == JSONValue.object(record).canonicalBytes)
+        let reparsed = try! JSONParser.parse(JSONValue.object(envelope).canonicalBytes)
+        #expect(JSONValue.object(envelope).canonicalForm == reparsed)
+    }
+
     @Test func recordedAtFormat() {
         #expect(LogChain.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(LogChain.timestamp(Date(timeIntervalSince1970: 951_782_400.5)) == "2000-02-29T00:00:00.500Z")

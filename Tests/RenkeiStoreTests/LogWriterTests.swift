@@ -99,19 +99,32 @@ import Testing
         #expect(throws: StoreError.self) { try LogWriter(path: "/nonexistent-dir/log.sqlite") }
     }
 
-    @Test func throughputOf50000EventsInBatches() async throws {
+    /// 50,000 events in release builds; a fifth of that in debug builds, whose unspecialised generics
+    /// make the JSON work ~10x slower than what the daemon ships.
+    static var throughputEvents: Int {
+        #if DEBUG
+        return 10_000
+        #else
+        return 50_000
+        #endif
+    }
+
+    @Test(arguments: [500, 5000])
+    func appendThroughput(batchSize: Int) async throws {
         let dir = TemporaryDirectory()
         let writer = try LogWriter(path: dir.databasePath)
-        let batchSize = 500
-        let batches = (0..<100).map { b in (0..<batchSize).map { makeEvent(id: "perf-\(b)-\($0)", subject: "S\($0)") } }
+        let total = Self.throughputEvents
+        let batches = (0..<(total / batchSize)).map { b in
+            (0..<batchSize).map { makeEvent(id: "perf-\(b)-\($0)", subject: "S\($0 % 997)") }
+        }
         let clock = ContinuousClock()
         let elapsed = try await clock.measure {
             for batch in batches { _ = try await writer.append(batch) }
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("RenkeiStore append throughput: 50000 events, batches of \(batchSize): \(seconds) s, \(Int(50_000 / seconds)) events/s")
-        #expect(try await writer.perform { db in try EventLog.head(in: db) }.lsn == 50_000)
-        #expect(seconds < 30)
+        print("RenkeiStore append: \(total) events in batches of \(batchSize): \(seconds) s, \(Int(Double(total) / seconds)) events/s")
+        #expect(try await writer.perform { db in try EventLog.head(in: db) }.lsn == Int64(total))
+        #expect(seconds < 60)  // generous: a busy machine; the figure is printed
         await writer.close()
     }
 }

@@ -31,7 +31,8 @@ extension EventLog {
         var outcomes: [AppendOutcome] = []
         outcomes.reserveCapacity(events.count)
         for event in events {
-            let body = event.contentBytes
+            let canonical = CanonicalEnvelope(event.envelope)
+            let body = canonical.body
             try lookup.bind([.text(event.source), .text(event.eventID)])
             if try lookup.step() {
                 let existingLSN = lookup.int64(0)
@@ -40,11 +41,12 @@ extension EventLog {
                 outcomes.append(existingBody == body ? .duplicate(lsn: existingLSN) : .conflict(existingLSN: existingLSN))
                 continue
             }
-            // Store what reading back will yield, and refuse an Event whose typed fields disagree with its
-            // envelope: the columns and the body must tell the same story for `verify`.
+            // Hand on what reading back will yield (the canonical form), and refuse an Event whose typed
+            // fields disagree with its envelope: the columns and the body must tell the same story.
             let lsn = head.lsn + 1
-            let stored = try decode(body: body, lsn: lsn)
-            guard stored.source.utf8.elementsEqual(event.source.utf8),
+            guard let envelope = JSONValue.object(event.envelope).canonicalForm.objectValue,
+                let stored = try? Event(envelope: envelope),
+                stored.source.utf8.elementsEqual(event.source.utf8),
                 stored.eventID.utf8.elementsEqual(event.eventID.utf8),
                 stored.type.utf8.elementsEqual(event.type.utf8),
                 stored.subject.utf8.elementsEqual(event.subject.utf8)
@@ -53,9 +55,7 @@ extension EventLog {
                     .invalidArgument,
                     "an event's source, event_id, type or subject differ from its envelope (bug in Renkei)")
             }
-            let hash = LogChain.hash(
-                previous: head.hash,
-                record: LogChain.recordBytes(envelope: stored.envelope, lsn: lsn, recordedAt: recordedAt))
+            let hash = LogChain.hash(previous: head.hash, record: canonical.record(lsn: lsn, recordedAt: recordedAt))
             try insert.run([
                 .integer(lsn), .text(stored.source), .text(stored.eventID), .text(stored.type), .text(stored.subject),
                 .text(recordedAt), .blob(body), .blob(hash),

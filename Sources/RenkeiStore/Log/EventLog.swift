@@ -6,6 +6,10 @@ import RenkeiCrypto
 /// Table `events`, one row per event, `lsn` gap-free from 1. `body` holds the canonical bytes of the
 /// envelope (`Event.contentBytes`); `hash` the 32-byte chain hash. Rows are append-only: triggers refuse
 /// UPDATE and DELETE. Appending goes through ``LogWriter``, the single writer.
+///
+/// There is deliberately no index by subject: a batch touches many subjects, so such an index dirties
+/// most of its pages at every commit (measured: 40% more WAL frames and ~2x the append time). Reads by
+/// subject belong in the projection's own tables.
 public enum EventLog {
     static let schema = """
         CREATE TABLE IF NOT EXISTS events (
@@ -19,7 +23,6 @@ public enum EventLog {
             hash BLOB NOT NULL CHECK (length(hash) = 32),
             UNIQUE (source, event_id)
         );
-        CREATE INDEX IF NOT EXISTS events_by_subject ON events (source, subject, lsn);
         CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only: rows cannot be updated'); END;
         CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events

@@ -10,10 +10,7 @@ enum LogChain {
     /// The canonical bytes of the envelope with `"lsn"` and `"recorded_at"` added (replacing members of
     /// those names, should an envelope carry them).
     static func recordBytes(envelope: JSONObject, lsn: Int64, recordedAt: String) -> [UInt8] {
-        var record = envelope
-        record["lsn"] = .integer(lsn)
-        record["recorded_at"] = .string(recordedAt)
-        return JSONValue.object(record).canonicalBytes
+        CanonicalEnvelope(envelope).record(lsn: lsn, recordedAt: recordedAt)
     }
 
     /// The chain hash of an event given its predecessor's hash.
