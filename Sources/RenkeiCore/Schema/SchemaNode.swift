@@ -117,23 +117,36 @@ struct JSONTypeSet: OptionSet, Sendable {
 
 /// A compiled `pattern`.
 ///
-/// `Regex` is not declared `Sendable`, but a compiled regex is immutable once built; the program is
-/// compiled eagerly in `init` (by one match), so sharing it between threads only reads it.
+/// Simple anchored patterns (the ones Renkei's schemas use) run on ``SimplePattern``; anything else
+/// on `Regex`. `Regex` is not declared `Sendable`, but a compiled regex is immutable once built; its
+/// program is compiled eagerly in `init` (by one match), so sharing it between threads only reads it.
 final class SchemaPattern: @unchecked Sendable {
     /// The pattern as written in the schema.
     let source: String
+    private let simple: SimplePattern?
     private let regex: Regex<AnyRegexOutput>
 
     /// Compiles `source` with JSON Schema's semantics: Unicode scalars (code points, not grapheme
     /// clusters), ASCII-only `\d` and `\w` as in ECMA-262, an unanchored search.
     init(_ source: String) throws {
         self.source = source
+        // Always compiled, so a pattern that is invalid for Regex is a load error either way.
         regex = try Regex(source).matchingSemantics(.unicodeScalar).asciiOnlyDigits().asciiOnlyWordCharacters()
         _ = try regex.firstMatch(in: "")
+        simple = SimplePattern(source)
     }
+
+    /// Whether this pattern runs on the fast matcher (for tests).
+    var isSimple: Bool { simple != nil }
 
     /// Whether the pattern matches somewhere in `string`.
     func matches(_ string: String) -> Bool {
+        if let simple { return simple.matches(string) }
+        return matchesWithRegex(string)
+    }
+
+    /// The `Regex` answer, for comparing the two matchers in tests.
+    func matchesWithRegex(_ string: String) -> Bool {
         (try? regex.firstMatch(in: string)) != nil
     }
 }
