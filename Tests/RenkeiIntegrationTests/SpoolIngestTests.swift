@@ -97,8 +97,8 @@ struct SpoolIngestTests {
             #expect(rejected.entries.count == 1, "\(rejected.entries.map(\.serializedString))")
             #expect(rejected.entries.first?["line"]?.integerValue == 2)
             #expect(
-                Self.reason(of: rejected.entries.first ?? .null).contains("library"),
-                "the reason should name the other source: \(rejected.entries.first?.serializedString ?? "-")")
+                Self.reason(of: rejected.entries.first ?? .null).contains("source"),
+                "the reason should name the field `source`: \(rejected.entries.first?.serializedString ?? "-")")
             try await daemon.stop()
         }
     }
