@@ -3,9 +3,8 @@ import Testing
 
 /// contract/examples/README.md, replayed through the projection.
 ///
-/// Key linking only for now: the two outcomes that need matching (line 5 → U1, line 11's child → U3)
-/// give new `unregistered` uids instead, which shifts later uids by up to two. When matching lands,
-/// update the constants in ``Expected`` (and the match-specific expectations) to the README's values.
+/// With matching: line 5 links to U1 (髙/高, half-width kana, address forms) and line 11's child to
+/// U3 (hiragana, 髙/高), so the sample ends with exactly six uids, as the README states.
 @Suite struct ProjectionSampleTests {
     enum Expected {
         static let ichiro = "U0000000001"
@@ -13,13 +12,11 @@ import Testing
         static let yota = "U0000000003"
         static let sakura = "U0000000004"
         /// README: matched to U0000000001 (髙/高, half-width kana, address forms).
-        static let libraryIchiro = "U0000000005"
-        /// README: U0000000005.
-        static let sato = "U0000000006"
-        /// README: U0000000006.
-        static let suzuki = "U0000000007"
+        static let libraryIchiro = "U0000000001"
+        static let sato = "U0000000005"
+        static let suzuki = "U0000000006"
         /// README: matched to U0000000003.
-        static let childcareYota = "U0000000008"
+        static let childcareYota = "U0000000003"
     }
 
     let projection: Projection
@@ -41,16 +38,26 @@ import Testing
             #expect(resident["method"] == "key")
         }
         #expect(projection.lsn == 15)
-        #expect(projection.personCount == 8)
+        #expect(projection.personCount == 6)
     }
 
     @Test func unmatchedRecordsGetUnregisteredUIDs() throws {
-        let library = try view(Expected.libraryIchiro)
-        #expect(library.text("status") == #""unregistered""#)
-        #expect(library.text("links") == #"[{"source":"library","subject":"LIB-20001","method":"key"}]"#)
-        #expect(library.text("library") == #"{"patron_no":"LIB-20001","status":"active"}"#)
-        #expect(library.text("name") == #""高橋 一郎""#)
-        #expect(library.text("household_no") == "null")
+        let ichiro = try view(Expected.libraryIchiro)
+        #expect(ichiro.text("status") == #""active""#)
+        let library = try #require(ichiro["links"]?.arrayValue?.first { $0["source"] == "library" })
+        #expect(library["method"] == "match")
+        #expect(library["subject"] == "LIB-20001")
+        guard case .double(let score)? = library["score"] else { Issue.record("no score"); return }
+        #expect(score >= 0.92 && score < 1)
+        let reasons = (library["reasons"]?.arrayValue ?? []).compactMap(\.stringValue)
+        #expect(reasons.contains("name: 異体字 高/髙 (variant kanji)"))
+        #expect(reasons.contains("birth_date: 一致 (exact)"))
+        #expect(reasons.contains { $0.hasPrefix("name_kana: 半角カナ") })
+        #expect(reasons.contains { $0.hasPrefix("address: 正規化して一致") })
+        #expect(!reasons.joined().contains("九段"))
+        #expect(ichiro.text("library") == #"{"patron_no":"LIB-20001","status":"active"}"#)
+        // The registry wins identity fields.
+        #expect(ichiro.text("name") == #""髙橋 一郎""#)
 
         let sato = try view(Expected.sato)
         #expect(sato.text("status") == #""unregistered""#)
@@ -79,8 +86,8 @@ import Testing
         #expect(
             child.text("childcare")
                 == #"{"child_no":"CH-3001","status":"enrolled","facility_code":"F-101","certification":"3","monthly_fee":31500}"#)
-        // README (with matching): this childcare record lands on U3 instead.
-        #expect(try view(Expected.yota).text("childcare") == "null")
+        let link = try #require(child["links"]?.arrayValue?.first { $0["source"] == "childcare" })
+        #expect(link["method"] == "match")
     }
 
     @Test func moveBumpsVersionByOne() throws {
@@ -108,16 +115,16 @@ import Testing
     }
 
     @Test func viewHasStableShape() throws {
-        for number in 1...8 {
+        for number in 1...6 {
             let uid = Projection.formatUID(Int64(number))
             #expect(try view(uid).keys == PersonRecord.viewFields)
         }
-        #expect(projection.personView("U0000000009") == nil)
+        #expect(projection.personView("U0000000007") == nil)
     }
 
     @Test func myNumberStaysOutOfReplies() throws {
         #expect(try view(Expected.ichiro).text("my_number") == #""123456789018""#)
-        for number in 1...8 {
+        for number in 1...6 {
             let reply = try #require(projection.personReply(Projection.formatUID(Int64(number)), revealProtected: true))
             #expect(!JSONValue.object(reply).serializedString.contains("123456789018"))
             #expect(reply["my_number"] == nil)

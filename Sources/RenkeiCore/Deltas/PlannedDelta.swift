@@ -4,7 +4,7 @@ public struct PlannedDelta: Sendable, Hashable {
     public var deltaID: String
     /// The subscription's name.
     public var subscription: String
-    /// `person.created` or `person.changed`.
+    /// `person.created`, `person.changed`, `person.merged` or `person.unlinked`.
     public var kind: String
     /// The person.
     public var uid: String

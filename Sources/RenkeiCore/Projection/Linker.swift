@@ -1,34 +1,16 @@
 /// How a source record finds its person (contract §3 "Linking, in order").
 ///
-/// Step 1, keys, is all it does today: a record carrying a 宛名番号 belongs to that resident's uid
-/// (reserved if the resident event has not arrived yet). A record without one is `unmatched`
-/// and gets its own `unregistered` uid.
-///
-/// Step 2, matching, slots in at ``resolve(atenaNo:identity:source:)``: score `identity` against
-/// the projection and answer `.matched` (auto-link, method `match`) or a review item. The
-/// projection then only has to handle the new cases.
+/// 1. Key: a record carrying a 宛名番号 belongs to that resident's uid (reserved if the resident
+///    event has not arrived yet).
+/// 2. Match: a record without one is scored against the blocking index; ≥ `auto_link` links it
+///    (method `match`), `review` ≤ score < `auto_link` raises a review item and gives it its own
+///    `unregistered` uid, below that it gets its own uid.
+/// 3. Operator decisions (`operator.*` events) override both (``Projection/applyOperator(_:_:)``).
 struct Linker: Sendable {
-    /// Where a new source record goes.
-    enum Resolution: Equatable {
-        /// The uid that owns or reserved the 宛名番号.
-        case key(uid: String)
-        /// A 宛名番号 nobody holds yet: allocate a uid and reserve it.
-        case reserve(atenaNo: String)
-        /// No key and no match: a new `unregistered` uid.
-        case unmatched
-    }
-
-    /// Resolves a record that is not linked yet.
-    /// - Parameters:
-    ///   - atenaNo: the record's 宛名番号, if it carries one.
-    ///   - identity: the identity fields it gives (for matching, later).
-    ///   - source: its source.
-    ///   - atenaIndex: who owns or reserved each 宛名番号.
-    func resolve(atenaNo: String?, identity: JSONObject, source: String, atenaIndex: [String: String]) -> Resolution {
-        guard let atenaNo else { return .unmatched }
-        if let uid = atenaIndex[atenaNo] { return .key(uid: uid) }
-        return .reserve(atenaNo: atenaNo)
-    }
+    /// Field weights.
+    var weights: MatchWeights = .standard
+    /// `auto_link`, `review`, margin.
+    var thresholds = LinkingThresholds()
 }
 
 extension Projection {
@@ -39,20 +21,85 @@ extension Projection {
     mutating func linkedUID(
         source: String, subject: String, atenaNo: String?, identity: JSONObject, _ change: inout Change
     ) -> String {
-        if let uid = linkIndex[LinkKey(source: source, subject: subject)] { return uid }
-        let uid: String
-        switch linker.resolve(atenaNo: atenaNo, identity: identity, source: source, atenaIndex: atenaIndex) {
-        case .key(let owner): uid = owner
-        case .reserve(let atenaNo): uid = allocate(&change, atenaNo: atenaNo)
-        case .unmatched: uid = allocate(&change)
+        let key = LinkKey(source: source, subject: subject)
+        if let uid = linkIndex[key] {
+            // A key that arrives after the record was linked without one joins the two uids.
+            if let atenaNo, source != "resident" {
+                if let owner = atenaIndex[atenaNo], owner != uid {
+                    return merge(uid, owner, &change)
+                } else if atenaIndex[atenaNo] == nil {
+                    update(uid, &change) { person in
+                        if person.atenaNo == nil { person.atenaNo = atenaNo } else { person.otherAtenaNos.append(atenaNo) }
+                    }
+                    atenaIndex[atenaNo] = uid
+                }
+            }
+            return uid
         }
-        addLink(PersonLink(source: source, subject: subject), to: uid, &change)
-        return uid
+        if let pin = decisions.pins.first(where: { $0.source == source && $0.subject == subject }) {
+            let uid = resolve(pin.uid)
+            if persons[uid] != nil {
+                addLink(PersonLink(source: source, subject: subject, method: "operator"), to: uid, &change)
+                change.decided.insert(uid)
+                return uid
+            }
+        }
+        if let atenaNo {
+            let uid = atenaUID(atenaNo, &change)
+            addLink(PersonLink(source: source, subject: subject), to: uid, &change)
+            return uid
+        }
+        let profile = MatchProfile(identity: identity)
+        let decision = matchIndex.decide(profile, weights: linker.weights, thresholds: linker.thresholds) { number, _ in
+            !decisions.refused.contains(.init(source: source, subject: subject, uid: Self.formatUID(Int64(number))))
+        }
+        switch decision {
+        case .link(let candidate):
+            let uid = Self.formatUID(Int64(candidate.number))
+            let link = PersonLink(
+                source: source, subject: subject, method: "match", score: candidate.comparison.score,
+                reasons: candidate.reasons)
+            addLink(link, to: uid, &change)
+            return uid
+        case .review(let candidates):
+            let uid = allocate(&change)
+            addLink(PersonLink(source: source, subject: subject), to: uid, &change)
+            change.decided.insert(uid)
+            openReview(source: source, subject: subject, candidates: candidates, lsn: change.lsn)
+            return uid
+        case .none:
+            let uid = allocate(&change)
+            addLink(PersonLink(source: source, subject: subject), to: uid, &change)
+            change.decided.insert(uid)
+            return uid
+        }
     }
 
     /// The uid that owns or reserved a 宛名番号, allocating and reserving one if none does.
     mutating func atenaUID(_ atenaNo: String, _ change: inout Change) -> String {
         if let uid = atenaIndex[atenaNo] { return uid }
         return allocate(&change, atenaNo: atenaNo)
+    }
+
+    /// Opens a review item for (`source`, `subject`) unless one is open already.
+    mutating func openReview(source: String, subject: String, candidates: [MatchIndex.Candidate], lsn: Int64) {
+        let key = LinkKey(source: source, subject: subject)
+        guard reviewByRecord[key] == nil, !candidates.isEmpty else { return }
+        let id = ReviewItem.formatID(meta.nextReview)
+        meta.nextReview += 1
+        let items = candidates.map {
+            ReviewItem.Candidate(uid: Self.formatUID(Int64($0.number)), score: $0.comparison.score, reasons: $0.reasons)
+        }
+        reviews[id] = ReviewItem(id: id, source: source, subject: subject, candidates: items, lsn: lsn)
+        reviewByRecord[key] = id
+        dirtyReviews.insert(id)
+    }
+
+    /// Closes the open review item of (`source`, `subject`), if any.
+    mutating func closeReview(source: String, subject: String) {
+        let key = LinkKey(source: source, subject: subject)
+        guard let id = reviewByRecord.removeValue(forKey: key) else { return }
+        reviews[id] = nil
+        dirtyReviews.insert(id)
     }
 }

@@ -10,15 +10,19 @@ extension PersonRecord {
                 "method": .string(record.link.method),
             ]
             if let score = record.link.score { object["score"] = .double(score) }
+            if !record.link.reasons.isEmpty { object["reasons"] = .array(record.link.reasons.map { .string($0) }) }
             object["identity"] = .object(record.identity)
             object["facts"] = .object(record.facts)
             return .object(object)
         }
-        return .object([
+        var object: JSONObject = [
             "uid": .string(uid), "version": .integer(version), "lsn": .integer(lsn),
             "atena_no": atenaNo.map { .string($0) } ?? .null, "guardian_of": .array(guardianOf.map { .string($0) }),
             "records": .array(records),
-        ])
+        ]
+        if let mergedInto { object["merged_into"] = .string(mergedInto) }
+        if !otherAtenaNos.isEmpty { object["other_atena_nos"] = .array(otherAtenaNos.map { .string($0) }) }
+        return .object(object)
     }
 
     /// Compact JSON bytes of ``jsonValue``, for storage.
@@ -39,9 +43,10 @@ extension PersonRecord {
             case .integer(let value)?: score = Double(value)
             default: throw part.damaged("score")
             }
+            let reasons = object["reasons"] == nil ? [] : try part.strings("reasons")
             let link = PersonLink(
                 source: try part.string("source"), subject: try part.string("subject"),
-                method: try part.string("method"), score: score)
+                method: try part.string("method"), score: score, reasons: reasons)
             records.append(
                 SourceRecord(link: link, identity: try part.objectMember("identity"), facts: try part.objectMember("facts")))
         }
@@ -49,6 +54,8 @@ extension PersonRecord {
             uid: try stored.string("uid"), version: try stored.integer("version"), lsn: try stored.integer("lsn"),
             atenaNo: try stored.optionalString("atena_no"), records: records,
             guardianOf: try stored.strings("guardian_of"))
+        mergedInto = try stored.optionalString("merged_into")
+        if stored.object["other_atena_nos"] != nil { otherAtenaNos = try stored.strings("other_atena_nos") }
     }
 }
 
@@ -79,9 +86,12 @@ extension HouseholdRecord {
 }
 
 extension ProjectionMeta {
-    /// `{"next_uid": N, "lsn": L}` as compact JSON bytes, for storage.
+    /// `{"next_uid": N, "lsn": L}` (and `"next_review"` once a review was raised) as compact JSON
+    /// bytes, for storage.
     public var encoded: [UInt8] {
-        JSONValue.object(["next_uid": .integer(nextUID), "lsn": .integer(lsn)]).serializedBytes
+        var object: JSONObject = ["next_uid": .integer(nextUID), "lsn": .integer(lsn)]
+        if nextReview > 1 { object["next_review"] = .integer(nextReview) }
+        return JSONValue.object(object).serializedBytes
     }
 
     /// Reads meta back from ``encoded`` bytes.
@@ -89,5 +99,6 @@ extension ProjectionMeta {
     public init(decoding bytes: [UInt8]) throws(RenkeiError) {
         let stored = try StoredJSON(bytes: bytes, what: "projection meta")
         self.init(nextUID: try stored.integer("next_uid"), lsn: try stored.integer("lsn"))
+        if stored.object["next_review"] != nil { nextReview = try stored.integer("next_review") }
     }
 }

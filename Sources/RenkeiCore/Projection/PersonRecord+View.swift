@@ -32,6 +32,7 @@ extension PersonRecord {
 
     /// The view without `version` and `lsn`: what decides whether an event changed the person.
     var viewWithoutVersion: JSONObject {
+        if let mergedInto { return ["uid": .string(uid), "merged_into": .string(mergedInto)] }
         let resident = self.resident
         var object: JSONObject = ["uid": .string(uid)]
         object["status"] = resident.map { $0.facts["status"] ?? "active" } ?? "unregistered"
@@ -42,7 +43,8 @@ extension PersonRecord {
         for field in Self.residentOnlyFields {
             object[field] = nonNull(resident?.identity[field]) ?? .null
         }
-        object["links"] = .array(records.map(\.link.viewValue))
+        let protected = isProtected
+        object["links"] = .array(records.map { $0.link.viewValue(protected: protected) })
         object["tax"] = latestTax.map(Self.taxView) ?? .null
         object["childcare"] = childcareView
         object["library"] = libraryView

@@ -8,19 +8,33 @@ public struct PersonLink: Sendable, Hashable {
     public var method: String
     /// The match score (0…1), for `match` links only.
     public var score: Double?
+    /// Per-field reasons of a `match` link, worded for an official (never an address or 個人番号).
+    public var reasons: [String]
 
     /// Creates a link.
-    public init(source: String, subject: String, method: String = "key", score: Double? = nil) {
+    public init(source: String, subject: String, method: String = "key", score: Double? = nil, reasons: [String] = []) {
         self.source = source
         self.subject = subject
         self.method = method
         self.score = score
+        self.reasons = reasons
     }
 
-    /// The link as it appears in a person view: `source`, `subject`, `method`, `score` when present.
-    public var viewValue: JSONValue {
+    /// The link as it appears in a person view: `source`, `subject`, `method`, `score` and
+    /// `reasons` when present.
+    public var viewValue: JSONValue { viewValue(protected: false) }
+
+    /// The view form; while the person is protected, address reasons are withheld.
+    func viewValue(protected: Bool) -> JSONValue {
         var object: JSONObject = ["source": .string(source), "subject": .string(subject), "method": .string(method)]
         if let score { object["score"] = .double(score) }
+        if !reasons.isEmpty {
+            let shown = reasons.map { reason -> JSONValue in
+                guard protected, reason.hasPrefix("address: ") else { return .string(reason) }
+                return .string("address: 支援措置のため非表示 (withheld: protected person)")
+            }
+            object["reasons"] = .array(shown)
+        }
         return .object(object)
     }
 }
@@ -65,6 +79,10 @@ public struct PersonRecord: Sendable, Hashable {
     public var records: [SourceRecord]
     /// The uids of the children this person is a guardian of, in order of first relation.
     public var guardianOf: [String]
+    /// For a retired uid: the uid it was merged into (the record then holds nothing else).
+    public var mergedInto: String?
+    /// 宛名番号 beyond ``atenaNo`` that belong here after merges (a 再転入 linked by an operator).
+    public var otherAtenaNos: [String] = []
 
     /// Creates a record.
     public init(
@@ -89,8 +107,20 @@ public struct PersonRecord: Sendable, Hashable {
         records.firstIndex { $0.link.source == source && $0.link.subject.utf8.elementsEqual(subject.utf8) }
     }
 
-    /// The resident record, if the registry knows this person.
-    var resident: SourceRecord? { record(from: "resident") }
+    /// The resident record, if the registry knows this person: the last active one, else the last
+    /// one (a person with two after an operator linked a 再転入).
+    var resident: SourceRecord? {
+        var last: SourceRecord?
+        var active: SourceRecord?
+        for record in records where record.link.source == "resident" {
+            last = record
+            if record.facts["status"]?.stringValue == "active" { active = record }
+        }
+        return active ?? last
+    }
+
+    /// Every 宛名番号 that belongs to this uid.
+    var atenaNumbers: [String] { (atenaNo.map { [$0] } ?? []) + otherAtenaNos }
 
     /// Whether the registry marks this person as protected (支援措置).
     public var isProtected: Bool { resident?.facts["protected"]?.boolValue ?? false }

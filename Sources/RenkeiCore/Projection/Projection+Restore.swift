@@ -10,12 +10,27 @@ extension Projection {
     ///   - persons: every stored person record.
     ///   - households: every stored household record.
     ///   - meta: the stored counters.
-    public init(restoring persons: [PersonRecord], households: [HouseholdRecord], meta: ProjectionMeta) {
-        self.init()
+    ///   - reviews: every stored open review item.
+    ///   - decisions: the stored operator decisions.
+    ///   - thresholds: `linking` from the configuration.
+    ///   - weights: match weights.
+    public init(
+        restoring persons: [PersonRecord], households: [HouseholdRecord], meta: ProjectionMeta,
+        reviews: [ReviewItem] = [], decisions: LinkDecisions = LinkDecisions(),
+        thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard
+    ) {
+        self.init(thresholds: thresholds, weights: weights)
         self.meta = meta
-        for person in persons {
+        self.decisions = decisions
+        for item in reviews {
+            self.reviews[item.id] = item
+            reviewByRecord[LinkKey(source: item.source, subject: item.subject)] = item.id
+        }
+        for person in persons.sorted(by: { $0.uid < $1.uid }) {
             self.persons[person.uid] = person
-            if let atenaNo = person.atenaNo { atenaIndex[atenaNo] = person.uid }
+            matchIndex.set(Self.uidNumber(person.uid), Self.profile(of: person))
+            for child in person.guardianOf { guardiansOfChild[child, default: []].append(person.uid) }
+            for atenaNo in person.atenaNumbers { atenaIndex[atenaNo] = person.uid }
             for record in person.records {
                 linkIndex[LinkKey(source: record.link.source, subject: record.link.subject)] = person.uid
             }

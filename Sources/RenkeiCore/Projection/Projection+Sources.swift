@@ -71,6 +71,9 @@ extension Projection {
             default: break
             }
         }
+        if verb == "registered" || verb == "corrected" || verb == "name_changed" {
+            change.registered.append((uid, verb == "registered" ? data["reason"]?.stringValue ?? "" : verb))
+        }
     }
 
     // MARK: tax — subject is the 納税義務者番号
@@ -111,13 +114,16 @@ extension Projection {
                 if status == nil || status == "withdrawn" { record.facts["status"] = "applied" }
             }
             for guardian in data["guardians"]?.arrayValue ?? [] {
-                // Guardians without a 宛名番号 are left for matching.
-                guard let atenaNo = guardian["atena_no"]?.stringValue else { continue }
-                let guardianUID = atenaUID(atenaNo, &change)
-                guard guardianUID != uid else { continue }
-                update(guardianUID, &change) { person in
-                    if !person.guardianOf.contains(uid) { person.guardianOf.append(uid) }
+                let guardianUID: String
+                if let atenaNo = guardian["atena_no"]?.stringValue {
+                    guardianUID = atenaUID(atenaNo, &change)
+                } else if let matched = guardianByMatch(guardian.objectValue ?? JSONObject(), childUID: uid) {
+                    guardianUID = matched
+                } else {
+                    continue
                 }
+                guard guardianUID != uid else { continue }
+                relateGuardian(guardianUID, child: uid, &change)
             }
         case "childcare.enrolled", "childcare.fee_decided", "childcare.withdrawn":
             let uid = linkedUID(source: "childcare", subject: subject, atenaNo: nil, identity: JSONObject(), &change)
@@ -135,6 +141,28 @@ extension Projection {
             }
         default: return
         }
+    }
+
+    /// Lists `child` under the guardian's `guardian_of`.
+    mutating func relateGuardian(_ guardianUID: String, child: String, _ change: inout Change) {
+        update(guardianUID, &change) { person in
+            if !person.guardianOf.contains(child) { person.guardianOf.append(child) }
+        }
+        if !(guardiansOfChild[child]?.contains(guardianUID) ?? false) { guardiansOfChild[child, default: []].append(guardianUID) }
+    }
+
+    /// A guardian without 宛名番号, matched (auto-link level only) among persons, with the child's
+    /// household as extra evidence: guardians often give no birth date.
+    func guardianByMatch(_ guardian: JSONObject, childUID: String) -> String? {
+        let profile = MatchProfile(identity: Self.pick(guardian, ["name", "name_kana", "birth_date"]))
+        let household = persons[childUID]?.resident?.identity["household_no"]?.stringValue
+        let decision = matchIndex.decide(
+            profile, weights: linker.weights, thresholds: linker.thresholds, household: household
+        ) { number, candidate in
+            candidate.standing != .unregistered && Self.formatUID(Int64(number)) != childUID
+        }
+        guard case .link(let candidate) = decision else { return nil }
+        return Self.formatUID(Int64(candidate.number))
     }
 
     // MARK: library — subject is the 利用者番号; no 宛名番号, ever

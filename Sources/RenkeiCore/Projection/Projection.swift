@@ -23,8 +23,17 @@ public struct Projection: Sendable {
     var linkIndex: [LinkKey: String] = [:]
     /// 宛名番号 → uid, for resident records and for reservations made by records that arrived first.
     var atenaIndex: [String: String] = [:]
-    /// How records without a key find their person. Today keys only; matching slots in here.
+    /// How records without a key find their person: weights and thresholds.
     var linker = Linker()
+    /// The blocking index over every live person's match keys, by uid number.
+    var matchIndex = MatchIndex()
+    /// Open review items by id, and the id of the open item for each (source, subject).
+    var reviews: [String: ReviewItem] = [:]
+    var reviewByRecord: [LinkKey: String] = [:]
+    /// Operator decisions later matching must respect.
+    public internal(set) var decisions = LinkDecisions()
+    /// child uid → guardian uids listing it under `guardian_of` (kept through merges).
+    var guardiansOfChild: [String: [String]] = [:]
 
     /// The counters: next uid number and the last applied lsn.
     public internal(set) var meta = ProjectionMeta()
@@ -32,9 +41,18 @@ public struct Projection: Sendable {
     public internal(set) var dirtyPersons: Set<String> = []
     /// Household numbers whose records changed since ``clearDirty()``.
     public internal(set) var dirtyHouseholds: Set<String> = []
+    /// Review ids opened or closed since ``clearDirty()``.
+    public internal(set) var dirtyReviews: Set<String> = []
+    /// Whether ``decisions`` changed since ``clearDirty()``.
+    public internal(set) var decisionsDirty = false
 
     /// An empty projection (before lsn 1).
-    public init() {}
+    /// - Parameters:
+    ///   - thresholds: `linking.auto_link` and `linking.review` from the configuration.
+    ///   - weights: match weights (the defaults unless configured).
+    public init(thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard) {
+        linker = Linker(weights: weights, thresholds: thresholds)
+    }
 
     /// The lsn of the last applied event (0 before any).
     public var lsn: Int64 { meta.lsn }
@@ -46,7 +64,15 @@ public struct Projection: Sendable {
     public mutating func clearDirty() {
         dirtyPersons.removeAll(keepingCapacity: true)
         dirtyHouseholds.removeAll(keepingCapacity: true)
+        dirtyReviews.removeAll(keepingCapacity: true)
+        decisionsDirty = false
     }
+
+    /// An open review item, if any.
+    public func review(_ id: String) -> ReviewItem? { reviews[id] }
+
+    /// Every open review item, by id.
+    public var openReviews: [ReviewItem] { reviews.values.sorted { $0.id < $1.id } }
 
     /// The stored form of one person, if the uid exists.
     public func personRecord(_ uid: String) -> PersonRecord? { persons[uid] }
@@ -94,8 +120,10 @@ public struct Projection: Sendable {
         case "tax": applyTax(event, &change)
         case "childcare": applyChildcare(event, &change)
         case "library": applyLibrary(event, &change)
+        case EventValidator.operatorSource: applyOperator(event, &change)
         default: break
         }
+        rescoreChanged(&change)
         return commit(change, cause: cause)
     }
 
@@ -109,6 +137,12 @@ public struct Projection: Sendable {
         var lsn: Int64
         var order: [String] = []
         var before: [String: Before] = [:]
+        /// Uids whose links were decided by this event already (no rescoring).
+        var decided: Set<String> = []
+        /// Resident uids registered by this event (`reason`), for reverse scoring and 再転入.
+        var registered: [(uid: String, reason: String)] = []
+        var merges: [ProjectionEffect.Merge] = []
+        var unlinks: [ProjectionEffect.Unlink] = []
     }
 
     /// Allocates the next uid, with an empty record created at `change.lsn`.
@@ -134,7 +168,7 @@ public struct Projection: Sendable {
         persons[uid] = record
     }
 
-    /// Links (`source`, `subject`) to `uid` (method `key`) unless it is already linked there.
+    /// Links (`source`, `subject`) to `uid` unless it is already linked.
     mutating func addLink(_ link: PersonLink, to uid: String, _ change: inout Change) {
         let key = LinkKey(source: link.source, subject: link.subject)
         guard linkIndex[key] == nil else { return }
@@ -145,10 +179,13 @@ public struct Projection: Sendable {
     /// Bumps versions of changed persons and refreshes the households they were or are in.
     private mutating func commit(_ change: Change, cause: DeltaCause) -> ProjectionEffect {
         var effect = ProjectionEffect(lsn: change.lsn, cause: cause)
+        effect.merges = change.merges
+        effect.unlinks = change.unlinks
         var touchedHouseholds: Set<String> = []
         for uid in change.order {
             guard var record = persons[uid], let before = change.before[uid] else { continue }
             dirtyPersons.insert(uid)
+            reindex(uid)
             if let old = before.memberOf { touchedHouseholds.insert(old) }
             if let new = record.memberOf { touchedHouseholds.insert(new) }
             guard let oldBytes = before.viewBytes else {

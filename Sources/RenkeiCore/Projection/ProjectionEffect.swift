@@ -34,8 +34,40 @@ public struct ProjectionEffect: Sendable, Hashable {
         }
     }
 
+    /// Two uids joined: `retired` now answers with `merged_into` = `kept` (the lower uid).
+    public struct Merge: Sendable, Hashable {
+        /// The uid that was retired.
+        public var retired: String
+        /// The uid it was merged into.
+        public var kept: String
+
+        /// Creates a merge.
+        public init(retired: String, kept: String) {
+            self.retired = retired
+            self.kept = kept
+        }
+    }
+
+    /// An operator unlinked a record from `uid`; it now stands alone under `newUID`.
+    public struct Unlink: Sendable, Hashable {
+        /// The uid the record left.
+        public var uid: String
+        /// The uid it now has.
+        public var newUID: String
+
+        /// Creates an unlink.
+        public init(uid: String, newUID: String) {
+            self.uid = uid
+            self.newUID = newUID
+        }
+    }
+
     /// The lsn of the event.
     public var lsn: Int64
+    /// Merges the event caused.
+    public var merges: [Merge] = []
+    /// Splits the event caused.
+    public var unlinks: [Unlink] = []
     /// The event that caused the changes.
     public var cause: DeltaCause
     /// Persons whose view changed, in the order the event touched them.

@@ -16,9 +16,15 @@ final class ProjectionService: Sendable {
     let onDeltas: @Sendable () -> Void
     /// `(done_lsn, target_lsn)` while a rebuild runs.
     let rebuildProgress = Mutex<(done: Int64, target: Int64)?>(nil)
+    /// `linking` from the configuration, for rebuilds.
+    let thresholds: LinkingThresholds
 
-    init(projection: Projection, policies: [SubscriptionPolicy], logger: Logger, onDeltas: @escaping @Sendable () -> Void) {
+    init(
+        projection: Projection, policies: [SubscriptionPolicy], logger: Logger,
+        thresholds: LinkingThresholds = LinkingThresholds(), onDeltas: @escaping @Sendable () -> Void
+    ) {
         self.projection = Mutex(projection)
+        self.thresholds = thresholds
         self.policies = policies.sorted { $0.name < $1.name }
         self.logger = logger
         self.onDeltas = onDeltas
@@ -43,7 +49,10 @@ final class ProjectionService: Sendable {
             try projection.withLock { projection in
                 for event in events where event.lsn > projection.lsn {
                     let effect = projection.apply(event)
-                    try planDeltas(for: effect.persons.map(\.uid), cause: effect.cause, lsn: event.lsn, projection: projection, db: db)
+                    try planDeltas(for: effect.persons.map(\.uid), cause: effect.cause, lsn: event.lsn, projection: projection, db: db, effect: effect)
+                    try HouseholdDeltas.plan(
+                        effect.households.map(\.householdNo), cause: effect.cause, lsn: event.lsn, projection: projection,
+                        policies: policies, db: db, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
                 }
                 try ProjectionStore.saveDirty(projection, in: db)
                 projection.clearDirty()
@@ -51,13 +60,29 @@ final class ProjectionService: Sendable {
         }
     }
 
-    private func planDeltas(for uids: [String], cause: DeltaCause, lsn: Int64, projection: Projection, db: Database) throws {
+    private func planDeltas(
+        for uids: [String], cause: DeltaCause, lsn: Int64, projection: Projection, db: Database, effect: ProjectionEffect? = nil
+    ) throws {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         for uid in uids {
             guard let view = projection.personView(uid) else { continue }
+            let merge = effect?.merges.last { $0.retired == uid }
+                ?? view["merged_into"]?.stringValue.map { ProjectionEffect.Merge(retired: uid, kept: projection.resolve($0)) }
+            let unlink = effect?.unlinks.first { $0.uid == uid }
             for policy in policies {
                 let previous = try ProjectionStore.sentState(subscription: policy.name, uid: uid, in: db)
-                let plan = DeltaPlanner.plan(policy: policy, uid: uid, view: view, previous: previous, cause: cause, lsn: lsn)
+                let plan: (delta: PlannedDelta?, newState: SentState?)
+                if let merge {
+                    if previous?.visible["merged_into"] != nil { continue }
+                    plan = DeltaPlanner.planMerged(
+                        policy: policy, retired: uid, kept: merge.kept, version: view["version"]?.integerValue ?? 0,
+                        keptView: projection.personView(merge.kept) ?? [:], previous: previous, cause: cause, lsn: lsn)
+                } else if let unlink {
+                    plan = DeltaPlanner.planUnlinked(
+                        policy: policy, uid: uid, newUID: unlink.newUID, view: view, previous: previous, cause: cause, lsn: lsn)
+                } else {
+                    plan = DeltaPlanner.plan(policy: policy, uid: uid, view: view, previous: previous, cause: cause, lsn: lsn)
+                }
                 if let state = plan.newState, state != previous {
                     try ProjectionStore.putSentState(state, subscription: policy.name, uid: uid, in: db)
                 }
@@ -71,7 +96,7 @@ final class ProjectionService: Sendable {
     /// Reloads the saved projection and applies whatever the log holds beyond it (start-up and recovery).
     func recover(_ db: Database) {
         do {
-            let loaded = try ProjectionStore.load(from: db)
+            let loaded = try ProjectionStore.load(from: db, thresholds: thresholds)
             projection.withLock { $0 = loaded }
             try catchUp(db)
         } catch {
@@ -95,7 +120,7 @@ final class ProjectionService: Sendable {
         let target = try EventLog.head(in: db).lsn
         rebuildProgress.withLock { $0 = (0, target) }
         defer { rebuildProgress.withLock { $0 = nil } }
-        var fresh = Projection()
+        var fresh = Projection(thresholds: thresholds)
         var after: Int64 = 0
         while after < target {
             let chunk = try EventLog.read(in: db, after: after, limit: 10_000)
@@ -111,6 +136,14 @@ final class ProjectionService: Sendable {
                 guard let record = fresh.personRecord(uid) else { continue }
                 guard let event = try EventLog.read(in: db, after: record.lsn - 1, limit: 1).first else { continue }
                 try planDeltas(for: [uid], cause: DeltaCause(event.event), lsn: record.lsn, projection: fresh, db: db)
+            }
+            for householdNo in fresh.dirtyHouseholds.sorted() {
+                guard let record = fresh.householdRecord(householdNo),
+                    let event = try EventLog.read(in: db, after: record.lsn - 1, limit: 1).first
+                else { continue }
+                try HouseholdDeltas.plan(
+                    [householdNo], cause: DeltaCause(event.event), lsn: record.lsn, projection: fresh, policies: policies,
+                    db: db, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
             }
         }
         fresh.clearDirty()

@@ -15,21 +15,29 @@ enum ProjectionStore {
             CREATE TABLE IF NOT EXISTS person_links(
                 source TEXT NOT NULL, subject TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY(source, subject));
             CREATE INDEX IF NOT EXISTS person_links_by_uid ON person_links(uid);
+            CREATE TABLE IF NOT EXISTS reviews(id TEXT PRIMARY KEY, item BLOB NOT NULL);
+            CREATE TABLE IF NOT EXISTS link_decisions(id INTEGER PRIMARY KEY CHECK (id = 1), decisions BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS sent_states(
                 subscription TEXT NOT NULL, uid TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY(subscription, uid));
             """)
     }
 
     /// Loads the stored projection (empty when nothing is stored yet).
-    static func load(from db: Database) throws -> Projection {
+    static func load(from db: Database, thresholds: LinkingThresholds = LinkingThresholds()) throws -> Projection {
         let metaBytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
-        guard let metaBytes else { return Projection() }
+        guard let metaBytes else { return Projection(thresholds: thresholds) }
         let meta = try ProjectionMeta(decoding: metaBytes)
         let persons = try db.prepare("SELECT record FROM persons ORDER BY uid").rows([]) { try PersonRecord(decoding: $0.blob(0) ?? []) }
         let households = try db.prepare("SELECT record FROM households ORDER BY household_no").rows([]) {
             try HouseholdRecord(decoding: $0.blob(0) ?? [])
         }
-        return Projection(restoring: persons, households: households, meta: meta)
+        let reviews = try db.prepare("SELECT item FROM reviews ORDER BY id").rows([]) { try ReviewItem(decoding: $0.blob(0) ?? []) }
+        let decisions = try db.prepare("SELECT decisions FROM link_decisions WHERE id = 1").rows([]) {
+            try LinkDecisions(decoding: $0.blob(0) ?? [])
+        }.first ?? LinkDecisions()
+        return Projection(
+            restoring: persons, households: households, meta: meta, reviews: reviews, decisions: decisions,
+            thresholds: thresholds)
     }
 
     /// Writes what changed since the last save, and the checkpoint.
@@ -54,6 +62,19 @@ enum ProjectionStore {
                 try deleteHousehold.run([.text(householdNo)])
             }
         }
+        let putReview = try db.prepare("INSERT OR REPLACE INTO reviews(id, item) VALUES (?, ?)")
+        let deleteReview = try db.prepare("DELETE FROM reviews WHERE id = ?")
+        for id in projection.dirtyReviews.sorted() {
+            if let item = projection.review(id) {
+                try putReview.run([.text(id), .blob(item.encoded)])
+            } else {
+                try deleteReview.run([.text(id)])
+            }
+        }
+        if projection.decisionsDirty {
+            try db.prepare("INSERT OR REPLACE INTO link_decisions(id, decisions) VALUES (1, ?)")
+                .run([.blob(projection.decisions.encoded)])
+        }
         try saveMeta(projection.meta, in: db)
     }
 
@@ -63,7 +84,7 @@ enum ProjectionStore {
 
     /// Removes every person and household row (before a rebuild writes them anew).
     static func clearViews(in db: Database) throws {
-        try db.execute("DELETE FROM persons; DELETE FROM households; DELETE FROM person_links; DELETE FROM projection_meta;")
+        try db.execute("DELETE FROM persons; DELETE FROM households; DELETE FROM person_links; DELETE FROM projection_meta; DELETE FROM reviews; DELETE FROM link_decisions;")
     }
 
     static func sentState(subscription: String, uid: String, in db: Database) throws -> SentState? {
@@ -87,6 +108,15 @@ enum ProjectionStore {
     static func uid(source: String, subject: String, in db: Database) throws -> String? {
         try db.prepare("SELECT uid FROM person_links WHERE source = ? AND subject = ?")
             .rows([.text(source), .text(subject)]) { $0.string(0) }.first ?? nil
+    }
+
+    /// Every open review item, by id.
+    static func reviews(in db: Database) throws -> [ReviewItem] {
+        try db.prepare("SELECT item FROM reviews ORDER BY id").rows([]) { try ReviewItem(decoding: $0.blob(0) ?? []) }
+    }
+
+    static func review(_ id: String, in db: Database) throws -> ReviewItem? {
+        try db.prepare("SELECT item FROM reviews WHERE id = ?").rows([.text(id)]) { try ReviewItem(decoding: $0.blob(0) ?? []) }.first
     }
 
     static func household(_ householdNo: String, in db: Database) throws -> HouseholdRecord? {

@@ -45,7 +45,8 @@ public final class RenkeiService: Sendable {
             try ProjectionStore.createSchema(in: db)
             try DeliveryStore.createSchema(in: db)
             try AccessLog.createSchema(in: db)
-            return (try ProjectionStore.load(from: db), try DeliveryStore.pausedSubscriptions(in: db))
+            let thresholds = LinkingThresholds(autoLink: configuration.autoLink, review: configuration.review)
+            return (try ProjectionStore.load(from: db, thresholds: thresholds), try DeliveryStore.pausedSubscriptions(in: db))
         }
         let subscriptions = configuration.subscriptions.values.sorted { $0.policy.name < $1.policy.name }
         client = HTTPClient(maxConnections: 64)
@@ -55,6 +56,7 @@ public final class RenkeiService: Sendable {
         self.delivery = delivery
         projection = ProjectionService(
             projection: stored, policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
+            thresholds: LinkingThresholds(autoLink: configuration.autoLink, review: configuration.review),
             onDeltas: { delivery.wake() })
         let statistics = SourceStatistics(sources: configuration.sources.keys)
         ingestor = Ingestor(

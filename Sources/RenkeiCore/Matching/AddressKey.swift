@@ -1,0 +1,119 @@
+/// Address folding for match keys (contract §3 step 2): full/half width, 漢数字 → digits,
+/// `1丁目2番3号` = `1-2-3` = `１－２－３`, `番地`/`の` as separators, ヶ/ケ/が/ガ/ヵ alike, and the
+/// prefecture dropped (sources often leave it out). Keys only: stored addresses are never changed.
+public enum AddressKey {
+    /// The 47 prefectures (都道府県), as written at the start of an address.
+    static let prefectures: [[Unicode.Scalar]] = [
+        "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県", "茨城県", "栃木県", "群馬県", "埼玉県",
+        "千葉県", "東京都", "神奈川県", "新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県", "静岡県",
+        "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県", "奈良県", "和歌山県", "鳥取県", "島根県", "岡山県",
+        "広島県", "山口県", "徳島県", "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県", "熊本県", "大分県",
+        "宮崎県", "鹿児島県", "沖縄県",
+    ].map { Array($0.unicodeScalars) }
+
+    /// The digit value of a 漢数字, or `nil`.
+    static func kanjiDigit(_ scalar: Unicode.Scalar) -> Int? {
+        switch scalar {
+        case "〇", "零": return 0
+        case "一", "壱": return 1
+        case "二", "弐": return 2
+        case "三", "参": return 3
+        case "四": return 4
+        case "五": return 5
+        case "六": return 6
+        case "七": return 7
+        case "八": return 8
+        case "九": return 9
+        default: return nil
+        }
+    }
+
+    /// The folded key of an address.
+    public static func key(_ address: String) -> [Unicode.Scalar] {
+        var scalars = MatchText.widthFolded(address).filter { !MatchText.isSeparator($0) || $0 == "・" }
+        for prefecture in prefectures where scalars.starts(with: prefecture) {
+            scalars.removeFirst(prefecture.count)
+            break
+        }
+        scalars = kanjiNumerals(scalars)
+        var out: [Unicode.Scalar] = []
+        var index = 0
+        func lastIsDigit() -> Bool { out.last.map { ("0"..."9").contains($0) } ?? false }
+        func dash() { if out.last != "-" { out.append("-") } }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            let next = index + 1 < scalars.count ? scalars[index + 1] : nil
+            if MatchText.isDash(scalar.value) || scalar == "~" {
+                if lastIsDigit() || out.last == "-" { dash() } else { out.append(scalar == "~" ? "~" : "ー") }
+            } else if scalar == "丁", next == "目", lastIsDigit() {
+                dash()
+                index += 1
+            } else if scalar == "番", next == "地", lastIsDigit() {
+                dash()
+                index += 1
+            } else if (scalar == "番" || scalar == "号" || scalar == "の" || scalar == "ノ"), lastIsDigit() {
+                dash()
+            } else if scalar == "ヶ" || scalar == "ケ" || scalar == "が" || scalar == "ガ" {
+                out.append("ヶ")
+            } else {
+                out.append(KanjiVariants.fold(MatchText.lower(scalar)))
+            }
+            index += 1
+        }
+        while out.last == "-" { out.removeLast() }
+        return out
+    }
+
+    /// Replaces runs of 漢数字 (with 十, 百, 千) in number position by decimal digits: 二十三 → 23,
+    /// 一〇二 → 102; 千代田 and 九段 stay as they are.
+    static func kanjiNumerals(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        var index = 0
+        while index < scalars.count {
+            var end = index
+            while end < scalars.count, kanjiDigit(scalars[end]) != nil || "十百千".unicodeScalars.contains(scalars[end]) {
+                end += 1
+            }
+            guard end > index else {
+                out.append(scalars[index])
+                index += 1
+                continue
+            }
+            let run = scalars[index..<end]
+            // Only numbers in address position: before 丁目/番/号/条/の or a dash, or at the end.
+            let next = end < scalars.count ? scalars[end] : nil
+            let numeric = next.map { "丁番号条の-".unicodeScalars.contains($0) || MatchText.isDash($0.value) } ?? true
+            guard numeric else {
+                out.append(contentsOf: run)
+                index = end
+                continue
+            }
+            var value = 0
+            if run.contains(where: { "十百千".unicodeScalars.contains($0) }) {
+                var section = 0
+                for scalar in run {
+                    if let digit = kanjiDigit(scalar) {
+                        section = section * 10 + digit
+                    } else {
+                        let unit = scalar == "十" ? 10 : scalar == "百" ? 100 : 1000
+                        value += (section == 0 ? 1 : section) * unit
+                        section = 0
+                    }
+                }
+                value += section
+                out.append(contentsOf: String(value).unicodeScalars)
+            } else {
+                for scalar in run { out.append(contentsOf: String(kanjiDigit(scalar)!).unicodeScalars) }
+            }
+            index = end
+        }
+        return out
+    }
+
+    /// The part of a key before its first digit (prefecture gone): city and town, for
+    /// "same area" agreement.
+    static func area(_ key: [Unicode.Scalar]) -> ArraySlice<Unicode.Scalar> {
+        let end = key.firstIndex { ("0"..."9").contains($0) } ?? key.endIndex
+        return key[..<end]
+    }
+}

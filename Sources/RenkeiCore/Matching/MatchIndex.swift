@@ -1,0 +1,113 @@
+/// The blocking index (contract §3 step 2): every person's ``MatchProfile`` by uid number, and
+/// for each blocking key (birth date, weak kana, folded name) the uid numbers that have it. A new
+/// record is compared with the people who share a key, never with everyone.
+public struct MatchIndex: Sendable {
+    /// One candidate the decision weighed.
+    public struct Candidate: Sendable, Hashable {
+        /// The candidate's uid number.
+        public var number: Int
+        /// The comparison.
+        public var comparison: MatchComparison
+        /// Reasons, worded for an official.
+        public var reasons: [String]
+    }
+
+    /// What to do with a record.
+    public enum Decision: Sendable, Hashable {
+        /// Link to this candidate (score ≥ auto_link, unambiguous, given names agree).
+        case link(Candidate)
+        /// Raise a review item with these candidates (best first).
+        case review([Candidate])
+        /// No candidate reaches `review`.
+        case none
+    }
+
+    private var profiles: ContiguousArray<MatchProfile?> = []
+    private var blocks: [UInt64: [UInt32]] = [:]
+    /// Number of profiles held.
+    public private(set) var count = 0
+
+    /// An empty index.
+    public init() {}
+
+    /// The profile of a uid number, if indexed.
+    public func profile(_ number: Int) -> MatchProfile? {
+        number < profiles.count ? profiles[number] : nil
+    }
+
+    /// Puts (or replaces, or with `nil` removes) the profile of a uid number.
+    public mutating func set(_ number: Int, _ profile: MatchProfile?) {
+        if number >= profiles.count { profiles.append(contentsOf: repeatElement(nil, count: number + 1 - profiles.count)) }
+        if let old = profiles[number] {
+            if let profile, profile == old { return }
+            for key in old.blockingKeys {
+                blocks[key]?.removeAll { $0 == UInt32(number) }
+                if blocks[key]?.isEmpty == true { blocks[key] = nil }
+            }
+            count -= 1
+        }
+        profiles[number] = profile
+        guard let profile else { return }
+        count += 1
+        for key in profile.blockingKeys {
+            blocks[key, default: []].append(UInt32(number))
+        }
+    }
+
+    /// The uid numbers sharing a blocking key with `profile`, ascending, without duplicates.
+    public func candidates(_ profile: MatchProfile) -> [Int] {
+        var found: [Int] = []
+        for key in profile.blockingKeys {
+            guard let list = blocks[key] else { continue }
+            for number in list { found.append(Int(number)) }
+        }
+        found.sort()
+        var unique: [Int] = []
+        unique.reserveCapacity(found.count)
+        for number in found where unique.last != number { unique.append(number) }
+        return unique
+    }
+
+    /// Scores `profile` against its candidates and decides.
+    /// - Parameters:
+    ///   - profile: the record's profile.
+    ///   - weights: field weights.
+    ///   - thresholds: `auto_link`, `review` and the ambiguity margin.
+    ///   - household: a household whose members get the same-household weight (guardians).
+    ///   - maxReview: at most this many candidates in a review item.
+    ///   - include: which candidates may be considered (e.g. unregistered only, not forbidden).
+    public func decide(
+        _ profile: MatchProfile, weights: MatchWeights, thresholds: LinkingThresholds, household: String? = nil,
+        maxReview: Int = 5, include: (Int, MatchProfile) -> Bool
+    ) -> Decision {
+        guard !profile.isEmpty else { return .none }
+        var scored: [(number: Int, comparison: MatchComparison, candidate: MatchProfile)] = []
+        for number in candidates(profile) {
+            guard let candidate = profiles[number], include(number, candidate) else { continue }
+            let same = household != nil && candidate.household == household
+            let comparison = MatchComparison(profile, candidate, weights: weights, sameHousehold: same)
+            if comparison.score >= thresholds.review || comparison.total > weights.prior + 8 {
+                scored.append((number, comparison, candidate))
+            }
+        }
+        scored.sort { $0.comparison.total != $1.comparison.total ? $0.comparison.total > $1.comparison.total : $0.number < $1.number }
+        guard let best = scored.first, best.comparison.score >= thresholds.review else { return .none }
+        let second = scored.dropFirst().first
+        let ambiguous = second.map { best.comparison.total - $0.comparison.total < thresholds.margin } ?? false
+        if best.comparison.score >= thresholds.autoLink && !best.comparison.givenDiffers && !ambiguous {
+            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: best.candidate)
+            return .link(Candidate(number: best.number, comparison: best.comparison, reasons: reasons))
+        }
+        var review: [Candidate] = []
+        for entry in scored.prefix(maxReview) where entry.comparison.score >= thresholds.review {
+            var notes: [String] = []
+            if entry.comparison.score >= thresholds.autoLink {
+                if entry.comparison.givenDiffers { notes.append(MatchReasons.twinsNote) }
+                if ambiguous { notes.append(MatchReasons.ambiguousNote) }
+            }
+            let reasons = MatchReasons.reasons(entry.comparison, record: profile, candidate: entry.candidate, notes: notes)
+            review.append(Candidate(number: entry.number, comparison: entry.comparison, reasons: reasons))
+        }
+        return review.isEmpty ? .none : .review(review)
+    }
+}

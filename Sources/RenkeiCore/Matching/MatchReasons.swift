@@ -1,0 +1,79 @@
+/// Per-field reasons an official can sign off, in Japanese with an English gloss (contract §3:
+/// `name: 異体字 髙/高`, `birth_date: exact`).
+///
+/// Reasons never quote an address, a birth date or a 個人番号: only names (which the official
+/// compares anyway) appear, and a protected person's address agreement is withheld too.
+public enum MatchReasons {
+    /// The reasons for one comparison, in field order, then the decision notes.
+    /// - Parameters:
+    ///   - comparison: the comparison.
+    ///   - record: the record's profile.
+    ///   - candidate: the candidate's profile.
+    ///   - notes: decision notes (twins rule, ambiguity, 再転入), already worded.
+    public static func reasons(
+        _ comparison: MatchComparison, record: MatchProfile, candidate: MatchProfile, notes: [String] = []
+    ) -> [String] {
+        var reasons: [String] = []
+        for field in MatchField.allCases {
+            let level = comparison.level(field)
+            if field == .sex && level == .missing { continue }
+            reasons.append("\(field.key): " + text(field, level, comparison, record, candidate))
+        }
+        if comparison.sameHousehold { reasons.append("household: 児童と同一世帯 (same household as the child)") }
+        return reasons + notes
+    }
+
+    static func text(
+        _ field: MatchField, _ level: AgreementLevel, _ comparison: MatchComparison, _ a: MatchProfile, _ b: MatchProfile
+    ) -> String {
+        if level == .missing { return "記載なし (missing)" }
+        if field == .address && (a.isProtected || b.isProtected) { return "支援措置のため非表示 (withheld: protected person)" }
+        switch (field, level) {
+        case (_, .exact): return "一致 (exact)"
+        case (.name, .normalised): return "表記ゆれ 全角/半角・大文字/小文字・語順 (width, case or order)"
+        case (.name, .variant): return "異体字 " + variantPairs(a.name, b.name) + " (variant kanji)"
+        case (.name, .partial): return "1文字違い " + variantPairs(a.name, b.name) + " (one character differs)"
+        case (.name, .disagree) where comparison.surnameOnly: return "姓のみ一致 (surname only)"
+        case (.nameKana, .normalised): return kanaNote(a.kana, b.kana)
+        case (.nameKana, .fuzzy): return "濁音・小書き・長音を除いて一致 (ignoring voiced marks, small kana, long vowels)"
+        case (.nameKana, .partial): return "1文字違い (one character differs)"
+        case (.birthDate, .partial): return "月日の入れ替わり・1桁違い (day/month swapped or one digit off)"
+        case (.address, .normalised): return "正規化して一致 丁目・番地・全角 (normalised)"
+        case (.address, .variant): return "都道府県・市区町村の省略 (prefecture or city left out)"
+        case (.address, .partial): return "同じ町域 (same area)"
+        case (.address, .disagree): return "不一致 転居の可能性 (differs; may have moved)"
+        default: return "不一致 (differs)"
+        }
+    }
+
+    /// `髙/高` for each position where two names of equal length differ (after width folding).
+    static func variantPairs(_ a: String, _ b: String) -> String {
+        let x = MatchText.widthFolded(a).filter { $0 != " " }
+        let y = MatchText.widthFolded(b).filter { $0 != " " }
+        guard x.count == y.count else { return MatchText.string(x) + "/" + MatchText.string(y) }
+        var pairs: [String] = []
+        for index in x.indices where x[index] != y[index] {
+            pairs.append(MatchText.string([x[index]]) + "/" + MatchText.string([y[index]]))
+        }
+        return pairs.joined(separator: " ")
+    }
+
+    /// What made two kana strings differ before strong folding.
+    static func kanaNote(_ a: String, _ b: String) -> String {
+        let scalars = Array(a.unicodeScalars) + Array(b.unicodeScalars)
+        var notes: [String] = []
+        if scalars.contains(where: { (0xFF61...0xFF9F).contains($0.value) }) { notes.append("半角カナ (half-width kana)") }
+        if scalars.contains(where: { (0x3041...0x309F).contains($0.value) }) {
+            notes.append("ひらがな/カタカナ (hiragana/katakana)")
+        }
+        if notes.isEmpty { notes.append("表記ゆれ (spelling variant)") }
+        return notes.joined(separator: "・")
+    }
+
+    /// Decision notes.
+    public static let twinsNote = "decision: 名が異なるため自動連携せず 双子の可能性 (given names differ; never auto-linked)"
+    /// Decision note for a close second candidate.
+    public static let ambiguousNote = "decision: 他の候補と僅差 (another candidate scores close)"
+    /// Decision note for 再転入.
+    public static let returnNote = "decision: 再転入の可能性 転出・死亡者と一致 (may be a returning resident; never merged automatically)"
+}

@@ -1,0 +1,259 @@
+/// Character-level folding for match keys (contract §3 step 2). Every function returns a new key;
+/// nothing here is ever written back to a stored name.
+public enum MatchText {
+    // MARK: - Width, CP932 and separators
+
+    /// Half-width katakana U+FF66…U+FF9D in order, as full-width katakana.
+    private static let halfWidthKana: [Unicode.Scalar] = Array(
+        "ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン"
+            .unicodeScalars)
+
+    /// Dashes and long-vowel marks that sources and decoders mix up (ー―－‐ｰ- and friends).
+    static func isDash(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x2D, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212, 0xFF0D, 0x30FC, 0xFF70, 0x2500, 0x2501:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Folds full-width ASCII to ASCII, half-width katakana to full-width (composing ﾞ and ﾟ), the
+    /// seven characters CP932 and JIS decoders map differently, and every space to U+0020; drops
+    /// variation selectors (IVS sequences keep the base ideograph).
+    public static func widthFolded(_ text: String) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(text.unicodeScalars.count)
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            switch value {
+            case 0xFE00...0xFE0F, 0xE0100...0xE01EF:
+                continue
+            case 0x3000, 0x09, 0x0A, 0x0D, 0xA0:
+                out.append(" ")
+            case 0xFF01...0xFF5E:
+                out.append(Unicode.Scalar(value - 0xFEE0)!)
+            case 0x301C: out.append("~")  // 〜 WAVE DASH = ～ (CP932 0x8160)
+            case 0x2225: out.append("\u{2016}")  // ∥ = ‖
+            case 0xFFE0: out.append("\u{A2}")  // ￠
+            case 0xFFE1: out.append("\u{A3}")  // ￡
+            case 0xFFE2: out.append("\u{AC}")  // ￢
+            case 0xFF66...0xFF9D:
+                out.append(halfWidthKana[Int(value - 0xFF66)])
+            case 0xFF61: out.append("。")
+            case 0xFF62: out.append("「")
+            case 0xFF63: out.append("」")
+            case 0xFF64: out.append("、")
+            case 0xFF65: out.append("・")
+            case 0xFF9E, 0x3099, 0x309B:
+                if let last = out.last, let voiced = voiced(last) { out[out.count - 1] = voiced } else { out.append("゛") }
+            case 0xFF9F, 0x309A, 0x309C:
+                if let last = out.last, let semi = semiVoiced(last) { out[out.count - 1] = semi } else { out.append("゜") }
+            default:
+                out.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// The voiced form (濁音) of a kana, if it has one.
+    static func voiced(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        let value = katakana(scalar).value
+        let hiragana = scalar.value != value
+        var result: UInt32?
+        switch value {
+        case 0x30AB, 0x30AD, 0x30AF, 0x30B1, 0x30B3, 0x30B5, 0x30B7, 0x30B9, 0x30BB, 0x30BD, 0x30BF, 0x30C1,
+            0x30C4, 0x30C6, 0x30C8, 0x30CF, 0x30D2, 0x30D5, 0x30D8, 0x30DB:
+            result = value + 1
+        case 0x30A6: result = 0x30F4
+        default: result = nil
+        }
+        guard let result else { return nil }
+        return Unicode.Scalar(hiragana && result != 0x30F4 ? result - 0x60 : result)
+    }
+
+    /// The semi-voiced form (半濁音) of a kana, if it has one.
+    static func semiVoiced(_ scalar: Unicode.Scalar) -> Unicode.Scalar? {
+        let value = katakana(scalar).value
+        let hiragana = scalar.value != value
+        switch value {
+        case 0x30CF, 0x30D2, 0x30D5, 0x30D8, 0x30DB:
+            return Unicode.Scalar(hiragana ? value + 2 - 0x60 : value + 2)
+        default:
+            return nil
+        }
+    }
+
+    /// Hiragana → katakana (ぁ…ゖ, ゝゞ); anything else unchanged.
+    @inline(__always)
+    static func katakana(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        switch scalar.value {
+        case 0x3041...0x3096, 0x309D, 0x309E: return Unicode.Scalar(scalar.value + 0x60)!
+        default: return scalar
+        }
+    }
+
+    /// ASCII upper case → lower case.
+    @inline(__always)
+    static func lower(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        (0x41...0x5A).contains(scalar.value) ? Unicode.Scalar(scalar.value + 0x20)! : scalar
+    }
+
+    /// Whether a scalar separates name parts (space, ・, comma, full stop).
+    static func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x20, 0x30FB, 0x2C, 0x2E, 0x3001, 0x3002, 0xB7: return true
+        default: return false
+        }
+    }
+
+    // MARK: - Kana
+
+    /// Strong kana folding: width, hiragana → katakana, ヂ→ジ, ヅ→ズ, ヵ→カ, ヶ→ケ, ヰ→イ, ヱ→エ,
+    /// ヲ→オ, every dash and long-vowel mark → ー, Latin lower case. Separators are kept as one space.
+    public static func kanaStrong(_ text: String) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        for scalar in widthFolded(text) {
+            if isSeparator(scalar) {
+                if let last = out.last, last != " " { out.append(" ") }
+                continue
+            }
+            if isDash(scalar.value) {
+                out.append("ー")
+                continue
+            }
+            var folded = lower(katakana(scalar))
+            switch folded.value {
+            case 0x30C2: folded = "ジ"
+            case 0x30C5: folded = "ズ"
+            case 0x30F5: folded = "カ"
+            case 0x30F6: folded = "ケ"
+            case 0x30F0: folded = "イ"
+            case 0x30F1: folded = "エ"
+            case 0x30F2: folded = "オ"
+            default: break
+            }
+            out.append(folded)
+        }
+        if out.last == " " { out.removeLast() }
+        return out
+    }
+
+    /// Small katakana → large.
+    private static let smallToLarge: [UInt32: UInt32] = [
+        0x30A1: 0x30A2, 0x30A3: 0x30A4, 0x30A5: 0x30A6, 0x30A7: 0x30A8, 0x30A9: 0x30AA, 0x30C3: 0x30C4,
+        0x30E3: 0x30E4, 0x30E5: 0x30E6, 0x30E7: 0x30E8, 0x30EE: 0x30EF,
+    ]
+
+    /// Weak kana folding (住民記録 search rules) over a strong key: 濁音/半濁音 dropped (ガ→カ,
+    /// パ→ハ, ヴ→ウ), small → large, long-vowel marks dropped, オウ/オオ → オ (and ウウ → ウ,
+    /// エイ → エ), separators dropped.
+    public static func kanaWeak(_ strong: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        for scalar in strong {
+            var value = scalar.value
+            if value == 0x20 || value == 0x30FC { continue }
+            if let large = smallToLarge[value] { value = large }
+            value = unvoiced(value)
+            if value == 0x30A6 || value == 0x30AA || value == 0x30A4, let last = out.last?.value {
+                // After an O-row kana, ウ and オ lengthen it; after a U-row kana, ウ; after E-row, イ.
+                let row = vowelRow(last)
+                if (row == 4 && (value == 0x30A6 || value == 0x30AA)) || (row == 2 && value == 0x30A6)
+                    || (row == 3 && value == 0x30A4)
+                {
+                    continue
+                }
+            }
+            out.append(Unicode.Scalar(value)!)
+        }
+        return out
+    }
+
+    /// ガ→カ, パ→ハ, ヴ→ウ, …; other scalars unchanged.
+    static func unvoiced(_ value: UInt32) -> UInt32 {
+        switch value {
+        case 0x30AC, 0x30AE, 0x30B0, 0x30B2, 0x30B4, 0x30B6, 0x30B8, 0x30BA, 0x30BC, 0x30BE, 0x30C0, 0x30C2,
+            0x30C5, 0x30C7, 0x30C9, 0x30D0, 0x30D3, 0x30D6, 0x30D9, 0x30DC:
+            return value - 1
+        case 0x30D1, 0x30D4, 0x30D7, 0x30DA, 0x30DD: return value - 2
+        case 0x30F4: return 0x30A6
+        default: return value
+        }
+    }
+
+    /// The vowel row of an unvoiced large katakana: 0 a, 1 i, 2 u, 3 e, 4 o; -1 otherwise.
+    static func vowelRow(_ value: UInt32) -> Int {
+        switch value {
+        case 0x30A2, 0x30AB, 0x30B5, 0x30BF, 0x30CA, 0x30CF, 0x30DE, 0x30E4, 0x30E9, 0x30EF: return 0
+        case 0x30A4, 0x30AD, 0x30B7, 0x30C1, 0x30CB, 0x30D2, 0x30DF, 0x30EA: return 1
+        case 0x30A6, 0x30AF, 0x30B9, 0x30C4, 0x30CC, 0x30D5, 0x30E0, 0x30E6, 0x30EB: return 2
+        case 0x30A8, 0x30B1, 0x30BB, 0x30C6, 0x30CD, 0x30D8, 0x30E1, 0x30EC: return 3
+        case 0x30AA, 0x30B3, 0x30BD, 0x30C8, 0x30CE, 0x30DB, 0x30E2, 0x30E8, 0x30ED: return 4
+        default: return -1
+        }
+    }
+
+    // MARK: - Names
+
+    /// Name folding: width, Latin lower case, separators → one space, and, when `variants`,
+    /// 旧字体/異体字 → common form. Latin-script names come back with their words in sorted order
+    /// (foreign residents' names arrive in either order).
+    public static func nameKey(_ text: String, variants: Bool) -> [Unicode.Scalar] {
+        var words: [[Unicode.Scalar]] = [[]]
+        var latin = true
+        for scalar in widthFolded(text) {
+            if isSeparator(scalar) || isDash(scalar.value) && scalar.value != 0x30FC {
+                if !words[words.count - 1].isEmpty { words.append([]) }
+                continue
+            }
+            let folded = variants ? KanjiVariants.fold(lower(scalar)) : lower(scalar)
+            if folded.value > 0x7F { latin = false }
+            words[words.count - 1].append(folded)
+        }
+        if words.last?.isEmpty == true { words.removeLast() }
+        if latin && words.count > 1 {
+            words.sort { $0.lexicographicallyPrecedes($1) { $0.value < $1.value } }
+        }
+        var out: [Unicode.Scalar] = []
+        for (index, word) in words.enumerated() {
+            if index > 0 { out.append(" ") }
+            out.append(contentsOf: word)
+        }
+        return out
+    }
+
+    /// The words of a key (split at spaces).
+    static func words(_ key: [Unicode.Scalar]) -> [ArraySlice<Unicode.Scalar>] {
+        key.split(separator: " ")
+    }
+
+    /// A key without its spaces.
+    static func joined(_ key: [Unicode.Scalar]) -> [Unicode.Scalar] { key.filter { $0 != " " } }
+
+    /// Levenshtein distance, capped: returns `limit + 1` as soon as it is certainly larger.
+    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int = 2) -> Int {
+        if abs(a.count - b.count) > limit { return limit + 1 }
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        var current = Array(repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            var rowMin = current[0]
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                rowMin = min(rowMin, current[j])
+            }
+            if rowMin > limit { return limit + 1 }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
+    /// A string from scalars.
+    static func string(_ scalars: some Sequence<Unicode.Scalar>) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars)
+        return String(view)
+    }
+}

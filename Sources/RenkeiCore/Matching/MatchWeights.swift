@@ -1,0 +1,110 @@
+/// Agreement levels of one field when two records are compared (Fellegi–Sunter).
+public enum AgreementLevel: Int, Sendable, Hashable, CaseIterable {
+    /// Byte-identical (ignoring spaces).
+    case exact
+    /// Identical after width, case, order or address folding.
+    case normalised
+    /// Identical after 旧字体/異体字 folding (names) or with prefecture/city left out (addresses).
+    case variant
+    /// Identical under the weak kana rules (濁音, small kana, long vowels, オウ/オオ).
+    case fuzzy
+    /// One edit apart (names), day/month swapped or one digit off (dates), same area (addresses),
+    /// surname only (names).
+    case partial
+    /// Different.
+    case disagree
+    /// One side does not give the field.
+    case missing
+}
+
+/// The fields compared, in reason order.
+public enum MatchField: Int, Sendable, Hashable, CaseIterable {
+    case name, nameKana, birthDate, sex, address
+
+    /// The field's key in events and views.
+    public var key: String {
+        switch self {
+        case .name: "name"
+        case .nameKana: "name_kana"
+        case .birthDate: "birth_date"
+        case .sex: "sex"
+        case .address: "address"
+        }
+    }
+}
+
+/// Log2 likelihood ratios log2(m/u) per field and level, and the prior log2 odds of a candidate
+/// pair being a match; a score is the posterior 2^W / (1 + 2^W).
+///
+/// The defaults were set from the synthetic population (see `ops/bench link`, which also
+/// estimates them with EM and prints both); a municipality can override them.
+public struct MatchWeights: Sendable, Hashable {
+    /// `weights[field][level]`.
+    public var weights: [[Double]]
+    /// log2 prior odds that a blocked candidate pair is the same person.
+    public var prior: Double
+    /// Added when a guardian without 宛名番号 has a namesake in the child's household.
+    public var sameHousehold: Double
+
+    /// The defaults.
+    public static let standard = MatchWeights(
+        weights: [
+            // exact, normalised, variant, fuzzy, partial, disagree, missing
+            [6.5, 6.5, 6.5, 5.0, 2.5, -6.0, 0],  // name (partial: one edit; surname only is scored apart)
+            [6.0, 6.0, 6.0, 4.0, 1.5, -6.0, 0],  // name_kana
+            [11.0, 11.0, 11.0, 11.0, 4.0, -10.0, 0],  // birth_date
+            [0.5, 0.5, 0.5, 0.5, 0.5, -5.0, 0],  // sex
+            [5.0, 5.0, 4.0, 4.0, 1.0, -1.0, 0],  // address
+        ], prior: -13.0, sameHousehold: 8.0)
+
+    /// Creates weights.
+    public init(weights: [[Double]], prior: Double, sameHousehold: Double) {
+        self.weights = weights
+        self.prior = prior
+        self.sameHousehold = sameHousehold
+    }
+
+    /// The weight of one field at one level.
+    @inline(__always)
+    public func weight(_ field: MatchField, _ level: AgreementLevel) -> Double {
+        weights[field.rawValue][level.rawValue]
+    }
+
+    /// The posterior 2^W / (1 + 2^W), floored to three decimals and capped at 0.999 (a match is
+    /// never certain), so stored scores are short and identical on every machine.
+    public static func score(_ total: Double) -> Double {
+        let odds = exp2(min(max(total, -60), 60))
+        let posterior = odds / (1 + odds)
+        return min(0.999, (posterior * 1000).rounded(.down) / 1000)
+    }
+
+    /// 2^x without libm: integer part by exponent, fraction by a series (|error| < 1e-15).
+    static func exp2(_ x: Double) -> Double {
+        let whole = x.rounded(.down)
+        let fraction = (x - whole) * 0.693_147_180_559_945_3
+        var term = 1.0
+        var sum = 1.0
+        for n in 1...20 {
+            term *= fraction / Double(n)
+            sum += term
+        }
+        return sum * Double(sign: .plus, exponent: Int(whole), significand: 1)
+    }
+}
+
+/// The thresholds of contract §3 step 2 (`linking.auto_link`, `linking.review`).
+public struct LinkingThresholds: Sendable, Hashable {
+    /// Score at or above which a record is linked (method `match`).
+    public var autoLink: Double
+    /// Score at or above which (below ``autoLink``) a review item is raised.
+    public var review: Double
+    /// How much lower (in log2 weight) the second-best candidate must be for an automatic link.
+    public var margin: Double
+
+    /// Creates thresholds; the defaults are the contract's.
+    public init(autoLink: Double = 0.92, review: Double = 0.75, margin: Double = 3) {
+        self.autoLink = autoLink
+        self.review = review
+        self.margin = margin
+    }
+}

@@ -1,0 +1,132 @@
+// MARK: - Match keys of persons, and scoring again when a person appears or changes (contract §3)
+
+extension Projection {
+    /// The number of a uid (`U0000000042` → 42).
+    static func uidNumber(_ uid: String) -> Int {
+        var value = 0
+        for byte in uid.utf8.dropFirst() where (0x30...0x39).contains(byte) { value = value * 10 + Int(byte - 0x30) }
+        return value
+    }
+
+    /// A person's match profile: the identity the view shows, with standing, household and
+    /// protection; `nil` for a retired uid or one with no name.
+    static func profile(of person: PersonRecord) -> MatchProfile? {
+        guard person.mergedInto == nil else { return nil }
+        var identity = JSONObject()
+        let view = person.viewWithoutVersion
+        for field in ["name", "name_kana", "birth_date", "sex", "address"] {
+            if let value = view[field], !value.isNull { identity[field] = value }
+        }
+        let standing: MatchProfile.Standing
+        switch view["status"]?.stringValue {
+        case "active"?: standing = .active
+        case "moved_out"?: standing = .movedOut
+        case "deceased"?: standing = .deceased
+        default: standing = .unregistered
+        }
+        let profile = MatchProfile(
+            identity: identity, standing: standing, household: person.resident?.identity["household_no"]?.stringValue,
+            isProtected: person.isProtected)
+        return profile.isEmpty ? nil : profile
+    }
+
+    /// Brings the blocking index up to date for one uid.
+    mutating func reindex(_ uid: String) {
+        matchIndex.set(Self.uidNumber(uid), persons[uid].flatMap(Self.profile(of:)))
+    }
+
+    /// Whether an operator refused linking any record of `person` to `uid`.
+    func refused(_ person: PersonRecord, _ uid: String) -> Bool {
+        guard !decisions.refused.isEmpty else { return false }
+        return person.records.contains {
+            decisions.refused.contains(.init(source: $0.link.source, subject: $0.link.subject, uid: uid))
+        }
+    }
+
+    /// After an event: residents it registered are scored against unregistered persons (records
+    /// that arrived first are linked by merge), 再転入 raises a review, and unregistered persons
+    /// whose identity changed are scored again.
+    mutating func rescoreChanged(_ change: inout Change) {
+        for (uid, reason) in change.registered {
+            guard let person = persons[uid], person.mergedInto == nil, let profile = Self.profile(of: person) else {
+                continue
+            }
+            if reason == "move_in" { checkReturn(uid, profile, &change) }
+            let decision = matchIndex.decide(profile, weights: linker.weights, thresholds: linker.thresholds) {
+                number, candidate in
+                guard candidate.standing == .unregistered, let other = persons[Self.formatUID(Int64(number))],
+                    other.uid != uid, other.atenaNo == nil
+                else { return false }
+                return !refused(other, uid)
+            }
+            joinOrReview(decision, subjectUID: uid, reviewAbout: nil, &change)
+        }
+        for uid in change.order where !change.decided.contains(uid) {
+            guard let person = persons[uid], person.mergedInto == nil, person.resident == nil, person.atenaNo == nil,
+                let first = person.records.first,
+                !person.records.contains(where: { reviewByRecord[LinkKey(source: $0.link.source, subject: $0.link.subject)] != nil }),
+                let profile = Self.profile(of: person)
+            else { continue }
+            let decision = matchIndex.decide(profile, weights: linker.weights, thresholds: linker.thresholds) {
+                number, _ in
+                let other = Self.formatUID(Int64(number))
+                return other != uid && persons[other]?.mergedInto == nil && !refused(person, other)
+            }
+            joinOrReview(decision, subjectUID: uid, reviewAbout: first.link, &change)
+        }
+    }
+
+    /// Links by merge, or opens a review about the unregistered side's first record.
+    private mutating func joinOrReview(
+        _ decision: MatchIndex.Decision, subjectUID: String, reviewAbout: PersonLink?, _ change: inout Change
+    ) {
+        switch decision {
+        case .none: return
+        case .link(let candidate):
+            let other = Self.formatUID(Int64(candidate.number))
+            // The unregistered side's records become `match` links with the reasons.
+            let unregistered = reviewAbout == nil ? other : subjectUID
+            update(unregistered, &change) { person in
+                for index in person.records.indices where person.records[index].link.method == "key" {
+                    person.records[index].link.method = "match"
+                    person.records[index].link.score = candidate.comparison.score
+                    person.records[index].link.reasons = candidate.reasons
+                }
+            }
+            change.decided.insert(merge(subjectUID, other, &change))
+        case .review(let candidates):
+            if let link = reviewAbout {
+                openReview(source: link.source, subject: link.subject, candidates: candidates, lsn: change.lsn)
+            } else {
+                // A new resident close to unregistered records: review each such record against it.
+                let number = Self.uidNumber(subjectUID)
+                for candidate in candidates {
+                    guard let other = persons[Self.formatUID(Int64(candidate.number))], let first = other.records.first
+                    else { continue }
+                    let item = MatchIndex.Candidate(number: number, comparison: candidate.comparison, reasons: candidate.reasons)
+                    openReview(source: first.link.source, subject: first.link.subject, candidates: [item], lsn: change.lsn)
+                }
+            }
+        }
+    }
+
+    /// 再転入: a `move_in` that matches a moved-out or deceased resident on name, sex and birth
+    /// date raises a review, never a merge.
+    private mutating func checkReturn(_ uid: String, _ profile: MatchProfile, _ change: inout Change) {
+        var found: [MatchIndex.Candidate] = []
+        for number in matchIndex.candidates(profile) {
+            guard let candidate = matchIndex.profile(number), candidate.standing == .movedOut || candidate.standing == .deceased,
+                Self.formatUID(Int64(number)) != uid
+            else { continue }
+            let comparison = MatchComparison(profile, candidate, weights: linker.weights)
+            let nameAgrees = [.exact, .normalised, .variant].contains(comparison.level(.name))
+                || [.exact, .normalised].contains(comparison.level(.nameKana))
+            guard nameAgrees, comparison.level(.sex) == .exact, comparison.level(.birthDate) == .exact else { continue }
+            let reasons = MatchReasons.reasons(comparison, record: profile, candidate: candidate, notes: [MatchReasons.returnNote])
+            found.append(MatchIndex.Candidate(number: number, comparison: comparison, reasons: reasons))
+        }
+        guard let person = persons[uid], let resident = person.resident else { return }
+        openReview(source: "resident", subject: resident.link.subject, candidates: Array(found.prefix(5)), lsn: change.lsn)
+        change.decided.insert(uid)
+    }
+}

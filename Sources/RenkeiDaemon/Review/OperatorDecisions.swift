@@ -1,0 +1,40 @@
+import Foundation
+import RenkeiCore
+import RenkeiStore
+
+/// Writes operator decisions as `operator.*` events (contract §2, §6): validated with
+/// `allowOperator`, source `operator`, a fresh `event_id`, appended through the log writer like
+/// any event, so replay and rebuild reproduce every decision.
+struct OperatorDecisions: Sendable {
+    let validator: EventValidator
+    let writer: LogWriter
+
+    /// Appends one operator event and returns its lsn.
+    /// - Parameters:
+    ///   - type: `operator.linked`, `operator.unlinked` or `operator.review_rejected`.
+    ///   - subject: the envelope subject (the record's subject, or the review id).
+    ///   - data: the event data.
+    /// - Throws: ``RenkeiError`` when the event is not valid, or a store error.
+    func append(type: String, subject: String, data: JSONObject) async throws -> Int64 {
+        let envelope: JSONObject = [
+            "source": .string(EventValidatorOperator.source), "event_id": .string("OP-" + UUID().uuidString.lowercased()),
+            "type": .string(type), "occurred_at": .string(Timestamp.rfc3339(Date())), "subject": .string(subject),
+            "data": .object(data),
+        ]
+        let event: Event
+        switch validator.validate(value: .object(envelope), expectedSource: EventValidatorOperator.source, allowOperator: true) {
+        case .success(let valid): event = valid
+        case .failure(let rejection): throw RenkeiError(.invalidEvent, "operator decision rejected: \(rejection.description)")
+        }
+        let outcomes = try await writer.append([event])
+        guard case .appended(let lsn)? = outcomes.first else {
+            throw RenkeiError(.invalidEvent, "operator decision was not appended: \(String(describing: outcomes.first))")
+        }
+        return lsn
+    }
+}
+
+/// The operator source name.
+enum EventValidatorOperator {
+    static let source = "operator"
+}
