@@ -93,7 +93,7 @@ struct ConfigReader {
         try allowOnly(
             object, path: path,
             ["url", "linked_to", "kinds", "fields", "secret_file", "max_in_flight", "max_attempts", "timeout_s", "tls",
-             "legal_basis", "headers"])
+             "legal_basis", "headers", "connect_timeout_s", "retry_base_s"])
         let url = try string(object, "url", path: path)
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
             throw error("\(path).url", "must be an http:// or https:// URL")
@@ -132,7 +132,12 @@ struct ConfigReader {
         }
         let tlsObject = try optionalObject(object, "tls", path: path) ?? JSONObject()
         try allowOnly(tlsObject, path: "\(path).tls", ["ca_file", "client_cert", "client_key"])
-        return Configuration.Subscription(
+        let connectTimeout = try optionalNumber(object, "connect_timeout_s", path: path) ?? 10
+        let retryBase = try optionalNumber(object, "retry_base_s", path: path) ?? 0.5
+        guard connectTimeout > 0, retryBase > 0, retryBase <= 300 else {
+            throw error(path, "connect_timeout_s must be positive and retry_base_s from 0 to 300 seconds")
+        }
+        var subscription = Configuration.Subscription(
             policy: policy, url: url,
             secretFile: try optionalString(object, "secret_file", path: path),
             maxInFlight: try optionalInt(object, "max_in_flight", path: path, range: 1...256) ?? 8,
@@ -143,5 +148,8 @@ struct ConfigReader {
                 caFile: try optionalString(tlsObject, "ca_file", path: "\(path).tls"),
                 clientCertificate: try optionalString(tlsObject, "client_cert", path: "\(path).tls"),
                 clientKey: try optionalString(tlsObject, "client_key", path: "\(path).tls")))
+        subscription.connectTimeoutSeconds = connectTimeout
+        subscription.retryBaseSeconds = retryBase
+        return subscription
     }
 }

@@ -44,6 +44,11 @@ public struct Configuration: Sendable {
         public var maxAttempts: Int
         /// Total timeout of one attempt, in seconds.
         public var timeoutSeconds: Double
+        /// Connect (TCP + TLS handshake) timeout of one attempt, in seconds (`connect_timeout_s`, default 10,
+        /// never more than `timeout_s`).
+        public var connectTimeoutSeconds: Double = 10
+        /// The first retry waits up to this long (full jitter), doubling per attempt (`retry_base_s`, default 0.5).
+        public var retryBaseSeconds: Double = 0.5
         /// Extra request headers; values read from files (`{"Authorization": {"file": "…"}}`) or given.
         public var headers: [String: String]
         /// TLS settings.

@@ -15,7 +15,7 @@ import Synchronization
 /// other statuses or `max_attempts` reached: dead-lettered. At-least-once: a delta is marked
 /// delivered only after its 2xx, durably.
 final class DeliveryService: Sendable {
-    /// The first retry waits up to this long; each further retry doubles it.
+    /// The default first-retry ceiling (`retry_base_s`); each further retry doubles it.
     static let baseBackoff: Double = 0.5
     /// The longest wait between attempts.
     static let maximumBackoff: Double = 300
@@ -42,6 +42,7 @@ final class DeliveryService: Sendable {
     let databasePath: String
     let client: HTTPClient
     let logger: Logger
+    let recorder: OutcomeRecorder
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let running = Mutex<Int>(0)
 
@@ -73,6 +74,7 @@ final class DeliveryService: Sendable {
         self.databasePath = databasePath
         self.client = client
         self.logger = logger
+        self.recorder = OutcomeRecorder(writer: writer, logger: logger)
     }
 
     /// Starts one loop per subscription.
@@ -119,25 +121,25 @@ final class DeliveryService: Sendable {
                 let busy = lane.inFlight.withLock { $0 }
                 if busy.count < maxInFlight {
                     do {
-                        let ready = try DeliveryStore.ready(
-                            subscription: lane.name, in: reader, limit: maxInFlight + busy.count + 16)
                         let now = Self.nowMs()
+                        let ready = try DeliveryStore.ready(
+                            subscription: lane.name, nowMs: now, in: reader, limit: maxInFlight + busy.count + 16)
                         var started = 0
                         for pending in ready where !busy.contains(pending.uid) {
-                            if pending.nextAttemptMs > now {
-                                wait = min(wait, .milliseconds(pending.nextAttemptMs - now))
-                                continue
-                            }
                             guard busy.count + started < maxInFlight else { break }
+                            let prepared = try Self.prepareBody(pending, reader: reader)
                             lane.inFlight.withLock { _ = $0.insert(pending.uid) }
                             running.withLock { $0 += 1 }
                             started += 1
                             Task {
-                                await self.attempt(pending, lane: lane)
+                                await self.attempt(pending, body: prepared.body, fields: prepared.fields, lane: lane)
                                 lane.inFlight.withLock { _ = $0.remove(pending.uid) }
                                 self.running.withLock { $0 -= 1 }
                                 lane.wakeup.signal()
                             }
+                        }
+                        if let next = try DeliveryStore.nextRetryMs(subscription: lane.name, after: now, in: reader) {
+                            wait = min(wait, .milliseconds(next - now))
                         }
                     } catch {
                         logger.error("subscription \(lane.name): cannot read the outbox: \(error)")
@@ -148,9 +150,17 @@ final class DeliveryService: Sendable {
         }
     }
 
+    /// The body to send now: protection is checked again at send time (see ``DeliveryRedaction``).
+    static func prepareBody(_ pending: DeliveryStore.Pending, reader: Database) throws -> (body: [UInt8], fields: String) {
+        guard pending.kind == "household.changed" else { return DeliveryRedaction.prepare(pending) }
+        let members = (try? JSONParser.parse(pending.body))?["view"]?["members"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let protectedNow = try DeliveryStore.protectedAmong(members, in: reader)
+        return (DeliveryRedaction.dropMembers(protectedNow, from: pending), pending.fields)
+    }
+
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    private func attempt(_ pending: DeliveryStore.Pending, lane: Lane) async {
+    private func attempt(_ pending: DeliveryStore.Pending, body: [UInt8], fields: String, lane: Lane) async {
         let subscription = lane.subscription
         let timestamp = Int64(Date().timeIntervalSince1970)
         var headers = OutboundHeaders()
@@ -158,13 +168,13 @@ final class DeliveryService: Sendable {
         headers.append(name: "webhook-id", value: pending.deltaID)
         headers.append(name: "webhook-timestamp", value: String(timestamp))
         if let signer = lane.signer {
-            headers.append(name: "webhook-signature", value: signer.signature(id: pending.deltaID, timestamp: timestamp, body: pending.body))
+            headers.append(name: "webhook-signature", value: signer.signature(id: pending.deltaID, timestamp: timestamp, body: body))
         }
         for (name, value) in subscription.headers.sorted(by: { $0.key < $1.key }) { headers.append(name: name, value: value) }
         let timeout = Duration.milliseconds(Int64(subscription.timeoutSeconds * 1000))
         let request = OutboundRequest(
-            url: subscription.url, method: "POST", headers: headers, body: pending.body, timeout: timeout,
-            connectTimeout: min(timeout, .seconds(10)),
+            url: subscription.url, method: "POST", headers: headers, body: body, timeout: timeout,
+            connectTimeout: min(timeout, Duration.milliseconds(Int64(subscription.connectTimeoutSeconds * 1000))),
             tls: TLSOptions(
                 caFile: subscription.tls.caFile, clientCertificate: subscription.tls.clientCertificate,
                 clientKey: subscription.tls.clientKey))
@@ -178,51 +188,56 @@ final class DeliveryService: Sendable {
         var retryAfter: Duration?
         switch result {
         case .success(let response) where (200..<300).contains(response.status):
-            do {
-                let legalBasis = subscription.policy.legalBasis
-                try await writer.perform { db in
-                    try DeliveryStore.markDelivered(
-                        pending, subscription: subscription.policy.name, legalBasis: legalBasis, status: response.status,
-                        at: at, in: db)
-                }
+            let recorded = await recorder.record(
+                .delivered(
+                    pending, subscription: subscription.policy.name, legalBasis: subscription.policy.legalBasis,
+                    status: response.status, at: at, fields: fields))
+            if recorded {
                 logger.debug("subscription \(lane.name): delivered \(pending.deltaID) (\(response.status))")
-            } catch {
-                logger.error("subscription \(lane.name): delivered \(pending.deltaID) but could not record it: \(error); it will be sent again")
             }
             return
         case .success(let response):
             status = response.status
             error = "HTTP \(response.status)"
             excerpt = String(decoding: response.body.prefix(512), as: UTF8.self)
-            retryable = response.status == 408 || response.status == 429 || (500..<600).contains(response.status)
+            retryable = Self.isRetryable(status: response.status)
             retryAfter = RetryAfter.delay(header: response.headers["Retry-After"], now: Date())
+        case .failure(let failure) where failure.kind == TransportFailure.Kind.cancelled:
+            // Shutting down: not an attempt; the delta stays pending for the next start.
+            return
         case .failure(let failure):
             error = failure.description
             retryable = failure.kind != TransportFailure.Kind.invalidRequest
         }
         let dead = !retryable || attempts >= subscription.maxAttempts
-        var delay = Double.random(in: 0...min(Self.maximumBackoff, Self.baseBackoff * pow(2, Double(attempts - 1))))
-        if let retryAfter {
-            let seconds = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
-            delay = max(delay, min(seconds, 3600))
-        }
+        let delay = Self.backoff(attempts: attempts, base: subscription.retryBaseSeconds, retryAfter: retryAfter)
         let next = Self.nowMs() + Int64(delay * 1000)
-        let (finalStatus, finalError, finalExcerpt) = (status, error, excerpt)
         lane.lastError.withLock { $0 = "\(pending.deltaID): \(error)" }
         if dead {
             logger.error("subscription \(lane.name): \(pending.deltaID) dead-lettered after \(attempts) attempt(s): \(error); later deltas for this person wait — see `renkeictl dead-letters`")
         } else {
             logger.warning("subscription \(lane.name): \(pending.deltaID) attempt \(attempts) failed: \(error); retrying in \(String(format: "%.1f", delay)) s")
         }
-        do {
-            try await writer.perform { db in
-                try DeliveryStore.markFailed(
-                    seq: pending.seq, dead: dead, status: finalStatus, error: finalError, excerpt: finalExcerpt, nextAttemptMs: next, at: at,
-                    in: db)
-            }
-        } catch {
-            logger.error("subscription \(lane.name): could not record the failed attempt of \(pending.deltaID): \(error)")
+        _ = await recorder.record(
+            .failed(
+                seq: pending.seq, dead: dead, status: status, error: error, excerpt: excerpt, nextAttemptMs: next, at: at))
+    }
+
+    /// Contract §4: 408, 429 and 5xx are retried; any other non-2xx status is dead-lettered at once.
+    static func isRetryable(status: Int) -> Bool {
+        status == 408 || status == 429 || (500..<600).contains(status)
+    }
+
+    /// Full jitter: uniform in [0, min(max, base·2^(attempts−1))]; a `Retry-After` (capped at an hour)
+    /// is a floor.
+    static func backoff(attempts: Int, base: Double = baseBackoff, retryAfter: Duration?) -> Double {
+        let ceiling = min(maximumBackoff, base * pow(2, Double(min(attempts, 30) - 1)))
+        var delay = Double.random(in: 0...ceiling)
+        if let retryAfter {
+            let seconds = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
+            delay = max(delay, min(seconds, 3600))
         }
+        return delay
     }
 
     /// The `subscriptions` object of `/v1/status`.
@@ -238,6 +253,7 @@ final class DeliveryService: Sendable {
                 "in_flight": .integer(Int64(lane.inFlight.withLock { $0.count })),
                 "dead_letters": .integer(counts.dead),
                 "delivered": .integer(counts.delivered),
+                "skipped": .integer(counts.skipped),
                 "last_error": (lane.lastError.withLock { $0 } ?? counts.lastError).map { .string($0) } ?? .null,
                 "oldest_undelivered_s": counts.oldestUndeliveredMs.map { .double(Double(max(0, now - $0)) / 1000) } ?? .null,
             ]

@@ -44,19 +44,27 @@ enum DeliveryStore {
             CREATE TABLE IF NOT EXISTS subscription_control(
                 subscription TEXT PRIMARY KEY,
                 paused INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS household_sent_states(
+                subscription TEXT NOT NULL, household_no TEXT NOT NULL, state BLOB NOT NULL,
+                PRIMARY KEY(subscription, household_no));
             """)
     }
 
     /// One delta waiting to be sent.
     struct Pending: Sendable {
         var seq: Int64
+        /// The person's uid; for `household.changed`, the 世帯番号.
         var uid: String
         var deltaID: String
+        var kind: String
         var body: [UInt8]
         var attempts: Int
         var nextAttemptMs: Int64
+        /// The disclosed field names, comma-separated.
         var fields: String
         var lsn: Int64
+        /// Whether the person is protected now (read at send time, whatever the body was planned with).
+        var isProtected: Bool = false
     }
 
     static func enqueue(_ delta: PlannedDelta, in db: Database, nowMs: Int64) throws {
@@ -75,24 +83,49 @@ enum DeliveryStore {
 
     /// The head delta of each uid of a subscription that is ready to be tried, in log order.
     /// A uid whose head is dead-lettered yields nothing: later deltas wait behind it.
-    static func ready(subscription: String, in db: Database, limit: Int) throws -> [Pending] {
+    /// `is_protected` comes from the person's current view (json_extract over the stored text).
+    static func ready(subscription: String, nowMs: Int64, in db: Database, limit: Int) throws -> [Pending] {
         try db.prepare(
             """
-            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn FROM outbox o
-            WHERE o.subscription = ?1 AND o.state = 'pending'
+            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind,
+                   (SELECT json_extract(CAST(p.view AS TEXT), '$.protected') FROM persons p WHERE p.uid = o.uid)
+            FROM outbox o
+            WHERE o.subscription = ?1 AND o.state = 'pending' AND o.next_attempt_ms <= ?3
               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.subscription = ?1 AND e.uid = o.uid
                               AND e.state IN ('pending', 'dead') AND e.seq < o.seq)
             ORDER BY o.seq LIMIT ?2
             """
-        ).rows([.text(subscription), .integer(Int64(limit))]) { row in
+        ).rows([.text(subscription), .integer(Int64(limit)), .integer(nowMs)]) { row in
             Pending(
-                seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "", body: row.blob(3) ?? [],
-                attempts: Int(row.int64(4)), nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
+                seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
+                kind: row.string(8) ?? "", body: row.blob(3) ?? [], attempts: Int(row.int64(4)),
+                nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7),
+                isProtected: !row.isNull(9) && row.int64(9) == 1)
         }
     }
 
+    /// Marks a delta delivered and records the disclosure (`fields`: what the sent body's `view` held).
+    /// The earliest future retry time of a subscription's pending deltas (when the lane should look again).
+    static func nextRetryMs(subscription: String, after nowMs: Int64, in db: Database) throws -> Int64? {
+        try db.prepare(
+            "SELECT MIN(next_attempt_ms) FROM outbox WHERE subscription = ? AND state = 'pending' AND next_attempt_ms > ?"
+        ).rows([.text(subscription), .integer(nowMs)]) { $0.isNull(0) ? nil : $0.int64(0) }.first ?? nil
+    }
+
+    /// Which of `uids` are protected now.
+    static func protectedAmong(_ uids: [String], in db: Database) throws -> Set<String> {
+        var result = Set<String>()
+        let statement = "SELECT json_extract(CAST(view AS TEXT), '$.protected') FROM persons WHERE uid = ?"
+        for uid in uids {
+            let flag = try db.prepare(statement).rows([.text(uid)]) { $0.isNull(0) ? 0 : $0.int64(0) }.first ?? 0
+            if flag == 1 { result.insert(uid) }
+        }
+        return result
+    }
+
     static func markDelivered(
-        _ pending: Pending, subscription: String, legalBasis: String?, status: Int, at: String, in db: Database
+        _ pending: Pending, subscription: String, legalBasis: String?, status: Int, at: String, fields: String,
+        in db: Database
     ) throws {
         try db.prepare(
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE seq = ?"
@@ -100,7 +133,7 @@ enum DeliveryStore {
         try db.prepare(
             "INSERT INTO disclosures(subscription, uid, delta_id, fields, lsn, legal_basis, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         ).run([
-            .text(subscription), .text(pending.uid), .text(pending.deltaID), .text(pending.fields), .integer(pending.lsn),
+            .text(subscription), .text(pending.uid), .text(pending.deltaID), .text(fields), .integer(pending.lsn),
             legalBasis.map { .text($0) } ?? .null, .text(at),
         ])
     }
@@ -125,6 +158,7 @@ enum DeliveryStore {
         var backlog: Int64 = 0
         var dead: Int64 = 0
         var delivered: Int64 = 0
+        var skipped: Int64 = 0
         var oldestUndeliveredMs: Int64?
         var lastError: String?
     }
@@ -143,6 +177,7 @@ enum DeliveryStore {
                 counts.dead = row.1
                 counts.oldestUndeliveredMs = min(counts.oldestUndeliveredMs ?? row.2, row.2)
             case "delivered": counts.delivered = row.1
+            case "skipped": counts.skipped = row.1
             default: break
             }
         }
@@ -170,13 +205,6 @@ enum DeliveryStore {
                 "response_excerpt": row.string(8).map { .string($0) } ?? .null,
             ])
         }
-    }
-
-    /// Puts a dead-lettered delta back in line; returns false if there is no such dead letter.
-    static func retryDeadLetter(id: Int64, in db: Database) throws -> Bool {
-        try db.prepare("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = 0 WHERE seq = ? AND state = 'dead'")
-            .run([.integer(id)])
-        return db.changes > 0
     }
 
     static func disclosures(uid: String, in db: Database) throws -> [JSONValue] {

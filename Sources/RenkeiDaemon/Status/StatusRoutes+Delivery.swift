@@ -1,14 +1,40 @@
+import Foundation
 import RenkeiCore
 import RenkeiStore
 import RenkeiSystem
 
 extension StatusRoutes {
-    /// Dead letters, subscription pause/resume, and the disclosure ledger.
+    /// Dead letters (list, retry, skip), subscription pause/resume/replay, and the disclosure ledger.
     func delivery(_ request: HTTPRequest, _ name: String, _ rest: [String]) async throws -> Answer {
         switch (request.method, name, rest.count) {
         case ("GET", "dead-letters", 0):
-            let letters = try DeliveryStore.deadLetters(subscription: request.query["subscription"], in: service.reader())
+            let subscription = request.query["subscription"]
+            if request.query["state"] == "skipped" {
+                let letters = try DeliveryStore.skipped(subscription: subscription, in: service.reader())
+                return .json(200, ["dead_letters": .array(letters)])
+            }
+            let letters = try DeliveryStore.deadLetters(subscription: subscription, in: service.reader())
             return .json(200, ["dead_letters": .array(letters)])
+        case ("POST", "dead-letters", 2) where rest[1] == "skip":
+            guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
+            let at = Timestamp.rfc3339(Date())
+            let found = try await service.writer.perform { db in try DeliveryStore.skipDeadLetter(id: id, at: at, in: db) }
+            guard found else { return .error(404, "no dead letter \(rest[0]) (skip takes a dead letter's id from GET /v1/dead-letters)") }
+            service.logger.notice("delivery: dead letter \(rest[0]) skipped by an operator; later deltas of its uid flow")
+            service.delivery.wake()
+            return .json(200, ["skipped": .string(rest[0])])
+        case ("POST", "subscriptions", 2) where rest[1] == "replay":
+            let subscription = rest[0]
+            guard service.delivery.lanes[subscription] != nil else { return .error(404, "no subscription \(subscription)") }
+            guard let text = request.query["from_lsn"], let fromLSN = Int64(text), fromLSN >= 1 else {
+                return .error(400, "give ?from_lsn=N (an lsn from 1): deltas of events from that lsn on are sent again")
+            }
+            let count = try await service.writer.perform { db in
+                try db.transaction { try DeliveryStore.replay(subscription: subscription, fromLSN: fromLSN, in: db) }
+            }
+            service.logger.notice("delivery: \(subscription): \(count) delivered delta(s) from lsn \(fromLSN) queued again (replay)")
+            service.delivery.wake()
+            return .json(200, ["subscription": .string(subscription), "from_lsn": .integer(fromLSN), "queued": .integer(Int64(count))])
         case ("POST", "dead-letters", 2) where rest[1] == "retry":
             guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
             let found = try await service.writer.perform { db in try DeliveryStore.retryDeadLetter(id: id, in: db) }

@@ -1,0 +1,66 @@
+import RenkeiCore
+import RenkeiStore
+
+// MARK: - Operator actions on the outbox (status socket, writer connection)
+
+extension DeliveryStore {
+    /// Puts a dead-lettered delta back in line as a fresh delivery (attempts from zero); the deltas
+    /// of its uid that waited behind it follow once it is delivered.
+    /// - Returns: `false` if there is no dead letter with that id.
+    static func retryDeadLetter(id: Int64, in db: Database) throws -> Bool {
+        try db.prepare("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = 0 WHERE seq = ? AND state = 'dead'")
+            .run([.integer(id)])
+        return db.changes > 0
+    }
+
+    /// Gives up on a dead-lettered delta: it is kept as `skipped` (never sent again, never in the
+    /// disclosure ledger) and the later deltas of its uid flow. Their `prev_version` still names the
+    /// last delta *planned*, so the receiver sees the gap the skip left.
+    /// - Returns: `false` if there is no dead letter with that id.
+    static func skipDeadLetter(id: Int64, at: String, in db: Database) throws -> Bool {
+        try db.prepare("UPDATE outbox SET state = 'skipped', next_attempt_ms = 0, delivered_at = NULL, last_attempt_at = COALESCE(last_attempt_at, ?) WHERE seq = ? AND state = 'dead'")
+            .run([.text(at), .integer(id)])
+        return db.changes > 0
+    }
+
+    /// Queues again, as new attempts with the same delta ids and bodies, every delta of
+    /// `subscription` with `lsn >= fromLSN` that was delivered. They keep their place in the outbox
+    /// (log order), so per uid they go out in version order, ahead of anything still pending.
+    /// Pending, dead-lettered and skipped deltas are left as they are.
+    /// - Returns: how many deltas were queued again.
+    static func replay(subscription: String, fromLSN: Int64, in db: Database) throws -> Int {
+        try db.prepare(
+            """
+            UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = 0, last_error = NULL
+            WHERE subscription = ? AND lsn >= ? AND state = 'delivered'
+            """
+        ).run([.text(subscription), .integer(fromLSN)])
+        return db.changes
+    }
+
+    /// The skipped deltas (for `GET /v1/dead-letters?state=skipped`).
+    static func skipped(subscription: String?, in db: Database) throws -> [JSONValue] {
+        let sql = """
+            SELECT seq, subscription, delta_id, uid, last_status, last_error, attempts, last_attempt_at
+            FROM outbox WHERE state = 'skipped' AND (?1 IS NULL OR subscription = ?1) ORDER BY seq
+            """
+        return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null]) { row in
+            .object([
+                "id": .string(String(row.int64(0))),
+                "subscription": .string(row.string(1) ?? ""),
+                "delta_id": .string(row.string(2) ?? ""),
+                "uid": .string(row.string(3) ?? ""),
+                "status": row.isNull(4) ? .null : .integer(row.int64(4)),
+                "error": row.string(5).map { .string($0) } ?? .null,
+                "attempts": .integer(row.int64(6)),
+                "last_attempt_at": row.string(7).map { .string($0) } ?? .null,
+                "state": "skipped",
+            ])
+        }
+    }
+
+    /// The state of one delta (`pending`, `delivered`, `dead`, `skipped`), or `nil` if none has that id.
+    static func state(deltaID: String, in db: Database) throws -> String? {
+        try db.prepare("SELECT state FROM outbox WHERE delta_id = ?").rows([.text(deltaID)]) { $0.string(0) }.first ?? nil
+    }
+}

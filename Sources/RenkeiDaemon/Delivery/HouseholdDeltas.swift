@@ -1,0 +1,92 @@
+import Foundation
+import RenkeiCore
+import RenkeiStore
+
+/// Plans `household.changed` deltas (contract §4), beside the person deltas of ``DeltaPlanner``.
+///
+/// Choices where the contract is silent (written into README and Schemas/README):
+/// - `delta_id` is `{subscription}:{household_no}:{version}` with the household's own version
+///   (``HouseholdRecord/version``); the body carries `household_no` where person deltas carry `uid`;
+/// - a subscription hears of households only if it receives the kind *and* lists `household_no` in
+///   `fields` (household composition is household data); `all_members_tax_exempt` is included only
+///   when it also lists `tax` (it is derived from tax data, which needs a `legal_basis`);
+/// - `members` never lists a protected person; with `linked_to`, only members linked to that source;
+/// - like person deltas, a change the subscription cannot see sends nothing, and `prev_version`
+///   names the last household delta sent to it.
+enum HouseholdDeltas {
+    static let kind = "household.changed"
+
+    /// Plans and queues deltas for the households an event changed (writer thread, inside the
+    /// projection's transaction).
+    static func plan(
+        _ householdNos: [String], cause: DeltaCause, lsn: Int64, projection: Projection, policies: [SubscriptionPolicy],
+        db: Database, nowMs: Int64
+    ) throws {
+        let relevant = policies.filter { $0.receives(kind) && $0.fields.contains("household_no") }
+        guard !relevant.isEmpty else { return }
+        for householdNo in householdNos {
+            guard let record = projection.householdRecord(householdNo) else { continue }
+            for policy in relevant {
+                let previous = try state(subscription: policy.name, householdNo: householdNo, in: db)
+                guard let (delta, newState) = plan(policy: policy, record: record, previous: previous, cause: cause, lsn: lsn, projection: projection)
+                else { continue }
+                try putState(newState, subscription: policy.name, householdNo: householdNo, in: db)
+                try DeliveryStore.enqueue(delta, in: db, nowMs: nowMs)
+            }
+        }
+    }
+
+    /// The delta for one subscription, or `nil` when what it may see did not change.
+    static func plan(
+        policy: SubscriptionPolicy, record: HouseholdRecord, previous: JSONObject?, cause: DeltaCause, lsn: Int64,
+        projection: Projection
+    ) -> (PlannedDelta, JSONObject)? {
+        let protected = Set(record.protectedMembers)
+        var members = record.members.filter { !protected.contains($0) }
+        if let source = policy.linkedTo {
+            members = members.filter { uid in
+                (projection.personView(uid)?["links"]?.arrayValue ?? []).contains { $0["source"]?.stringValue == source }
+            }
+            if members.isEmpty && previous == nil { return nil }
+        }
+        var view: JSONObject = ["household_no": .string(record.householdNo), "members": .array(members.map { .string($0) })]
+        if policy.fields.contains("tax") { view["all_members_tax_exempt"] = .bool(record.allMembersTaxExempt) }
+        let previousView = previous?["view"]?.objectValue
+        var changes = JSONObject()
+        for member in view where member.key != "household_no" || previousView == nil {
+            let old = previousView?[member.key] ?? .null
+            if old.serializedBytes != member.value.serializedBytes {
+                changes[member.key] = .object(["old": old, "new": member.value])
+            }
+        }
+        if changes.isEmpty { return nil }
+        let prevVersion = previous?["sent_version"]?.integerValue
+        let deltaID = "\(policy.name):\(record.householdNo):\(record.version)"
+        var body: JSONObject = [
+            "delta_id": .string(deltaID), "subscription": .string(policy.name), "kind": .string(kind),
+            "household_no": .string(record.householdNo), "version": .integer(record.version),
+        ]
+        if let prevVersion { body["prev_version"] = .integer(prevVersion) }
+        body["lsn"] = .integer(lsn)
+        body["changes"] = .object(changes)
+        body["view"] = .object(view)
+        body["cause"] = cause.jsonValue
+        let state: JSONObject = ["sent_version": .integer(record.version), "view": .object(view)]
+        let delta = PlannedDelta(
+            deltaID: deltaID, subscription: policy.name, kind: kind, uid: record.householdNo, version: record.version,
+            prevVersion: prevVersion, lsn: lsn, body: JSONValue.object(body).serializedBytes, disclosedFields: view.keys,
+            newState: SentState(sentVersion: record.version, version: record.version, visible: view))
+        return (delta, state)
+    }
+
+    static func state(subscription: String, householdNo: String, in db: Database) throws -> JSONObject? {
+        try db.prepare("SELECT state FROM household_sent_states WHERE subscription = ? AND household_no = ?")
+            .rows([.text(subscription), .text(householdNo)]) { (try? JSONParser.parse($0.blob(0) ?? []))?.objectValue }
+            .first ?? nil
+    }
+
+    static func putState(_ state: JSONObject, subscription: String, householdNo: String, in db: Database) throws {
+        try db.prepare("INSERT OR REPLACE INTO household_sent_states(subscription, household_no, state) VALUES (?, ?, ?)")
+            .run([.text(subscription), .text(householdNo), .blob(JSONValue.object(state).serializedBytes)])
+    }
+}
