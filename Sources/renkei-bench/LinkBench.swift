@@ -1,0 +1,159 @@
+import Foundation
+import RenkeiCore
+
+/// `ops/bench link`: quality (precision, recall, F1, review volume, twins) on a synthetic
+/// population with known truth, and throughput of incremental linking, each beside a same-run
+/// exact-key baseline (name as given + birth date).
+enum LinkBench {
+    static func run(_ options: [String]) {
+        var residents = 1_000_000
+        var records = 100_000
+        var qualityResidents = 200_000
+        var qualityRecords = 20_000
+        var index = 0
+        while index + 1 < options.count {
+            let value = Int(options[index + 1]) ?? 0
+            switch options[index] {
+            case "--residents": residents = value
+            case "--records": records = value
+            case "--quality-residents": qualityResidents = value
+            case "--quality-records": qualityRecords = value
+            default: break
+            }
+            index += 2
+        }
+        quality(residents: qualityResidents, records: qualityRecords)
+        throughput(residents: residents, records: records)
+    }
+
+    struct Counts {
+        var truePositive = 0, falsePositive = 0, reviews = 0, reviewsWithTruth = 0, trueTotal = 0, twinLinks = 0
+        var nonResidentsLinked = 0
+        var precision: Double { truePositive + falsePositive == 0 ? 1 : Double(truePositive) / Double(truePositive + falsePositive) }
+        var recall: Double { trueTotal == 0 ? 1 : Double(truePositive) / Double(trueTotal) }
+        var f1: Double { 2 * precision * recall / max(precision + recall, 1e-9) }
+    }
+
+    static func quality(residents count: Int, records recordCount: Int) {
+        var population = SyntheticPopulation(residents: count)
+        let records = population.records(count: recordCount)
+        var matchIndex = MatchIndex()
+        var exact: [String: Int] = [:]
+        for (number, resident) in population.residents.enumerated() {
+            matchIndex.set(number + 1, profile(resident.identity, standing: .active, household: resident.household))
+            exact[exactKey(resident.identity), default: number + 1] = number + 1
+        }
+        var matched = Counts()
+        var baseline = Counts()
+        var next = count + 1
+        for record in records {
+            let truth = record.truth.map { $0 + 1 }
+            if truth != nil {
+                matched.trueTotal += 1
+                baseline.trueTotal += 1
+            }
+            let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
+            switch matchIndex.decide(recordProfile, weights: .standard, thresholds: LinkingThresholds(), include: { _, _ in true }) {
+            case .link(let candidate):
+                if candidate.number == truth { matched.truePositive += 1 } else {
+                    matched.falsePositive += 1
+                    if truth == nil { matched.nonResidentsLinked += 1 }
+                    if let t = record.truth, let twin = population.residents[t].twin, twin + 1 == candidate.number {
+                        matched.twinLinks += 1
+                    }
+                }
+            case .review(let candidates):
+                matched.reviews += 1
+                if candidates.contains(where: { $0.number == truth }) { matched.reviewsWithTruth += 1 }
+            case .none: break
+            }
+            if let hit = exact[exactKey(record.identity)] {
+                if hit == truth { baseline.truePositive += 1 } else { baseline.falsePositive += 1 }
+            }
+            matchIndex.set(next, recordProfile)
+            next += 1
+        }
+        let twins = population.residents.filter { $0.twin != nil }.count
+        print("## link quality: \(count) residents (\(twins) twins), \(recordCount) records (90% residents, corrupted)")
+        print("| method | precision | recall | F1 | auto-linked | wrong links | reviews (truth among candidates) | twin pairs auto-linked |")
+        print("|---|---|---|---|---|---|---|---|")
+        for (name, c) in [("match (FS + blocking)", matched), ("baseline: exact name + birth date", baseline)] {
+            print(
+                "| \(name) | \(fmt(c.precision, 4)) | \(fmt(c.recall, 4)) | \(fmt(c.f1, 4)) | \(c.truePositive + c.falsePositive) | "
+                    + "\(c.falsePositive) | \(c.reviews) (\(c.reviewsWithTruth)) | \(c.twinLinks) |")
+        }
+        print("")
+    }
+
+    static func throughput(residents count: Int, records recordCount: Int) {
+        var start = Date()
+        var population = SyntheticPopulation(residents: count)
+        let records = population.records(count: recordCount, seed: 11)
+        let residentProfiles = population.residents.map { profile($0.identity, standing: .active, household: $0.household) }
+        let generate = Date().timeIntervalSince(start)
+
+        // Baseline: exact key (name as given + birth date) in a dictionary.
+        start = Date()
+        var exact: [String: Int] = [:]
+        exact.reserveCapacity(count + recordCount)
+        for (number, resident) in population.residents.enumerated() { exact[exactKey(resident.identity)] = number + 1 }
+        let baselineBuild = Date().timeIntervalSince(start)
+        start = Date()
+        var baselineLinked = 0
+        for (offset, record) in records.enumerated() {
+            let key = exactKey(record.identity)
+            if exact[key] != nil { baselineLinked += 1 } else { exact[key] = count + offset + 1 }
+        }
+        let baselineTime = Date().timeIntervalSince(start)
+        exact = [:]
+
+        start = Date()
+        var matchIndex = MatchIndex()
+        for (number, profile) in residentProfiles.enumerated() { matchIndex.set(number + 1, profile) }
+        let build = Date().timeIntervalSince(start)
+        start = Date()
+        var linked = 0
+        var reviews = 0
+        let thresholds = LinkingThresholds()
+        for (offset, record) in records.enumerated() {
+            let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
+            switch matchIndex.decide(recordProfile, weights: .standard, thresholds: thresholds, include: { _, _ in true }) {
+            case .link: linked += 1
+            case .review: reviews += 1
+            case .none: break
+            }
+            matchIndex.set(count + offset + 1, recordProfile)
+        }
+        let linkTime = Date().timeIntervalSince(start)
+        let rate = Double(recordCount) / linkTime
+        let baselineRate = Double(recordCount) / baselineTime
+        print("## link throughput: \(recordCount) records linked incrementally against \(count) residents")
+        print("(generation \(fmt(generate, 1)) s; index build: match \(fmt(build, 1)) s, baseline \(fmt(baselineBuild, 1)) s)")
+        print("| method | records/s | auto-linked | reviews |")
+        print("|---|---|---|---|")
+        print("| match (profile + blocking + scoring + index insert) | \(Int(rate)) | \(linked) | \(reviews) |")
+        print("| baseline: exact name + birth date dictionary | \(Int(baselineRate)) | \(baselineLinked) | — |")
+        print("ratio match/baseline: \(fmt(rate / baselineRate, 3)); peak RSS \(peakRSSMiB()) MiB (whole process)")
+        print("targets: ≥ 20000 records/s → \(rate >= 20000 ? "met" : "NOT met"); peak RSS ≤ 1024 MiB → \(peakRSSMiB() <= 1024 ? "met" : "NOT met")")
+    }
+
+    static func profile(_ identity: JSONObject, standing: MatchProfile.Standing, household: String?) -> MatchProfile {
+        MatchProfile(identity: identity, standing: standing, household: household)
+    }
+
+    static func exactKey(_ identity: JSONObject) -> String {
+        (identity["name"]?.stringValue ?? "") + "|" + (identity["birth_date"]?.stringValue ?? "")
+    }
+
+    static func fmt(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
+    /// VmHWM from /proc/self/status, in MiB.
+    static func peakRSSMiB() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.filter(\.isNumber)
+            return (Int(digits) ?? 0) / 1024
+        }
+        return -1
+    }
+}
