@@ -67,8 +67,26 @@ public final class LogWriter: Sendable {
     ///   with code `closed` after ``close()``.
     public func append(_ events: [Event]) async throws(StoreError) -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
+        return try await submitAppend(events, hook: nil)
+    }
+
+    /// Appends `events` like ``append(_:)`` and runs `hook` in the same transaction, right after them:
+    /// both are committed, or neither is. An HTTP pull stores its cursor this way, so a crash can never
+    /// keep the events without the cursor or the cursor without the events.
+    /// - Parameters:
+    ///   - events: the events, in log order (may be empty: then only `hook` runs, still in a transaction).
+    ///   - hook: more writes on the writer's connection; throwing undoes the batch and fails the call.
+    /// - Returns: One outcome per event, in input order.
+    /// - Throws: ``StoreError`` from the append or the hook (nothing of the batch is in the log), or `closed`.
+    public func append(
+        _ events: [Event], inSameTransaction hook: @escaping @Sendable (Database) throws(StoreError) -> Void
+    ) async throws(StoreError) -> [AppendOutcome] {
+        try await submitAppend(events, hook: hook)
+    }
+
+    private func submitAppend(_ events: [Event], hook: WriterInbox.TransactionHook?) async throws(StoreError) -> [AppendOutcome] {
         let result = await withCheckedContinuation { (continuation: WriterInbox.AppendContinuation) in
-            if !inbox.submit(.append(events, continuation)) {
+            if !inbox.submit(.append(events, continuation, hook)) {
                 continuation.resume(returning: .failure(Self.closedError))
             }
         }

@@ -6,10 +6,12 @@ import Synchronization
 /// semaphore signalled once per job so the thread sleeps while there is nothing to do.
 final class WriterInbox: Sendable {
     typealias AppendContinuation = CheckedContinuation<Result<[AppendOutcome], StoreError>, Never>
+    /// Work run in the same transaction (and savepoint) as one caller's batch, right after it.
+    typealias TransactionHook = @Sendable (Database) throws(StoreError) -> Void
 
     enum Job: Sendable {
         /// One caller's batch, answered after the commit that contains it.
-        case append([Event], AppendContinuation)
+        case append([Event], AppendContinuation, TransactionHook?)
         /// Other work on the writer's connection, in queue order with the appends.
         case perform(@Sendable (Database) -> Void)
     }
@@ -17,7 +19,7 @@ final class WriterInbox: Sendable {
     /// What the writer thread should do next.
     enum Work {
         /// Consecutive appends to write in one transaction.
-        case appends([(events: [Event], continuation: AppendContinuation)])
+        case appends([(events: [Event], continuation: AppendContinuation, hook: TransactionHook?)])
         case perform(@Sendable (Database) -> Void)
         /// Closing was asked and nothing is left: close the database, then resume these.
         case stop([CheckedContinuation<Void, Never>])
@@ -74,12 +76,12 @@ final class WriterInbox: Sendable {
                 state.jobs.removeFirst()
                 return .perform(body)
             }
-            var group: [(events: [Event], continuation: AppendContinuation)] = []
+            var group: [(events: [Event], continuation: AppendContinuation, hook: TransactionHook?)] = []
             var total = 0
             for job in state.jobs {
-                guard case .append(let events, let continuation) = job else { break }
+                guard case .append(let events, let continuation, let hook) = job else { break }
                 if !group.isEmpty && total + events.count > maxEvents { break }
-                group.append((events, continuation))
+                group.append((events, continuation, hook))
                 total += events.count
             }
             state.jobs.removeFirst(group.count)

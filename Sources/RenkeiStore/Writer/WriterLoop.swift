@@ -36,7 +36,9 @@ struct WriterLoop {
 
     /// Writes every gathered batch in one transaction; each batch in its own savepoint, so one caller's
     /// failure does not fail the others.
-    private func commit(_ group: [(events: [Event], continuation: WriterInbox.AppendContinuation)]) {
+    private func commit(
+        _ group: [(events: [Event], continuation: WriterInbox.AppendContinuation, hook: WriterInbox.TransactionHook?)]
+    ) {
         let recordedAt = LogChain.timestamp(clock())
         var results: [Result<[AppendOutcome], StoreError>] = []
         var appended: [LoggedEvent] = []
@@ -52,6 +54,7 @@ struct WriterLoop {
                 do throws(StoreError) {
                     let outcomes = try EventLog.append(
                         batch.events, recordedAt: recordedAt, head: &head, in: database, appended: &appended)
+                    try batch.hook?(database)
                     try database.prepare("RELEASE caller_batch").run([])
                     results.append(.success(outcomes))
                 } catch {
