@@ -53,7 +53,7 @@ let package = Package(
             name: "RenkeiIntegrationTests",
             dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]
         ),
-        .testTarget(name: "RenkeiDaemonTests", dependencies: ["RenkeiDaemon", "RenkeiCore", "RenkeiStore"]),
+        .testTarget(name: "RenkeiDaemonTests", dependencies: ["RenkeiDaemon", "RenkeiCore", "RenkeiStore", "RenkeiSystem"]),
     ]
 )
 
