@@ -11,6 +11,7 @@ guard let command = arguments.first else {
 let options = Array(arguments.dropFirst())
 switch command {
 // Each area adds its case here and its code in its own file (LinkBench.swift, DeliverBench.swift, …).
+case "deliver": DeliverBench.run(options)
 case "link": LinkBench.run(options)
 default:
     FileHandle.standardError.write(Data("renkei-bench: unknown benchmark '\(command)'\n\(usage)\n".utf8))
