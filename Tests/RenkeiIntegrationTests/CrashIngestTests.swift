@@ -7,9 +7,12 @@ import Testing
 /// each time: every event exactly once in the log, the chain verifies, no spool file left unread.
 @Suite("Crash during spool ingest")
 struct CrashIngestTests {
-    static let filesPerSource = 50
+    static let filesPerSource = 100
     static let linesPerFile = 500
-    static let sources = ["resident", "library"]
+    /// Resident events only: they link by key. Library patrons are scored against every person
+    /// (matching), which made a debug build take over 5 minutes for 25,000 of them; matching speed
+    /// is not what this test is about.
+    static let sources = ["resident"]
     static var total: Int { sources.count * filesPerSource * linesPerFile }
     static let kills = 5
     /// How long the last run may take to drain the spools. A debug build of renkeid ingested about
@@ -119,10 +122,11 @@ struct CrashIngestTests {
 
             // Spot checks: a sample of subjects each resolve to a person.
             for n in (0..<40).map({ _ in Int.random(in: 1...(Self.filesPerSource * Self.linesPerFile)) }) {
-                let resident = try await daemon.get("/v1/persons?source=resident&subject=9\(String(format: "%08d", n))")
-                #expect(resident.status == 200, "resident subject \(n): \(resident.status) \(resident.text)")
-                let patron = try await daemon.get("/v1/persons?source=library&subject=LIB-C\(n)")
-                #expect(patron.status == 200, "library subject \(n): \(patron.status) \(patron.text)")
+                for source in Self.sources {
+                    let subject = source == "resident" ? "9\(String(format: "%08d", n))" : "LIB-C\(n)"
+                    let person = try await daemon.get("/v1/persons?source=\(source)&subject=\(subject)")
+                    #expect(person.status == 200, "\(source) subject \(subject): \(person.status) \(person.text)")
+                }
             }
             let exit = try await daemon.stop()
             #expect(exit == 0, "renkeid exit status after SIGTERM")

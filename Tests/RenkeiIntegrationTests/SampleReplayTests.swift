@@ -9,7 +9,7 @@ import Testing
 /// └──────────────────────────────────────────────────────────────────────────────────────────────┘
 enum SampleUIDs {
     /// Flip when matching (lines 5 and 11 of sample.jsonl) is implemented.
-    static let matchingLanded = false
+    static let matchingLanded = true
 
     /// Line 5, library patron LIB-20001 (高橋 一郎): matched to U1 once matching lands.
     static let libraryPatron1 = matchingLanded ? "U0000000001" : "U0000000005"
