@@ -98,7 +98,12 @@ final class Ingestor: Sendable {
 
     /// Validates and appends lines. `expectedSource` limits them to one source (spool folder, push endpoint).
     /// - Throws: ``StoreError`` when the log cannot be written: then nothing of this call was acknowledged.
-    func ingest(_ lines: [InputLine], expectedSource: String?) async throws(StoreError) -> IngestReport {
+    /// - Parameter hook: more writes committed in the same transaction as the events (an HTTP pull's
+    ///   cursor); it runs even when no line was valid.
+    func ingest(
+        _ lines: [InputLine], expectedSource: String?,
+        inSameTransaction hook: (@Sendable (Database) throws(StoreError) -> Void)? = nil
+    ) async throws(StoreError) -> IngestReport {
         var report = IngestReport()
         var events: [Event] = []
         var eventLines: [Int] = []
@@ -128,8 +133,13 @@ final class Ingestor: Sendable {
                 perSource[expectedSource ?? Self.sourceHint(line.bytes) ?? "unknown"] = entry
             }
         }
-        if !events.isEmpty {
-            let outcomes = try await writer.append(events)
+        if !events.isEmpty || hook != nil {
+            let outcomes: [AppendOutcome]
+            if let hook {
+                outcomes = try await writer.append(events, inSameTransaction: hook)
+            } else {
+                outcomes = try await writer.append(events)
+            }
             for (index, outcome) in outcomes.enumerated() {
                 let source = events[index].source
                 switch outcome {

@@ -10,6 +10,8 @@ final class SourceStatistics: Sendable {
         var rejected: Int64 = 0
         var lastEventAt: Date?
         var lastError: String?
+        /// Set for a source with `pull`.
+        var pull: PullState?
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -38,6 +40,16 @@ final class SourceStatistics: Sendable {
 
     var snapshot: [String: Entry] { entries.withLock { $0 } }
 
+    /// Updates a pulled source's state (success, failure, backoff).
+    func updatePull(source: String, url: String, _ update: (inout PullState) -> Void) {
+        entries.withLock { entries in
+            var state = entries[source, default: Entry()].pull ?? PullState(url: url)
+            update(&state)
+            entries[source, default: Entry()].pull = state
+            if let error = state.lastError, state.consecutiveFailures > 0 { entries[source]?.lastError = error }
+        }
+    }
+
     /// The `sources` object of `/v1/status`.
     func statusJSON(now: Date) -> JSONValue {
         var object = JSONObject()
@@ -47,9 +59,17 @@ final class SourceStatistics: Sendable {
                 "duplicates": .integer(entry.duplicates),
                 "rejected": .integer(entry.rejected),
                 "last_event_at": entry.lastEventAt.map { .string(Timestamp.rfc3339($0)) } ?? .null,
-                "lag_s": entry.lastEventAt.map { .double((now.timeIntervalSince($0) * 1000).rounded() / 1000) } ?? .null,
+                // For a pulled source the lag is the time since the last successful pull (how stale
+                // Renkei's copy may be); otherwise the time since its last accepted event.
+                "lag_s": (entry.pull.map { $0.lastSuccessAt } ?? entry.lastEventAt)
+                    .map { .double((now.timeIntervalSince($0) * 1000).rounded() / 1000) } ?? .null,
                 "last_error": entry.lastError.map { .string($0) } ?? .null,
             ]
+            if let pull = entry.pull, case .object(var source) = object[name] {
+                source["last_success_at"] = pull.lastSuccessAt.map { .string(Timestamp.rfc3339($0)) } ?? .null
+                source["pull"] = pull.json(now: now)
+                object[name] = .object(source)
+            }
         }
         return .object(object)
     }
@@ -59,5 +79,28 @@ final class SourceStatistics: Sendable {
 enum Timestamp {
     static func rfc3339(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
+    }
+}
+
+// MARK: - HTTP pull state
+
+/// What `/v1/status` shows about a pulled source: last success, lag, last error, backoff.
+struct PullState: Sendable {
+    var url: String
+    var cursor: String?
+    var lastSuccessAt: Date?
+    var lastError: String?
+    var consecutiveFailures = 0
+    var nextAttemptAt: Date?
+
+    func json(now: Date) -> JSONValue {
+        [
+            "url": .string(url),
+            "cursor": cursor.map { .string($0) } ?? .null,
+            "last_success_at": lastSuccessAt.map { .string(Timestamp.rfc3339($0)) } ?? .null,
+            "last_error": lastError.map { .string($0) } ?? .null,
+            "consecutive_failures": .integer(Int64(consecutiveFailures)),
+            "next_attempt_in_s": nextAttemptAt.map { .double((max(0, $0.timeIntervalSince(now)) * 1000).rounded() / 1000) } ?? .null,
+        ]
     }
 }

@@ -14,11 +14,22 @@ final class SpoolIngest: Sendable {
     static let chunkLines = 5000
 
     let folders: [(source: String, path: String)]
+    /// Each source's raw `csv` settings (checked in ``prepareFolders()``).
+    let csvSettings: [String: JSONObject?]
     let ingestor: Ingestor
     let logger: Logger
 
+    /// A file that changed size while it was read: a source still writing it in place. It is left
+    /// where it is and read again on a later scan.
+    struct StillBeingWritten: Error {}
+
+    /// The extensions taken as event files; anything else is moved to `rejected/` unread.
+    static let jsonlSuffixes = [".jsonl", ".ndjson"]
+    static let csvSuffix = ".csv"
+
     init(sources: [Configuration.Source], ingestor: Ingestor, logger: Logger) {
         folders = sources.compactMap { source in source.spool.map { (source.name, $0) } }.sorted { $0.source < $1.source }
+        csvSettings = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.csv) })
         self.ingestor = ingestor
         self.logger = logger
     }
@@ -26,6 +37,7 @@ final class SpoolIngest: Sendable {
     /// Creates each spool folder with its `done/` and `rejected/` if missing.
     /// - Throws: ``RenkeiError`` (`io`) naming the folder.
     func prepareFolders() throws(RenkeiError) {
+        for (source, settings) in csvSettings { _ = try CSVSettings(settings, source: source) }
         for folder in folders {
             for path in [folder.path, folder.path + "/done", folder.path + "/rejected"] {
                 do {
@@ -46,6 +58,9 @@ final class SpoolIngest: Sendable {
                 do {
                     try await take(file: name, folder: folder.path, source: folder.source)
                     taken += 1
+                } catch is StillBeingWritten {
+                    logger.debug("spool \(folder.path)/\(name): still growing; taken on a later scan")
+                    break
                 } catch {
                     logger.error("spool \(folder.path)/\(name): \(error); the file stays in place and is tried again")
                     ingestor.statistics.recordError(source: folder.source, "spool \(name): \(error)")
@@ -80,9 +95,18 @@ final class SpoolIngest: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RenkeiError(.io, "cannot read \(path): check permissions")
         }
+        // A source that writes in place rather than renaming in: wait until the file stops growing.
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? data.count
+        guard size == data.count else { throw StillBeingWritten() }
         var rejections: [JSONValue] = []
         let bytes = [UInt8](data)
-        if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") {
+        let isJSONL = Self.jsonlSuffixes.contains { name.hasSuffix($0) }
+        let isCSV = name.lowercased().hasSuffix(Self.csvSuffix)
+        if isCSV {
+            let (report, rows) = try await ingestCSV(bytes, name: name, source: source)
+            rejections = rows
+            logger.info("spool \(source)/\(name): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
+        } else if isJSONL {
             let lines = Ingestor.splitLines(bytes)
             var report = IngestReport()
             var start = 0
@@ -92,8 +116,15 @@ final class SpoolIngest: Sendable {
                 start += Self.chunkLines
             }
             let byNumber = Dictionary(uniqueKeysWithValues: lines.map { ($0.number, $0.bytes) })
+            // A last line without a line end may have been cut off by a source still writing the file.
+            let unterminated = bytes.last.map { $0 != 0x0A } ?? false ? lines.last?.number : nil
             for rejection in report.rejected {
-                var entry: JSONObject = ["file": .string(name), "line": .integer(Int64(rejection.line)), "error": .string(rejection.error)]
+                var error = rejection.error
+                if rejection.line == unterminated {
+                    error += " (this last line has no line end: the file may have been moved into the spool before "
+                        + "it was fully written; write it under a name starting with '.' and rename it when complete)"
+                }
+                var entry: JSONObject = ["file": .string(name), "line": .integer(Int64(rejection.line)), "error": .string(error)]
                 if let raw = byNumber[rejection.line] {
                     if let text = String(validating: raw, as: UTF8.self) {
                         entry["raw"] = .string(text)
@@ -105,7 +136,7 @@ final class SpoolIngest: Sendable {
             }
             logger.info("spool \(source)/\(name): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
         } else {
-            let error = "unsupported file type: a spool file is *.jsonl (one event per line); the file was kept in rejected/ unread"
+            let error = "unsupported file type: a spool file is *.jsonl (one event per line) or *.csv (one event per row); the file was kept in rejected/ unread"
             rejections.append(["file": .string(name), "line": .null, "error": .string(error)])
             ingestor.statistics.record(source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(error)", at: Date())
             logger.warning("spool \(source)/\(name): \(error)")
@@ -120,8 +151,7 @@ final class SpoolIngest: Sendable {
             let target = "\(folder)/rejected/\(name).errors.jsonl"
             try Data(text).write(to: URL(fileURLWithPath: target), options: .atomic)
         }
-        let isSupported = name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson")
-        try move(path, to: "\(folder)/\(isSupported ? "done" : "rejected")", name: name)
+        try move(path, to: "\(folder)/\(isJSONL || isCSV ? "done" : "rejected")", name: name)
     }
 
     /// Moves a processed file, never overwriting an earlier file of the same name.

@@ -1,0 +1,209 @@
+import Foundation
+import RenkeiCore
+import RenkeiHTTP
+import RenkeiStore
+import RenkeiSystem
+
+/// HTTP pull for a source with `pull` (contract §6): `GET {url}?after={cursor}` answering
+/// {`events`: [...], `next_cursor`}.
+///
+/// The events and the new cursor are committed in ONE transaction (``LogWriter/append(_:inSameTransaction:)``),
+/// so after a crash or a failing feed the next pull starts exactly after what was logged; events sent
+/// again are duplicates (no-ops). While the feed fails, attempts back off exponentially (with jitter)
+/// up to ``maximumBackoff``. Last success, lag and last error show in `/v1/status`.
+final class PullSource: Sendable {
+    /// The longest wait between attempts while the feed fails.
+    static let maximumBackoff: Double = 300
+    /// The most pages taken back to back before pausing for `interval` (bounds one round).
+    static let maximumPagesPerRound = 1000
+
+    let source: String
+    let url: String
+    let interval: Double
+    let ingestor: Ingestor
+    let client: HTTPClient
+    let logger: Logger
+
+    /// Reads `sources.<source>.pull`: `url` (http or https) and `interval_s` (default 30).
+    /// - Throws: ``RenkeiError`` (`invalidConfiguration`) naming the key.
+    init(source: String, settings: JSONObject, ingestor: Ingestor, client: HTTPClient, logger: Logger) throws(RenkeiError) {
+        for member in settings where !["url", "interval_s"].contains(member.key) {
+            throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.\(member.key): unknown key (pull takes url and interval_s)")
+        }
+        guard let url = settings["url"]?.stringValue, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.url: must be an http:// or https:// URL of the change feed")
+        }
+        let interval: Double
+        switch settings["interval_s"] {
+        case nil: interval = 30
+        case .integer(let value)?: interval = Double(value)
+        case .double(let value)?: interval = value
+        default: throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.interval_s: must be a number of seconds")
+        }
+        guard interval > 0, interval <= 86_400 else {
+            throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.interval_s: must be between 0 and 86400 seconds")
+        }
+        self.source = source
+        self.url = url
+        self.interval = interval
+        self.ingestor = ingestor
+        self.client = client
+        self.logger = logger
+    }
+
+    /// What one request came to.
+    enum Outcome: Equatable {
+        /// Events were taken and the feed may hold more: ask again at once.
+        case more
+        /// The feed is drained: wait `interval`.
+        case caughtUp
+        /// The request or its reply failed: back off.
+        case failed(String)
+    }
+
+    /// Pulls until cancelled.
+    func run() async {
+        var failures = 0
+        var pages = 0
+        while !Task.isCancelled {
+            let outcome = await pollOnce()
+            let wait: Double
+            switch outcome {
+            case .more:
+                failures = 0
+                pages += 1
+                if pages < Self.maximumPagesPerRound { continue }
+                wait = interval
+            case .caughtUp:
+                failures = 0
+                wait = interval
+            case .failed(let message):
+                failures += 1
+                wait = Self.backoff(failures: failures, interval: interval)
+                logger.warning("pull \(source): \(message); attempt \(failures) failed, next in \(Int(wait.rounded())) s")
+                let next = Date().addingTimeInterval(wait)
+                ingestor.statistics.updatePull(source: source, url: url) { state in
+                    state.lastError = message
+                    state.consecutiveFailures = failures
+                    state.nextAttemptAt = next
+                }
+            }
+            pages = 0
+            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+        }
+    }
+
+    /// `interval · 2^(failures-1)`, at most ``maximumBackoff``, with ±20 % jitter.
+    static func backoff(failures: Int, interval: Double) -> Double {
+        let base = min(maximumBackoff, interval * pow(2, Double(min(failures - 1, 20))))
+        return base * Double.random(in: 0.8...1.2)
+    }
+
+    /// One request: read the stored cursor, fetch, validate, append with the new cursor.
+    func pollOnce() async -> Outcome {
+        let source = source
+        let cursor: String?
+        do {
+            cursor = try await ingestor.writer.perform { db in try PullCursors.cursor(of: source, in: db) }
+        } catch {
+            return .failed("cannot read the stored cursor: \(error)")
+        }
+        let separator = url.contains("?") ? "&" : "?"
+        let target = url + separator + "after=" + Self.percentEncoded(cursor ?? "")
+        let request = OutboundRequest(
+            url: target, method: "GET", headers: ["Accept": "application/json"], timeout: .seconds(60),
+            maxResponseBytes: 64 << 20)
+        let response: OutboundResponse
+        switch await client.send(request) {
+        case .failure(let failure): return .failed("GET \(url) failed: \(failure)")
+        case .success(let reply): response = reply
+        }
+        guard response.status == 200 else { return .failed("GET \(url) answered HTTP \(response.status)") }
+        guard !response.bodyTruncated else { return .failed("GET \(url): the reply is larger than 64 MiB; serve smaller pages") }
+        guard let reply = try? JSONParser.parse(response.body), let events = reply["events"]?.arrayValue else {
+            return .failed("GET \(url): the reply is not JSON {\"events\": [...], \"next_cursor\": …}")
+        }
+        let next: String
+        switch reply["next_cursor"] {
+        case .string(let text)?: next = text
+        case .integer(let number)?: next = String(number)
+        case .null?, nil:
+            guard events.isEmpty else { return .failed("GET \(url): the reply has events but no next_cursor") }
+            next = cursor ?? ""
+        default: return .failed("GET \(url): next_cursor must be a string or an integer")
+        }
+        let lines = events.enumerated().map { InputLine(number: $0.offset + 1, bytes: $0.element.serializedBytes[...]) }
+        let report: IngestReport
+        do {
+            report = try await ingestor.ingest(lines, expectedSource: source) { db throws(StoreError) in
+                try PullCursors.store(next, for: source, in: db)
+            }
+        } catch {
+            return .failed("could not write the log: \(error.message)")
+        }
+        if !report.rejected.isEmpty {
+            // The feed cannot be answered; the reasons go to the log and /v1/status (never the content).
+            for rejection in report.rejected.prefix(5) {
+                logger.warning("pull \(source): event \(rejection.line) of the page after cursor refused: \(rejection.error)")
+            }
+        }
+        let now = Date()
+        ingestor.statistics.updatePull(source: source, url: url) { state in
+            state.cursor = next
+            state.lastSuccessAt = now
+            state.consecutiveFailures = 0
+            state.nextAttemptAt = nil
+        }
+        if !events.isEmpty {
+            logger.info("pull \(source): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
+        }
+        return events.isEmpty || next == cursor ? .caughtUp : .more
+    }
+
+    /// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+    static func percentEncoded(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                result += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return result
+    }
+}
+
+/// The `pull_cursors` table: one cursor per pulled source, written with its events.
+enum PullCursors {
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS pull_cursors (
+            source TEXT PRIMARY KEY,
+            cursor TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+
+    /// The stored cursor of `source`, or nil before its first successful pull.
+    static func cursor(of source: String, in db: Database) throws(StoreError) -> String? {
+        try db.execute(schema)
+        let statement = try db.prepare("SELECT cursor FROM pull_cursors WHERE source = ?")
+        defer { statement.reset() }
+        try statement.bind([.text(source)])
+        guard try statement.step() else { return nil }
+        return statement.string(0)
+    }
+
+    /// Stores the cursor (inside the caller's transaction).
+    static func store(_ cursor: String, for source: String, in db: Database) throws(StoreError) {
+        try db.execute(schema)
+        try db.prepare("""
+            INSERT INTO pull_cursors (source, cursor, updated_at) VALUES (?, ?, ?)
+            ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at
+            """).run([.text(source), .text(cursor), .text(Timestamp.rfc3339(Date()))])
+    }
+}
