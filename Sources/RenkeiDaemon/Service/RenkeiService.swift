@@ -17,6 +17,10 @@ public final class RenkeiService: Sendable {
     let writer: LogWriter
     let ingestor: Ingestor
     let spool: SpoolIngest
+    // Issue 5 (push and pull ingest): the listener on `ingest_listen` and one puller per `pull` source.
+    let push: PushIngest?
+    let pulls: [PullSource]
+    private let pullTasks = Mutex<[Task<Void, Never>]>([])
     let projection: ProjectionService
     let delivery: DeliveryService
     let client: HTTPClient
@@ -64,6 +68,19 @@ public final class RenkeiService: Sendable {
             logger: logger.labelled("ingest"))
         spool = SpoolIngest(sources: Array(configuration.sources.values), ingestor: ingestor, logger: logger.labelled("spool"))
         try spool.prepareFolders()
+        // Issue 5: push listener and pullers (token files and pull settings are checked here, at start-up).
+        let allSources = configuration.sources.values.sorted { $0.name < $1.name }
+        if let listen = configuration.ingestListen {
+            push = try PushIngest(listen: listen, sources: allSources, ingestor: ingestor, logger: logger.labelled("push"))
+        } else {
+            push = nil
+        }
+        var pulls: [PullSource] = []
+        for source in allSources {
+            guard let settings = source.pull else { continue }
+            pulls.append(try PullSource(source: source.name, settings: settings, ingestor: ingestor, client: client, logger: logger.labelled("pull")))
+        }
+        self.pulls = pulls
         let projection = projection
         let behind = try await writer.perform { db in
             let head = try EventLog.head(in: db).lsn
@@ -105,6 +122,9 @@ public final class RenkeiService: Sendable {
         let spool = spool
         let interval = configuration.spoolPollInterval
         spoolTask.withLock { $0 = Task { await spool.run(interval: interval) } }
+        // Issue 5: push and pull.
+        try push?.start()
+        pullTasks.withLock { tasks in tasks = pulls.map { pull in Task { await pull.run() } } }
         logger.notice("serving: status socket \(socketPath), \(configuration.sources.count) source(s), \(configuration.subscriptions.count) subscription(s)")
     }
 
@@ -113,6 +133,11 @@ public final class RenkeiService: Sendable {
     public func stop(deadline: Duration = .seconds(10)) async {
         let spoolTask = spoolTask.withLock { $0 }
         spoolTask?.cancel()
+        // Issue 5: no new pushes or pulls; a request being committed finishes first.
+        let pullTasks = pullTasks.withLock { $0 }
+        for task in pullTasks { task.cancel() }
+        await push?.stop(deadline: .seconds(5))
+        for task in pullTasks { await task.value }
         await spoolTask?.value
         await delivery.stop(deadline: deadline)
         await rebuildTask.withLock({ $0 })?.value
