@@ -4,7 +4,8 @@ public struct OutboundRequest: Sendable {
     public var url: String
     /// The method, such as `"POST"` or `"GET"`; sent as written.
     public var method: String
-    /// Request header fields, in order. `Expect: 100-continue` is never sent.
+    /// Request header fields, in order. `Expect: 100-continue` is never sent, and no `Content-Type`
+    /// is sent unless given here.
     public var headers: OutboundHeaders
     /// The request body; sent with `Content-Length` (empty for a `GET`).
     public var body: [UInt8]

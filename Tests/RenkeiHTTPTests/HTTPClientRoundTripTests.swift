@@ -76,6 +76,7 @@ import Testing
                 #expect(response.status == 204)
                 #expect(seen.all.first?.body == [])
                 #expect(seen.all.first?.headers["content-length"] == "0")
+                #expect(seen.all.first?.headers["content-type"] == nil)
             }
         }
     }

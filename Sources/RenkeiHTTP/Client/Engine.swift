@@ -16,6 +16,8 @@ final class Engine: Sendable {
         case starting
         case running(MultiReference)
         case stopped
+        /// libcurl could not start; every request answers this.
+        case failed(TransportFailure)
     }
 
     struct State: Sendable {
@@ -39,15 +41,16 @@ final class Engine: Sendable {
 
     /// Queues a request for the loop, or answers it at once if the client has stopped.
     func submit(_ submission: Submission) {
-        let accepted = state.withLock { state -> Bool in
-            if state.stopRequested { return false }
-            if case .stopped = state.phase { return false }
+        let refusal = state.withLock { state -> TransportFailure? in
+            if case .failed(let failure) = state.phase { return failure }
+            if case .stopped = state.phase { return .cancelled("the HTTP client has been shut down") }
+            if state.stopRequested { return .cancelled("the HTTP client has been shut down") }
             state.inbox.append(submission)
             Self.wake(state.phase)
-            return true
+            return nil
         }
-        if !accepted {
-            submission.answer(.failure(.cancelled("the HTTP client has been shut down")))
+        if let refusal {
+            submission.answer(.failure(refusal))
         }
     }
 
@@ -63,7 +66,10 @@ final class Engine: Sendable {
     /// Asks the loop to stop; `waiter`, if any, is resumed once it has.
     func requestStop(waiter: CheckedContinuation<Void, Never>?) {
         let stoppedAlready = state.withLock { state -> Bool in
-            if case .stopped = state.phase { return true }
+            switch state.phase {
+            case .stopped, .failed: return true
+            case .starting, .running: break
+            }
             state.stopRequested = true
             if let waiter { state.stopWaiters.append(waiter) }
             Self.wake(state.phase)
@@ -96,6 +102,19 @@ final class Engine: Sendable {
             state.cancellationsPending = false
             return work
         }
+    }
+
+    /// Marks the engine unable to run; answers what was queued with `failure`, and every later request.
+    func fail(_ failure: TransportFailure) {
+        let (inbox, waiters) = state.withLock { state in
+            state.phase = .failed(failure)
+            let left = (state.inbox, state.stopWaiters)
+            state.inbox = []
+            state.stopWaiters = []
+            return left
+        }
+        for submission in inbox { submission.answer(.failure(failure)) }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Marks the engine stopped; returns what is left to answer. After this no thread touches the

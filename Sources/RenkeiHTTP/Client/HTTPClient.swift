@@ -10,20 +10,33 @@ import Synchronization
 public final class HTTPClient: Sendable {
     private let engine = Engine()
 
-    private static let globallyInitialized = Mutex(false)
+    /// `nil` before the first call; then `.some(nil)` on success or the failure every send answers.
+    private static let globalInitResult = Mutex<TransportFailure??>(nil)
 
     /// Initializes libcurl for the process; later calls do nothing.
     ///
     /// libcurl requires `curl_global_init` before any other call and, in older versions, while no
     /// other thread uses it, so call this from `main` first thing. `init` calls it too, as a net.
     public static func globalInit() {
-        globallyInitialized.withLock { done in
-            guard !done else { return }
+        _ = initializeGlobally()
+    }
+
+    /// Runs `curl_global_init` once; returns why it failed, if it did.
+    static func initializeGlobally() -> TransportFailure? {
+        globalInitResult.withLock { result in
+            if let done = result { return done }
             // curl_global_init(CURL_GLOBAL_DEFAULT): sets up TLS and sockets; it is not reference
             // counted here, and curl_global_cleanup is never called (the process ends instead).
             let code = renkei_curl_global_init_default()
-            precondition(code == CURLE_OK, "curl_global_init failed with CURLcode \(code.rawValue)")
-            done = true
+            let failure =
+                code == CURLE_OK
+                ? nil
+                : TransportFailure(
+                    kind: .other,
+                    message: "curl_global_init failed; check the libcurl and OpenSSL installation",
+                    curlCode: Int(code.rawValue))
+            result = .some(failure)
+            return failure
         }
     }
 
@@ -33,13 +46,17 @@ public final class HTTPClient: Sendable {
     ///   - maxConnectionsPerHost: The most to one host; `nil` means `maxConnections`.
     ///   - userAgent: Sent as `User-Agent` unless a request sets its own.
     public init(maxConnections: Int = 64, maxConnectionsPerHost: Int? = nil, userAgent: String = "renkei/0.1") {
-        Self.globalInit()
+        let initFailure = Self.initializeGlobally()
         let total = max(maxConnections, 1)
         let settings = MultiLoop.Settings(
             maxConnections: total,
             maxConnectionsPerHost: min(max(maxConnectionsPerHost ?? total, 1), total),
             userAgent: userAgent)
         let engine = self.engine
+        if let initFailure {
+            engine.fail(initFailure)
+            return
+        }
         let thread = Thread { MultiLoop.run(engine: engine, settings: settings) }
         thread.name = "renkei-http"
         thread.start()

@@ -39,10 +39,7 @@ final class MultiLoop {
     static func run(engine: Engine, settings: Settings) {
         // curl_multi_init returns NULL only when it cannot allocate.
         guard let multi = curl_multi_init() else {
-            let (inbox, waiters) = engine.stopped()
-            let failure = TransportFailure(kind: .other, message: "curl_multi_init failed: out of memory")
-            for submission in inbox { submission.answer(.failure(failure)) }
-            for waiter in waiters { waiter.resume() }
+            engine.fail(TransportFailure(kind: .other, message: "curl_multi_init failed: out of memory"))
             return
         }
         // CURLMOPT_MAX_TOTAL_CONNECTIONS / MAX_HOST_CONNECTIONS: transfers beyond these wait in the

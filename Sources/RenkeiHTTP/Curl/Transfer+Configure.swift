@@ -84,6 +84,9 @@ extension Transfer {
         }
         // "Expect:" with no value removes the `Expect: 100-continue` curl adds to larger POSTs.
         if !headers.contains(name: "Expect") { lines.append("Expect:") }
+        // "Content-Type:" removes the application/x-www-form-urlencoded curl would claim for a POST
+        // body; a body of unstated type is more honest than a wrong type.
+        if !headers.contains(name: "Content-Type") { lines.append("Content-Type:") }
         for line in lines {
             // curl_slist_append copies the string; it returns NULL (leaving the list intact) on failure.
             guard let list = curl_slist_append(headerList, line) else {
