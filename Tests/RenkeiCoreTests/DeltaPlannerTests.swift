@@ -250,13 +250,50 @@ import Testing
         }
         // The library hears nothing: its patrons were created (not a kind it takes) and never changed.
         #expect(sent.filter { $0.subscription == "library-sync" }.isEmpty)
+        // LIB-20001 is matched to U1 (line 5): U1 is in the library's scope, 佐藤 健 is U5.
+        #expect(states["library-sync/U0000000001"] != nil)
         #expect(states["library-sync/U0000000005"] != nil)
-        #expect(states["library-sync/U0000000001"] == nil)
-        // "all": created for 8 uids, then U4's move and U2's move-out (tax and childcare touch none of its fields).
+        #expect(states["library-sync/U0000000002"] == nil)
+        // "all": created for 6 uids, then U4's move and U2's move-out (tax and childcare touch none of its fields).
         let all = sent.filter { $0.subscription == "all" }
-        #expect(all.filter { $0.kind == "person.created" }.count == 8)
+        #expect(all.filter { $0.kind == "person.created" }.count == 6)
         #expect(all.filter { $0.kind == "person.changed" }.map(\.deltaID) == ["all:U0000000004:3", "all:U0000000002:3"])
         #expect(all.last?.prevVersion == 1)
         #expect(!sent.contains { String(decoding: $0.body, as: UTF8.self).contains("123456789018") })
+    }
+}
+
+/// person.merged and person.unlinked (contract §4).
+@Suite struct DeltaMergeTests {
+    @Test func mergedNamesTheKeptUIDAndReachesEitherScope() throws {
+        let library = SubscriptionPolicy(name: "lib", fields: ["uid", "name"], linkedTo: "library")
+        let cause = DeltaCause(source: "operator", eventID: "O1", type: "operator.linked")
+        let kept: JSONObject = ["uid": "U0000000001", "links": [["source": "library", "subject": "L1", "method": "operator"]]]
+        let plan = DeltaPlanner.planMerged(
+            policy: library, retired: "U0000000007", kept: "U0000000001", version: 3, keptView: kept, previous: nil,
+            cause: cause, lsn: 40)
+        let delta = try #require(plan.delta)
+        #expect(delta.kind == "person.merged")
+        #expect(delta.deltaID == "lib:U0000000007:3")
+        let body = String(decoding: delta.body, as: UTF8.self)
+        #expect(body.contains(#""changes":{"merged_into":{"old":null,"new":"U0000000001"}}"#))
+        // Out of scope for both uids: nothing.
+        let none = DeltaPlanner.planMerged(
+            policy: library, retired: "U0000000007", kept: "U0000000001", version: 3, keptView: ["uid": "U0000000001"],
+            previous: nil, cause: cause, lsn: 40)
+        #expect(none.delta == nil)
+    }
+
+    @Test func unlinkedReachesFormerScope() throws {
+        let library = SubscriptionPolicy(name: "lib", fields: ["uid", "name"], linkedTo: "library")
+        let previous = SentState(sentVersion: 2, version: 2, visible: ["uid": "U0000000001", "name": "山田 太郎"])
+        let view: JSONObject = ["uid": "U0000000001", "name": "山田 太郎", "links": [], "version": 3]
+        let plan = DeltaPlanner.planUnlinked(
+            policy: library, uid: "U0000000001", newUID: "U0000000009", view: view, previous: previous,
+            cause: DeltaCause(source: "operator", eventID: "O2", type: "operator.unlinked"), lsn: 41)
+        let delta = try #require(plan.delta)
+        #expect(delta.kind == "person.unlinked")
+        #expect(delta.prevVersion == 2)
+        #expect(String(decoding: delta.body, as: UTF8.self).contains(#""split_into":{"old":null,"new":"U0000000009"}"#))
     }
 }

@@ -1,8 +1,8 @@
 /// The outcome of comparing a record with one candidate: agreement level per field, the total
 /// weight and score, and the facts the decision rules need.
 public struct MatchComparison: Sendable, Hashable {
-    /// Agreement per field, indexed by ``MatchField/rawValue``.
-    public var levels: [AgreementLevel]
+    /// Agreement per field (name, kana, birth date, sex, address).
+    public var levels: (AgreementLevel, AgreementLevel, AgreementLevel, AgreementLevel, AgreementLevel)
     /// The names agree on the surname only (given names differ).
     public var surnameOnly = false
     /// The given names are known on both sides and differ (twins rule: never auto-linked).
@@ -23,24 +23,25 @@ public struct MatchComparison: Sendable, Hashable {
         _ record: MatchProfile, _ candidate: MatchProfile, weights: MatchWeights, sameHousehold: Bool = false,
         quick: Bool = true
     ) {
-        var levels = [AgreementLevel](repeating: .missing, count: MatchField.allCases.count)
-        levels[MatchField.birthDate.rawValue] = Self.date(record.birthDate, candidate.birthDate)
-        let hopeless = quick && levels[MatchField.birthDate.rawValue] == .disagree
-        levels[MatchField.name.rawValue] = Self.name(record, candidate, edits: !hopeless)
-        levels[MatchField.nameKana.rawValue] = Self.kana(record, candidate, edits: !hopeless)
-        if record.sex != 0 && candidate.sex != 0 {
-            levels[MatchField.sex.rawValue] = record.sex == candidate.sex ? .exact : .disagree
-        }
-        levels[MatchField.address.rawValue] = Self.address(record, candidate)
-        self.levels = levels
-        self.total = weights.prior
+        let date = Self.date(record.birthDate, candidate.birthDate)
+        let hopeless = quick && date == .disagree
+        let name = Self.name(record, candidate, edits: !hopeless)
+        let kana = Self.kana(record, candidate, edits: !hopeless)
+        var sex = AgreementLevel.missing
+        if record.sex != 0 && candidate.sex != 0 { sex = record.sex == candidate.sex ? .exact : .disagree }
+        let address = Self.address(record, candidate)
+        self.levels = (name, kana, date, sex, address)
         self.score = 0
-        if levels[MatchField.name.rawValue] == .disagree, record.surname != 0, record.surname == candidate.surname {
-            surnameOnly = true
+        if name == .disagree, record.surname != 0, record.surname == candidate.surname { surnameOnly = true }
+        total = weights.prior + (surnameOnly ? -3 : weights.weight(.name, name)) + weights.weight(.nameKana, kana)
+            + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
+        if sameHousehold {
+            self.sameHousehold = true
+            total += weights.sameHousehold
         }
-        for field in MatchField.allCases {
-            total += surnameOnly && field == .name ? -3 : weights.weight(field, levels[field.rawValue])
-        }
+        score = MatchWeights.score(total)
+        // The twins rule only matters for pairs that could be linked.
+        guard total >= 0 else { return }
         let kanjiGivenKnown = !record.given.isEmpty && !candidate.given.isEmpty
         let kanjiGivenAgrees =
             kanjiGivenKnown
@@ -48,15 +49,30 @@ public struct MatchComparison: Sendable, Hashable {
         let kanaGivenKnown = record.kanaGiven != 0 && candidate.kanaGiven != 0
         let kanaGivenAgrees = kanaGivenKnown && record.kanaGiven == candidate.kanaGiven
         givenDiffers = (kanjiGivenKnown || kanaGivenKnown) && !kanjiGivenAgrees && !kanaGivenAgrees
-        if sameHousehold {
-            self.sameHousehold = true
-            total += weights.sameHousehold
-        }
-        score = MatchWeights.score(total)
     }
 
     /// The level of one field.
-    public func level(_ field: MatchField) -> AgreementLevel { levels[field.rawValue] }
+    public func level(_ field: MatchField) -> AgreementLevel {
+        switch field {
+        case .name: levels.0
+        case .nameKana: levels.1
+        case .birthDate: levels.2
+        case .sex: levels.3
+        case .address: levels.4
+        }
+    }
+
+    /// Equal when every level, flag and weight is.
+    public static func == (a: MatchComparison, b: MatchComparison) -> Bool {
+        a.levels == b.levels && a.surnameOnly == b.surnameOnly && a.givenDiffers == b.givenDiffers
+            && a.sameHousehold == b.sameHousehold && a.total == b.total && a.score == b.score
+    }
+
+    /// Hashes the total and score.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(total)
+        hasher.combine(score)
+    }
 
     static func date(_ a: [UInt8], _ b: [UInt8]) -> AgreementLevel {
         guard a.count == 8, b.count == 8 else { return .missing }
@@ -103,7 +119,7 @@ public struct MatchComparison: Sendable, Hashable {
         {
             return .variant
         }
-        if a.area == b.area, !AddressKey.area(a.address).isEmpty { return .partial }
+        if a.area == b.area, a.address.first.map({ !("0"..."9").contains($0) }) ?? false { return .partial }
         return .disagree
     }
 }

@@ -22,7 +22,8 @@ public struct MatchIndex: Sendable {
         case none
     }
 
-    private var profiles: ContiguousArray<MatchProfile?> = []
+    private var profiles: ContiguousArray<MatchProfile> = []
+    private var present: [Bool] = []
     private var blocks: [UInt64: [UInt32]] = [:]
     /// Number of profiles held.
     public private(set) var count = 0
@@ -32,13 +33,18 @@ public struct MatchIndex: Sendable {
 
     /// The profile of a uid number, if indexed.
     public func profile(_ number: Int) -> MatchProfile? {
-        number < profiles.count ? profiles[number] : nil
+        number < profiles.count && present[number] ? profiles[number] : nil
     }
 
     /// Puts (or replaces, or with `nil` removes) the profile of a uid number.
     public mutating func set(_ number: Int, _ profile: MatchProfile?) {
-        if number >= profiles.count { profiles.append(contentsOf: repeatElement(nil, count: number + 1 - profiles.count)) }
-        if let old = profiles[number] {
+        if number >= profiles.count {
+            let grow = Swift.max(number + 1 - profiles.count, profiles.count / 2)
+            profiles.append(contentsOf: repeatElement(MatchProfile(), count: grow))
+            present.append(contentsOf: repeatElement(false, count: grow))
+        }
+        if present[number] {
+            let old = profiles[number]
             if let profile, profile == old { return }
             for key in old.blockingKeys {
                 blocks[key]?.removeAll { $0 == UInt32(number) }
@@ -46,7 +52,8 @@ public struct MatchIndex: Sendable {
             }
             count -= 1
         }
-        profiles[number] = profile
+        present[number] = profile != nil
+        profiles[number] = profile ?? MatchProfile()
         guard let profile else { return }
         count += 1
         for key in profile.blockingKeys {
@@ -75,19 +82,19 @@ public struct MatchIndex: Sendable {
     ///   - thresholds: `auto_link`, `review` and the ambiguity margin.
     ///   - household: a household whose members get the same-household weight (guardians).
     ///   - maxReview: at most this many candidates in a review item.
-    ///   - include: which candidates may be considered (e.g. unregistered only, not forbidden).
+    ///   - include: which candidates (uid number, standing) may be considered (e.g. unregistered only).
     public func decide(
         _ profile: MatchProfile, weights: MatchWeights, thresholds: LinkingThresholds, household: String? = nil,
-        maxReview: Int = 5, include: (Int, MatchProfile) -> Bool
+        maxReview: Int = 5, include: (Int, MatchProfile.Standing) -> Bool
     ) -> Decision {
         guard !profile.isEmpty else { return .none }
-        var scored: [(number: Int, comparison: MatchComparison, candidate: MatchProfile)] = []
+        var scored: [(number: Int, comparison: MatchComparison)] = []
         for number in candidates(profile) {
-            guard let candidate = profiles[number], include(number, candidate) else { continue }
-            let same = household != nil && candidate.household == household
-            let comparison = MatchComparison(profile, candidate, weights: weights, sameHousehold: same)
+            guard present[number], include(number, profiles[number].standing) else { continue }
+            let same = household != nil && profiles[number].household == household
+            let comparison = MatchComparison(profile, profiles[number], weights: weights, sameHousehold: same)
             if comparison.score >= thresholds.review || comparison.total > weights.prior + 8 {
-                scored.append((number, comparison, candidate))
+                scored.append((number, comparison))
             }
         }
         scored.sort { $0.comparison.total != $1.comparison.total ? $0.comparison.total > $1.comparison.total : $0.number < $1.number }
@@ -95,7 +102,7 @@ public struct MatchIndex: Sendable {
         let second = scored.dropFirst().first
         let ambiguous = second.map { best.comparison.total - $0.comparison.total < thresholds.margin } ?? false
         if best.comparison.score >= thresholds.autoLink && !best.comparison.givenDiffers && !ambiguous {
-            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: best.candidate)
+            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: profiles[best.number])
             return .link(Candidate(number: best.number, comparison: best.comparison, reasons: reasons))
         }
         var review: [Candidate] = []
@@ -105,7 +112,7 @@ public struct MatchIndex: Sendable {
                 if entry.comparison.givenDiffers { notes.append(MatchReasons.twinsNote) }
                 if ambiguous { notes.append(MatchReasons.ambiguousNote) }
             }
-            let reasons = MatchReasons.reasons(entry.comparison, record: profile, candidate: entry.candidate, notes: notes)
+            let reasons = MatchReasons.reasons(entry.comparison, record: profile, candidate: profiles[entry.number], notes: notes)
             review.append(Candidate(number: entry.number, comparison: entry.comparison, reasons: reasons))
         }
         return review.isEmpty ? .none : .review(review)

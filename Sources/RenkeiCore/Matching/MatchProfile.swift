@@ -77,11 +77,11 @@ public struct MatchProfile: Sendable, Hashable {
 
     mutating func setName(_ text: String) {
         name = text
-        let raw = text.unicodeScalars.filter { $0 != " " && $0 != "\u{3000}" }
-        guard !raw.isEmpty else { return }
-        nameExact = Self.hash(raw)
-        nameWidth = Self.hash(MatchText.joined(MatchText.nameKey(text, variants: false)))
-        let folded = MatchText.nameKey(text, variants: true)
+        nameExact = Self.hashSkippingSpaces(text)
+        guard nameExact != 0 else { return }
+        let width = MatchText.nameKey(text, variants: false)
+        nameWidth = Self.hash(MatchText.joined(width))
+        let folded = width.map(KanjiVariants.fold)
         nameFolded = MatchText.joined(folded)
         nameFoldedHash = Self.hash(nameFolded)
         let words = MatchText.words(folded)
@@ -93,9 +93,8 @@ public struct MatchProfile: Sendable, Hashable {
 
     mutating func setKana(_ text: String) {
         kana = text
-        let raw = text.unicodeScalars.filter { $0 != " " && $0 != "\u{3000}" }
-        guard !raw.isEmpty else { return }
-        kanaExact = Self.hash(raw)
+        kanaExact = Self.hashSkippingSpaces(text)
+        guard kanaExact != 0 else { return }
         let strong = MatchText.kanaStrong(text)
         kanaStrong = MatchText.joined(strong)
         kanaStrongHash = Self.hash(kanaStrong)
@@ -108,9 +107,8 @@ public struct MatchProfile: Sendable, Hashable {
     }
 
     mutating func setAddress(_ text: String) {
-        let raw = text.unicodeScalars.filter { $0 != " " && $0 != "\u{3000}" }
-        guard !raw.isEmpty else { return }
-        addressExact = Self.hash(raw)
+        addressExact = Self.hashSkippingSpaces(text)
+        guard addressExact != 0 else { return }
         address = AddressKey.key(text)
         addressHash = Self.hash(address)
         area = Self.hash(AddressKey.area(address))
@@ -139,6 +137,22 @@ public struct MatchProfile: Sendable, Hashable {
                 bits >>= 8
             }
         }
+        return value == 0 ? 1 : value
+    }
+
+    /// The hash of a text's scalars without spaces (U+0020, U+3000); 0 when nothing is left.
+    static func hashSkippingSpaces(_ text: String) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        var any = false
+        for scalar in text.unicodeScalars where scalar != " " && scalar != "\u{3000}" {
+            any = true
+            var bits = scalar.value
+            for _ in 0..<3 {
+                value = (value ^ UInt64(bits & 0xFF)) &* 0x100_0000_01b3
+                bits >>= 8
+            }
+        }
+        guard any else { return 0 }
         return value == 0 ? 1 : value
     }
 

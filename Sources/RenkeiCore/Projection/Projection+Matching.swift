@@ -53,8 +53,8 @@ extension Projection {
             }
             if reason == "move_in" { checkReturn(uid, profile, &change) }
             let decision = matchIndex.decide(profile, weights: linker.weights, thresholds: linker.thresholds) {
-                number, candidate in
-                guard candidate.standing == .unregistered, let other = persons[Self.formatUID(Int64(number))],
+                number, standing in
+                guard standing == .unregistered, let other = persons[Self.formatUID(Int64(number))],
                     other.uid != uid, other.atenaNo == nil
                 else { return false }
                 return !refused(other, uid)

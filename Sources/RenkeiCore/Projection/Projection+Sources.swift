@@ -158,8 +158,8 @@ extension Projection {
         let household = persons[childUID]?.resident?.identity["household_no"]?.stringValue
         let decision = matchIndex.decide(
             profile, weights: linker.weights, thresholds: linker.thresholds, household: household
-        ) { number, candidate in
-            candidate.standing != .unregistered && Self.formatUID(Int64(number)) != childUID
+        ) { number, standing in
+            standing != .unregistered && Self.formatUID(Int64(number)) != childUID
         }
         guard case .link(let candidate) = decision else { return nil }
         return Self.formatUID(Int64(candidate.number))
