@@ -3,6 +3,7 @@ import Foundation
 import RenkeiCore
 import RenkeiDaemon
 import RenkeiSystem
+import Synchronization
 
 let usage = """
     usage: renkeid [--config FILE] [--check-config] [--version]
@@ -59,15 +60,19 @@ let notifier = SystemdNotifier()
 let signals = AsyncStream<Signal>.makeStream()
 let watcher = SignalWatcher(signals: [.terminate, .interrupt, .hangUp]) { signal in signals.continuation.yield(signal) }
 
+/// The service now running; replaced by a SIGHUP reload.
+let current = Mutex<RenkeiService?>(nil)
+
 let exitCode: Int32 = await {
-    let service: RenkeiService
+    var running = configuration
     do {
-        service = try await RenkeiService(configuration: configuration, logger: logger)
+        let service = try await RenkeiService(configuration: configuration, logger: logger)
         if checkOnly {
             print("renkeid: \(configPath) is fine")
             return 0
         }
         try service.start()
+        current.withLock { $0 = service }
     } catch let error as RenkeiError {
         logger.error("cannot start: \(error.message)")
         return error.code == .invalidConfiguration ? 78 : 1
@@ -75,27 +80,28 @@ let exitCode: Int32 = await {
         logger.error("cannot start: \(error)")
         return 1
     }
-    notifier.notify("READY=1\nSTATUS=serving")
-    var watchdog: Task<Void, Never>?
-    if let interval = notifier.watchdogInterval {
-        watchdog = Task {
-            while !Task.isCancelled {
-                notifier.notify("WATCHDOG=1")
-                try? await Task.sleep(for: interval / 2)
-            }
-        }
-    }
+    notifier.notify("READY=1\nSTATUS=\(current.withLock { $0 }?.statusLine() ?? "serving")")
+    let heartbeat = Task { await heartbeatLoop() }
     for await signal in signals.stream {
         switch signal {
         case .hangUp:
-            notifier.notify("RELOADING=1")
-            logger.notice("SIGHUP: reloading sources and subscriptions is not supported yet; restart to apply configuration changes")
-            notifier.notify("READY=1\nSTATUS=serving")
+            notifier.notify(SystemdNotifier.reloading() + "\nSTATUS=reloading \(configPath)")
+            if let reloaded = await reload(from: running, path: configPath) {
+                running = reloaded
+            } else if current.withLock({ $0 }) == nil {
+                heartbeat.cancel()
+                return 1
+            }
+            notifier.notify("READY=1\nSTATUS=\(current.withLock { $0 }?.statusLine() ?? "serving")")
         case .terminate, .interrupt:
             notifier.notify("STOPPING=1\nSTATUS=stopping")
             logger.notice("stopping on \(signal)")
-            watchdog?.cancel()
-            await service.stop(deadline: .seconds(10))
+            heartbeat.cancel()
+            let service = current.withLock { service in
+                defer { service = nil }
+                return service
+            }
+            await service?.stop(deadline: .seconds(10))
             return 0
         }
     }
@@ -103,3 +109,73 @@ let exitCode: Int32 = await {
 }()
 watcher.cancel()
 exit(exitCode)
+
+// MARK: - Watchdog and STATUS=
+
+/// Every half `WatchdogSec` (or every 10 s without a watchdog): probe the writer and delivery loops,
+/// send `WATCHDOG=1` only if they answered, and refresh `STATUS=`.
+func heartbeatLoop() async {
+    let watchdogInterval = notifier.watchdogInterval
+    let tick = watchdogInterval.map { $0 / 2 } ?? .seconds(10)
+    // A probe may take up to 40% of the interval, so a ping is never later than ~0.9 × WatchdogSec.
+    let bound = watchdogInterval.map { $0 * 0.4 } ?? .seconds(5)
+    let clock = ContinuousClock()
+    var next = clock.now
+    if watchdogInterval != nil { notifier.notify("WATCHDOG=1") }
+    while !Task.isCancelled {
+        next = next.advanced(by: tick)
+        try? await Task.sleep(until: next, clock: clock)
+        if Task.isCancelled { return }
+        guard let service = current.withLock({ $0 }) else {
+            // Between the old and the new service during a reload, which is bounded by stop deadlines.
+            if watchdogInterval != nil { notifier.notify("WATCHDOG=1") }
+            continue
+        }
+        let report = await Watchdog(service: service).check(within: bound)
+        if report.isAlive {
+            notifier.notify((watchdogInterval != nil ? "WATCHDOG=1\n" : "") + "STATUS=\(service.statusLine())")
+        } else {
+            let problem = report.failures.joined(separator: "; ")
+            logger.error("watchdog: \(problem); not telling systemd we are alive (it restarts renkeid after WatchdogSec)")
+            notifier.notify("STATUS=unhealthy: \(problem)")
+        }
+    }
+}
+
+// MARK: - SIGHUP
+
+/// Reloads sources and subscriptions: the new configuration is checked first and refused (the old
+/// one keeps running) when wrong; an accepted one replaces the service on the same state.
+/// - Returns: the configuration now running, or `nil` when it did not change (refused, or fell back).
+func reload(from running: Configuration, path configPath: String) async -> Configuration? {
+    let next: Configuration
+    do {
+        next = try RenkeiService.loadForReload(path: configPath, current: running)
+    } catch {
+        logger.error("SIGHUP: \(configPath) refused, still running the previous configuration: \(error.message)")
+        return nil
+    }
+    logger.notice("SIGHUP: reloading \(configPath): \(next.sources.count) source(s), \(next.subscriptions.count) subscription(s)")
+    let old = current.withLock { service in
+        defer { service = nil }
+        return service
+    }
+    await old?.stop(deadline: .seconds(5))
+    do {
+        let service = try await RenkeiService(configuration: next, logger: logger)
+        try service.start()
+        current.withLock { $0 = service }
+        logger.notice("SIGHUP: reloaded")
+        return next
+    } catch {
+        logger.error("SIGHUP: the new configuration did not start (\(error)); starting the previous one again")
+    }
+    do {
+        let service = try await RenkeiService(configuration: running, logger: logger)
+        try service.start()
+        current.withLock { $0 = service }
+    } catch {
+        logger.error("SIGHUP: the previous configuration did not start again either (\(error)); exiting so systemd restarts renkeid")
+    }
+    return nil
+}

@@ -1,0 +1,96 @@
+import Foundation
+public import RenkeiCore
+import RenkeiStore
+import Synchronization
+
+/// What one liveness check found: the systemd watchdog is fed only when ``isAlive``.
+public struct LivenessReport: Sendable {
+    /// The loops that did not answer in time, each with what was waited for.
+    public var failures: [String]
+    /// Whether every probed loop answered within the bound.
+    public var isAlive: Bool { failures.isEmpty }
+}
+
+/// Decides whether renkeid may send `WATCHDOG=1` (sd_watchdog_enabled(3)): only while the loops that
+/// do the work answer within a bound, so that systemd restarts a daemon whose writer thread or
+/// delivery lanes are wedged instead of one whose timer task merely still runs.
+///
+/// Probes:
+/// - the log writer: an empty ``LogWriter/perform(_:)`` must round-trip (it queues behind appends, so a
+///   stuck fsync or a dead writer thread shows here);
+/// - each delivery lane: its state must be readable (the lane's locks are not held forever), and the
+///   cooperative pool that runs the lanes must schedule this probe at all.
+///
+/// A probe still outstanding from the previous check counts as failed without a second one being
+/// queued, so a wedged writer never accumulates probes.
+public final class Watchdog: Sendable {
+    private let service: RenkeiService
+    private let writerProbeOutstanding = Atomic<Bool>(false)
+
+    /// - Parameter service: the running service whose loops are probed.
+    public init(service: RenkeiService) {
+        self.service = service
+    }
+
+    /// Probes every loop, waiting at most `bound` for the slowest.
+    /// - Parameter bound: how long a loop may take to answer; keep it under half of `WatchdogSec`.
+    /// - Returns: the loops that did not answer.
+    public func check(within bound: Duration) async -> LivenessReport {
+        var failures: [String] = []
+        if !(await probeWriter(within: bound)) {
+            failures.append("the log writer did not answer within \(bound)")
+        }
+        for name in service.delivery.lanes.keys.sorted() {
+            guard let lane = service.delivery.lanes[name] else { continue }
+            // Taking the lane's locks proves no lane task holds them forever; paused lanes count as alive.
+            _ = lane.inFlight.withLock { $0.count }
+            _ = lane.lastError.withLock { $0 }
+        }
+        return LivenessReport(failures: failures)
+    }
+
+    private func probeWriter(within bound: Duration) async -> Bool {
+        guard writerProbeOutstanding.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return false }
+        let answered = Atomic<Bool>(false)
+        let writer = service.writer
+        let probe = self
+        // Unstructured on purpose: `perform` cannot be cancelled, and a task group would wait for it.
+        Task {
+            _ = try? await writer.perform { _ in true }
+            answered.store(true, ordering: .releasing)
+            probe.writerProbeOutstanding.store(false, ordering: .releasing)
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: bound)
+        while clock.now < deadline {
+            if answered.load(ordering: .acquiring) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return answered.load(ordering: .acquiring)
+    }
+}
+
+extension RenkeiService {
+    /// A one-line summary for systemd's `STATUS=` (shown by `systemctl status renkeid`): head lsn,
+    /// projection lsn, undelivered backlog and dead letters.
+    public func statusLine() -> String {
+        guard let status = try? statusJSON() else { return "serving (status unavailable: see the log)" }
+        let head = status["head_lsn"]?.integerValue ?? 0
+        let projected = status["projection_lsn"]?.integerValue ?? 0
+        var backlog: Int64 = 0
+        var dead: Int64 = 0
+        var paused = 0
+        for member in status["subscriptions"]?.objectValue ?? JSONObject() {
+            backlog += member.value["backlog"]?.integerValue ?? 0
+            dead += member.value["dead_letters"]?.integerValue ?? 0
+            if member.value["state"]?.stringValue == "paused" { paused += 1 }
+        }
+        var line = "serving: head lsn \(head), projection lsn \(projected), backlog \(backlog), dead letters \(dead)"
+        if paused > 0 { line += ", \(paused) subscription(s) paused" }
+        if let rebuild = status["rebuild"], rebuild != .null {
+            line += ", rebuilding \(rebuild["done_lsn"]?.integerValue ?? 0)/\(rebuild["target_lsn"]?.integerValue ?? 0)"
+        }
+        return line
+    }
+}
