@@ -13,6 +13,7 @@ switch command {
 // Each area adds its case here and its code in its own file (LinkBench.swift, DeliverBench.swift, …).
 case "deliver": DeliverBench.run(options)
 case "link": LinkBench.run(options)
+case "replay": ReplayBench.run(options)
 default:
     FileHandle.standardError.write(Data("renkei-bench: unknown benchmark '\(command)'\n\(usage)\n".utf8))
     exit(2)
