@@ -24,7 +24,14 @@ public struct MatchIndex: Sendable {
 
     private var profiles: ContiguousArray<MatchProfile> = []
     private var present: [Bool] = []
-    private var blocks: [UInt64: [UInt32]] = [:]
+    /// Record numbers per blocking key. Sets, so that an update is O(1) however common the key.
+    private var blocks: [UInt64: Set<UInt32>] = [:]
+
+    /// A blocking key shared by more records than this (a very common kana reading such as サトウ
+    /// ハナコ, or a placeholder birth date) is too unselective to block on: comparing against all of
+    /// them would make each new record cost O(n). Such a block is skipped when gathering candidates;
+    /// the record's other keys (birth date, folded name) still find its true matches.
+    public static let maximumBlockSize = 500
     /// Number of profiles held.
     public private(set) var count = 0
 
@@ -47,7 +54,7 @@ public struct MatchIndex: Sendable {
             let old = profiles[number]
             if let profile, profile == old { return }
             for key in old.blockingKeys {
-                blocks[key]?.removeAll { $0 == UInt32(number) }
+                blocks[key]?.remove(UInt32(number))
                 if blocks[key]?.isEmpty == true { blocks[key] = nil }
             }
             count -= 1
@@ -57,7 +64,7 @@ public struct MatchIndex: Sendable {
         guard let profile else { return }
         count += 1
         for key in profile.blockingKeys {
-            blocks[key, default: []].append(UInt32(number))
+            blocks[key, default: []].insert(UInt32(number))
         }
     }
 
@@ -65,7 +72,7 @@ public struct MatchIndex: Sendable {
     public func candidates(_ profile: MatchProfile) -> [Int] {
         var found: [Int] = []
         for key in profile.blockingKeys {
-            guard let list = blocks[key] else { continue }
+            guard let list = blocks[key], list.count <= Self.maximumBlockSize else { continue }
             for number in list { found.append(Int(number)) }
         }
         found.sort()
