@@ -52,6 +52,7 @@ struct StatusRoutes: Sendable {
         case "dead-letters", "subscriptions", "disclosures": return try await delivery(request, s[1], rest)
         case "reviews", "links": return try await reviews(request, s[1], rest)
         case "access-log": return try audit(request, rest)
+        case "backup": return try await backup(request, rest)  // issue 6: online backup (StatusRoutes+Backup.swift)
         default: return nil
         }
     }
