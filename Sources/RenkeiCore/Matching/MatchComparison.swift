@@ -18,18 +18,29 @@ public struct MatchComparison: Sendable, Hashable {
     /// - Parameters:
     ///   - weights: the field weights.
     ///   - sameHousehold: the candidate lives in the household that gives this evidence (guardians).
-    ///   - quick: skip edit distances when the birth dates disagree (they cannot reach review).
+    ///   - quick: skip edit distances where they cannot lift the pair to review.
     public init(
         _ record: MatchProfile, _ candidate: MatchProfile, weights: MatchWeights, sameHousehold: Bool = false,
         quick: Bool = true
     ) {
         let date = Self.date(record.birthDate, candidate.birthDate)
-        let hopeless = quick && date == .disagree
-        let name = Self.name(record, candidate, edits: !hopeless)
-        let kana = Self.kana(record, candidate, edits: !hopeless)
         var sex = AgreementLevel.missing
         if record.sex != 0 && candidate.sex != 0 { sex = record.sex == candidate.sex ? .exact : .disagree }
         let address = Self.address(record, candidate)
+        var name = Self.name(record, candidate, edits: false)
+        var kana = Self.kana(record, candidate, edits: false)
+        // Edit distances only where one edit could still lift the pair to review (log2 odds ≥ 1):
+        // strangers sharing a birth date in another street are settled without them.
+        if name == .disagree || kana == .disagree {
+            let best = weights.prior + weights.weight(.birthDate, date) + weights.weight(.sex, sex)
+                + weights.weight(.address, address) + (sameHousehold ? weights.sameHousehold : 0)
+                + (name == .disagree ? weights.weight(.name, .partial) : weights.weight(.name, name))
+                + (kana == .disagree ? weights.weight(.nameKana, .partial) : weights.weight(.nameKana, kana))
+            if !quick || best >= 1 {
+                if name == .disagree { name = Self.name(record, candidate, edits: true) }
+                if kana == .disagree { kana = Self.kana(record, candidate, edits: true) }
+            }
+        }
         self.levels = (name, kana, date, sex, address)
         self.score = 0
         if name == .disagree, record.surname != 0, record.surname == candidate.surname { surnameOnly = true }
