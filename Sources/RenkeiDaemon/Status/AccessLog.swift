@@ -26,15 +26,24 @@ enum AccessLog {
         ])
     }
 
+    /// What an entry did beyond reading: `reveal_protected` for a read of protected (DV) fields, `change`
+    /// for every mutating request; `nil` for plain reads.
+    static func operatorAction(method: String, target: String) -> String? {
+        if target.contains("reveal=protected") { return "reveal_protected" }
+        return method == "GET" ? nil : "change"
+    }
+
     static func entries(in db: Database, limit: Int) throws -> [JSONValue] {
         try db.prepare("SELECT id, at, caller_uid, caller_pid, method, target, status FROM access_log ORDER BY id DESC LIMIT ?")
             .rows([.integer(Int64(limit))]) { row in
-                .object([
+                let target = row.string(5) ?? ""
+                return .object([
                     "id": .integer(row.int64(0)), "time": .string(row.string(1) ?? ""),
                     "caller_uid": row.isNull(2) ? .null : .integer(row.int64(2)),
                     "caller_pid": row.isNull(3) ? .null : .integer(row.int64(3)),
                     "method": .string(row.string(4) ?? ""), "target": .string(row.string(5) ?? ""),
                     "status": .integer(row.int64(6)),
+                    "operator_action": operatorAction(method: row.string(4) ?? "", target: target).map { .string($0) } ?? .null,
                 ])
             }
     }
