@@ -34,6 +34,16 @@ final class SourceStatistics: Sendable {
         }
     }
 
+    /// Adds what the log held before this process started (see `RenkeiService.seedSourceCounters`).
+    func seed(source: String, events: Int64, lastEventAt: Date?) {
+        entries.withLock { entries in
+            var entry = entries[source] ?? Entry()
+            entry.events += events
+            if let lastEventAt, entry.lastEventAt.map({ $0 < lastEventAt }) ?? true { entry.lastEventAt = lastEventAt }
+            entries[source] = entry
+        }
+    }
+
     func recordError(source: String, _ message: String) {
         entries.withLock { entries in entries[source, default: Entry()].lastError = message }
     }

@@ -25,6 +25,9 @@ public final class RenkeiService: Sendable {
     let delivery: DeliveryService
     let client: HTTPClient
     let startedAt = Date()
+    /// The log's head when this process opened it: per-source counters are seeded from the log up
+    /// to here (``seedSourceCounters()``), and count live appends after it.
+    let startHead: Int64
     private let statusServer = Mutex<HTTPServer?>(nil)
     private let spoolTask = Mutex<Task<Void, Never>?>(nil)
     private let rebuildTask = Mutex<Task<Void, Never>?>(nil)
@@ -82,11 +85,13 @@ public final class RenkeiService: Sendable {
         }
         self.pulls = pulls
         let projection = projection
-        let behind = try await writer.perform { db in
+        let head = try await writer.perform { db in
             let head = try EventLog.head(in: db).lsn
             try projection.catchUp(db)
-            return head - stored.lsn
+            return head
         }
+        startHead = head
+        let behind = head - stored.lsn
         if behind > 0 { logger.notice("projection caught up \(behind) event(s) written before the last stop") }
         writer.setCommitHandler { db, events in projection.handleCommit(db, events: events) }
     }
@@ -109,6 +114,7 @@ public final class RenkeiService: Sendable {
 
     /// Starts serving: delivery, the status socket, spool scanning.
     public func start() throws {
+        seedSourceCounters()
         delivery.start()
         let socketPath = configuration.statusSocket
         try? FileManager.default.createDirectory(
