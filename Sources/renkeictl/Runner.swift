@@ -14,13 +14,32 @@ struct Runner {
                 return try Replay(runner: self, file: file, chunkLines: chunkLines).run()
             case .rebuild:
                 return try rebuild()
+            case .top(let count):
+                return try Top(runner: self, count: count).run()
+            case .metrics:
+                let reply = try client.request(method: "GET", path: "/metrics", headers: HTTPHeaders(), body: [])
+                guard reply.status < 400 else { return fail(reply.status, try? JSONParser.parse(reply.body)) }
+                print(String(decoding: reply.body, as: UTF8.self), terminator: "")
+                return 0
+            case .backup(let path):
+                // The daemon resolves nothing: a relative FILE is made absolute against this directory.
+                let absolute = path.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+                Output.progress("backup: copying the database (renkeid keeps running)…")
+                let command = ControlCommand.backup(path: absolute)
+                let (status, reply) = try call(command.request, body: command.body, contentType: "application/json")
+                Output.endProgress()
+                guard status < 400 else { return fail(status, reply) }
+                show(reply)
+                return 0
             case .verify:
                 let (status, reply) = try call(invocation.command.request)
                 guard status < 400 else { return fail(status, reply) }
                 show(reply)
                 return reply?["ok"]?.boolValue == true ? 0 : 1
             default:
-                let (status, reply) = try call(invocation.command.request)
+                let command = invocation.command
+                let body = command.body
+                let (status, reply) = try call(command.request, body: body, contentType: body.isEmpty ? nil : "application/json")
                 guard status < 400 else { return fail(status, reply) }
                 show(reply)
                 return 0

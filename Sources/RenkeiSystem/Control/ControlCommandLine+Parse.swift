@@ -9,7 +9,7 @@ extension ControlInvocation {
         var options: [String: String] = [:]
         var flags: Set<String> = []
         var wantsHelp = false
-        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines"]
+        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count"]
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -60,12 +60,49 @@ extension ControlInvocation {
 
         let command: ControlCommand
         switch name {
-        case "status", "verify", "rebuild", "reviews", "access-log":
+        case "status", "verify", "rebuild", "access-log", "metrics":
             if let error = expect(0, "no arguments") ?? unused([]) { return .usage(error) }
             command = [
-                "status": .status, "verify": .verify, "rebuild": .rebuild, "reviews": .reviews,
-                "access-log": .accessLog,
+                "status": .status, "verify": .verify, "rebuild": .rebuild, "access-log": .accessLog, "metrics": .metrics,
             ][name]!
+        case "reviews":
+            switch (rest.first, rest.count) {
+            case (nil, _):
+                if let error = unused([]) { return .usage(error) }
+                command = .reviews
+            case ("show", 2), ("reject", 2):
+                if let error = unused([]) { return .usage(error) }
+                command = rest[0] == "show" ? .review(id: rest[1]) : .reviewDecision(id: rest[1], action: "reject", uid: nil)
+            case ("link", 2):
+                if let error = unused(["--uid"]) { return .usage(error) }
+                guard let uid = options["--uid"] else {
+                    return .usage(ControlUsageError("reviews link ID needs --uid U: the person to link the record to"))
+                }
+                command = .reviewDecision(id: rest[1], action: "link", uid: uid)
+            default:
+                return .usage(ControlUsageError("reviews takes nothing, or show|reject ID, or link ID --uid U; see `renkeictl reviews --help`"))
+            }
+        case "links":
+            guard rest.count == 1, rest[0] == "add" || rest[0] == "remove" else {
+                return .usage(ControlUsageError("links takes add|remove --uid U --source S --subject X"))
+            }
+            if let error = unused(["--uid", "--source", "--subject"]) { return .usage(error) }
+            guard let uid = options["--uid"], let source = options["--source"], let subject = options["--subject"] else {
+                return .usage(ControlUsageError("links \(rest[0]) needs --uid U --source S --subject X"))
+            }
+            command = .link(remove: rest[0] == "remove", uid: uid, source: source, subject: subject)
+        case "backup":
+            guard rest.count <= 1 else { return .usage(ControlUsageError("backup takes at most one FILE")) }
+            if let error = unused([]) { return .usage(error) }
+            command = .backup(path: rest.first)
+        case "top":
+            if let error = expect(0, "no arguments") ?? unused(["--count"]) { return .usage(error) }
+            var count: Int?
+            if let text = options["--count"] {
+                guard let value = Int(text), value > 0 else { return .usage(ControlUsageError("--count must be a positive number")) }
+                count = value
+            }
+            command = .top(count: count)
         case "person":
             if let error = unused(["--source", "--subject", "--reveal-protected"]) { return .usage(error) }
             let reveal = flags.contains("--reveal-protected")
@@ -90,8 +127,16 @@ extension ControlInvocation {
             }
             command = .replay(file: rest[0], chunkLines: chunk)
         case "dead-letters":
-            if let error = expect(0, "no arguments") ?? unused(["--subscription"]) { return .usage(error) }
-            command = .deadLetters(subscription: options["--subscription"])
+            if let action = rest.first {
+                guard action == "retry" || action == "skip", rest.count == 2 else {
+                    return .usage(ControlUsageError("dead-letters takes [--subscription NAME], or retry|skip ID"))
+                }
+                if let error = unused([]) { return .usage(error) }
+                command = .deadLetterAction(id: rest[1], action: action)
+            } else {
+                if let error = unused(["--subscription"]) { return .usage(error) }
+                command = .deadLetters(subscription: options["--subscription"])
+            }
         case "disclosures":
             if let error = expect(0, "only --uid U") ?? unused(["--uid"]) { return .usage(error) }
             guard let uid = options["--uid"] else { return .usage(ControlUsageError("disclosures needs --uid U")) }

@@ -72,6 +72,20 @@ public enum ControlCommand: Sendable, Equatable {
     case subscription(action: String, name: String)
     /// `subscription replay NAME --from-lsn N` → `POST /v1/subscriptions/{name}/replay?from_lsn=N`.
     case subscriptionReplay(name: String, fromLSN: Int)
+    /// `reviews show ID` → `GET /v1/reviews/{id}`.
+    case review(id: String)
+    /// `reviews link ID --uid U` / `reviews reject ID` → `POST /v1/reviews/{id}/link|reject`.
+    case reviewDecision(id: String, action: String, uid: String?)
+    /// `links add|remove --uid U --source S --subject X` → `POST` / `DELETE /v1/links`.
+    case link(remove: Bool, uid: String, source: String, subject: String)
+    /// `dead-letters retry|skip ID` → `POST /v1/dead-letters/{id}/retry|skip`.
+    case deadLetterAction(id: String, action: String)
+    /// `backup [FILE]` → `POST /v1/backup` {path}; the daemon picks a name under its state folder without FILE.
+    case backup(path: String?)
+    /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
+    case metrics
+    /// `top [--count N]` → `GET /v1/status` every second, shown as a live table.
+    case top(count: Int?)
 
     /// The method and target of the (first) request for this command.
     public var request: (method: String, target: String) {
@@ -94,7 +108,27 @@ public enum ControlCommand: Sendable, Equatable {
         case .subscription(let action, let name): return ("POST", "/v1/subscriptions/\(Percent.encode(name))/\(action)")
         case .subscriptionReplay(let name, let lsn):
             return ("POST", "/v1/subscriptions/\(Percent.encode(name))/replay?from_lsn=\(lsn)")
+        case .review(let id): return ("GET", "/v1/reviews/\(Percent.encode(id))")
+        case .reviewDecision(let id, let action, _): return ("POST", "/v1/reviews/\(Percent.encode(id))/\(action)")
+        case .link(let remove, _, _, _): return (remove ? "DELETE" : "POST", "/v1/links")
+        case .deadLetterAction(let id, let action): return ("POST", "/v1/dead-letters/\(Percent.encode(id))/\(action)")
+        case .backup: return ("POST", "/v1/backup")
+        case .metrics: return ("GET", "/metrics")
+        case .top: return ("GET", "/v1/status")
         }
+    }
+
+    /// The JSON body of the request, empty for commands without one.
+    public var body: [UInt8] {
+        let value: JSONValue
+        switch self {
+        case .reviewDecision(_, "link", let uid?): value = ["uid": .string(uid)]
+        case .link(_, let uid, let source, let subject):
+            value = ["uid": .string(uid), "source": .string(source), "subject": .string(subject)]
+        case .backup(let path?): value = ["path": .string(path)]
+        default: return []
+        }
+        return value.serializedBytes
     }
 }
 
@@ -129,7 +163,7 @@ enum Percent {
     }
 }
 
-import RenkeiCore
+public import RenkeiCore
 
 /// Keeps the JSON parser call (and its typed error) in one place.
 enum JSONParserBridge {

@@ -12,12 +12,21 @@ public enum ControlHelp {
          "Append the JSONL events of FILE in order (POST /v1/replay), N lines a request (default 5000).\nRejected lines are printed as FILE:LINE: error; exit status 1 if any line was rejected."),
         ("verify", "verify", "Check the log's hash chain (GET /v1/verify); exit status 1 if it is broken."),
         ("rebuild", "rebuild", "Rebuild projections from the log (POST /v1/rebuild) and show progress until done."),
-        ("reviews", "reviews", "List match candidates waiting for an operator (GET /v1/reviews)."),
-        ("dead-letters", "dead-letters [--subscription NAME]", "List deltas that could not be delivered (GET /v1/dead-letters)."),
+        ("reviews", "reviews | reviews show ID | reviews link ID --uid U | reviews reject ID",
+         "List match candidates waiting for an operator (GET /v1/reviews), show one, link its record to\nperson U, or reject the candidates (the record stays a person of its own)."),
+        ("links", "links add|remove --uid U --source S --subject X",
+         "Link a source's subject to a person, or unlink it (POST / DELETE /v1/links)."),
+        ("dead-letters", "dead-letters [--subscription NAME] | dead-letters retry|skip ID",
+         "List deltas that could not be delivered (GET /v1/dead-letters); retry one, or skip it so later\ndeltas of its person flow."),
         ("disclosures", "disclosures --uid U", "Show what was sent to whom about a person (GET /v1/disclosures)."),
         ("access-log", "access-log", "Show the status-socket access log (GET /v1/access-log)."),
         ("subscription", "subscription pause|resume NAME | subscription replay NAME --from-lsn N",
          "Pause or resume a subscription's deliveries, or re-send its deltas from a log position."),
+        ("backup", "backup [FILE]",
+         "Take an online backup while renkeid runs (POST /v1/backup). FILE must not exist and must be in a\nfolder renkeid may write (under systemd: /var/lib/renkei/...); default /var/lib/renkei/backups/renkei-TIME.db."),
+        ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),
+        ("top", "top [--count N]",
+         "Live view of lag, throughput and backlog, refreshed every second; q or Ctrl-C quits.\nNot on a terminal: plain text every second (N refreshes with --count)."),
     ]
 
     /// The help for `command`, or the overview when `nil` or unknown.
