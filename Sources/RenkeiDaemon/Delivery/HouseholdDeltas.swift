@@ -47,8 +47,12 @@ enum HouseholdDeltas {
             members = members.filter { uid in
                 (projection.personView(uid)?["links"]?.arrayValue ?? []).contains { $0["source"]?.stringValue == source }
             }
-            if members.isEmpty && previous == nil { return nil }
         }
+        // A household is announced only once a member this subscription may see belongs to it. A
+        // household whose only members are protected (支援措置) must not be announced at all: its
+        // delta would share the lsn and cause of the protected person's withheld move, tying the
+        // 世帯番号 — and, through any later member, the address — to them.
+        if members.isEmpty && previous == nil { return nil }
         var view: JSONObject = ["household_no": .string(record.householdNo), "members": .array(members.map { .string($0) })]
         if policy.fields.contains("tax") { view["all_members_tax_exempt"] = .bool(record.allMembersTaxExempt) }
         let previousView = previous?["view"]?.objectValue

@@ -51,13 +51,30 @@ final class ProjectionService: Sendable {
                     let effect = projection.apply(event)
                     try planDeltas(for: effect.persons.map(\.uid), cause: effect.cause, lsn: event.lsn, projection: projection, db: db, effect: effect)
                     try HouseholdDeltas.plan(
-                        effect.households.map(\.householdNo), cause: effect.cause, lsn: event.lsn, projection: projection,
-                        policies: policies, db: db, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+                        Self.householdsToPlan(effect, projection: projection), cause: effect.cause, lsn: event.lsn,
+                        projection: projection, policies: policies, db: db, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
                 }
                 try ProjectionStore.saveDirty(projection, in: db)
                 projection.clearDirty()
             }
         }
+    }
+
+    /// The households an event changed, plus the households of every person it changed: a new link
+    /// can bring a member into a `linked_to` subscription's scope without changing the household
+    /// itself. Planning compares with what each subscription was sent, so this sends only real
+    /// differences — the same ones a rebuild would find.
+    static func householdsToPlan(_ effect: ProjectionEffect, projection: Projection) -> [String] {
+        var seen = Set<String>()
+        var result: [String] = []
+        for householdNo in effect.households.map(\.householdNo) where seen.insert(householdNo).inserted {
+            result.append(householdNo)
+        }
+        for change in effect.persons {
+            guard let householdNo = projection.personRecord(change.uid)?.memberOf else { continue }
+            if seen.insert(householdNo).inserted { result.append(householdNo) }
+        }
+        return result
     }
 
     private func planDeltas(
