@@ -16,6 +16,13 @@ final class ProjectionService: Sendable {
     let onDeltas: @Sendable () -> Void
     /// `(done_lsn, target_lsn)` while a rebuild runs.
     let rebuildProgress = Mutex<(done: Int64, target: Int64)?>(nil)
+    /// When the running rebuild last made progress (ms since 1970): a rebuild holds the writer
+    /// thread for as long as it takes, and the watchdog counts it alive while this keeps moving.
+    let rebuildHeartbeatMs = Atomic<Int64>(0)
+
+    func rebuildBeat() {
+        rebuildHeartbeatMs.store(Int64(Date().timeIntervalSince1970 * 1000), ordering: .relaxed)
+    }
     /// `linking` from the configuration, for rebuilds.
     let thresholds: LinkingThresholds
 
@@ -136,6 +143,7 @@ final class ProjectionService: Sendable {
     func rebuild(_ db: Database) throws {
         let target = try EventLog.head(in: db).lsn
         rebuildProgress.withLock { $0 = (0, target) }
+        rebuildBeat()
         defer { rebuildProgress.withLock { $0 = nil } }
         var fresh = Projection(thresholds: thresholds)
         var after: Int64 = 0
@@ -145,11 +153,13 @@ final class ProjectionService: Sendable {
             for event in chunk where event.lsn <= target { _ = fresh.apply(event) }
             after = last.lsn
             rebuildProgress.withLock { $0 = (min(after, target), target) }
+            rebuildBeat()
         }
         try db.transaction {
             try ProjectionStore.clearViews(in: db)
             try ProjectionStore.saveDirty(fresh, in: db)
-            for uid in fresh.dirtyPersons.sorted() {
+            for (index, uid) in fresh.dirtyPersons.sorted().enumerated() {
+                if index % 1000 == 0 { rebuildBeat() }
                 guard let record = fresh.personRecord(uid) else { continue }
                 guard let event = try EventLog.read(in: db, after: record.lsn - 1, limit: 1).first else { continue }
                 try planDeltas(for: [uid], cause: DeltaCause(event.event), lsn: record.lsn, projection: fresh, db: db)

@@ -37,7 +37,7 @@ public final class Watchdog: Sendable {
     /// - Returns: the loops that did not answer.
     public func check(within bound: Duration) async -> LivenessReport {
         var failures: [String] = []
-        if !(await probeWriter(within: bound)) {
+        if !(await probeWriter(within: bound)) && !rebuildIsAdvancing(within: bound) {
             failures.append("the log writer did not answer within \(bound)")
         }
         for name in service.delivery.lanes.keys.sorted() {
@@ -47,6 +47,16 @@ public final class Watchdog: Sendable {
             _ = lane.lastError.withLock { $0 }
         }
         return LivenessReport(failures: failures)
+    }
+
+    /// A rebuild holds the writer thread for as long as it takes (minutes on a large log); it counts
+    /// as alive while its heartbeat is more recent than `bound`, so systemd does not kill a daemon
+    /// that is busy rebuilding, only one that is stuck.
+    private func rebuildIsAdvancing(within bound: Duration) -> Bool {
+        let projection = service.projection
+        guard projection.rebuildProgress.withLock({ $0 }) != nil else { return false }
+        let age = Int64(Date().timeIntervalSince1970 * 1000) - projection.rebuildHeartbeatMs.load(ordering: .relaxed)
+        return age <= bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000
     }
 
     private func probeWriter(within bound: Duration) async -> Bool {
