@@ -10,7 +10,7 @@ final class BenchReceiver: Sendable {
     private let listener: Int32
     private let stopping = Atomic<Bool>(false)
     private let received = Atomic<Int>(0)
-    private let times = Mutex<[String: ContinuousClock.Instant]>([:])
+    private let times = Mutex<[String: (instant: ContinuousClock.Instant, wall: Double)]>([:])
 
     init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -38,7 +38,7 @@ final class BenchReceiver: Sendable {
 
     var url: String { "http://127.0.0.1:\(port)/hook" }
     var count: Int { received.load(ordering: .relaxed) }
-    var arrivals: [String: ContinuousClock.Instant] { times.withLock { $0 } }
+    var arrivals: [String: (instant: ContinuousClock.Instant, wall: Double)] { times.withLock { $0 } }
     var latencyCount: Int { times.withLock { $0.count } }
 
     func stop() {
@@ -75,7 +75,7 @@ final class BenchReceiver: Sendable {
                 var end = found.upperBound
                 while end < body.endIndex, body[end] != UInt8(ascii: "\"") { end += 1 }
                 let id = "L-" + String(decoding: body[found.upperBound..<end], as: UTF8.self)
-                let now = ContinuousClock.now
+                let now = (ContinuousClock.now, Date().timeIntervalSince1970)
                 times.withLock { $0[id] = now }
             }
             buffer.removeFirst(range.upperBound + length)

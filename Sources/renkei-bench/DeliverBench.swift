@@ -11,6 +11,7 @@ import Glibc
 import RenkeiCore
 import RenkeiDaemon
 import RenkeiHTTP
+import RenkeiStore
 import RenkeiSystem
 import Synchronization
 
@@ -70,11 +71,12 @@ enum DeliverBench {
         }
         let start = ContinuousClock.now
         _ = try await blocking { try control.request(method: "POST", path: "/v1/subscriptions/bench/resume") }
+        while receiver.count < events { try await Task.sleep(for: .milliseconds(5)) }
         while true {
             let status = try await blocking { try control.request(method: "GET", path: "/v1/status") }
             let backlog = (try? JSONParser.parse(status.body))?["subscriptions"]?["bench"]?["backlog"]?.integerValue ?? -1
             if backlog == 0 { break }
-            try await Task.sleep(for: .milliseconds(2))
+            try await Task.sleep(for: .milliseconds(20))
         }
         let elapsed = ContinuousClock.now - start
         let throughput = Double(events) / elapsed.seconds
@@ -111,10 +113,26 @@ enum DeliverBench {
         var fromSend: [Double] = []
         for (id, times) in timing.withLock({ $0 }) {
             guard let at = arrivals[id] else { continue }
-            fromAck.append(max(0, (at - times.acked).seconds * 1000))
-            fromSend.append((at - times.sent).seconds * 1000)
+            fromAck.append(max(0, (at.instant - times.acked).seconds * 1000))
+            fromSend.append((at.instant - times.sent).seconds * 1000)
         }
         await service.stop(deadline: .seconds(5))
+        // recorded_at is read just before the commit's fsync (ms precision): arrival − recorded_at is
+        // commit→2xx plus the fsync, without the ingest request around it.
+        var fromRecorded: [Double] = []
+        let log = try Database(path: root + "/state/renkei.db", readOnly: true)
+        let parser = ISO8601DateFormatter()
+        parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var after = Int64(events)
+        while true {
+            let chunk = try EventLog.read(in: log, after: after, limit: 5000)
+            guard let last = chunk.last else { break }
+            for logged in chunk {
+                guard let at = arrivals[logged.event.eventID], let recorded = parser.date(from: logged.recordedAt) else { continue }
+                fromRecorded.append((at.wall - recorded.timeIntervalSince1970) * 1000)
+            }
+            after = last.lsn
+        }
 
         // Baseline: the same receiver, raw HTTPClient POSTs (no outbox, no ledger).
         let client = HTTPClient(maxConnections: inFlight)
@@ -143,8 +161,9 @@ enum DeliverBench {
         print(String(format: "  throughput: %d deltas in %.2f s = %.0f deltas/s (target ≥ 10000); receiver saw %d", events, elapsed.seconds, throughput, received))
         print(String(format: "  baseline raw HTTPClient POST loop: %.0f req/s; ratio outbox/raw = %.2f", raw, throughput / raw))
         print("  latency at \(rate) events/s for \(seconds) s, \(fromAck.count)/\(total) delivered:")
-        print(String(format: "    commit→2xx, lower bound (from replay answer): p50 %.1f ms, p99 %.1f ms, max %.1f ms", pct(fromAck, 50), pct(fromAck, 99), fromAck.max() ?? 0))
-        print(String(format: "    commit→2xx, upper bound (from replay sent):   p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 ≤ 50 ms)", pct(fromSend, 50), pct(fromSend, 99), fromSend.max() ?? 0))
+        print(String(format: "    commit→2xx, from recorded_at (commit start):  p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 ≤ 50 ms; %d events)", pct(fromRecorded, 50), pct(fromRecorded, 99), fromRecorded.max() ?? 0, fromRecorded.count))
+        print(String(format: "    2xx after the replay answer (lower bound):     p50 %.1f ms, p99 %.1f ms, max %.1f ms", pct(fromAck, 50), pct(fromAck, 99), fromAck.max() ?? 0))
+        print(String(format: "    ingest request sent→2xx (upper bound):         p50 %.1f ms, p99 %.1f ms, max %.1f ms", pct(fromSend, 50), pct(fromSend, 99), fromSend.max() ?? 0))
         print(String(format: "    baseline one POST round trip, unloaded:        p50 %.2f ms, p99 %.2f ms", pct(single, 50), pct(single, 99)))
     }
 

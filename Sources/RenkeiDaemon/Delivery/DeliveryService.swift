@@ -138,7 +138,12 @@ final class DeliveryService: Sendable {
                                 lane.wakeup.signal()
                             }
                         }
-                        if let next = try DeliveryStore.nextRetryMs(subscription: lane.name, after: now, in: reader) {
+                        // Free slots and nothing ready: sleep until the earliest retry is due. (With every slot
+                        // busy, a completion wakes the lane anyway; skipping the query then keeps a deep
+                        // backlog cheap — it scans the subscription's pending rows.)
+                        if busy.count + started < maxInFlight,
+                            let next = try DeliveryStore.nextRetryMs(subscription: lane.name, after: now, in: reader)
+                        {
                             wait = min(wait, .milliseconds(next - now))
                         }
                     } catch {
