@@ -157,7 +157,11 @@ final class DeliveryService: Sendable {
 
     /// The body to send now: protection is checked again at send time (see ``DeliveryRedaction``).
     static func prepareBody(_ pending: DeliveryStore.Pending, reader: Database) throws -> (body: [UInt8], fields: String) {
-        guard pending.kind == "household.changed" else { return DeliveryRedaction.prepare(pending) }
+        guard pending.kind == "household.changed" else {
+            var pending = pending
+            pending.isProtected = try !DeliveryStore.protectedAmong([pending.uid], in: reader).isEmpty
+            return DeliveryRedaction.prepare(pending)
+        }
         let members = (try? JSONParser.parse(pending.body))?["view"]?["members"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let protectedNow = try DeliveryStore.protectedAmong(members, in: reader)
         return (DeliveryRedaction.dropMembers(protectedNow, from: pending), pending.fields)

@@ -83,12 +83,11 @@ enum DeliveryStore {
 
     /// The head delta of each uid of a subscription that is ready to be tried, in log order.
     /// A uid whose head is dead-lettered yields nothing: later deltas wait behind it.
-    /// `is_protected` comes from the person's current view (json_extract over the stored text).
+    /// `isProtected` is left false: the lane reads it (``protectedAmong(_:in:)``) only for the deltas it starts.
     static func ready(subscription: String, nowMs: Int64, in db: Database, limit: Int) throws -> [Pending] {
         try db.prepare(
             """
-            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind,
-                   (SELECT json_extract(CAST(p.view AS TEXT), '$.protected') FROM persons p WHERE p.uid = o.uid)
+            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind
             FROM outbox o
             WHERE o.subscription = ?1 AND o.state = 'pending' AND o.next_attempt_ms <= ?3
               AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.subscription = ?1 AND e.uid = o.uid
@@ -99,8 +98,7 @@ enum DeliveryStore {
             Pending(
                 seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
                 kind: row.string(8) ?? "", body: row.blob(3) ?? [], attempts: Int(row.int64(4)),
-                nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7),
-                isProtected: !row.isNull(9) && row.int64(9) == 1)
+                nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
         }
     }
 
