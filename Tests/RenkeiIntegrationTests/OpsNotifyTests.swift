@@ -10,17 +10,18 @@ import Testing
         var failed = true
         defer { let keep = failed; Task { await daemon.cleanUp(keep: keep) } }
 
-        // WatchdogSec=1.2 s: pings expected every ~0.6 s.
-        try await daemon.start(watchdogUSec: 1_200_000)
+        // WatchdogSec=3 s: pings expected every ~1.5 s. (A tighter interval made this flaky on a loaded
+        // 2-core machine; the rule systemd enforces is only that no gap reaches WatchdogSec.)
+        try await daemon.start(watchdogUSec: 3_000_000)
         #expect(daemon.lines().contains { $0.hasPrefix("STATUS=") })
-        try await daemon.watch(for: .seconds(4))
+        try await daemon.watch(for: .seconds(9))
         let pings = daemon.times(of: "WATCHDOG=1")
-        #expect(pings.count >= 5, "only \(pings.count) WATCHDOG=1 in 4 s")
+        #expect(pings.count >= 4, "only \(pings.count) WATCHDOG=1 in 9 s")
         let gaps = zip(pings.dropFirst(), pings).map { ($0 - $1) / .milliseconds(1) }.dropFirst().sorted()
         if !gaps.isEmpty {
             let median = gaps[gaps.count / 2]
-            #expect(median > 400 && median < 800, "median gap between pings \(median) ms, expected ~600 ms")
-            #expect(gaps.last! < 1_100, "a ping came \(gaps.last!) ms after the previous: systemd would have killed us")
+            #expect(median > 1_000 && median < 2_400, "median gap between pings \(median) ms, expected ~1,500 ms")
+            #expect(gaps.last! < 3_000, "a ping came \(gaps.last!) ms after the previous: systemd would have killed us")
         }
         #expect(daemon.lines().contains { $0.hasPrefix("STATUS=serving: head lsn ") })
 
@@ -43,7 +44,7 @@ import Testing
         #expect(after.json["sources"]?["library"] != nil)
         // Pings continue after the reloads.
         let before = daemon.times(of: "WATCHDOG=1").count
-        try await daemon.watch(for: .seconds(1.5))
+        try await daemon.watch(for: .seconds(4))
         #expect(daemon.times(of: "WATCHDOG=1").count >= before + 2)
 
         daemon.send(SIGTERM)
