@@ -40,23 +40,7 @@ extension DeliveryStore {
 
     /// The skipped deltas (for `GET /v1/dead-letters?state=skipped`).
     static func skipped(subscription: String?, in db: Database) throws -> [JSONValue] {
-        let sql = """
-            SELECT seq, subscription, delta_id, uid, last_status, last_error, attempts, last_attempt_at
-            FROM outbox WHERE state = 'skipped' AND (?1 IS NULL OR subscription = ?1) ORDER BY seq
-            """
-        return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null]) { row in
-            .object([
-                "id": .string(String(row.int64(0))),
-                "subscription": .string(row.string(1) ?? ""),
-                "delta_id": .string(row.string(2) ?? ""),
-                "uid": .string(row.string(3) ?? ""),
-                "status": row.isNull(4) ? .null : .integer(row.int64(4)),
-                "error": row.string(5).map { .string($0) } ?? .null,
-                "attempts": .integer(row.int64(6)),
-                "last_attempt_at": row.string(7).map { .string($0) } ?? .null,
-                "state": "skipped",
-            ])
-        }
+        try letters(state: "skipped", subscription: subscription, in: db)
     }
 
     /// The state of one delta (`pending`, `delivered`, `dead`, `skipped`), or `nil` if none has that id.

@@ -186,11 +186,17 @@ enum DeliveryStore {
     }
 
     static func deadLetters(subscription: String?, in db: Database) throws -> [JSONValue] {
+        try letters(state: "dead", subscription: subscription, in: db)
+    }
+
+    /// Undelivered deltas in one terminal state (`dead` or `skipped`), oldest first, as
+    /// `GET /v1/dead-letters` lists them.
+    static func letters(state: String, subscription: String?, in db: Database) throws -> [JSONValue] {
         let sql = """
             SELECT seq, subscription, delta_id, uid, last_status, last_error, attempts, last_attempt_at, response_excerpt
-            FROM outbox WHERE state = 'dead' AND (?1 IS NULL OR subscription = ?1) ORDER BY seq
+            FROM outbox WHERE state = ?2 AND (?1 IS NULL OR subscription = ?1) ORDER BY seq
             """
-        return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null]) { row in
+        return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null, .text(state)]) { row in
             .object([
                 "id": .string(String(row.int64(0))),
                 "subscription": .string(row.string(1) ?? ""),
@@ -201,6 +207,7 @@ enum DeliveryStore {
                 "attempts": .integer(row.int64(6)),
                 "last_attempt_at": row.string(7).map { .string($0) } ?? .null,
                 "response_excerpt": row.string(8).map { .string($0) } ?? .null,
+                "state": .string(state),
             ])
         }
     }
