@@ -45,7 +45,11 @@ final class OpsDaemonProcess: @unchecked Sendable {
             "schemas_dir": .string(TestPaths.schemasDir.path),
             "status_socket": .string(statusSocket),
             "sources": .object(sourceConfig),
-            "subscriptions": [:],
+            // One delivery lane, so the watchdog's lane check runs (its downstream is a closed
+            // loopback port: the lane loops and retries, which must not stop WATCHDOG=1).
+            "subscriptions": [
+                "probe": ["url": "http://127.0.0.1:9/deltas", "fields": ["uid", "status"]],
+            ],
         ]
         for member in extra { config[member.key] = member.value }
         try writeConfigText(String(decoding: JSONValue.object(config).serializedBytes, as: UTF8.self))

@@ -27,6 +27,10 @@ final class DeliveryService: Sendable {
         let inFlight = Mutex<Set<String>>([])
         let paused: Atomic<Bool>
         let lastError = Mutex<String?>(nil)
+        /// When the lane's loop last went round (ms since 1970; 0 before it starts). The loop turns
+        /// at least once a second, paused or not, so a stale value means it is stuck: the watchdog
+        /// then stops `WATCHDOG=1` and systemd restarts the daemon.
+        let lastLoopMs = Atomic<Int64>(0)
 
         init(subscription: Configuration.Subscription, signer: WebhookSigner?, paused: Bool) {
             self.subscription = subscription
@@ -115,6 +119,7 @@ final class DeliveryService: Sendable {
             return
         }
         while !Task.isCancelled {
+            lane.lastLoopMs.store(Self.nowMs(), ordering: .relaxed)
             var wait = Duration.seconds(1)
             if !lane.paused.load(ordering: .relaxed) {
                 let maxInFlight = lane.subscription.maxInFlight

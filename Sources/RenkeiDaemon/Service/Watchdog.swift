@@ -40,11 +40,19 @@ public final class Watchdog: Sendable {
         if !(await probeWriter(within: bound)) && !rebuildIsAdvancing(within: bound) {
             failures.append("the log writer did not answer within \(bound)")
         }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let boundMs = bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000
         for name in service.delivery.lanes.keys.sorted() {
             guard let lane = service.delivery.lanes[name] else { continue }
-            // Taking the lane's locks proves no lane task holds them forever; paused lanes count as alive.
+            // Taking the lane's locks proves no lane task holds them forever.
             _ = lane.inFlight.withLock { $0.count }
             _ = lane.lastError.withLock { $0 }
+            // The loop turns at least once a second (paused lanes too); a turn older than the bound
+            // means it is stuck. 0 = not started yet (start-up), which is not a failure.
+            let last = lane.lastLoopMs.load(ordering: .relaxed)
+            if last > 0, now - last > max(boundMs, 2_000) {
+                failures.append("delivery loop of subscription \(name) has not turned for \(now - last) ms")
+            }
         }
         return LivenessReport(failures: failures)
     }
