@@ -52,31 +52,10 @@ extension DeltaPlanner {
         guard let previous else { return plan(policy: policy, uid: uid, view: view, previous: nil, cause: cause, lsn: lsn) }
         let version = view["version"]?.integerValue ?? 0
         let current = split(view, policy: policy, version: version)
-        var changes = JSONObject()
-        for member in current.visible where !bookkeepingFields.contains(member.key) {
-            let old = previous.visible[member.key] ?? .null
-            if !same(old, member.value) { changes[member.key] = change(old: old, new: member.value) }
-        }
+        var changes = visibleChanges(from: previous, to: current)
         changes["split_into"] = change(old: .null, new: .string(newUID))
-        var state = current
-        state.sentVersion = previous.sentVersion
-        guard policy.receives("person.unlinked") else { return (nil, state) }
-        state.sentVersion = version
-        let deltaID = "\(policy.name):\(uid):\(version)"
-        var body: JSONObject = [
-            "delta_id": .string(deltaID), "subscription": .string(policy.name), "kind": "person.unlinked",
-            "uid": .string(uid), "version": .integer(version),
-        ]
-        if let prev = previous.sentVersion { body["prev_version"] = .integer(prev) }
-        body["lsn"] = .integer(lsn)
-        body["changes"] = .object(changes)
-        body["view"] = .object(current.visible)
-        if !current.withheld.isEmpty { body["withheld"] = .array(current.withheld.map { .string($0) }) }
-        body["cause"] = cause.jsonValue
-        let delta = PlannedDelta(
-            deltaID: deltaID, subscription: policy.name, kind: "person.unlinked", uid: uid, version: version,
-            prevVersion: previous.sentVersion, lsn: lsn, body: JSONValue.object(body).serializedBytes,
-            disclosedFields: current.visible.keys, newState: state)
-        return (delta, state)
+        return assemble(
+            policy: policy, kind: "person.unlinked", uid: uid, version: version, previous: previous, current: current,
+            changes: changes, cause: cause, lsn: lsn)
     }
 }

@@ -36,10 +36,7 @@ public enum DeltaPlanner {
         let kind: String
         var changes = JSONObject()
         if let previous {
-            for member in current.visible where !bookkeepingFields.contains(member.key) {
-                let old = previous.visible[member.key] ?? .null
-                if !same(old, member.value) { changes[member.key] = change(old: old, new: member.value) }
-            }
+            changes = visibleChanges(from: previous, to: current)
             let withheldChanged =
                 previous.withheld != current.withheld || !same(.object(previous.withheldValues), .object(current.withheldValues))
             if changes.isEmpty && !withheldChanged { return (nil, previous) }
@@ -51,6 +48,29 @@ public enum DeltaPlanner {
             kind = "person.created"
         }
 
+        return assemble(
+            policy: policy, kind: kind, uid: uid, version: version, previous: previous, current: current,
+            changes: changes, cause: cause, lsn: lsn)
+    }
+
+    /// The subscription's visible fields whose value differs from what the receiver holds
+    /// (`version` and `lsn` never count), as `{old, new}` pairs.
+    static func visibleChanges(from previous: SentState, to current: SentState) -> JSONObject {
+        var changes = JSONObject()
+        for member in current.visible where !bookkeepingFields.contains(member.key) {
+            let old = previous.visible[member.key] ?? .null
+            if !same(old, member.value) { changes[member.key] = change(old: old, new: member.value) }
+        }
+        return changes
+    }
+
+    /// Moves the receiver's state on to `current` and, when the subscription receives `kind`, builds
+    /// the delta: body keys in the contract's order, `prev_version` naming the last delta sent.
+    /// A kind the subscription does not receive sends nothing but still moves the state on.
+    static func assemble(
+        policy: SubscriptionPolicy, kind: String, uid: String, version: Int64, previous: SentState?,
+        current: SentState, changes: JSONObject, cause: DeltaCause, lsn: Int64
+    ) -> (delta: PlannedDelta?, newState: SentState?) {
         var state = current
         state.sentVersion = previous?.sentVersion
         guard policy.receives(kind) else { return (nil, state) }
