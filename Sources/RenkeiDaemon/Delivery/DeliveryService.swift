@@ -172,7 +172,7 @@ final class DeliveryService: Sendable {
         return (DeliveryRedaction.dropMembers(protectedNow, from: pending), pending.fields)
     }
 
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    static func nowMs() -> Int64 { Timestamp.nowMs() }
 
     private func attempt(_ pending: DeliveryStore.Pending, body: [UInt8], fields: String, lane: Lane) async {
         let subscription = lane.subscription

@@ -85,8 +85,11 @@ final class SourceStatistics: Sendable {
     }
 }
 
-/// RFC 3339 timestamps as the daemon writes them (UTC, milliseconds).
+/// Time as the daemon records it: RFC 3339 text (UTC, milliseconds) and Unix milliseconds.
 enum Timestamp {
+    /// Milliseconds since 1970 (outbox schedules, heartbeats).
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
     static func rfc3339(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
     }

@@ -21,7 +21,7 @@ final class ProjectionService: Sendable {
     let rebuildHeartbeatMs = Atomic<Int64>(0)
 
     func rebuildBeat() {
-        rebuildHeartbeatMs.store(Int64(Date().timeIntervalSince1970 * 1000), ordering: .relaxed)
+        rebuildHeartbeatMs.store(Timestamp.nowMs(), ordering: .relaxed)
     }
     /// `linking` from the configuration, for rebuilds.
     let thresholds: LinkingThresholds
@@ -59,7 +59,7 @@ final class ProjectionService: Sendable {
                     try planDeltas(for: effect.persons.map(\.uid), cause: effect.cause, lsn: event.lsn, projection: projection, db: db, effect: effect)
                     try HouseholdDeltas.plan(
                         Self.householdsToPlan(effect, projection: projection), cause: effect.cause, lsn: event.lsn,
-                        projection: projection, policies: policies, db: db, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+                        projection: projection, policies: policies, db: db, nowMs: Timestamp.nowMs())
                 }
                 try ProjectionStore.saveDirty(projection, in: db)
                 projection.clearDirty()
@@ -87,7 +87,7 @@ final class ProjectionService: Sendable {
     private func planDeltas(
         for uids: [String], cause: DeltaCause, lsn: Int64, projection: Projection, db: Database, effect: ProjectionEffect? = nil
     ) throws {
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = Timestamp.nowMs()
         for uid in uids {
             guard let view = projection.personView(uid) else { continue }
             let merge = effect?.merges.last { $0.retired == uid }
@@ -170,7 +170,7 @@ final class ProjectionService: Sendable {
                 else { continue }
                 try HouseholdDeltas.plan(
                     [householdNo], cause: DeltaCause(event.event), lsn: record.lsn, projection: fresh, policies: policies,
-                    db: db, nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+                    db: db, nowMs: Timestamp.nowMs())
             }
         }
         fresh.clearDirty()

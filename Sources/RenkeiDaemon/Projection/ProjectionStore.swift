@@ -124,10 +124,4 @@ enum ProjectionStore {
             try? HouseholdRecord(decoding: row.blob(0) ?? [])
         }.first ?? nil
     }
-
-    static func projectionLSN(in db: Database) throws -> Int64 {
-        let bytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
-        guard let bytes, let meta = try? ProjectionMeta(decoding: bytes) else { return 0 }
-        return meta.lsn
-    }
 }

@@ -37,11 +37,11 @@ public final class Watchdog: Sendable {
     /// - Returns: the loops that did not answer.
     public func check(within bound: Duration) async -> LivenessReport {
         var failures: [String] = []
-        if !(await probeWriter(within: bound)) && !rebuildIsAdvancing(within: bound) {
+        let boundMs = bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000
+        if !(await probeWriter(within: bound)) && !rebuildIsAdvancing(now: Timestamp.nowMs(), boundMs: boundMs) {
             failures.append("the log writer did not answer within \(bound)")
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let boundMs = bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000
+        let now = Timestamp.nowMs()
         for name in service.delivery.lanes.keys.sorted() {
             guard let lane = service.delivery.lanes[name] else { continue }
             // Taking the lane's locks proves no lane task holds them forever.
@@ -58,13 +58,12 @@ public final class Watchdog: Sendable {
     }
 
     /// A rebuild holds the writer thread for as long as it takes (minutes on a large log); it counts
-    /// as alive while its heartbeat is more recent than `bound`, so systemd does not kill a daemon
+    /// as alive while its heartbeat is more recent than the probe bound, so systemd does not kill a daemon
     /// that is busy rebuilding, only one that is stuck.
-    private func rebuildIsAdvancing(within bound: Duration) -> Bool {
+    private func rebuildIsAdvancing(now: Int64, boundMs: Int64) -> Bool {
         let projection = service.projection
         guard projection.rebuildProgress.withLock({ $0 }) != nil else { return false }
-        let age = Int64(Date().timeIntervalSince1970 * 1000) - projection.rebuildHeartbeatMs.load(ordering: .relaxed)
-        return age <= bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000
+        return now - projection.rebuildHeartbeatMs.load(ordering: .relaxed) <= boundMs
     }
 
     private func probeWriter(within bound: Duration) async -> Bool {
