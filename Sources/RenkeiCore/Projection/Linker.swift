@@ -80,26 +80,4 @@ extension Projection {
         if let uid = atenaIndex[atenaNo] { return uid }
         return allocate(&change, atenaNo: atenaNo)
     }
-
-    /// Opens a review item for (`source`, `subject`) unless one is open already.
-    mutating func openReview(source: String, subject: String, candidates: [MatchIndex.Candidate], lsn: Int64) {
-        let key = LinkKey(source: source, subject: subject)
-        guard reviewByRecord[key] == nil, !candidates.isEmpty else { return }
-        let id = ReviewItem.formatID(meta.nextReview)
-        meta.nextReview += 1
-        let items = candidates.map {
-            ReviewItem.Candidate(uid: Self.formatUID(Int64($0.number)), score: $0.comparison.score, reasons: $0.reasons)
-        }
-        reviews[id] = ReviewItem(id: id, source: source, subject: subject, candidates: items, lsn: lsn)
-        reviewByRecord[key] = id
-        dirtyReviews.insert(id)
-    }
-
-    /// Closes the open review item of (`source`, `subject`), if any.
-    mutating func closeReview(source: String, subject: String) {
-        let key = LinkKey(source: source, subject: subject)
-        guard let id = reviewByRecord.removeValue(forKey: key) else { return }
-        reviews[id] = nil
-        dirtyReviews.insert(id)
-    }
 }

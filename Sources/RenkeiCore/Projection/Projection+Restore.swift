@@ -25,6 +25,7 @@ extension Projection {
         for item in reviews {
             self.reviews[item.id] = item
             reviewByRecord[LinkKey(source: item.source, subject: item.subject)] = item.id
+            indexCandidates(of: item)
         }
         for person in persons.sorted(by: { $0.uid < $1.uid }) {
             self.persons[person.uid] = person

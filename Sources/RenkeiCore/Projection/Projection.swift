@@ -30,6 +30,8 @@ public struct Projection: Sendable {
     /// Open review items by id, and the id of the open item for each (source, subject).
     var reviews: [String: ReviewItem] = [:]
     var reviewByRecord: [LinkKey: String] = [:]
+    /// Candidate uid → ids of the open items naming it, so a merge finds the items to retarget.
+    var reviewsByCandidate: [String: Set<String>] = [:]
     /// Operator decisions later matching must respect.
     public internal(set) var decisions = LinkDecisions()
     /// child uid → guardian uids listing it under `guardian_of` (kept through merges).
@@ -124,6 +126,7 @@ public struct Projection: Sendable {
         default: break
         }
         rescoreChanged(&change)
+        if !change.merges.isEmpty { retargetReviews(after: change.merges) }
         return commit(change, cause: cause)
     }
 
