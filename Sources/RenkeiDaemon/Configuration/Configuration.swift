@@ -73,12 +73,17 @@ public struct Configuration: Sendable {
     public var autoLink: Double
     /// Review threshold.
     public var review: Double
+    /// `linking.weights` over the defaults (``MatchWeights/standard`` when not configured).
+    public var matchWeights: MatchWeights
     /// Subscriptions by name.
     public var subscriptions: [String: Subscription]
     /// Minimum log level (`debug`, `info`, `notice`, `warning`, `error`).
     public var logLevel: String
     /// How often spool folders are scanned, in seconds.
     public var spoolPollInterval: Double
+
+    /// `linking.auto_link` and `linking.review` as the projection takes them.
+    public var linkingThresholds: LinkingThresholds { LinkingThresholds(autoLink: autoLink, review: review) }
 
     /// The default path of the configuration file.
     public static let defaultPath = "/etc/renkei/renkei.json"
@@ -142,13 +147,10 @@ public struct Configuration: Sendable {
                 pull: object["pull"]?.objectValue)
         }
 
-        let linking = try reader.optionalObject(root, "linking", path: "") ?? JSONObject()
-        try reader.allowOnly(linking, path: "linking", ["auto_link", "review"])
-        autoLink = try reader.optionalNumber(linking, "auto_link", path: "linking") ?? 0.92
-        review = try reader.optionalNumber(linking, "review", path: "linking") ?? 0.75
-        guard review > 0, review <= autoLink, autoLink <= 1 else {
-            throw reader.error("linking", "need 0 < review ≤ auto_link ≤ 1 (defaults 0.75 and 0.92)")
-        }
+        let linking = try reader.linking(root)
+        autoLink = linking.autoLink
+        review = linking.review
+        matchWeights = linking.weights
 
         subscriptions = [:]
         for member in try reader.optionalObject(root, "subscriptions", path: "") ?? JSONObject() {

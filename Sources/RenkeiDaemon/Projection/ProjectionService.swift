@@ -25,13 +25,17 @@ final class ProjectionService: Sendable {
     }
     /// `linking` from the configuration, for rebuilds.
     let thresholds: LinkingThresholds
+    /// `linking.weights` from the configuration, for rebuilds.
+    let weights: MatchWeights
 
     init(
         projection: Projection, policies: [SubscriptionPolicy], logger: Logger,
-        thresholds: LinkingThresholds = LinkingThresholds(), onDeltas: @escaping @Sendable () -> Void
+        thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard,
+        onDeltas: @escaping @Sendable () -> Void
     ) {
         self.projection = Mutex(projection)
         self.thresholds = thresholds
+        self.weights = weights
         self.policies = policies.sorted { $0.name < $1.name }
         self.logger = logger
         self.onDeltas = onDeltas
@@ -120,7 +124,7 @@ final class ProjectionService: Sendable {
     /// Reloads the saved projection and applies whatever the log holds beyond it (start-up and recovery).
     func recover(_ db: Database) {
         do {
-            let loaded = try ProjectionStore.load(from: db, thresholds: thresholds)
+            let loaded = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights)
             projection.withLock { $0 = loaded }
             try catchUp(db)
         } catch {
@@ -145,7 +149,7 @@ final class ProjectionService: Sendable {
         rebuildProgress.withLock { $0 = (0, target) }
         rebuildBeat()
         defer { rebuildProgress.withLock { $0 = nil } }
-        var fresh = Projection(thresholds: thresholds)
+        var fresh = Projection(thresholds: thresholds, weights: weights)
         var after: Int64 = 0
         while after < target {
             let chunk = try EventLog.read(in: db, after: after, limit: 10_000)

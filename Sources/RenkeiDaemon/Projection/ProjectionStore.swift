@@ -22,10 +22,13 @@ enum ProjectionStore {
             """)
     }
 
-    /// Loads the stored projection (empty when nothing is stored yet).
-    static func load(from db: Database, thresholds: LinkingThresholds = LinkingThresholds()) throws -> Projection {
+    /// Loads the stored projection (empty when nothing is stored yet), matching later records with
+    /// `thresholds` and `weights` (`linking` in the configuration).
+    static func load(
+        from db: Database, thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard
+    ) throws -> Projection {
         let metaBytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
-        guard let metaBytes else { return Projection(thresholds: thresholds) }
+        guard let metaBytes else { return Projection(thresholds: thresholds, weights: weights) }
         let meta = try ProjectionMeta(decoding: metaBytes)
         let persons = try db.prepare("SELECT record FROM persons ORDER BY uid").rows([]) { try PersonRecord(decoding: $0.blob(0) ?? []) }
         let households = try db.prepare("SELECT record FROM households ORDER BY household_no").rows([]) {
@@ -37,7 +40,7 @@ enum ProjectionStore {
         }.first ?? LinkDecisions()
         return Projection(
             restoring: persons, households: households, meta: meta, reviews: reviews, decisions: decisions,
-            thresholds: thresholds)
+            thresholds: thresholds, weights: weights)
     }
 
     /// Writes what changed since the last save, and the checkpoint.

@@ -52,8 +52,9 @@ public final class RenkeiService: Sendable {
             try ProjectionStore.createSchema(in: db)
             try DeliveryStore.createSchema(in: db)
             try AccessLog.createSchema(in: db)
-            let thresholds = LinkingThresholds(autoLink: configuration.autoLink, review: configuration.review)
-            return (try ProjectionStore.load(from: db, thresholds: thresholds), try DeliveryStore.pausedSubscriptions(in: db))
+            let stored = try ProjectionStore.load(
+                from: db, thresholds: configuration.linkingThresholds, weights: configuration.matchWeights)
+            return (stored, try DeliveryStore.pausedSubscriptions(in: db))
         }
         let subscriptions = configuration.subscriptions.values.sorted { $0.policy.name < $1.policy.name }
         client = HTTPClient(maxConnections: 64)
@@ -63,8 +64,7 @@ public final class RenkeiService: Sendable {
         self.delivery = delivery
         projection = ProjectionService(
             projection: stored, policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
-            thresholds: LinkingThresholds(autoLink: configuration.autoLink, review: configuration.review),
-            onDeltas: { delivery.wake() })
+            thresholds: configuration.linkingThresholds, weights: configuration.matchWeights, onDeltas: { delivery.wake() })
         let statistics = SourceStatistics(sources: configuration.sources.keys)
         ingestor = Ingestor(
             validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),

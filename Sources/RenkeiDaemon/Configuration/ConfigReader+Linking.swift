@@ -1,0 +1,103 @@
+import RenkeiCore
+
+// MARK: - `linking`: match thresholds and weights (contract §3 step 2, §5)
+
+extension ConfigReader {
+    /// What `linking` configures.
+    struct Linking {
+        var autoLink: Double
+        var review: Double
+        var weights: MatchWeights
+    }
+
+    /// The config names of the agreement levels, in `MatchWeights` column order.
+    static let levelKeys: [(key: String, level: AgreementLevel)] = [
+        ("exact", .exact), ("normalised", .normalised), ("variant", .variant), ("fuzzy", .fuzzy),
+        ("partial", .partial), ("disagree", .disagree), ("missing", .missing),
+    ]
+
+    /// The largest weight accepted, in log2 odds: scores saturate at ±60 anyway, and a larger
+    /// number is a typo (a likelihood ratio of 2^60 is no evidence any field gives).
+    static let weightBound = 60.0
+
+    /// Reads `linking` {`auto_link`?, `review`?, `weights`?}.
+    ///
+    /// `weights` overrides any part of ``MatchWeights/standard``:
+    /// `{"<field>": {"<level>": log2 weight, …}, "prior": …, "same_household": …}` with fields
+    /// `name`, `name_kana`, `birth_date`, `sex`, `address` and levels `exact`, `normalised`,
+    /// `variant`, `fuzzy`, `partial`, `disagree`, `missing`. What is left out keeps its default.
+    /// - Throws: ``RenkeiError`` (`invalidConfiguration`) naming the config path, e.g.
+    ///   `linking.weights.name.exakt: unknown level`.
+    func linking(_ root: JSONObject) throws(RenkeiError) -> Linking {
+        let linking = try optionalObject(root, "linking", path: "") ?? JSONObject()
+        try allowOnly(linking, path: "linking", ["auto_link", "review", "weights"])
+        let autoLink = try optionalNumber(linking, "auto_link", path: "linking") ?? 0.92
+        let review = try optionalNumber(linking, "review", path: "linking") ?? 0.75
+        guard review > 0, review <= autoLink, autoLink <= 1 else {
+            throw error("linking", "need 0 < review ≤ auto_link ≤ 1 (defaults 0.75 and 0.92)")
+        }
+        var weights = MatchWeights.standard
+        if let object = try optionalObject(linking, "weights", path: "linking") {
+            weights = try matchWeights(object)
+        }
+        return Linking(autoLink: autoLink, review: review, weights: weights)
+    }
+
+    private func matchWeights(_ object: JSONObject) throws(RenkeiError) -> MatchWeights {
+        let path = "linking.weights"
+        let fieldKeys = MatchField.allCases.map(\.key)
+        try allowOnly(object, path: path, Set(fieldKeys + ["prior", "same_household"]))
+        var weights = MatchWeights.standard
+        for field in MatchField.allCases {
+            guard let levels = try optionalObject(object, field.key, path: path) else { continue }
+            let fieldPath = "\(path).\(field.key)"
+            try allowOnly(levels, path: fieldPath, Set(Self.levelKeys.map(\.key)))
+            for (key, level) in Self.levelKeys {
+                guard let value = try weight(levels, key, path: fieldPath) else { continue }
+                weights.weights[field.rawValue][level.rawValue] = value
+            }
+            try checkOrder(weights, field, path: fieldPath)
+        }
+        if let prior = try weight(object, "prior", path: path) {
+            guard prior < 0 else {
+                throw error(
+                    "\(path).prior",
+                    "must be below 0: it is the log2 odds that two records sharing a blocking key are one person (default \(MatchWeights.standard.prior))")
+            }
+            weights.prior = prior
+        }
+        if let bonus = try weight(object, "same_household", path: path) {
+            guard bonus >= 0 else {
+                throw error("\(path).same_household", "must be 0 or more: living in the child's household is evidence for, never against")
+            }
+            weights.sameHousehold = bonus
+        }
+        return weights
+    }
+
+    /// One weight: a finite number within ±``weightBound``.
+    private func weight(_ object: JSONObject, _ key: String, path: String) throws(RenkeiError) -> Double? {
+        guard let value = try optionalNumber(object, key, path: path) else { return nil }
+        guard value.isFinite, abs(value) <= Self.weightBound else {
+            throw error("\(path).\(key)", "must be a log2 weight from -\(Int(Self.weightBound)) to \(Int(Self.weightBound))")
+        }
+        return value
+    }
+
+    /// Agreement must never weigh less than a weaker agreement, and a missing field must weigh
+    /// between disagreement and exact agreement: otherwise strangers would outscore the same person.
+    private func checkOrder(_ weights: MatchWeights, _ field: MatchField, path: String) throws(RenkeiError) {
+        let row = weights.weights[field.rawValue]
+        let ordered = Self.levelKeys.filter { $0.level != .missing }
+        for (stronger, weaker) in zip(ordered, ordered.dropFirst()) where row[stronger.level.rawValue] < row[weaker.level.rawValue] {
+            throw error(
+                path,
+                "\(weaker.key) (\(row[weaker.level.rawValue])) weighs more than \(stronger.key) (\(row[stronger.level.rawValue])): "
+                    + "weights must not rise from exact to normalised, variant, fuzzy, partial, disagree")
+        }
+        let missing = row[AgreementLevel.missing.rawValue]
+        guard missing <= row[AgreementLevel.exact.rawValue], missing >= row[AgreementLevel.disagree.rawValue] else {
+            throw error(path, "missing (\(missing)) must lie between disagree and exact: an absent field is weaker evidence than either")
+        }
+    }
+}
