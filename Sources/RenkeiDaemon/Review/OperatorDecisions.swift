@@ -14,7 +14,8 @@ struct OperatorDecisions: Sendable {
     ///   - type: `operator.linked`, `operator.unlinked` or `operator.review_rejected`.
     ///   - subject: the envelope subject (the record's subject, or the review id).
     ///   - data: the event data.
-    /// - Throws: ``RenkeiError`` when the event is not valid, or a store error.
+    /// - Throws: ``RenkeiError`` with code `invalidEvent` when the event is not valid (the message
+    ///   names the field), `internalError` when the log did not take it as new, or a store error.
     func append(type: String, subject: String, data: JSONObject) async throws -> Int64 {
         let envelope: JSONObject = [
             "source": .string(EventValidatorOperator.source), "event_id": .string("OP-" + UUID().uuidString.lowercased()),
@@ -28,7 +29,8 @@ struct OperatorDecisions: Sendable {
         }
         let outcomes = try await writer.append([event])
         guard case .appended(let lsn)? = outcomes.first else {
-            throw RenkeiError(.invalidEvent, "operator decision was not appended: \(String(describing: outcomes.first))")
+            throw RenkeiError(
+                .internalError, "operator decision was not appended as a new event: \(String(describing: outcomes.first))")
         }
         return lsn
     }

@@ -4,58 +4,128 @@ import RenkeiSystem
 
 extension StatusRoutes {
     /// The review queue and operator link decisions (contract §6): `GET /v1/reviews`,
-    /// `POST /v1/reviews/{id}/link` {uid}, `POST /v1/reviews/{id}/reject`, `POST /v1/links` and
-    /// `DELETE /v1/links` {uid, source, subject}. Each decision is an `operator.*` event in the log.
+    /// `GET /v1/reviews/{id}`, `POST /v1/reviews/{id}/link` {uid}, `POST /v1/reviews/{id}/reject`,
+    /// `POST /v1/links` and `DELETE /v1/links` {uid, source, subject}.
+    ///
+    /// Each decision is one `operator.*` event in the log, answered after the projection has
+    /// applied it. A decision that cannot be carried out as asked is refused before anything is
+    /// written: 400 for a malformed body (naming the field), 404 for an unknown review, person or
+    /// link, 409 when it conflicts with what the views hold (a uid that is not a candidate, a
+    /// person's only record, two active registrations).
     func reviews(_ request: HTTPRequest, _ name: String, _ rest: [String]) async throws -> Answer {
-        let decisions = OperatorDecisions(validator: service.ingestor.validator, writer: service.writer)
-        switch (request.method, name, rest.count) {
-        case ("GET", "reviews", 0):
-            let items = try ProjectionStore.reviews(in: service.reader())
-            return .json(200, ["reviews": .array(items.map(\.jsonValue))])
-        case ("GET", "reviews", 1):
-            guard let item = try ProjectionStore.review(rest[0], in: service.reader()) else {
-                return .error(404, "no open review \(rest[0])")
+        do {
+            switch (request.method, name, rest.count) {
+            case ("GET", "reviews", 0):
+                let items = try ProjectionStore.reviews(in: service.reader())
+                return .json(200, ["reviews": .array(items.map(\.jsonValue))])
+            case ("GET", "reviews", 1):
+                return .json(200, try openReview(rest[0], in: service.reader()).jsonValue)
+            case ("POST", "reviews", 2) where rest[1] == "reject":
+                return try await rejectReview(rest[0])
+            case ("POST", "reviews", 2) where rest[1] == "link":
+                return try await linkReview(rest[0], body: request.body)
+            case ("POST", "links", 0):
+                return try await link(body: request.body)
+            case ("DELETE", "links", 0):
+                return try await unlink(body: request.body)
+            default:
+                return nil
             }
-            return .json(200, item.jsonValue)
-        case ("POST", "reviews", 2) where rest[1] == "link" || rest[1] == "reject":
-            guard let item = try ProjectionStore.review(rest[0], in: service.reader()) else {
-                return .error(404, "no open review \(rest[0]) (decided already, or never raised): see GET /v1/reviews")
-            }
-            if rest[1] == "reject" {
-                let lsn = try await decisions.append(
-                    type: "operator.review_rejected", subject: item.id, data: ["review_id": .string(item.id)])
-                return .json(200, ["review_id": .string(item.id), "decision": "rejected", "lsn": .integer(lsn)])
-            }
-            guard let body = try? JSONParser.parse(request.body).objectValue, let uid = body["uid"]?.stringValue else {
-                return .error(400, "body must be {\"uid\": \"U…\"}: the person to link \(item.source) \(item.subject) to")
-            }
-            guard try ProjectionStore.view(uid: uid, in: service.reader()) != nil else { return .error(404, "no person \(uid)") }
-            let lsn = try await decisions.append(
-                type: "operator.linked", subject: item.subject,
-                data: ["uid": .string(uid), "source": .string(item.source), "subject": .string(item.subject)])
-            return .json(200, ["review_id": .string(item.id), "decision": "linked", "uid": .string(uid), "lsn": .integer(lsn)])
-        case ("POST", "links", 0), ("DELETE", "links", 0):
-            guard let body = try? JSONParser.parse(request.body).objectValue, let uid = body["uid"]?.stringValue,
-                let source = body["source"]?.stringValue, let subject = body["subject"]?.stringValue
-            else {
-                return .error(400, "body must be {\"uid\": \"U…\", \"source\": \"…\", \"subject\": \"…\"}")
-            }
-            let reader = try service.reader()
-            guard let view = try ProjectionStore.view(uid: uid, in: reader) else { return .error(404, "no person \(uid)") }
-            let unlinking = request.method == "DELETE"
-            if unlinking {
-                let owner = try ProjectionStore.uid(source: source, subject: subject, in: reader)
-                let live = view["merged_into"]?.stringValue ?? uid
-                guard owner == uid || owner == live else {
-                    return .error(404, "\(source) \(subject) is not linked to \(uid)")
-                }
-            }
-            let lsn = try await decisions.append(
-                type: unlinking ? "operator.unlinked" : "operator.linked", subject: subject,
-                data: ["uid": .string(uid), "source": .string(source), "subject": .string(subject)])
-            return .json(200, ["decision": .string(unlinking ? "unlinked" : "linked"), "lsn": .integer(lsn)])
-        default:
-            return nil
+        } catch let refusal as DecisionRefusal {
+            return .error(refusal.status, refusal.message)
+        }
+    }
+
+    private var decisions: OperatorDecisions {
+        OperatorDecisions(validator: service.ingestor.validator, writer: service.writer)
+    }
+
+    private func openReview(_ id: String, in db: Database) throws -> ReviewItem {
+        guard let item = try ProjectionStore.review(id, in: db) else {
+            throw DecisionRefusal(404, "no open review \(id) (decided already, or never raised): see GET /v1/reviews")
+        }
+        return item
+    }
+
+    /// `operator.review_rejected`: the item closes; its candidates are never linked to the record
+    /// automatically again.
+    private func rejectReview(_ id: String) async throws -> Answer {
+        let item = try openReview(id, in: service.reader())
+        let lsn = try await decisions.append(
+            type: "operator.review_rejected", subject: item.id, data: ["review_id": .string(item.id)])
+        return .json(200, ["review_id": .string(item.id), "decision": "rejected", "lsn": .integer(lsn)])
+    }
+
+    /// `operator.linked` for the review's record, to one of its candidates (a uid that a merge
+    /// retired stands for the uid that kept it). Linking elsewhere is `POST /v1/links`.
+    private func linkReview(_ id: String, body: [UInt8]) async throws -> Answer {
+        let reader = try service.reader()
+        let item = try openReview(id, in: reader)
+        let asked = try DecisionRequest.parse(body, keys: ["uid"], sources: Set(service.configuration.sources.keys))
+        let lookup = DecisionLookup(db: reader)
+        guard let uid = try lookup.live(asked.uid) else { throw DecisionRefusal(404, "uid: no person \(asked.uid)") }
+        let candidates = item.candidates.map(\.uid)
+        guard try candidates.contains(where: { try lookup.live($0) == uid }) else {
+            throw DecisionRefusal(
+                409,
+                "uid: \(asked.uid) is not a candidate of \(item.id) (candidates: \(candidates.joined(separator: ", "))); "
+                    + "to link \(item.source) \(item.subject) to another person use POST /v1/links, "
+                    + "or POST /v1/reviews/\(item.id)/reject if it is none of them")
+        }
+        if let target = try lookup.record(uid) { try lookup.checkRegistry(linking: item.source, item.subject, to: target) }
+        let lsn = try await append(
+            "operator.linked", subject: item.subject,
+            ["uid": .string(uid), "source": .string(item.source), "subject": .string(item.subject)])
+        return .json(200, ["review_id": .string(item.id), "decision": "linked", "uid": .string(uid), "lsn": .integer(lsn)])
+    }
+
+    /// `operator.linked` {uid, source, subject}: the record goes to `uid` (its live uid), whether it
+    /// was linked elsewhere, alone, or not seen yet (then it is pinned and goes there on arrival).
+    private func link(body: [UInt8]) async throws -> Answer {
+        let asked = try DecisionRequest.parse(
+            body, keys: ["uid", "source", "subject"], sources: Set(service.configuration.sources.keys))
+        let (source, subject) = (asked.source ?? "", asked.subject ?? "")
+        let lookup = DecisionLookup(db: try service.reader())
+        guard let uid = try lookup.live(asked.uid), let target = try lookup.record(uid) else {
+            throw DecisionRefusal(404, "uid: no person \(asked.uid)")
+        }
+        try lookup.checkRegistry(linking: source, subject, to: target)
+        let lsn = try await append(
+            "operator.linked", subject: subject,
+            ["uid": .string(uid), "source": .string(source), "subject": .string(subject)])
+        return .json(200, ["decision": "linked", "uid": .string(uid), "lsn": .integer(lsn)])
+    }
+
+    /// `operator.unlinked` {uid, source, subject}: the record splits off into a new uid and is never
+    /// linked back to this person automatically.
+    private func unlink(body: [UInt8]) async throws -> Answer {
+        let asked = try DecisionRequest.parse(
+            body, keys: ["uid", "source", "subject"], sources: Set(service.configuration.sources.keys))
+        let (source, subject) = (asked.source ?? "", asked.subject ?? "")
+        let reader = try service.reader()
+        let lookup = DecisionLookup(db: reader)
+        guard let uid = try lookup.live(asked.uid), let person = try lookup.record(uid) else {
+            throw DecisionRefusal(404, "uid: no person \(asked.uid)")
+        }
+        guard try ProjectionStore.uid(source: source, subject: subject, in: reader) == uid else {
+            throw DecisionRefusal(404, "\(source) \(subject) is not linked to \(asked.uid): see GET /v1/persons/\(uid)")
+        }
+        guard person.records.count > 1 else {
+            throw DecisionRefusal(
+                409, "\(source) \(subject) is the only record of \(uid): there is nothing to split it from")
+        }
+        let lsn = try await append(
+            "operator.unlinked", subject: subject,
+            ["uid": .string(uid), "source": .string(source), "subject": .string(subject)])
+        return .json(200, ["decision": "unlinked", "uid": .string(uid), "lsn": .integer(lsn)])
+    }
+
+    /// Appends one decision; an event the schema refuses (a subject too long, say) is a 400.
+    private func append(_ type: String, subject: String, _ data: JSONObject) async throws -> Int64 {
+        do {
+            return try await decisions.append(type: type, subject: subject, data: data)
+        } catch let error as RenkeiError where error.code == .invalidEvent {
+            throw DecisionRefusal(400, error.message)
         }
     }
 }
