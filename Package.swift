@@ -4,7 +4,7 @@ import PackageDescription
 // Renkei: a daemon that keeps a municipality's siloed systems in step.
 //
 // The module graph is the architecture:
-//   CSQLite, CCurl, CCrypto   C system libraries (module map + shim.h only)
+//   CSQLite, CCurl, CCrypto   C system libraries (module map + shim.h only); CMalloc: glibc's malloc.h
 //   RenkeiCore                pure domain: JSON, events, schemas, projection, deltas (no C, no I/O)
 //   RenkeiCrypto              the only importer of CCrypto (SHA-256, HMAC, Standard Webhooks)
 //   RenkeiStore               the only importer of CSQLite (log, projection checkpoint, outbox)
@@ -23,13 +23,15 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // glibc's <malloc.h> (malloc_trim), part of libc; only RenkeiSystem's ProcessMemory uses it.
+        .systemLibrary(name: "CMalloc"),
 
         // libm: Double rounding in the JSON number code (Foundation would pull it in too).
         .target(name: "RenkeiCore", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "RenkeiCrypto", dependencies: ["CCrypto"]),
         .target(name: "RenkeiStore", dependencies: ["CSQLite", "RenkeiCore", "RenkeiCrypto"]),
         .target(name: "RenkeiHTTP", dependencies: ["CCurl"]),
-        .target(name: "RenkeiSystem", dependencies: ["RenkeiCore"]),
+        .target(name: "RenkeiSystem", dependencies: ["RenkeiCore", "CMalloc"]),
         .target(
             name: "RenkeiDaemon",
             dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiHTTP", "RenkeiSystem"]
