@@ -64,6 +64,19 @@ public enum AddressKey {
         return out
     }
 
+    /// 十, 百 or 千.
+    static func isKanjiUnit(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "十" || scalar == "百" || scalar == "千"
+    }
+
+    /// What follows a number in an address: 丁, 番, 号, 条, の or "-".
+    static func isCounterAfterNumber(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "丁", "番", "号", "条", "の", "-": return true
+        default: return false
+        }
+    }
+
     /// Replaces runs of 漢数字 (with 十, 百, 千) in number position by decimal digits: 二十三 → 23,
     /// 一〇二 → 102; 千代田 and 九段 stay as they are.
     static func kanjiNumerals(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
@@ -71,7 +84,7 @@ public enum AddressKey {
         var index = 0
         while index < scalars.count {
             var end = index
-            while end < scalars.count, kanjiDigit(scalars[end]) != nil || "十百千".unicodeScalars.contains(scalars[end]) {
+            while end < scalars.count, kanjiDigit(scalars[end]) != nil || isKanjiUnit(scalars[end]) {
                 end += 1
             }
             guard end > index else {
@@ -82,14 +95,14 @@ public enum AddressKey {
             let run = scalars[index..<end]
             // Only numbers in address position: before 丁目/番/号/条/の or a dash, or at the end.
             let next = end < scalars.count ? scalars[end] : nil
-            let numeric = next.map { "丁番号条の-".unicodeScalars.contains($0) || MatchText.isDash($0.value) } ?? true
+            let numeric = next.map { isCounterAfterNumber($0) || MatchText.isDash($0.value) } ?? true
             guard numeric else {
                 out.append(contentsOf: run)
                 index = end
                 continue
             }
             var value = 0
-            if run.contains(where: { "十百千".unicodeScalars.contains($0) }) {
+            if run.contains(where: isKanjiUnit) {
                 var section = 0
                 for scalar in run {
                     if let digit = kanjiDigit(scalar) {

@@ -20,15 +20,30 @@ public struct MatchComparison: Sendable, Hashable {
     ///   - sameHousehold: the candidate lives in the household that gives this evidence (guardians).
     ///   - quick: skip edit distances where they cannot lift the pair to review.
     public init(
-        _ record: MatchProfile, _ candidate: MatchProfile, weights: MatchWeights, sameHousehold: Bool = false,
-        quick: Bool = true
+        _ record: borrowing MatchProfile, _ candidate: borrowing MatchProfile, weights: borrowing MatchWeights,
+        sameHousehold: Bool = false, quick: Bool = true
     ) {
-        let date = Self.date(record.birthDate, candidate.birthDate)
+        self.init(record, candidate.signature, weights: weights, sameHousehold: sameHousehold, quick: quick) {
+            candidate.keys
+        }
+    }
+
+    /// Compares `record` with a candidate's signature; `candidateKeys` is called only for the few
+    /// pairs whose sketches say the scalar keys could decide a level (one edit, address suffix).
+    @inline(__always)
+    init(
+        _ record: borrowing MatchProfile, _ candidate: MatchSignature, weights: borrowing MatchWeights,
+        sameHousehold: Bool = false, quick: Bool = true, candidateKeys: () -> MatchKeys
+    ) {
+        let a = record.signature
+        let date = Self.date(a.birthDate, candidate.birthDate)
         var sex = AgreementLevel.missing
-        if record.sex != 0 && candidate.sex != 0 { sex = record.sex == candidate.sex ? .exact : .disagree }
-        let address = Self.address(record, candidate)
-        var name = Self.name(record, candidate, edits: false)
-        var kana = Self.kana(record, candidate, edits: false)
+        if a.sex != 0 && candidate.sex != 0 { sex = a.sex == candidate.sex ? .exact : .disagree }
+        let address = Self.address(a, candidate) {
+            MatchText.isSuffix(record.keys.part(.address), candidateKeys().part(.address))
+        }
+        var name = Self.name(a, candidate)
+        var kana = Self.kana(a, candidate)
         // Edit distances only where one edit could still lift the pair to review (log2 odds ≥ 1):
         // strangers sharing a birth date in another street are settled without them.
         if name == .disagree || kana == .disagree {
@@ -37,28 +52,37 @@ public struct MatchComparison: Sendable, Hashable {
                 + (name == .disagree ? weights.weight(.name, .partial) : weights.weight(.name, name))
                 + (kana == .disagree ? weights.weight(.nameKana, .partial) : weights.weight(.nameKana, kana))
             if !quick || best >= 1 {
-                if name == .disagree { name = Self.name(record, candidate, edits: true) }
-                if kana == .disagree { kana = Self.kana(record, candidate, edits: true) }
+                if name == .disagree, a.nameFolded.mayBeOneEditFrom(candidate.nameFolded),
+                    MatchText.withinOneEdit(record.keys.part(.nameFolded), candidateKeys().part(.nameFolded))
+                {
+                    name = .partial
+                }
+                if kana == .disagree, a.kanaStrong.mayBeOneEditFrom(candidate.kanaStrong),
+                    MatchText.withinOneEdit(record.keys.part(.kanaStrong), candidateKeys().part(.kanaStrong))
+                {
+                    kana = .partial
+                }
             }
         }
         self.levels = (name, kana, date, sex, address)
         self.score = 0
-        if name == .disagree, record.surname != 0, record.surname == candidate.surname { surnameOnly = true }
+        if name == .disagree, a.surname != 0, a.surname == candidate.surname { surnameOnly = true }
         total = weights.prior + (surnameOnly ? -3 : weights.weight(.name, name)) + weights.weight(.nameKana, kana)
             + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
         if sameHousehold {
             self.sameHousehold = true
             total += weights.sameHousehold
         }
-        score = MatchWeights.score(total)
+        // 2^W / (1 + 2^W) floors to 0.000 below W = -10: most strangers skip the series.
+        score = total < -10 ? 0 : MatchWeights.score(total)
         // The twins rule only matters for pairs that could be linked.
         guard total >= 0 else { return }
-        let kanjiGivenKnown = !record.given.isEmpty && !candidate.given.isEmpty
+        let kanjiGivenKnown = a.given.count != 0 && candidate.given.count != 0
         let kanjiGivenAgrees =
-            kanjiGivenKnown
-            && (record.given == candidate.given || MatchText.editDistance(record.given, candidate.given, limit: 1) <= 1)
-        let kanaGivenKnown = record.kanaGiven != 0 && candidate.kanaGiven != 0
-        let kanaGivenAgrees = kanaGivenKnown && record.kanaGiven == candidate.kanaGiven
+            kanjiGivenKnown && a.given.mayBeOneEditFrom(candidate.given)
+            && MatchText.withinOneEdit(record.keys.part(.given), candidateKeys().part(.given))
+        let kanaGivenKnown = a.kanaGiven != 0 && candidate.kanaGiven != 0
+        let kanaGivenAgrees = kanaGivenKnown && a.kanaGiven == candidate.kanaGiven
         givenDiffers = (kanjiGivenKnown || kanaGivenKnown) && !kanjiGivenAgrees && !kanaGivenAgrees
     }
 
@@ -85,52 +109,59 @@ public struct MatchComparison: Sendable, Hashable {
         hasher.combine(score)
     }
 
-    static func date(_ a: [UInt8], _ b: [UInt8]) -> AgreementLevel {
-        guard a.count == 8, b.count == 8 else { return .missing }
+    /// Dates packed by ``MatchProfile/packedDate(_:)``: exact, day and month swapped, one digit off
+    /// or two adjacent digits transposed (partial), else disagree.
+    static func date(_ a: UInt64, _ b: UInt64) -> AgreementLevel {
+        guard a != 0, b != 0 else { return .missing }
         if a == b { return .exact }
         // Day and month swapped (YYYYMMDD ↔ YYYYDDMM).
-        if a[0..<4] == b[0..<4], a[4..<6] == b[6..<8], a[6..<8] == b[4..<6] { return .partial }
+        if a >> 32 == b >> 32, (a >> 16) & 0xFFFF == b & 0xFFFF, a & 0xFFFF == (b >> 16) & 0xFFFF { return .partial }
+        let difference = a ^ b
         var differing: [Int] = []
-        for index in 0..<8 where a[index] != b[index] { differing.append(index) }
+        for index in 0..<8 where (difference >> UInt64(56 - 8 * index)) & 0xFF != 0 {
+            differing.append(index)
+            if differing.count > 2 { return .disagree }
+        }
         if differing.count == 1 { return .partial }
-        if differing.count == 2, differing[1] == differing[0] + 1, a[differing[0]] == b[differing[1]],
-            a[differing[1]] == b[differing[0]]
+        func digit(_ value: UInt64, _ index: Int) -> UInt64 { (value >> UInt64(56 - 8 * index)) & 0xFF }
+        if differing.count == 2, differing[1] == differing[0] + 1, digit(a, differing[0]) == digit(b, differing[1]),
+            digit(a, differing[1]) == digit(b, differing[0])
         {
             return .partial
         }
         return .disagree
     }
 
-    static func name(_ a: MatchProfile, _ b: MatchProfile, edits: Bool) -> AgreementLevel {
+    static func name(_ a: MatchSignature, _ b: MatchSignature) -> AgreementLevel {
         guard a.nameExact != 0, b.nameExact != 0 else { return .missing }
         if a.nameExact == b.nameExact { return .exact }
         if a.nameWidth == b.nameWidth { return .normalised }
         if a.nameFoldedHash == b.nameFoldedHash { return .variant }
-        if edits, MatchText.editDistance(a.nameFolded, b.nameFolded, limit: 1) <= 1 { return .partial }
         return .disagree
     }
 
-    static func kana(_ a: MatchProfile, _ b: MatchProfile, edits: Bool) -> AgreementLevel {
+    static func kana(_ a: MatchSignature, _ b: MatchSignature) -> AgreementLevel {
         guard a.kanaExact != 0, b.kanaExact != 0 else { return .missing }
         if a.kanaExact == b.kanaExact { return .exact }
         if a.kanaStrongHash == b.kanaStrongHash { return .normalised }
         if a.kanaWeak == b.kanaWeak { return .fuzzy }
-        if edits, MatchText.editDistance(a.kanaStrong, b.kanaStrong, limit: 1) <= 1 { return .partial }
         return .disagree
     }
 
-    static func address(_ a: MatchProfile, _ b: MatchProfile) -> AgreementLevel {
+    /// Address agreement; `isSuffix` reads the scalar keys, asked only when the lengths and the
+    /// hashed tails allow one key to end with the other.
+    @inline(__always)
+    static func address(_ a: MatchSignature, _ b: MatchSignature, isSuffix: () -> Bool) -> AgreementLevel {
         guard a.addressExact != 0, b.addressExact != 0 else { return .missing }
         if a.addressExact == b.addressExact { return .exact }
         if a.addressHash == b.addressHash { return .normalised }
         // City (or prefecture kept on one side only) left out: one key ends with the other.
-        let (short, long) = a.address.count <= b.address.count ? (a.address, b.address) : (b.address, a.address)
-        if short.count >= 4, long.count > short.count, long[(long.count - short.count)...].elementsEqual(short),
-            short.contains(where: { $0.value > 0x7F })
+        if a.addressCount != b.addressCount, min(a.addressCount, b.addressCount) >= MatchSignature.tailLength,
+            a.addressTail == b.addressTail, isSuffix()
         {
             return .variant
         }
-        if a.area == b.area, a.address.first.map({ !("0"..."9").contains($0) }) ?? false { return .partial }
+        if a.area == b.area, a.addressNamed { return .partial }
         return .disagree
     }
 }

@@ -22,10 +22,14 @@ public struct MatchIndex: Sendable {
         case none
     }
 
-    private var profiles: ContiguousArray<MatchProfile> = []
+    /// Each uid number's profile, in three parallel arrays: the signature scoring reads for every
+    /// candidate, and the household and scalar keys it reads rarely.
+    private var signatures: ContiguousArray<MatchSignature> = []
+    private var households: ContiguousArray<String?> = []
+    private var keys: ContiguousArray<MatchKeys> = []
     private var present: [Bool] = []
-    /// Record numbers per blocking key. Sets, so that an update is O(1) however common the key.
-    private var blocks: [UInt64: Set<UInt32>] = [:]
+    /// Record numbers per blocking key.
+    private var blocks = BlockTable()
 
     /// A blocking key shared by more records than this (a very common kana reading such as サトウ
     /// ハナコ, or a placeholder birth date) is too unselective to block on: comparing against all of
@@ -38,42 +42,61 @@ public struct MatchIndex: Sendable {
     /// An empty index.
     public init() {}
 
+    /// Makes room for uid numbers below `numbers` and `keys` blocking keys, so that loading a large
+    /// population does not grow (and briefly double) the storage many times.
+    public mutating func reserveCapacity(numbers: Int, keys: Int) {
+        if numbers > present.count {
+            signatures.reserveCapacity(numbers)
+            households.reserveCapacity(numbers)
+            self.keys.reserveCapacity(numbers)
+            present.reserveCapacity(numbers)
+        }
+        blocks.reserveCapacity(keys: keys)
+    }
+
     /// The profile of a uid number, if indexed.
     public func profile(_ number: Int) -> MatchProfile? {
-        number < profiles.count && present[number] ? profiles[number] : nil
+        guard number < present.count && present[number] else { return nil }
+        var profile = MatchProfile()
+        profile.signature = signatures[number]
+        profile.household = households[number]
+        profile.keys = keys[number]
+        return profile
     }
 
     /// Puts (or replaces, or with `nil` removes) the profile of a uid number.
     public mutating func set(_ number: Int, _ profile: MatchProfile?) {
-        if number >= profiles.count {
-            let grow = Swift.max(number + 1 - profiles.count, profiles.count / 2)
-            profiles.append(contentsOf: repeatElement(MatchProfile(), count: grow))
+        if number >= present.count {
+            let grow = Swift.max(number + 1 - present.count, present.count / 2)
+            signatures.append(contentsOf: repeatElement(MatchSignature(), count: grow))
+            households.append(contentsOf: repeatElement(nil, count: grow))
+            keys.append(contentsOf: repeatElement(MatchKeys(), count: grow))
             present.append(contentsOf: repeatElement(false, count: grow))
         }
+        let record = UInt32(number)
         if present[number] {
-            let old = profiles[number]
-            if let profile, profile == old { return }
-            for key in old.blockingKeys {
-                blocks[key]?.remove(UInt32(number))
-                if blocks[key]?.isEmpty == true { blocks[key] = nil }
+            if let profile, profile.signature == signatures[number], profile.household == households[number],
+                profile.keys == keys[number]
+            {
+                return
             }
+            signatures[number].forEachBlockingKey { blocks.remove(record, from: $0) }
             count -= 1
         }
         present[number] = profile != nil
-        profiles[number] = profile ?? MatchProfile()
+        signatures[number] = profile?.signature ?? MatchSignature()
+        households[number] = profile?.household
+        keys[number] = profile?.keys ?? MatchKeys()
         guard let profile else { return }
         count += 1
-        for key in profile.blockingKeys {
-            blocks[key, default: []].insert(UInt32(number))
-        }
+        profile.forEachBlockingKey { blocks.insert(record, into: $0) }
     }
 
     /// The uid numbers sharing a blocking key with `profile`, ascending, without duplicates.
     public func candidates(_ profile: MatchProfile) -> [Int] {
         var found: [Int] = []
-        for key in profile.blockingKeys {
-            guard let list = blocks[key], list.count <= Self.maximumBlockSize else { continue }
-            for number in list { found.append(Int(number)) }
+        profile.forEachBlockingKey { key in
+            blocks.forEach(in: key, ifAtMost: Self.maximumBlockSize) { found.append(Int($0)) }
         }
         found.sort()
         var unique: [Int] = []
@@ -96,12 +119,22 @@ public struct MatchIndex: Sendable {
     ) -> Decision {
         guard !profile.isEmpty else { return .none }
         var scored: [(number: Int, comparison: MatchComparison)] = []
-        for number in candidates(profile) {
-            guard present[number], include(number, profiles[number].standing) else { continue }
-            let same = household != nil && profiles[number].household == household
-            let comparison = MatchComparison(profile, profiles[number], weights: weights, sameHousehold: same)
-            if comparison.score >= thresholds.review || comparison.total > weights.prior + 8 {
-                scored.append((number, comparison))
+        let numbers = candidates(profile)
+        // Candidates are settled from their signatures (plain values); a candidate's scalar keys
+        // are read only for near misses. The signatures are first gathered into one buffer: those
+        // loads do not depend on each other, so the memory system fetches them in parallel instead
+        // of taking one cache miss per comparison (measured: about 1.3× the records/s).
+        let gathered = numbers.map { signatures[$0] }
+        keys.withUnsafeBufferPointer { keys in
+            for (number, signature) in zip(numbers, gathered) where present[number] {
+                guard include(number, signature.standing) else { continue }
+                let same = household != nil && households[number] == household
+                let comparison = MatchComparison(profile, signature, weights: weights, sameHousehold: same) {
+                    keys[number]
+                }
+                if comparison.score >= thresholds.review || comparison.total > weights.prior + 8 {
+                    scored.append((number, comparison))
+                }
             }
         }
         scored.sort { $0.comparison.total != $1.comparison.total ? $0.comparison.total > $1.comparison.total : $0.number < $1.number }
@@ -109,7 +142,7 @@ public struct MatchIndex: Sendable {
         let second = scored.dropFirst().first
         let ambiguous = second.map { best.comparison.total - $0.comparison.total < thresholds.margin } ?? false
         if best.comparison.score >= thresholds.autoLink && !best.comparison.givenDiffers && !ambiguous {
-            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: profiles[best.number])
+            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: self.profile(best.number)!)
             return .link(Candidate(number: best.number, comparison: best.comparison, reasons: reasons))
         }
         var review: [Candidate] = []
@@ -119,9 +152,82 @@ public struct MatchIndex: Sendable {
                 if entry.comparison.givenDiffers { notes.append(MatchReasons.twinsNote) }
                 if ambiguous { notes.append(MatchReasons.ambiguousNote) }
             }
-            let reasons = MatchReasons.reasons(entry.comparison, record: profile, candidate: profiles[entry.number], notes: notes)
+            let reasons = MatchReasons.reasons(entry.comparison, record: profile, candidate: self.profile(entry.number)!, notes: notes)
             review.append(Candidate(number: entry.number, comparison: entry.comparison, reasons: reasons))
         }
         return review.isEmpty ? .none : .review(review)
+    }
+}
+
+/// A multimap from blocking key to record numbers. Most keys (a folded name, a kana reading) have
+/// one record, held in the key's dictionary entry itself; a key with more (a birth date) has a
+/// small contiguous list, so gathering a block costs a cache miss or two, not one per record. A
+/// million profiles cost tens of megabytes here, where a set per key cost hundreds.
+struct BlockTable: Sendable {
+    /// One record (`count` 1, `value` the record) or a list (`value` its index in ``lists``).
+    private struct Entry: Sendable {
+        var count: UInt32
+        var value: UInt32
+    }
+
+    private var entries: [UInt64: Entry] = [:]
+    private var lists: [[UInt32]] = []
+    /// Indices of emptied lists, for reuse.
+    private var freeLists: [UInt32] = []
+
+    mutating func reserveCapacity(keys: Int) {
+        entries.reserveCapacity(keys)
+    }
+
+    mutating func insert(_ record: UInt32, into key: UInt64) {
+        guard let entry = entries[key] else {
+            entries[key] = Entry(count: 1, value: record)
+            return
+        }
+        if entry.count == 1 {
+            let list: UInt32
+            if let reused = freeLists.popLast() {
+                list = reused
+                lists[Int(list)] = [entry.value, record]
+            } else {
+                list = UInt32(lists.count)
+                lists.append([entry.value, record])
+            }
+            entries[key] = Entry(count: 2, value: list)
+        } else {
+            lists[Int(entry.value)].append(record)
+            entries[key] = Entry(count: entry.count + 1, value: entry.value)
+        }
+    }
+
+    mutating func remove(_ record: UInt32, from key: UInt64) {
+        guard let entry = entries[key] else { return }
+        if entry.count == 1 {
+            if entry.value == record { entries[key] = nil }
+            return
+        }
+        let list = Int(entry.value)
+        guard let position = lists[list].firstIndex(of: record) else { return }
+        lists[list].remove(at: position)
+        if entry.count == 2 {
+            entries[key] = Entry(count: 1, value: lists[list][0])
+            lists[list] = []
+            freeLists.append(entry.value)
+        } else {
+            entries[key] = Entry(count: entry.count - 1, value: entry.value)
+        }
+    }
+
+    /// Calls `body` with every record under `key`, unless there are more than `limit`.
+    @inline(__always)
+    func forEach(in key: UInt64, ifAtMost limit: Int, _ body: (UInt32) -> Void) {
+        guard let entry = entries[key], entry.count <= limit else { return }
+        if entry.count == 1 {
+            body(entry.value)
+        } else {
+            lists[Int(entry.value)].withUnsafeBufferPointer { records in
+                for record in records { body(record) }
+            }
+        }
     }
 }

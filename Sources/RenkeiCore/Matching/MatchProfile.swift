@@ -1,7 +1,9 @@
 /// The match keys of one person or source record, computed once (contract §3 step 2).
 ///
-/// Built from identity fields as given; holds folded keys and 64-bit hashes of them, so scoring a
-/// candidate is mostly integer comparisons. Raw name and kana stay for reasons only.
+/// Built from identity fields as given; holds 64-bit hashes of the folded keys, so scoring a
+/// candidate is mostly integer comparisons. The few scalar keys that scoring reads (for one-edit
+/// agreement and address suffixes) and the raw name and kana (for reasons) share one buffer, so a
+/// profile costs one heap allocation: a million of them fit the linker's memory budget.
 public struct MatchProfile: Sendable, Hashable {
     /// Where the person stands in the registry, for the rules that depend on it.
     public enum Standing: UInt8, Sendable, Hashable {
@@ -15,43 +17,24 @@ public struct MatchProfile: Sendable, Hashable {
         case deceased
     }
 
-    /// The name as given (reasons only).
-    public var name: String = ""
-    /// The kana as given (reasons only).
-    public var kana: String = ""
-    /// Byte-exact hash of the name without spaces (0: no name).
-    var nameExact: UInt64 = 0
-    /// Width/case/order-folded name without spaces.
-    var nameWidth: UInt64 = 0
-    /// Variant-folded name without spaces, as scalars and hash.
-    var nameFolded: [Unicode.Scalar] = []
-    var nameFoldedHash: UInt64 = 0
-    /// Variant-folded surname and given name (0 when the name has one word).
-    var surname: UInt64 = 0
-    var given: [Unicode.Scalar] = []
-    /// Byte-exact kana hash without spaces, strong key (scalars, hash), weak key hash.
-    var kanaExact: UInt64 = 0
-    var kanaStrong: [Unicode.Scalar] = []
-    var kanaStrongHash: UInt64 = 0
-    var kanaWeak: UInt64 = 0
-    /// Weak kana of the surname and of the given name (0 when the kana has one word).
-    var kanaSurname: UInt64 = 0
-    var kanaGiven: UInt64 = 0
-    /// `YYYY-MM-DD` as eight digit bytes, empty when missing.
-    var birthDate: [UInt8] = []
-    /// 1 male, 2 female, 0 unknown or missing.
-    var sex: UInt8 = 0
-    /// Byte-exact address hash, folded key (scalars, hash), folded area hash.
-    var addressExact: UInt64 = 0
-    var address: [Unicode.Scalar] = []
-    var addressHash: UInt64 = 0
-    var area: UInt64 = 0
+    /// The fixed-size part scoring reads for every candidate (no references: copying it is cheap).
+    var signature = MatchSignature()
     /// The registry household, if any.
     public var household: String?
+    /// Scalar keys and raw text, read only for near misses and reasons.
+    var keys = MatchKeys()
+
     /// The person's standing.
-    public var standing: Standing = .unregistered
+    public var standing: Standing {
+        get { signature.standing }
+        set { signature.standing = newValue }
+    }
+
     /// Whether the person is protected (支援措置): address reasons are withheld.
-    public var isProtected = false
+    public var isProtected: Bool {
+        get { signature.isProtected }
+        set { signature.isProtected = newValue }
+    }
 
     /// An empty profile.
     public init() {}
@@ -61,76 +44,103 @@ public struct MatchProfile: Sendable, Hashable {
         self.standing = standing
         self.household = household
         self.isProtected = isProtected
-        if let name = identity["name"]?.stringValue { setName(name) }
-        if let kana = identity["name_kana"]?.stringValue { setKana(kana) }
-        if let date = identity["birth_date"]?.stringValue {
-            let digits = date.utf8.filter { (0x30...0x39).contains($0) }
-            if digits.count == 8 { birthDate = Array(digits) }
-        }
+        var builder = MatchKeys.Builder()
+        if let name = identity["name"]?.stringValue { setName(name, &builder) }
+        if let kana = identity["name_kana"]?.stringValue { setKana(kana, &builder) }
+        if let date = identity["birth_date"]?.stringValue { signature.birthDate = Self.packedDate(date) }
         switch identity["sex"]?.stringValue {
-        case "male"?: sex = 1
-        case "female"?: sex = 2
-        default: sex = 0
+        case "male"?: signature.sex = 1
+        case "female"?: signature.sex = 2
+        default: signature.sex = 0
         }
-        if let address = identity["address"]?.stringValue { setAddress(address) }
+        if let address = identity["address"]?.stringValue { setAddress(address, &builder) }
+        keys = builder.keys
     }
 
-    mutating func setName(_ text: String) {
-        name = text
-        nameExact = Self.hashSkippingSpaces(text)
-        guard nameExact != 0 else { return }
+    /// The name as given (reasons only).
+    public var name: String { keys.string(.name) }
+    /// The kana as given (reasons only).
+    public var kana: String { keys.string(.kana) }
+
+    private mutating func setName(_ text: String, _ builder: inout MatchKeys.Builder) {
+        signature.nameExact = Self.hashSkippingSpaces(text)
+        guard signature.nameExact != 0 else { return }
+        builder.set(.name, text.unicodeScalars)
         let width = MatchText.nameKey(text, variants: false)
-        nameWidth = Self.hash(MatchText.joined(width))
+        signature.nameWidth = Self.hash(width, skippingSpaces: true)
         let folded = width.map(KanjiVariants.fold)
-        nameFolded = MatchText.joined(folded)
-        nameFoldedHash = Self.hash(nameFolded)
-        let words = MatchText.words(folded)
-        if words.count >= 2 {
-            surname = Self.hash(words[0])
-            given = Array(words[1...].joined())
+        signature.nameFoldedHash = Self.hash(folded, skippingSpaces: true)
+        let joined = folded.filter { $0 != " " }
+        signature.nameFolded = MatchSignature.Sketch(joined)
+        builder.set(.nameFolded, joined)
+        if let space = folded.firstIndex(of: " "), space > 0 {
+            signature.surname = Self.hash(folded[..<space], skippingSpaces: true)
+            let given = folded[(space + 1)...].filter { $0 != " " }
+            signature.given = MatchSignature.Sketch(given)
+            builder.set(.given, given)
         }
     }
 
-    mutating func setKana(_ text: String) {
-        kana = text
-        kanaExact = Self.hashSkippingSpaces(text)
-        guard kanaExact != 0 else { return }
+    private mutating func setKana(_ text: String, _ builder: inout MatchKeys.Builder) {
+        signature.kanaExact = Self.hashSkippingSpaces(text)
+        guard signature.kanaExact != 0 else { return }
+        builder.set(.kana, text.unicodeScalars)
         let strong = MatchText.kanaStrong(text)
-        kanaStrong = MatchText.joined(strong)
-        kanaStrongHash = Self.hash(kanaStrong)
-        kanaWeak = Self.hash(MatchText.kanaWeak(strong))
-        let words = MatchText.words(strong)
-        if words.count >= 2 {
-            kanaSurname = Self.hash(MatchText.kanaWeak(Array(words[0])))
-            kanaGiven = Self.hash(MatchText.kanaWeak(Array(words[1...].joined())))
+        signature.kanaStrongHash = Self.hash(strong, skippingSpaces: true)
+        let joined = strong.filter { $0 != " " }
+        signature.kanaStrong = MatchSignature.Sketch(joined)
+        builder.set(.kanaStrong, joined)
+        signature.kanaWeak = Self.hash(MatchText.kanaWeak(strong))
+        if let space = strong.firstIndex(of: " "), space > 0 {
+            signature.kanaSurname = Self.hash(MatchText.kanaWeak(Array(strong[..<space])))
+            signature.kanaGiven = Self.hash(MatchText.kanaWeak(Array(strong[(space + 1)...])))
         }
     }
 
-    mutating func setAddress(_ text: String) {
-        addressExact = Self.hashSkippingSpaces(text)
-        guard addressExact != 0 else { return }
-        address = AddressKey.key(text)
-        addressHash = Self.hash(address)
-        area = Self.hash(AddressKey.area(address))
+    private mutating func setAddress(_ text: String, _ builder: inout MatchKeys.Builder) {
+        signature.addressExact = Self.hashSkippingSpaces(text)
+        guard signature.addressExact != 0 else { return }
+        let address = AddressKey.key(text)
+        builder.set(.address, address)
+        signature.addressHash = Self.hash(address)
+        signature.area = Self.hash(AddressKey.area(address))
+        signature.addressNamed = address.first.map { !("0"..."9").contains($0) } ?? false
+        signature.addressCount = UInt16(clamping: address.count)
+        signature.addressTail = Self.hash(address.suffix(MatchSignature.tailLength))
     }
 
     /// Whether the profile has anything to match on.
-    public var isEmpty: Bool { nameExact == 0 && kanaExact == 0 }
+    public var isEmpty: Bool { signature.nameExact == 0 && signature.kanaExact == 0 }
 
     /// The blocking keys: birth date, weak kana, folded name (each a 64-bit hash; 0 is skipped).
     public var blockingKeys: [UInt64] {
         var keys: [UInt64] = []
-        if !birthDate.isEmpty { keys.append(Self.hash(birthDate, seed: 0x64)) }
-        if kanaWeak != 0 { keys.append(kanaWeak ^ 0x6B00_0000_0000_006B) }
-        if nameFoldedHash != 0 { keys.append(nameFoldedHash ^ 0x6E00_0000_0000_006E) }
+        keys.reserveCapacity(3)
+        forEachBlockingKey { keys.append($0) }
         return keys
+    }
+
+    /// Calls `body` with each blocking key, without building an array.
+    @inline(__always)
+    func forEachBlockingKey(_ body: (UInt64) -> Void) { signature.forEachBlockingKey(body) }
+
+    /// `YYYY-MM-DD` (any separators) as eight digit bytes in a UInt64; 0 unless exactly 8 digits.
+    static func packedDate(_ text: String) -> UInt64 {
+        var value: UInt64 = 0
+        var digits = 0
+        for byte in text.utf8 where (0x30...0x39).contains(byte) {
+            digits += 1
+            guard digits <= 8 else { return 0 }
+            value = value << 8 | UInt64(byte)
+        }
+        return digits == 8 ? value : 0
     }
 
     // MARK: - Hashing (FNV-1a 64, stable across runs and machines)
 
-    static func hash(_ scalars: some Sequence<Unicode.Scalar>) -> UInt64 {
+    static func hash(_ scalars: some Sequence<Unicode.Scalar>, skippingSpaces: Bool = false) -> UInt64 {
         var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for scalar in scalars {
+        for scalar in scalars where !skippingSpaces || scalar != " " {
             var bits = scalar.value
             for _ in 0..<3 {
                 value = (value ^ UInt64(bits & 0xFF)) &* 0x100_0000_01b3
@@ -156,9 +166,145 @@ public struct MatchProfile: Sendable, Hashable {
         return value == 0 ? 1 : value
     }
 
-    static func hash(_ bytes: [UInt8], seed: UInt64) -> UInt64 {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
-        for byte in bytes { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    /// A 64-bit finaliser (splitmix64), for keys that are not hashes already.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        let value = z ^ (z >> 31)
         return value == 0 ? 1 : value
+    }
+}
+
+/// The fixed-size part of a profile: hashes of every folded key, the packed birth date, and small
+/// sketches of the keys that one-edit agreement needs, so most candidates are settled without
+/// reading their scalar keys.
+struct MatchSignature: Sendable, Hashable {
+    /// A key's length and a 64-bit set of its scalars: two keys one edit apart differ by at most one
+    /// in length and in at most two bits, so most strangers are told apart without the scalars.
+    struct Sketch: Sendable, Hashable {
+        var count: UInt16 = 0
+        var bits: UInt64 = 0
+
+        init() {}
+
+        init(_ scalars: [Unicode.Scalar]) {
+            count = UInt16(clamping: scalars.count)
+            for scalar in scalars { bits |= 1 << (MatchProfile.mix(UInt64(scalar.value)) & 63) }
+        }
+
+        /// Whether the keys could be one edit apart (never false when they are).
+        @inline(__always)
+        func mayBeOneEditFrom(_ other: Sketch) -> Bool {
+            count != 0 && other.count != 0 && (count > other.count ? count - other.count : other.count - count) <= 1
+                && (bits ^ other.bits).nonzeroBitCount <= 2
+        }
+    }
+
+    /// How many trailing scalars of the address key ``addressTail`` hashes.
+    static let tailLength = 4
+
+    /// The eight digits of `YYYY-MM-DD` as bytes, the first in the top byte; 0 when missing.
+    var birthDate: UInt64 = 0
+    /// Byte-exact hash of the name without spaces (0: no name).
+    var nameExact: UInt64 = 0
+    /// Width/case/order-folded name without spaces.
+    var nameWidth: UInt64 = 0
+    /// Variant-folded name without spaces.
+    var nameFoldedHash: UInt64 = 0
+    /// Byte-exact kana hash without spaces, strong key hash, weak key hash.
+    var kanaExact: UInt64 = 0
+    var kanaStrongHash: UInt64 = 0
+    var kanaWeak: UInt64 = 0
+    /// Byte-exact address hash, folded key hash, folded area hash.
+    var addressExact: UInt64 = 0
+    var addressHash: UInt64 = 0
+    var area: UInt64 = 0
+    /// Hash of the address key's last ``tailLength`` scalars, and the key's length.
+    var addressTail: UInt64 = 0
+    var addressCount: UInt16 = 0
+    /// 1 male, 2 female, 0 unknown or missing.
+    var sex: UInt8 = 0
+    /// The folded address starts with a place name (not a number), so "same area" means something.
+    var addressNamed = false
+    /// The person's standing.
+    var standing: MatchProfile.Standing = .unregistered
+    /// Whether the person is protected (支援措置).
+    var isProtected = false
+    /// Variant-folded surname (0 when the name has one word).
+    var surname: UInt64 = 0
+    /// Weak kana of the surname and of the given name (0 when the kana has one word).
+    var kanaSurname: UInt64 = 0
+    var kanaGiven: UInt64 = 0
+    /// Sketches of the folded name, folded given name and strong kana (all without spaces).
+    var nameFolded = Sketch()
+    var given = Sketch()
+    var kanaStrong = Sketch()
+
+    /// Calls `body` with each blocking key: birth date, weak kana, folded name (0 is skipped).
+    @inline(__always)
+    func forEachBlockingKey(_ body: (UInt64) -> Void) {
+        if birthDate != 0 { body(MatchProfile.mix(birthDate ^ 0x6400_0000_0000_0064)) }
+        if kanaWeak != 0 { body(kanaWeak ^ 0x6B00_0000_0000_006B) }
+        if nameFoldedHash != 0 { body(nameFoldedHash ^ 0x6E00_0000_0000_006E) }
+    }
+}
+
+/// The scalar keys of a profile in one buffer: six parts (raw name, raw kana, folded name without
+/// spaces, folded given name, strong kana without spaces, address key), each a run of scalar values.
+/// The first six elements are the parts' end offsets; an empty profile allocates nothing.
+struct MatchKeys: Sendable, Hashable {
+    /// The parts, in buffer order.
+    enum Part: Int, CaseIterable {
+        case name, kana, nameFolded, given, kanaStrong, address
+    }
+
+    private static let header = Part.allCases.count
+    private var storage: [UInt32] = []
+
+    /// The scalar values of one part.
+    @inline(__always)
+    func part(_ part: Part) -> ArraySlice<UInt32> {
+        guard !storage.isEmpty else { return [] }
+        let start = part.rawValue == 0 ? Self.header : Int(storage[part.rawValue - 1])
+        return storage[start..<Int(storage[part.rawValue])]
+    }
+
+    /// The number of scalars in one part.
+    @inline(__always)
+    func count(_ part: Part) -> Int {
+        guard !storage.isEmpty else { return 0 }
+        let start = part.rawValue == 0 ? Self.header : Int(storage[part.rawValue - 1])
+        return Int(storage[part.rawValue]) - start
+    }
+
+    /// One part as text.
+    func string(_ part: Part) -> String {
+        var view = String.UnicodeScalarView()
+        for value in self.part(part) { view.append(Unicode.Scalar(value)!) }
+        return String(view)
+    }
+
+    /// Collects the parts (in any order) and packs them.
+    struct Builder {
+        private var parts: [[UInt32]] = Array(repeating: [], count: MatchKeys.header)
+
+        mutating func set(_ part: Part, _ scalars: some Sequence<Unicode.Scalar>) {
+            parts[part.rawValue] = scalars.map(\.value)
+        }
+
+        var keys: MatchKeys {
+            var keys = MatchKeys()
+            let total = parts.reduce(0) { $0 + $1.count }
+            guard total > 0 else { return keys }
+            keys.storage.reserveCapacity(MatchKeys.header + total)
+            var end = MatchKeys.header
+            for part in parts {
+                end += part.count
+                keys.storage.append(UInt32(end))
+            }
+            for part in parts { keys.storage.append(contentsOf: part) }
+            return keys
+        }
     }
 }

@@ -230,24 +230,29 @@ public enum MatchText {
     /// A key without its spaces.
     static func joined(_ key: [Unicode.Scalar]) -> [Unicode.Scalar] { key.filter { $0 != " " } }
 
-    /// Levenshtein distance, capped: returns `limit + 1` as soon as it is certainly larger.
-    static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int = 2) -> Int {
-        if abs(a.count - b.count) > limit { return limit + 1 }
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        var current = Array(repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            var rowMin = current[0]
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                rowMin = min(rowMin, current[j])
-            }
-            if rowMin > limit { return limit + 1 }
-            swap(&previous, &current)
+    /// Whether two keys are at most one edit apart (Levenshtein distance ≤ 1: one scalar inserted,
+    /// deleted or replaced). Linear, allocation-free.
+    static func withinOneEdit(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Bool {
+        let (short, long) = a.count <= b.count ? (a, b) : (b, a)
+        guard long.count - short.count <= 1 else { return false }
+        var i = short.startIndex, j = long.startIndex
+        while i < short.endIndex, short[i] == long[j] {
+            i += 1
+            j += 1
         }
-        return previous[b.count]
+        if i == short.endIndex { return true }  // equal, or one appended
+        // First difference: replace (same length) or insert into the shorter (lengths differ).
+        if short.count == long.count { i += 1 }
+        j += 1
+        return short[i...].elementsEqual(long[j...])
+    }
+
+    /// Whether the shorter of two address keys (at least four scalars, not all ASCII) is a proper
+    /// suffix of the longer: the city or town written on one side only.
+    static func isSuffix(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Bool {
+        let (short, long) = a.count <= b.count ? (a, b) : (b, a)
+        return short.count >= 4 && long.count > short.count && long[(long.endIndex - short.count)...].elementsEqual(short)
+            && short.contains { $0 > 0x7F }
     }
 
     /// A string from scalars.

@@ -40,7 +40,12 @@ public enum MatchField: Int, Sendable, Hashable, CaseIterable {
 /// estimates them with EM and prints both); a municipality can override them.
 public struct MatchWeights: Sendable, Hashable {
     /// `weights[field][level]`.
-    public var weights: [[Double]]
+    public var weights: [[Double]] {
+        get { MatchField.allCases.map { field in AgreementLevel.allCases.map { weight(field, $0) } } }
+        set { table = Self.flatten(newValue) }
+    }
+    /// The weights by `field * levels + level`, one lookup per field in the scoring loop.
+    private var table: [Double]
     /// log2 prior odds that a blocked candidate pair is the same person.
     public var prior: Double
     /// Added when a guardian without 宛名番号 has a namesake in the child's household.
@@ -59,7 +64,7 @@ public struct MatchWeights: Sendable, Hashable {
 
     /// Creates weights.
     public init(weights: [[Double]], prior: Double, sameHousehold: Double) {
-        self.weights = weights
+        self.table = Self.flatten(weights)
         self.prior = prior
         self.sameHousehold = sameHousehold
     }
@@ -67,7 +72,18 @@ public struct MatchWeights: Sendable, Hashable {
     /// The weight of one field at one level.
     @inline(__always)
     public func weight(_ field: MatchField, _ level: AgreementLevel) -> Double {
-        weights[field.rawValue][level.rawValue]
+        table[field.rawValue &* Self.levels &+ level.rawValue]
+    }
+
+    private static let levels = AgreementLevel.allCases.count
+
+    /// The table of `weights[field][level]`; a missing entry weighs 0.
+    private static func flatten(_ weights: [[Double]]) -> [Double] {
+        var table = [Double](repeating: 0, count: MatchField.allCases.count * levels)
+        for (field, row) in weights.prefix(MatchField.allCases.count).enumerated() {
+            for (level, weight) in row.prefix(levels).enumerated() { table[field * levels + level] = weight }
+        }
+        return table
     }
 
     /// The posterior 2^W / (1 + 2^W), floored to three decimals and capped at 0.999 (a match is
