@@ -1,5 +1,6 @@
 import Foundation
 import RenkeiCore
+import RenkeiSystem
 
 /// `ops/bench link`: quality (precision, recall, F1, review volume, twins) on a synthetic
 /// population with known truth, and throughput of incremental linking, each beside a same-run
@@ -89,9 +90,6 @@ enum LinkBench {
         var start = Date()
         var population: SyntheticPopulation? = SyntheticPopulation(residents: count)
         let records = population!.records(count: recordCount, seed: 11)
-        var residents = population!.residents.map(\.identity)
-        let residentProfiles = population!.residents.map { profile($0.identity, standing: .active, household: $0.household) }
-        population = nil
         let generate = Date().timeIntervalSince(start)
         let generationPeak = peakRSSMiB()
 
@@ -99,7 +97,7 @@ enum LinkBench {
         start = Date()
         var exact: [String: Int] = [:]
         exact.reserveCapacity(count + recordCount)
-        for (number, identity) in residents.enumerated() { exact[exactKey(identity)] = number + 1 }
+        for (number, resident) in population!.residents.enumerated() { exact[exactKey(resident.identity)] = number + 1 }
         let baselineBuild = Date().timeIntervalSince(start)
         start = Date()
         var baselineLinked = 0
@@ -109,16 +107,26 @@ enum LinkBench {
         }
         let baselineTime = Date().timeIntervalSince(start)
         exact = [:]
-        residents = []
-        // The linker's own peak: reset VmHWM (Linux clear_refs 5) after generating the data.
-        let reset = (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
-        let inputMiB = currentRSSMiB()
 
+        // The index is built from the residents as the daemon builds it at start-up (profile per
+        // person, then insert); the generated identities are then dropped, as the daemon never
+        // holds them beside the index.
+        let beforeIndex = currentRSSMiB()
         start = Date()
         var matchIndex = MatchIndex()
-        for (number, profile) in residentProfiles.enumerated() { matchIndex.set(number + 1, profile) }
+        matchIndex.reserveCapacity(numbers: count + recordCount + 1, keys: 3 * (count + recordCount))
+        for (number, resident) in population!.residents.enumerated() {
+            matchIndex.set(number + 1, profile(resident.identity, standing: .active, household: resident.household))
+        }
         let build = Date().timeIntervalSince(start)
+        population = nil
+        ProcessMemory.releaseFreed()  // hand the freed input back to the kernel: RSS shows what is held
+        // The linker's own peak: reset VmHWM once the input is gone.
+        let reset = ProcessMemory.resetPeak()
+        let indexMiB = currentRSSMiB()
+
         start = Date()
+        let startCPU = ThreadCPUTime.seconds
         var linked = 0
         var reviews = 0
         var compared = 0
@@ -134,19 +142,23 @@ enum LinkBench {
             matchIndex.set(count + offset + 1, recordProfile)
         }
         let linkTime = Date().timeIntervalSince(start)
+        let linkCPU = ThreadCPUTime.seconds - startCPU
         let rate = Double(recordCount) / linkTime
         let baselineRate = Double(recordCount) / baselineTime
         print("## link throughput: \(recordCount) records linked incrementally against \(count) residents")
-        print("(generation \(fmt(generate, 1)) s; index build: match \(fmt(build, 1)) s, baseline \(fmt(baselineBuild, 1)) s)")
+        print("(generation \(fmt(generate, 1)) s; index build incl. profiles: match \(fmt(build, 1)) s, baseline \(fmt(baselineBuild, 1)) s)")
         print("| method | records/s | auto-linked | reviews |")
         print("|---|---|---|---|")
         print("| match (profile + blocking + scoring + index insert) | \(Int(rate)) | \(linked) | \(reviews) |")
         print("| baseline: exact name + birth date dictionary | \(Int(baselineRate)) | \(baselineLinked) | — |")
         let linkPeak = peakRSSMiB()
+        print("match per CPU-second of the linking thread: \(Int(Double(recordCount) / linkCPU)) records (wall \(fmt(linkTime, 1)) s, CPU \(fmt(linkCPU, 1)) s: other load on a shared machine shows as the difference)")
         print("ratio match/baseline: \(fmt(rate / baselineRate, 3)); candidates compared per record ≈ \(compared / max(1, recordCount / 100))")
         print(
-            "peak RSS: generation \(generationPeak) MiB; index build + linking \(linkPeak) MiB"
-                + (reset ? " (VmHWM reset after generation; \(inputMiB) MiB resident at reset: the 1M resident profiles the linker needs plus the bench's generated records)" : " (could not reset VmHWM: whole process)"))
+            "peak RSS: generation \(generationPeak) MiB; linking \(linkPeak) MiB"
+                + (reset
+                    ? " (VmHWM reset once the generated residents were freed; \(indexMiB) MiB resident then: the index of \(count) profiles, the \(recordCount) records to link and the runtime; \(beforeIndex) MiB before the index was built)"
+                    : " (could not reset VmHWM: whole process)"))
         print("targets: ≥ 20000 records/s → \(rate >= 20000 ? "met" : "NOT met"); peak RSS ≤ 1024 MiB while linking → \(linkPeak <= 1024 ? "met" : "NOT met")")
     }
 
@@ -160,18 +172,9 @@ enum LinkBench {
 
     static func fmt(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
-    /// VmHWM from /proc/self/status, in MiB.
-    static func peakRSSMiB() -> Int { status("VmHWM:") }
+    /// VmHWM, in MiB.
+    static func peakRSSMiB() -> Int { (ProcessMemory.peakBytes ?? -1) / 1_048_576 }
 
-    /// VmRSS from /proc/self/status, in MiB.
-    static func currentRSSMiB() -> Int { status("VmRSS:") }
-
-    static func status(_ key: String) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
-        for line in text.split(separator: "\n") where line.hasPrefix(key) {
-            let digits = line.filter(\.isNumber)
-            return (Int(digits) ?? 0) / 1024
-        }
-        return -1
-    }
+    /// VmRSS, in MiB.
+    static func currentRSSMiB() -> Int { (ProcessMemory.residentBytes ?? -1) / 1_048_576 }
 }
