@@ -24,6 +24,34 @@ import Testing
         #expect(bare.message.contains("timeout_s"))
     }
 
+    /// A TLS 1.3 receiver refuses a missing or untrusted client certificate after our handshake is
+    /// done, so curl reports a send or receive error; the failure must still point at TLS.
+    @Test func aRefusedClientCertificateNamesTLSNotABrokenConnection() {
+        let alerted = TransportFailure(
+            curlCode: 56,
+            detail: "OpenSSL SSL_read: OpenSSL/3.0.22: error:0A00045C:SSL routines::tlsv13 alert certificate required, errno 0",
+            context: .init(https: true))
+        #expect(alerted.kind == .tls)
+        #expect(alerted.message.contains("alert 'certificate required'"), "\(alerted)")
+        #expect(alerted.message.contains("client_cert"))
+        #expect(TransportFailure.tlsAlert(in: "error:0A000418:SSL routines::tlsv1 alert unknown ca") == "unknown ca")
+        #expect(TransportFailure.tlsAlert(in: "Connection reset by peer") == nil)
+
+        // The connection broke before curl could read the alert: still a reset, but the advice says what to check.
+        let detail = "SSL_write() error: error:0A00007F:SSL routines::bad write retry"
+        let withoutCertificate = TransportFailure(curlCode: 55, detail: detail, context: .init(https: true))
+        #expect(withoutCertificate.kind == .connectionReset)
+        #expect(withoutCertificate.message.contains("set tls.client_cert and tls.client_key"), "\(withoutCertificate)")
+        let untrusted = TransportFailure(curlCode: 55, detail: detail, context: .init(https: true, clientCertificate: true))
+        #expect(untrusted.message.contains("check that its CA signed tls.client_cert"), "\(untrusted)")
+        // Plain http, or a response already under way: nothing about certificates.
+        for context in [TransportFailure.Context(), .init(https: true, responseStarted: true)] {
+            let plain = TransportFailure(curlCode: 56, detail: "Recv failure: Connection reset by peer", context: context)
+            #expect(plain.kind == .connectionReset)
+            #expect(!plain.message.contains("client_cert"), "\(plain)")
+        }
+    }
+
     @Test func durationsBecomeWholeMillisecondsOfAtLeastOne() {
         #expect(Transfer.milliseconds(.seconds(10)) == 10_000)
         #expect(Transfer.milliseconds(.microseconds(1500)) == 2)

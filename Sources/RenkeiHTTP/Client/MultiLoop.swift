@@ -141,7 +141,8 @@ final class MultiLoop {
     private func outcome(of transfer: Transfer, code: CURLcode) -> Result<OutboundResponse, TransportFailure> {
         guard code == CURLE_OK else {
             if code == CURLE_WRITE_ERROR, let reason = transfer.abortReason { return .failure(reason) }
-            return .failure(TransportFailure(curlCode: Int(code.rawValue), detail: transfer.errorText))
+            return .failure(
+                TransportFailure(curlCode: Int(code.rawValue), detail: transfer.errorText, context: transfer.failureContext))
         }
         // CURLINFO_RESPONSE_CODE: the last response's status; CURLINFO_HTTP_VERSION: the version used;
         // CURLINFO_TOTAL_TIME_T: the whole transfer in microseconds.

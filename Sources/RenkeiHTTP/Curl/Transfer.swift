@@ -62,6 +62,14 @@ final class Transfer {
         String(cString: errorBuffer)
     }
 
+    /// What the transfer had got to, for the advice of a failure.
+    var failureContext: TransportFailure.Context {
+        let request = submission.request
+        return TransportFailure.Context(
+            https: request.url.lowercased().hasPrefix("https:"), responseStarted: responseHeaderBytes > 0,
+            clientCertificate: request.tls.clientCertificate != nil)
+    }
+
     // MARK: - Callbacks (loop thread, inside curl_multi_perform)
 
     /// Keeps body bytes up to the cap and counts the rest.

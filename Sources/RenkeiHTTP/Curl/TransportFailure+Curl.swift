@@ -3,17 +3,59 @@ internal import CCurl
 // MARK: - CURLcode → TransportFailure
 
 extension TransportFailure {
+    /// What a failed transfer had got to, for advice that curl's code and message alone cannot give.
+    struct Context: Sendable {
+        /// The URL was https.
+        var https = false
+        /// Any response header byte had arrived.
+        var responseStarted = false
+        /// The request presented a client certificate.
+        var clientCertificate = false
+    }
+
     /// Classifies a libcurl result code and says what to do about it.
     ///
     /// Codes are libcurl's `CURLcode` values (https://curl.se/libcurl/c/libcurl-errors.html).
+    ///
+    /// A TLS 1.3 server checks the client certificate only after the client has finished its side
+    /// of the handshake, so a receiver that requires a certificate (mutual TLS) refuses one that is
+    /// missing or untrusted while curl is already sending the request: curl then reports a send or
+    /// receive error. When curl's message carries the server's TLS alert, the failure is `tls`;
+    /// when the connection broke before the alert could be read, it stays `connectionReset` and the
+    /// advice names the client certificate.
     /// - Parameters:
     ///   - curlCode: The `CURLcode` a transfer finished with; must not be `CURLE_OK`.
     ///   - detail: curl's `CURLOPT_ERRORBUFFER` text, or empty.
-    init(curlCode: Int, detail: String) {
-        let kind = Self.kind(ofCurlCode: curlCode)
+    ///   - context: What the transfer had got to.
+    init(curlCode: Int, detail: String, context: Context = Context()) {
+        var kind = Self.kind(ofCurlCode: curlCode)
         // curl_easy_strerror returns a static string for any code, known or not.
-        let summary = detail.isEmpty ? String(cString: curl_easy_strerror(CURLcode(rawValue: .init(truncatingIfNeeded: curlCode)))) : detail
-        self.init(kind: kind, message: "\(summary); \(Self.advice(for: kind))", curlCode: curlCode)
+        let summary =
+            detail.isEmpty ? String(cString: curl_easy_strerror(CURLcode(rawValue: .init(truncatingIfNeeded: curlCode)))) : detail
+        var advice = Self.advice(for: kind)
+        if kind == .connectionReset, let alert = Self.tlsAlert(in: summary) {
+            kind = .tls
+            advice = "the server ended the TLS session with alert '\(alert)'; \(Self.advice(for: .tls))"
+        } else if kind == .connectionReset, context.https, !context.responseStarted {
+            advice +=
+                context.clientCertificate
+                ? "; a receiver that requires client certificates (mutual TLS) also ends the connection like this"
+                    + " when it does not trust ours: check that its CA signed tls.client_cert"
+                : "; a receiver that requires a client certificate (mutual TLS) also ends the connection like this"
+                    + " when none is sent: set tls.client_cert and tls.client_key"
+        }
+        self.init(kind: kind, message: "\(summary); \(advice)", curlCode: curlCode)
+    }
+
+    /// The description of a TLS alert the peer sent, in OpenSSL's words ("…:tlsv13 alert certificate
+    /// required, errno 0" gives "certificate required"), or nil.
+    static func tlsAlert(in message: String) -> String? {
+        for marker in ["tlsv13 alert ", "tlsv12 alert ", "tlsv11 alert ", "tlsv1 alert ", "sslv3 alert "] {
+            guard let range = message.firstRange(of: marker) else { continue }
+            let alert = message[range.upperBound...].prefix { $0.isLetter || $0 == " " }
+            return alert.isEmpty ? nil : String(alert)
+        }
+        return nil
     }
 
     /// The failure kind of a `CURLcode`.
