@@ -55,7 +55,7 @@ let package = Package(
             name: "RenkeiIntegrationTests",
             dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]
         ),
-        .testTarget(name: "RenkeiDaemonTests", dependencies: ["RenkeiDaemon", "RenkeiCore", "RenkeiStore", "RenkeiSystem"]),
+        .testTarget(name: "RenkeiDaemonTests", dependencies: ["RenkeiDaemon", "RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiSystem"]),
     ]
 )
 
