@@ -36,8 +36,10 @@ public enum MatchField: Int, Sendable, Hashable, CaseIterable {
 /// Log2 likelihood ratios log2(m/u) per field and level, and the prior log2 odds of a candidate
 /// pair being a match; a score is the posterior 2^W / (1 + 2^W).
 ///
-/// The defaults were set from the synthetic population (see `ops/bench link`, which also
-/// estimates them with EM and prints both); a municipality can override them.
+/// The defaults were tuned on the synthetic population with known truth (`ops/bench link` reports
+/// their precision and recall); a municipality overrides any of them with `linking.weights`.
+/// They are not estimated by EM: plain EM over blocked candidate pairs was tried and converged to
+/// a class of "same address" pairs rather than "same person" (see BENCHMARKS.md, link).
 public struct MatchWeights: Sendable, Hashable {
     /// `weights[field][level]`.
     public var weights: [[Double]] {
