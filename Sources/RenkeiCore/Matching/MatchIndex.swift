@@ -28,6 +28,8 @@ public struct MatchIndex: Sendable {
     private var households: ContiguousArray<String?> = []
     private var keys: ContiguousArray<MatchKeys> = []
     private var present: [Bool] = []
+    /// The uid numbers ``reserveCapacity(numbers:keys:)`` made room for.
+    private var reserved = 0
     /// Record numbers per blocking key.
     private var blocks = BlockTable()
 
@@ -46,6 +48,7 @@ public struct MatchIndex: Sendable {
     /// population does not grow (and briefly double) the storage many times.
     public mutating func reserveCapacity(numbers: Int, keys: Int) {
         if numbers > present.count {
+            reserved = Swift.max(reserved, numbers)
             signatures.reserveCapacity(numbers)
             households.reserveCapacity(numbers)
             self.keys.reserveCapacity(numbers)
@@ -67,7 +70,9 @@ public struct MatchIndex: Sendable {
     /// Puts (or replaces, or with `nil` removes) the profile of a uid number.
     public mutating func set(_ number: Int, _ profile: MatchProfile?) {
         if number >= present.count {
-            let grow = Swift.max(number + 1 - present.count, present.count / 2)
+            // Fill what was reserved first (no copy); beyond it, grow by half.
+            let spare = reserved - present.count
+            let grow = Swift.max(number + 1 - present.count, spare > 0 ? spare : present.count / 2)
             signatures.append(contentsOf: repeatElement(MatchSignature(), count: grow))
             households.append(contentsOf: repeatElement(nil, count: grow))
             keys.append(contentsOf: repeatElement(MatchKeys(), count: grow))
