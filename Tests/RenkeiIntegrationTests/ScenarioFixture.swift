@@ -6,9 +6,12 @@ import RenkeiCore
 /// - `renkei.json`: a config template; the runner substitutes `{{state_dir}}`, `{{schemas_dir}}`,
 ///   `{{status_socket}}`, `{{spool:SOURCE}}`, `{{receiver:SUBSCRIPTION}}` and `{{secret:SUBSCRIPTION}}`.
 /// - `events*.jsonl`: replayed through `POST /v1/replay`, one request per file, in name order.
-/// - `spool/<source>/<file>` (optional): dropped into that source's spool folder after the replays.
+/// - `spool/<source>/<file>` (optional): dropped into that source's spool folder after the replays,
+///   sources and files in name order, as bytes (a CP932 CSV stays CP932).
 /// - `expected-replay.json`, `expected-persons.json`, `expected-households.json`,
-///   `expected-deltas.jsonl`: the goldens, written by `ops/replay-scenario NAME --update` and reviewed.
+///   `expected-deltas.jsonl`, and with spool files `expected-rejected.jsonl` (their
+///   `rejected/<file>.errors.jsonl` lines, file by file): the goldens, written by
+///   `ops/replay-scenario NAME --update` and reviewed.
 struct ScenarioFixture: Sendable {
     /// The folder holding every scenario.
     static var root: URL { TestPaths.repoRoot.appendingPathComponent("Tests/Fixtures/scenarios") }

@@ -62,23 +62,33 @@ struct ScenarioRunner {
         try await daemon.start()
 
         // Pass 1: the goldens.
-        let replies = try await feed(daemon, prefix: "")
+        let fed = try await feed(daemon, prefix: "")
+        let replies = fed.replies
         let head = try await waitIdle(daemon)
         let first = try await collect(daemon, receiver, signers: signers)
         let replyText = GoldenText.array(replies.map(\.line))
+        let rejectedText = fed.rejected.map { $0 + "\n" }.joined()
+        let hasSpool = !fixture.spoolFiles().isEmpty
         if ScenarioFixture.updating {
             try fixture.writeGolden("expected-replay.json", replyText)
             try fixture.writeGolden("expected-persons.json", first.persons)
             try fixture.writeGolden("expected-households.json", first.households)
             try fixture.writeGolden("expected-deltas.jsonl", first.deltas)
+            if hasSpool { try fixture.writeGolden("expected-rejected.jsonl", rejectedText) }
             print("scenario \(fixture.name): goldens written; review them before committing")
         } else {
-            checking("goldens") { compareGoldens(replyText: replyText, outcome: first) }
+            checking("goldens") {
+                compareGoldens(replyText: replyText, rejectedText: hasSpool ? rejectedText : nil, outcome: first)
+            }
         }
 
         // Pass 2: the same input again adds nothing.
         let deliveredBefore = receiver.deliveries.count
-        let again = try await feed(daemon, prefix: "again-")
+        let fedAgain = try await feed(daemon, prefix: "again-")
+        let again = fedAgain.replies
+        #expect(
+            fedAgain.rejected == fed.rejected,
+            "\(fixture.name): the spool files' rejections changed on the second drop:\n\(fedAgain.rejected.joined(separator: "\n"))")
         for (one, two) in zip(replies, again) {
             #expect(two.accepted == 0, "\(fixture.name): second replay of \(two.file) accepted \(two.accepted)")
             #expect(
@@ -134,9 +144,19 @@ struct ScenarioRunner {
 
     // MARK: - Input
 
+    /// What one feeding of the input gave back.
+    struct Fed {
+        /// One summary per `events*.jsonl` replay request.
+        var replies: [ReplaySummary]
+        /// The spool files' `rejected/<file>.errors.jsonl` lines, file by file, each with `file`
+        /// named as in the fixture (without the drop's prefix), so two drops compare equal.
+        var rejected: [String]
+    }
+
     /// Replays every `events*.jsonl` (one request each) and drops every spool file, waiting for `done/`.
-    private func feed(_ daemon: DaemonHarness, prefix: String) async throws -> [ReplaySummary] {
+    private func feed(_ daemon: DaemonHarness, prefix: String) async throws -> Fed {
         var summaries: [ReplaySummary] = []
+        var rejected: [String] = []
         for file in try fixture.eventFiles() {
             let lines = jsonLines(try String(contentsOf: file, encoding: .utf8))
             let reply = try await daemon.replay(lines)
@@ -159,8 +179,19 @@ struct ScenarioRunner {
             let done = dir.appendingPathComponent("done/\(name)").path
             let moved = try await daemon.waitUntil(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: done) }
             #expect(moved, "\(fixture.name): spool file \(source)/\(name) never reached done/")
+            // The errors file is renamed into rejected/ before the spool file moves to done/.
+            let errors = dir.appendingPathComponent("rejected/\(name).errors.jsonl")
+            for line in jsonLines((try? String(contentsOf: errors, encoding: .utf8)) ?? "") {
+                guard var entry = JSONValue.parse(bytes: line.bytes)?.objectValue else {
+                    Issue.record("\(fixture.name): \(errors.lastPathComponent) holds a line that is not a JSON object: \(line)")
+                    continue
+                }
+                #expect(entry["file"]?.stringValue == name, "\(fixture.name): \(errors.lastPathComponent) names another file: \(line)")
+                entry["file"] = .string(file.lastPathComponent)
+                rejected.append(JSONValue.object(entry).serializedString)
+            }
         }
-        return summaries
+        return Fed(replies: summaries, rejected: rejected)
     }
 
     // MARK: - Waiting
@@ -268,10 +299,16 @@ struct ScenarioRunner {
 
     // MARK: - Comparing
 
-    private func compareGoldens(replyText: String, outcome: ScenarioOutcome) {
+    /// Compares every golden; `rejectedText` is nil for a scenario without spool files.
+    private func compareGoldens(replyText: String, rejectedText: String?, outcome: ScenarioOutcome) {
         report(
             "expected-replay.json", expected: fixture.golden("expected-replay.json"), actual: replyText,
             key: { $0["file"]?.stringValue ?? "?" })
+        if let rejectedText {
+            report(
+                "expected-rejected.jsonl", expected: fixture.golden("expected-rejected.jsonl"), actual: rejectedText,
+                key: { "\($0["file"]?.stringValue ?? "?"):\($0["line"]?.integerValue ?? 0)" })
+        }
         report(
             "expected-persons.json", expected: fixture.golden("expected-persons.json"), actual: outcome.persons,
             key: { $0["uid"]?.stringValue ?? "?" })
