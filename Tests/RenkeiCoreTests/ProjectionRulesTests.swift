@@ -96,6 +96,31 @@ import Testing
         #expect(try view("U0000000001").text("status") == #""active""#)
     }
 
+    /// A `linked_to` subscriber sees only the members linked to its source, so a member gaining a
+    /// source is a new household version: two different scoped views never share a delta id.
+    @Test mutating func householdVersionFollowsTheSourcesOfItsMembers() throws {
+        func applied(_ child: String, atena: String, id: String) -> String {
+            #"{"source":"childcare","event_id":"\#(id)","type":"childcare.applied","occurred_at":"2026-06-10T14:00:00+09:00","subject":"\#(child)","data":{"child":{"atena_no":"\#(atena)","name":"山田 花","birth_date":"2022-01-01"},"guardians":[{"atena_no":"000000001","name":"山田 太郎"}],"preferred_facilities":["F-1"]}}"#
+        }
+        try apply(Self.registered("000000001", id: "R1"))
+        try apply(Self.registered("000000002", id: "R2", name: "山田 花", relationship: "子"))
+        try apply(Self.registered("000000003", id: "R3", name: "山田 葉", relationship: "子"))
+        #expect(projection.householdView("H1")?["version"] == 3)
+
+        let first = try apply(applied("CH-1", atena: "000000002", id: "C1"))
+        #expect(first.households == [.init(householdNo: "H1", oldVersion: 3, newVersion: 4)])
+        // Same members, same sources: no new version.
+        let enrolled = try apply(#"{"source":"childcare","event_id":"C2","type":"childcare.enrolled","occurred_at":"2026-07-01T09:00:00+09:00","subject":"CH-1","data":{"facility_code":"F-1","start_date":"2026-08-01","certification":"3"}}"#)
+        #expect(enrolled.households.isEmpty)
+        // The second child's application brings a second member into a childcare subscriber's scope.
+        let second = try apply(applied("CH-2", atena: "000000003", id: "C3"))
+        #expect(second.households == [.init(householdNo: "H1", oldVersion: 4, newVersion: 5)])
+        // A tax link that also flips exemption is one new version, not two.
+        let taxed = try apply(Self.tax("TX-1", id: "T1", atena: "000000001", year: 2026, taxable: true))
+        #expect(taxed.households == [.init(householdNo: "H1", oldVersion: 5, newVersion: 6)])
+        #expect(projection.householdView("H1")?["lsn"] == 7)
+    }
+
     @Test mutating func correctionToCompatibilityIdeographIsAChange() throws {
         try apply(Self.registered("000000001", id: "R1", name: "山崎 太郎"))
         let effect = try apply(Self.resident("000000001", id: "R2", "corrected", "{\"name\":\"山\u{FA11} 太郎\"}"))

@@ -11,7 +11,8 @@ public struct HouseholdRecord: Sendable, Hashable {
     public var protectedMembers: [String]
     /// Whether every member's latest assessment is 非課税 (members without one count as exempt).
     public var allMembersTaxExempt: Bool
-    /// The per-household version, from 1; up by one whenever members, protection or exemption change.
+    /// The per-household version, from 1; up by one whenever members, protection or exemption change,
+    /// or a member gains or loses a linked source (which changes a `linked_to` subscriber's view).
     public var version: Int64
     /// The lsn of the event that produced ``version``.
     public var lsn: Int64

@@ -131,6 +131,14 @@ public struct PersonRecord: Sendable, Hashable {
         return resident.identity["household_no"]?.stringValue
     }
 
+    /// The sources this person has records from, sorted, each once: what decides whether a
+    /// `linked_to` subscription sees the person as a household member.
+    var linkedSources: [String] {
+        var sources: [String] = []
+        for record in records where !sources.contains(record.link.source) { sources.append(record.link.source) }
+        return sources.sorted()
+    }
+
     /// Whether the person's latest assessment says 非課税 (no assessment counts as exempt).
     var isTaxExempt: Bool {
         guard let tax = latestTax else { return true }

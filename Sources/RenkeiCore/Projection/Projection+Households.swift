@@ -26,8 +26,15 @@ extension Projection {
     }
 
     /// Recomputes one household from its members; bumps its version when what readers see changed.
+    /// - Parameters:
+    ///   - householdNo: the 世帯番号.
+    ///   - lsn: the event's lsn.
+    ///   - rescoped: a member gained or lost a linked source, which changes what a `linked_to`
+    ///     subscription sees of the household even when members, protection and exemption stay.
     /// - Returns: the change, or `nil` when nothing a reader sees changed.
-    mutating func refreshHousehold(_ householdNo: String, lsn: Int64) -> ProjectionEffect.HouseholdChange? {
+    mutating func refreshHousehold(
+        _ householdNo: String, lsn: Int64, rescoped: Bool = false
+    ) -> ProjectionEffect.HouseholdChange? {
         let members = householdMembers[householdNo] ?? []
         let existing = households[householdNo]
         if existing == nil && members.isEmpty { return nil }
@@ -36,7 +43,7 @@ extension Projection {
         record.members = members
         record.protectedMembers = members.filter { persons[$0]?.isProtected == true }
         record.allMembersTaxExempt = members.allSatisfy { persons[$0]?.isTaxExempt ?? true }
-        guard existing == nil || !record.sameState(as: previous) else { return nil }
+        guard existing == nil || rescoped || !record.sameState(as: previous) else { return nil }
         record.version += 1
         record.lsn = lsn
         households[householdNo] = record

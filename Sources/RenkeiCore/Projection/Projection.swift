@@ -136,6 +136,8 @@ public struct Projection: Sendable {
             /// The serialized view without version/lsn; `nil` when created by this event.
             var viewBytes: [UInt8]?
             var memberOf: String?
+            /// ``PersonRecord/linkedSources`` before the event.
+            var linkedSources: [String] = []
         }
         var lsn: Int64
         var order: [String] = []
@@ -165,7 +167,8 @@ public struct Projection: Sendable {
         if change.before[uid] == nil {
             change.order.append(uid)
             change.before[uid] = Change.Before(
-                viewBytes: JSONValue.object(record.viewWithoutVersion).serializedBytes, memberOf: record.memberOf)
+                viewBytes: JSONValue.object(record.viewWithoutVersion).serializedBytes, memberOf: record.memberOf,
+                linkedSources: record.linkedSources)
         }
         body(&record)
         persons[uid] = record
@@ -185,12 +188,18 @@ public struct Projection: Sendable {
         effect.merges = change.merges
         effect.unlinks = change.unlinks
         var touchedHouseholds: Set<String> = []
+        // Households whose member gained or lost a source: a `linked_to` subscription's view of the
+        // household changed, so the household gets a new version (and its delta a new id).
+        var rescopedHouseholds: Set<String> = []
         for uid in change.order {
             guard var record = persons[uid], let before = change.before[uid] else { continue }
             dirtyPersons.insert(uid)
             reindex(uid)
             if let old = before.memberOf { touchedHouseholds.insert(old) }
-            if let new = record.memberOf { touchedHouseholds.insert(new) }
+            if let new = record.memberOf {
+                touchedHouseholds.insert(new)
+                if before.viewBytes != nil && before.linkedSources != record.linkedSources { rescopedHouseholds.insert(new) }
+            }
             guard let oldBytes = before.viewBytes else {
                 effect.persons.append(.init(uid: uid, oldVersion: nil, newVersion: record.version))
                 continue
@@ -211,7 +220,9 @@ public struct Projection: Sendable {
             if let new = persons[uid]?.memberOf { addMember(uid, to: new) }
         }
         for householdNo in touchedHouseholds.sorted() {
-            if let householdChange = refreshHousehold(householdNo, lsn: change.lsn) {
+            if let householdChange = refreshHousehold(
+                householdNo, lsn: change.lsn, rescoped: rescopedHouseholds.contains(householdNo))
+            {
                 effect.households.append(householdChange)
             }
         }
