@@ -19,16 +19,17 @@ import Testing
     }
 
     @Test func backupUnderLoadRestoresToEqualViews() async throws {
-        let original = try OpsDaemonProcess(sources: ["resident"])
-        let restored = try OpsDaemonProcess(sources: ["resident"])
-        var failed = true
-        defer {
-            let keep = failed
-            Task {
-                await original.cleanUp(keep: keep)
-                await restored.cleanUp(keep: keep)
+        // With a delivery lane retrying against a closed port, as in the ops tests' systemd setup:
+        // its outbox writes are load on the log while the backup copies it.
+        let subscriptions = DaemonHarness.unreachableSubscription
+        try await withDaemon(sources: ["resident"], subscriptions: subscriptions) { original in
+            try await withDaemon(sources: ["resident"], subscriptions: subscriptions) { restored in
+                try await Self.backUpAndRestore(original, into: restored)
             }
         }
+    }
+
+    static func backUpAndRestore(_ original: DaemonHarness, into restored: DaemonHarness) async throws {
         try await original.start()
         let clock = ContinuousClock.now
         let batches = 16
@@ -44,7 +45,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(150))
         let path = original.root.appendingPathComponent("backup.db").path
         let backup = try await original.request("POST", "/v1/backup", body: Array("{\"path\": \"\(path)\"}".utf8))
-        #expect(backup.status == 200, "backup answered \(backup.status): \(backup.json)")
+        #expect(backup.status == 200, "backup answered \(backup.status): \(backup.text)")
         try await load.value
         print("ops backup: load done after \(ContinuousClock.now - clock)")
         let backedUpLSN = backup.json["head_lsn"]?.integerValue ?? 0
@@ -57,30 +58,29 @@ import Testing
         // Restore (runbook: stop, put the file in state_dir as renkei.db, start) and verify.
         try FileManager.default.copyItem(atPath: path, toPath: restored.root.appendingPathComponent("state/renkei.db").path)
         try await restored.start()
-        let verify = try await restored.request("GET", "/v1/verify")
-        #expect(verify.json["ok"] == .bool(true), "verify after restore: \(verify.json)")
+        let verify = try await restored.get("/v1/verify")
+        #expect(verify.json["ok"] == .bool(true), "verify after restore: \(verify.text)")
         #expect(verify.json["checked"]?.integerValue == backedUpLSN)
 
         // Feed the restored daemon the same input: what the backup held comes back as duplicates, the rest
         // is appended in the same order, so both logs and views must be identical.
         for b in 0..<batches { #expect(try await restored.request("POST", "/v1/replay", body: Self.batch(b)).status == 200) }
         print("ops backup: restored replay done after \(ContinuousClock.now - clock)")
-        let statusA = try await original.request("GET", "/v1/status")
-        let statusB = try await restored.request("GET", "/v1/status")
-        #expect(statusA.json["head_lsn"] == statusB.json["head_lsn"])
-        #expect(try await restored.request("GET", "/v1/verify").json["ok"] == .bool(true))
+        let statusA = try await original.status()
+        let statusB = try await restored.status()
+        #expect(statusA["head_lsn"] == statusB["head_lsn"])
+        #expect(try await restored.get("/v1/verify").json["ok"] == .bool(true))
         for n in stride(from: 0, to: batches * 25, by: 7) {
             let target = "/v1/persons?source=resident&subject=R\(100_000 + n)"
-            let a = try await original.request("GET", target)
-            let b = try await restored.request("GET", target)
+            let a = try await original.get(target)
+            let b = try await restored.get(target)
             #expect(a.status == 200 && a.json == b.json, "person R\(100_000 + n) differs after restore")
         }
-        original.send(SIGTERM)
-        restored.send(SIGTERM)
-        let exitA = try await original.waitForExit(timeout: .seconds(30))
-        let exitB = try await restored.waitForExit(timeout: .seconds(30))
-        #expect(exitA == 0, "original exit \(String(describing: exitA)): \(original.stderrText().suffix(2000))")
-        #expect(exitB == 0, "restored exit \(String(describing: exitB)): \(restored.stderrText().suffix(2000))")
-        failed = false
+        // Both stop at once, as two services would.
+        async let exitA = original.stop()
+        async let exitB = restored.stop()
+        let (codeA, codeB) = try await (exitA, exitB)
+        #expect(codeA == 0, "original exit \(codeA): \(original.stderrText().suffix(2000))")
+        #expect(codeB == 0, "restored exit \(codeB): \(restored.stderrText().suffix(2000))")
     }
 }

@@ -6,51 +6,49 @@ import Testing
 /// Issue 6 acceptance: renkeid as systemd sees it through `NOTIFY_SOCKET` (sd_notify(3)).
 @Suite(.serialized) struct OpsNotifyTests {
     @Test func readyStatusWatchdogReloadAndStop() async throws {
-        let daemon = try OpsDaemonProcess(sources: ["resident"])
-        var failed = true
-        defer { let keep = failed; Task { await daemon.cleanUp(keep: keep) } }
+        // One delivery lane, so the watchdog's lane check runs: the lane loops and retries against a
+        // closed port, which must not stop WATCHDOG=1.
+        try await withDaemon(sources: ["resident"], subscriptions: DaemonHarness.unreachableSubscription) { daemon in
+            // WatchdogSec=3 s: pings expected every ~1.5 s. (A tighter interval made this flaky on a loaded
+            // 2-core machine; the rule systemd enforces is only that no gap reaches WatchdogSec.)
+            try await daemon.start(watchdogUSec: 3_000_000)
+            #expect(daemon.notifications().contains { $0.hasPrefix("STATUS=") })
+            try await daemon.watchNotifications(for: .seconds(9))
+            let pings = daemon.notificationTimes("WATCHDOG=1")
+            #expect(pings.count >= 4, "only \(pings.count) WATCHDOG=1 in 9 s")
+            let gaps = zip(pings.dropFirst(), pings).map { ($0 - $1) / .milliseconds(1) }.dropFirst().sorted()
+            if !gaps.isEmpty {
+                let median = gaps[gaps.count / 2]
+                #expect(median > 1_000 && median < 2_400, "median gap between pings \(median) ms, expected ~1,500 ms")
+                #expect(gaps.last! < 3_000, "a ping came \(gaps.last!) ms after the previous: systemd would have killed us")
+            }
+            #expect(daemon.notifications().contains { $0.hasPrefix("STATUS=serving: head lsn ") })
 
-        // WatchdogSec=3 s: pings expected every ~1.5 s. (A tighter interval made this flaky on a loaded
-        // 2-core machine; the rule systemd enforces is only that no gap reaches WatchdogSec.)
-        try await daemon.start(watchdogUSec: 3_000_000)
-        #expect(daemon.lines().contains { $0.hasPrefix("STATUS=") })
-        try await daemon.watch(for: .seconds(9))
-        let pings = daemon.times(of: "WATCHDOG=1")
-        #expect(pings.count >= 4, "only \(pings.count) WATCHDOG=1 in 9 s")
-        let gaps = zip(pings.dropFirst(), pings).map { ($0 - $1) / .milliseconds(1) }.dropFirst().sorted()
-        if !gaps.isEmpty {
-            let median = gaps[gaps.count / 2]
-            #expect(median > 1_000 && median < 2_400, "median gap between pings \(median) ms, expected ~1,500 ms")
-            #expect(gaps.last! < 3_000, "a ping came \(gaps.last!) ms after the previous: systemd would have killed us")
+            // SIGHUP with a new source: RELOADING=1 with MONOTONIC_USEC, then READY=1, and the source serves.
+            try await daemon.setSources(["resident", "library"])
+            await daemon.signal(SIGHUP)
+            #expect(try await daemon.waitForNotification("READY=1", count: 2, timeout: .seconds(20)))
+            #expect(daemon.notificationTimes("RELOADING=1").count == 1)
+            #expect(daemon.notifications().contains { $0.hasPrefix("MONOTONIC_USEC=") })
+            let status = try await daemon.get("/v1/status")
+            #expect(status.status == 200)
+            #expect(status.json["sources"]?["library"] != nil, "library not served after reload: \(status.text)")
+
+            // SIGHUP with a broken config: refused with a clear error, old configuration still serving.
+            try daemon.writeConfigText("{\"municipality\": ")
+            await daemon.signal(SIGHUP)
+            #expect(try await daemon.waitForNotification("READY=1", count: 3, timeout: .seconds(20)))
+            #expect(daemon.stderrText().contains("refused, still running the previous configuration"))
+            let after = try await daemon.get("/v1/status")
+            #expect(after.json["sources"]?["library"] != nil)
+            // Pings continue after the reloads.
+            let before = daemon.notificationTimes("WATCHDOG=1").count
+            try await daemon.watchNotifications(for: .seconds(4))
+            #expect(daemon.notificationTimes("WATCHDOG=1").count >= before + 2)
+
+            let code = try await daemon.stop()
+            #expect(code == 0, "exit status \(code); stderr:\n\(daemon.stderrText())")
+            #expect(daemon.notificationTimes("STOPPING=1").count == 1)
         }
-        #expect(daemon.lines().contains { $0.hasPrefix("STATUS=serving: head lsn ") })
-
-        // SIGHUP with a new source: RELOADING=1 with MONOTONIC_USEC, then READY=1, and the source serves.
-        try daemon.writeConfig(sources: ["resident", "library"])
-        daemon.send(SIGHUP)
-        #expect(try await daemon.waitFor("READY=1", count: 2, timeout: .seconds(20)))
-        #expect(daemon.times(of: "RELOADING=1").count == 1)
-        #expect(daemon.lines().contains { $0.hasPrefix("MONOTONIC_USEC=") })
-        let status = try await daemon.request("GET", "/v1/status")
-        #expect(status.status == 200)
-        #expect(status.json["sources"]?["library"] != nil, "library not served after reload: \(status.json)")
-
-        // SIGHUP with a broken config: refused with a clear error, old configuration still serving.
-        try daemon.writeConfigText("{\"municipality\": ")
-        daemon.send(SIGHUP)
-        #expect(try await daemon.waitFor("READY=1", count: 3, timeout: .seconds(20)))
-        #expect(daemon.stderrText().contains("refused, still running the previous configuration"))
-        let after = try await daemon.request("GET", "/v1/status")
-        #expect(after.json["sources"]?["library"] != nil)
-        // Pings continue after the reloads.
-        let before = daemon.times(of: "WATCHDOG=1").count
-        try await daemon.watch(for: .seconds(4))
-        #expect(daemon.times(of: "WATCHDOG=1").count >= before + 2)
-
-        daemon.send(SIGTERM)
-        let code = try await daemon.waitForExit(timeout: .seconds(30))
-        #expect(code == 0, "exit status \(String(describing: code)); stderr:\n\(daemon.stderrText())")
-        #expect(daemon.times(of: "STOPPING=1").count == 1)
-        failed = false
     }
 }

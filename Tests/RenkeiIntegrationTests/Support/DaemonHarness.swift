@@ -4,7 +4,8 @@ import RenkeiCore
 import RenkeiSystem
 
 /// Runs the built `renkeid` in a temp folder and talks to it only through the contract:
-/// spool folders, the status socket, `NOTIFY_SOCKET` and signals.
+/// spool folders, the status socket, `NOTIFY_SOCKET` (as systemd would: with `WATCHDOG_USEC` when
+/// asked, notifications time-stamped on arrival) and signals.
 ///
 /// Each test makes its own harness; `stop()` or `kill9()` ends the process, and the temp folder is
 /// removed at `cleanUp()` unless the test failed (`keepFiles`), so its stderr can be read.
@@ -23,6 +24,12 @@ actor DaemonHarness {
 
     /// The four sources of the contract, each with a spool folder in the temp dir.
     static let defaultSources = ["resident", "tax", "childcare", "library"]
+
+    /// One subscription whose receiver is a closed loopback port: its delivery lane runs and keeps
+    /// retrying (the watchdog checks every lane is turning; its outbox writes add load to the log).
+    static let unreachableSubscription: JSONObject = [
+        "probe": ["url": "http://127.0.0.1:9/deltas", "fields": ["uid", "status"]],
+    ]
 
     /// The temp folder holding config, state, spools, sockets and the daemon's stderr.
     let root: URL
@@ -103,13 +110,33 @@ actor DaemonHarness {
         return (url.path, text)
     }
 
-    /// Rewrites the config's `subscriptions` (before `start()`).
+    /// Rewrites the config's `subscriptions` (before `start()`, or before a SIGHUP reload).
     func setSubscriptions(_ subscriptions: JSONObject) throws {
+        try updateConfig { $0["subscriptions"] = .object(subscriptions) }
+    }
+
+    /// Rewrites the config's `sources`, each with a spool folder (created if missing).
+    func setSources(_ sources: [String]) throws {
+        var sourceConfig = JSONObject()
+        for source in sources {
+            try FileManager.default.createDirectory(at: spool(source), withIntermediateDirectories: true)
+            sourceConfig[source] = ["spool": .string(spool(source).path)]
+        }
+        try updateConfig { $0["sources"] = .object(sourceConfig) }
+    }
+
+    /// Reads the config file, lets `edit` change it, and writes it back.
+    func updateConfig(_ edit: (inout JSONObject) -> Void) throws {
         guard let data = FileManager.default.contents(atPath: configFile.path),
             var config = JSONValue.parse(bytes: Array(data))?.objectValue
         else { throw HarnessError("cannot read back \(configFile.path)") }
-        config["subscriptions"] = .object(subscriptions)
-        try Data(JSONValue.object(config).serializedBytes).write(to: configFile)
+        edit(&config)
+        try writeConfigText(JSONValue.object(config).serializedString)
+    }
+
+    /// Writes `text` as the config file as it is (tests write broken ones on purpose).
+    nonisolated func writeConfigText(_ text: String) throws {
+        try Data(text.utf8).write(to: configFile)
     }
 
     // MARK: - Process
@@ -118,8 +145,11 @@ actor DaemonHarness {
     var isRunning: Bool { process?.isRunning ?? false }
 
     /// Launches `renkeid --config …` and waits (bounded) for `READY=1` on the notify socket.
+    /// - Parameters:
+    ///   - watchdogUSec: `WATCHDOG_USEC` as systemd sets it for `WatchdogSec=`; nil: no watchdog.
+    ///   - timeout: how long to wait for `READY=1`.
     /// - Throws: when the binary is missing, the daemon exits, or it is not ready in `timeout`.
-    func start(timeout: Duration = .seconds(30)) async throws {
+    func start(watchdogUSec: Int? = nil, timeout: Duration = .seconds(30)) async throws {
         guard process == nil || process?.isRunning == false else { throw HarnessError("renkeid is already running") }
         let binary = TestPaths.renkeid
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -136,7 +166,9 @@ actor DaemonHarness {
         process.arguments = ["--config", configFile.path]
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
-        environment.removeValue(forKey: "WATCHDOG_USEC")
+        if let watchdogUSec { environment["WATCHDOG_USEC"] = String(watchdogUSec) } else {
+            environment.removeValue(forKey: "WATCHDOG_USEC")
+        }
         environment.removeValue(forKey: "WATCHDOG_PID")
         environment.removeValue(forKey: "LISTEN_FDS")
         process.environment = environment
@@ -187,8 +219,43 @@ actor DaemonHarness {
         try await start()
     }
 
+    /// Sends `number` (e.g. `SIGHUP`) to the running daemon.
+    func signal(_ number: Int32) {
+        if let process, process.isRunning { kill(process.processIdentifier, number) }
+    }
+
+    // MARK: - Notifications (sd_notify)
+
     /// Whether the notify socket got `line` from the current launch (e.g. `STOPPING=1`).
-    func notified(_ line: String) -> Bool { notify.hasReceived(line) }
+    nonisolated func notified(_ line: String) -> Bool { notify.hasReceived(line) }
+
+    /// Every assignment line the current launch sent (`READY=1`, `STATUS=…`), in order.
+    nonisolated func notifications() -> [String] { notify.lines() }
+
+    /// When each datagram of the current launch carrying `line` arrived, in order.
+    nonisolated func notificationTimes(_ line: String) -> [ContinuousClock.Instant] { notify.times(of: line) }
+
+    /// Keeps reading the notify socket (every 5 ms) for `duration`, so arrival times are accurate
+    /// to a few ms.
+    func watchNotifications(for duration: Duration) async throws {
+        let deadline = ContinuousClock.now + duration
+        while ContinuousClock.now < deadline {
+            notify.poll()
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Reads the notify socket (every 5 ms) until `line` has arrived `count` times, the daemon
+    /// exits, or `timeout` passes; returns whether it arrived `count` times.
+    func waitForNotification(_ line: String, count: Int, timeout: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if notify.times(of: line).count >= count { return true }
+            if let process, !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return notify.times(of: line).count >= count
+    }
 
     private func waitForExit(_ process: Process, timeout: Duration) async throws {
         let clock = ContinuousClock()

@@ -8,7 +8,7 @@ final class NotifyListener: @unchecked Sendable {
     let path: String
     private let fd: Int32
     private let lock = NSLock()
-    private var received: [String] = []
+    private var received: [Datagram] = []
 
     /// Binds a datagram socket at `path` (an existing file there is removed first).
     init(path: String) throws {
@@ -47,16 +47,27 @@ final class NotifyListener: @unchecked Sendable {
         unlink(path)
     }
 
-    /// Reads every datagram waiting now and returns all received so far.
+    /// One datagram, stamped with the time the listener read it.
+    struct Datagram: Sendable {
+        /// When ``NotifyListener/poll()`` read it (poll often for accurate times).
+        var at: ContinuousClock.Instant
+        /// The datagram text: newline-separated assignments such as `READY=1`.
+        var text: String
+        /// Whether one of its assignment lines is exactly `line`.
+        func carries(_ line: String) -> Bool { text.split(separator: "\n").contains { $0 == line } }
+    }
+
+    /// Reads every datagram waiting now, stamping each with the time of this read, and returns all
+    /// received so far.
     @discardableResult
-    func poll() -> [String] {
+    func poll() -> [Datagram] {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             // recv(2) on a non-blocking socket: -1/EAGAIN once the queue is empty.
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count <= 0 { break }
-            let text = String(decoding: buffer[0..<count], as: UTF8.self)
-            lock.withLock { received.append(text) }
+            let datagram = Datagram(at: .now, text: String(decoding: buffer[0..<count], as: UTF8.self))
+            lock.withLock { received.append(datagram) }
         }
         return lock.withLock { received }
     }
@@ -69,7 +80,17 @@ final class NotifyListener: @unchecked Sendable {
 
     /// Whether any datagram so far carried the assignment `line` (e.g. `READY=1`).
     func hasReceived(_ line: String) -> Bool {
-        poll().contains { message in message.split(separator: "\n").contains { $0 == line } }
+        poll().contains { $0.carries(line) }
+    }
+
+    /// Every assignment line received so far, in order.
+    func lines() -> [String] {
+        poll().flatMap { $0.text.split(separator: "\n").map(String.init) }
+    }
+
+    /// When each datagram carrying `line` was read, in order.
+    func times(of line: String) -> [ContinuousClock.Instant] {
+        poll().filter { $0.carries(line) }.map(\.at)
     }
 }
 
