@@ -9,22 +9,32 @@ import Synchronization
 /// Pushes signed deltas to subscribers (contract §4).
 ///
 /// Per subscription, one lane: deltas of one uid go strictly in `version` order (a later one waits
-/// while an earlier one is retrying or dead-lettered); different uids flow in parallel up to
-/// `max_in_flight`. 2xx: delivered and recorded in the disclosure ledger; 408, 429, 5xx and
-/// transport errors: retried with exponential backoff and full jitter, honouring `Retry-After`;
-/// other statuses or `max_attempts` reached: dead-lettered. At-least-once: a delta is marked
-/// delivered only after its 2xx, durably.
+/// while an earlier one is out, retrying or dead-lettered); different uids flow in parallel up to
+/// `max_in_flight` requests on the wire. 2xx: delivered and recorded in the disclosure ledger; 408,
+/// 429, 5xx and transport errors: retried with exponential backoff and full jitter, honouring
+/// `Retry-After`; other statuses or `max_attempts` reached: dead-lettered. At-least-once: a delta
+/// is marked delivered only after its 2xx, durably.
+///
+/// Each lane keeps its undelivered deltas in an in-memory ``LaneQueue`` that mirrors the outbox: it
+/// reads only rows added since its last read (when the projector announces new deltas), and
+/// operator actions (retry, skip, replay) update it after their write commits. A turn therefore
+/// runs no SQL except reading the bodies of the deltas it starts.
 final class DeliveryService: Sendable {
     /// The default first-retry ceiling (`retry_base_s`); each further retry doubles it.
     static let baseBackoff: Double = 0.5
     /// The longest wait between attempts.
     static let maximumBackoff: Double = 300
+    /// How long a delta whose outcome could not be written waits before it is sent again.
+    static let unrecordedRetryMs: Int64 = 1000
 
     final class Lane: Sendable {
         let subscription: Configuration.Subscription
         let signer: WebhookSigner?
         let wakeup = Wakeup()
-        let inFlight = Mutex<Set<String>>([])
+        /// The undelivered deltas, in memory (see ``LaneQueue``).
+        let queue = Mutex(LaneQueue())
+        /// Set when the outbox may hold rows the queue has not read yet (new deltas, start-up).
+        let outboxGrew = Atomic<Bool>(true)
         let paused: Atomic<Bool>
         let lastError = Mutex<String?>(nil)
         /// When the lane's loop last went round (ms since 1970; 0 before it starts). The loop turns
@@ -89,9 +99,31 @@ final class DeliveryService: Sendable {
         }
     }
 
-    /// Tells every lane that new deltas may be waiting.
+    /// Tells every lane that new deltas may be waiting in the outbox.
     func wake() {
-        for lane in lanes.values { lane.wakeup.signal() }
+        for lane in lanes.values {
+            lane.outboxGrew.store(true, ordering: .releasing)
+            lane.wakeup.signal()
+        }
+    }
+
+    /// Puts rows an operator put back in line (retried dead letters, replayed deltas) into their
+    /// lanes' queues. Call after the write has committed.
+    func requeue(_ changed: [DeliveryStore.Changed]) {
+        let now = Self.nowMs()
+        for (name, rows) in Dictionary(grouping: changed, by: \.subscription) {
+            guard let lane = lanes[name] else { continue }
+            lane.queue.withLock { $0.requeue(rows.map(\.row), nowMs: now) }
+            lane.wakeup.signal()
+        }
+    }
+
+    /// Drops a skipped dead letter from its lane's queue, so the uid's later deltas flow. Call
+    /// after the write has committed.
+    func forget(_ changed: DeliveryStore.Changed) {
+        guard let lane = lanes[changed.subscription] else { return }
+        lane.queue.withLock { $0.remove(seq: changed.row.seq, uid: changed.row.uid, nowMs: Self.nowMs()) }
+        lane.wakeup.signal()
     }
 
     /// Stops taking new deltas and waits for deliveries in flight, up to `deadline`.
@@ -118,45 +150,64 @@ final class DeliveryService: Sendable {
             logger.error("subscription \(lane.name): cannot open the database for reading: \(error)")
             return
         }
+        var lastReadMs: Int64 = 0
         while !Task.isCancelled {
-            lane.lastLoopMs.store(Self.nowMs(), ordering: .relaxed)
+            let now = Self.nowMs()
+            lane.lastLoopMs.store(now, ordering: .relaxed)
             var wait = Duration.seconds(1)
-            if !lane.paused.load(ordering: .relaxed) {
-                let maxInFlight = lane.subscription.maxInFlight
-                let busy = lane.inFlight.withLock { $0 }
-                if busy.count < maxInFlight {
-                    do {
-                        let now = Self.nowMs()
-                        let ready = try DeliveryStore.ready(
-                            subscription: lane.name, nowMs: now, in: reader, limit: maxInFlight + busy.count + 16)
-                        var started = 0
-                        for pending in ready where !busy.contains(pending.uid) {
-                            guard busy.count + started < maxInFlight else { break }
-                            let prepared = try Self.prepareBody(pending, reader: reader)
-                            lane.inFlight.withLock { _ = $0.insert(pending.uid) }
-                            running.withLock { $0 += 1 }
-                            started += 1
-                            Task {
-                                await self.attempt(pending, body: prepared.body, fields: prepared.fields, lane: lane)
-                                lane.inFlight.withLock { _ = $0.remove(pending.uid) }
-                                self.running.withLock { $0 -= 1 }
-                                lane.wakeup.signal()
-                            }
-                        }
-                        // Free slots and nothing ready: sleep until the earliest retry is due. (With every slot
-                        // busy, a completion wakes the lane anyway; skipping the query then keeps a deep
-                        // backlog cheap — it scans the subscription's pending rows.)
-                        if busy.count + started < maxInFlight,
-                            let next = try DeliveryStore.nextRetryMs(subscription: lane.name, after: now, in: reader)
-                        {
-                            wait = min(wait, .milliseconds(next - now))
-                        }
-                    } catch {
-                        logger.error("subscription \(lane.name): cannot read the outbox: \(error)")
-                    }
+            // New rows: when the projector said so, and once a second in case a wake-up was missed.
+            if lane.outboxGrew.exchange(false, ordering: .acquiringAndReleasing) || now - lastReadMs >= 1000 {
+                do {
+                    let after = lane.queue.withLock { $0.lastSeq }
+                    let rows = try DeliveryStore.queueRows(subscription: lane.name, after: after, in: reader)
+                    if !rows.isEmpty { lane.queue.withLock { $0.load(rows, nowMs: now) } }
+                    lastReadMs = now
+                } catch {
+                    lane.outboxGrew.store(true, ordering: .relaxed)
+                    logger.error("subscription \(lane.name): cannot read the outbox: \(error)")
                 }
             }
+            if !lane.paused.load(ordering: .relaxed) {
+                let maxInFlight = lane.subscription.maxInFlight
+                let (taken, nextDue) = lane.queue.withLock { queue in
+                    (queue.take(nowMs: now, limit: maxInFlight - queue.sending), queue.nextDueMs)
+                }
+                for item in taken { start(item, lane: lane, reader: reader) }
+                if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue - now))) }
+            }
             await lane.wakeup.wait(timeout: max(wait, .milliseconds(5)))
+        }
+    }
+
+    /// Reads the body of a taken delta and sends it on its own task.
+    private func start(_ taken: LaneQueue.Taken, lane: Lane, reader: Database) {
+        let prepared: (pending: DeliveryStore.Pending, body: [UInt8], fields: String)
+        do {
+            guard let (state, pending) = try DeliveryStore.delta(seq: taken.seq, in: reader) else {
+                lane.queue.withLock { $0.answered(); $0.finish(taken, .gone, nowMs: Self.nowMs()) }
+                return
+            }
+            guard state == "pending" else {
+                // Cannot happen while operator actions update the queue; never send it, and never let
+                // a dead head be forgotten (it must keep blocking its uid).
+                let outcome: LaneQueue.Outcome = state == "dead" ? .dead(attempts: pending.attempts) : .gone
+                lane.queue.withLock { $0.answered(); $0.finish(taken, outcome, nowMs: Self.nowMs()) }
+                return
+            }
+            let body = try Self.prepareBody(pending, reader: reader)
+            prepared = (pending, body.body, body.fields)
+        } catch {
+            logger.error("subscription \(lane.name): cannot read delta \(taken.seq) from the outbox: \(error)")
+            let retryAt = Self.nowMs() + Self.unrecordedRetryMs
+            lane.queue.withLock { $0.answered(); $0.finish(taken, .unchanged(nextAttemptMs: retryAt), nowMs: Self.nowMs()) }
+            return
+        }
+        running.withLock { $0 += 1 }
+        Task {
+            let outcome = await self.attempt(prepared.pending, body: prepared.body, fields: prepared.fields, lane: lane)
+            lane.queue.withLock { $0.finish(taken, outcome, nowMs: Self.nowMs()) }
+            self.running.withLock { $0 -= 1 }
+            lane.wakeup.signal()
         }
     }
 
@@ -174,7 +225,10 @@ final class DeliveryService: Sendable {
 
     static func nowMs() -> Int64 { Timestamp.nowMs() }
 
-    private func attempt(_ pending: DeliveryStore.Pending, body: [UInt8], fields: String, lane: Lane) async {
+    /// Sends one delta and records what came of it; frees the lane's slot as soon as the answer is in.
+    private func attempt(
+        _ pending: DeliveryStore.Pending, body: [UInt8], fields: String, lane: Lane
+    ) async -> LaneQueue.Outcome {
         let subscription = lane.subscription
         let timestamp = Int64(Date().timeIntervalSince1970)
         var headers = OutboundHeaders()
@@ -193,6 +247,9 @@ final class DeliveryService: Sendable {
                 caFile: subscription.tls.caFile, clientCertificate: subscription.tls.clientCertificate,
                 clientKey: subscription.tls.clientKey))
         let result = await client.send(request)
+        // The request is over: its slot may carry another uid while this outcome is written.
+        lane.queue.withLock { $0.answered() }
+        lane.wakeup.signal()
         let at = Timestamp.rfc3339(Date())
         let attempts = pending.attempts + 1
         var status: Int?
@@ -206,10 +263,9 @@ final class DeliveryService: Sendable {
                 .delivered(
                     pending, subscription: subscription.policy.name, legalBasis: subscription.policy.legalBasis,
                     status: response.status, at: at, fields: fields))
-            if recorded {
-                logger.debug("subscription \(lane.name): delivered \(pending.deltaID) (\(response.status))")
-            }
-            return
+            guard recorded else { return .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs) }
+            logger.debug("subscription \(lane.name): delivered \(pending.deltaID) (\(response.status))")
+            return .delivered
         case .success(let response):
             status = response.status
             error = "HTTP \(response.status)"
@@ -218,7 +274,7 @@ final class DeliveryService: Sendable {
             retryAfter = RetryAfter.delay(header: response.headers["Retry-After"], now: Date())
         case .failure(let failure) where failure.kind == TransportFailure.Kind.cancelled:
             // Shutting down: not an attempt; the delta stays pending for the next start.
-            return
+            return .unchanged(nextAttemptMs: pending.nextAttemptMs)
         case .failure(let failure):
             error = failure.description
             retryable = failure.kind != TransportFailure.Kind.invalidRequest
@@ -232,9 +288,11 @@ final class DeliveryService: Sendable {
         } else {
             logger.warning("subscription \(lane.name): \(pending.deltaID) attempt \(attempts) failed: \(error); retrying in \(String(format: "%.1f", delay)) s")
         }
-        _ = await recorder.record(
+        let recorded = await recorder.record(
             .failed(
                 seq: pending.seq, dead: dead, status: status, error: error, excerpt: excerpt, nextAttemptMs: next, at: at))
+        guard recorded else { return .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs) }
+        return dead ? .dead(attempts: attempts) : .retry(attempts: attempts, nextAttemptMs: next)
     }
 
     /// Contract §4: 408, 429 and 5xx are retried; any other non-2xx status is dead-lettered at once.
@@ -264,7 +322,7 @@ final class DeliveryService: Sendable {
             object[name] = [
                 "state": .string(lane.paused.load(ordering: .relaxed) ? "paused" : "running"),
                 "backlog": .integer(counts.backlog),
-                "in_flight": .integer(Int64(lane.inFlight.withLock { $0.count })),
+                "in_flight": .integer(Int64(lane.queue.withLock { $0.sending })),
                 "dead_letters": .integer(counts.dead),
                 "delivered": .integer(counts.delivered),
                 "skipped": .integer(counts.skipped),

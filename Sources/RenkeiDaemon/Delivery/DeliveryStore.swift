@@ -81,33 +81,37 @@ enum DeliveryStore {
         ])
     }
 
-    /// The head delta of each uid of a subscription that is ready to be tried, in log order.
-    /// A uid whose head is dead-lettered yields nothing: later deltas wait behind it.
-    /// `isProtected` is left false: the lane reads it (``protectedAmong(_:in:)``) only for the deltas it starts.
-    static func ready(subscription: String, nowMs: Int64, in db: Database, limit: Int) throws -> [Pending] {
+    /// The undelivered rows (`pending` and `dead`) of a subscription after `seq`, in log order, as
+    /// the lane's in-memory queue holds them (no bodies). At start-up `after` is 0; later, the
+    /// highest seq already read, so each read returns only new rows (the outbox gets them from the
+    /// one writer in seq order). Served by `outbox_by_state`.
+    static func queueRows(subscription: String, after seq: Int64, in db: Database) throws -> [LaneQueue.Row] {
         try db.prepare(
             """
-            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind
-            FROM outbox o
-            WHERE o.subscription = ?1 AND o.state = 'pending' AND o.next_attempt_ms <= ?3
-              AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.subscription = ?1 AND e.uid = o.uid
-                              AND e.state IN ('pending', 'dead') AND e.seq < o.seq)
-            ORDER BY o.seq LIMIT ?2
+            SELECT seq, uid, attempts, next_attempt_ms, state FROM outbox
+            WHERE subscription = ? AND state IN ('pending', 'dead') AND seq > ? ORDER BY seq
             """
-        ).rows([.text(subscription), .integer(Int64(limit)), .integer(nowMs)]) { row in
-            Pending(
-                seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
-                kind: row.string(8) ?? "", body: row.blob(3) ?? [], attempts: Int(row.int64(4)),
-                nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
+        ).rows([.text(subscription), .integer(seq)]) { row in
+            LaneQueue.Row(
+                seq: row.int64(0), uid: row.string(1) ?? "", attempts: Int(row.int64(2)),
+                nextAttemptMs: row.int64(3), isDead: row.string(4) == "dead")
         }
     }
 
-    /// Marks a delta delivered and records the disclosure (`fields`: what the sent body's `view` held).
-    /// The earliest future retry time of a subscription's pending deltas (when the lane should look again).
-    static func nextRetryMs(subscription: String, after nowMs: Int64, in db: Database) throws -> Int64? {
+    /// One row to send, with its current state (`pending` unless the queue was behind the outbox).
+    /// `isProtected` is left false: the lane reads it (``protectedAmong(_:in:)``) just before sending.
+    static func delta(seq: Int64, in db: Database) throws -> (state: String, pending: Pending)? {
         try db.prepare(
-            "SELECT MIN(next_attempt_ms) FROM outbox WHERE subscription = ? AND state = 'pending' AND next_attempt_ms > ?"
-        ).rows([.text(subscription), .integer(nowMs)]) { $0.isNull(0) ? nil : $0.int64(0) }.first ?? nil
+            "SELECT seq, uid, delta_id, body, attempts, next_attempt_ms, fields, lsn, kind, state FROM outbox WHERE seq = ?"
+        ).rows([.integer(seq)]) { row in
+            (
+                row.string(9) ?? "",
+                Pending(
+                    seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
+                    kind: row.string(8) ?? "", body: row.blob(3) ?? [], attempts: Int(row.int64(4)),
+                    nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
+            )
+        }.first
     }
 
     /// Which of `uids` are protected now.
@@ -121,6 +125,7 @@ enum DeliveryStore {
         return result
     }
 
+    /// Marks a delta delivered and records the disclosure (`fields`: what the sent body's `view` held).
     static func markDelivered(
         _ pending: Pending, subscription: String, legalBasis: String?, status: Int, at: String, fields: String,
         in db: Database

@@ -45,7 +45,7 @@ public final class Watchdog: Sendable {
         for name in service.delivery.lanes.keys.sorted() {
             guard let lane = service.delivery.lanes[name] else { continue }
             // Taking the lane's locks proves no lane task holds them forever.
-            _ = lane.inFlight.withLock { $0.count }
+            _ = lane.queue.withLock { $0.sending }
             _ = lane.lastError.withLock { $0 }
             // The loop turns at least once a second (paused lanes too); a turn older than the bound
             // means it is stuck. 0 = not started yet (start-up), which is not a failure.

@@ -19,9 +19,9 @@ extension StatusRoutes {
             guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
             let at = Timestamp.rfc3339(Date())
             let found = try await service.writer.perform { db in try DeliveryStore.skipDeadLetter(id: id, at: at, in: db) }
-            guard found else { return .error(404, "no dead letter \(rest[0]) (skip takes a dead letter's id from GET /v1/dead-letters)") }
+            guard let found else { return .error(404, "no dead letter \(rest[0]) (skip takes a dead letter's id from GET /v1/dead-letters)") }
             service.logger.notice("delivery: dead letter \(rest[0]) skipped by an operator; later deltas of its uid flow")
-            service.delivery.wake()
+            service.delivery.forget(found)
             return .json(200, ["skipped": .string(rest[0])])
         case ("POST", "subscriptions", 2) where rest[1] == "replay":
             let subscription = rest[0]
@@ -29,17 +29,18 @@ extension StatusRoutes {
             guard let text = request.query["from_lsn"], let fromLSN = Int64(text), fromLSN >= 1 else {
                 return .error(400, "give ?from_lsn=N (an lsn from 1): deltas of events from that lsn on are sent again")
             }
-            let count = try await service.writer.perform { db in
+            let queued = try await service.writer.perform { db in
                 try db.transaction { try DeliveryStore.replay(subscription: subscription, fromLSN: fromLSN, in: db) }
             }
+            let count = queued.count
             service.logger.notice("delivery: \(subscription): \(count) delivered delta(s) from lsn \(fromLSN) queued again (replay)")
-            service.delivery.wake()
+            service.delivery.requeue(queued)
             return .json(200, ["subscription": .string(subscription), "from_lsn": .integer(fromLSN), "queued": .integer(Int64(count))])
         case ("POST", "dead-letters", 2) where rest[1] == "retry":
             guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
             let found = try await service.writer.perform { db in try DeliveryStore.retryDeadLetter(id: id, in: db) }
-            guard found else { return .error(404, "no dead letter \(rest[0])") }
-            service.delivery.wake()
+            guard let found else { return .error(404, "no dead letter \(rest[0])") }
+            service.delivery.requeue([found])
             return .json(200, ["retried": .string(rest[0])])
         case ("POST", "subscriptions", 2) where ["pause", "resume"].contains(rest[1]):
             let subscription = rest[0]
