@@ -25,10 +25,16 @@ enum DeliverBench {
         let inFlight = option("--in-flight", 64)
         let rate = option("--rate", 1000)
         let seconds = option("--seconds", 10)
+        // For profiling one phase: `--hold S` waits S seconds (announced on stderr) before the
+        // throughput phase and before the baseline, so `perf record -p PID` can attach to just it.
+        let hold = option("--hold", 0)
+        let receiverThreads = option("--receiver-threads", 1)
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
-                try await measure(events: events, inFlight: inFlight, rate: rate, seconds: seconds)
+                try await measure(
+                    events: events, inFlight: inFlight, rate: rate, seconds: seconds, hold: hold,
+                    receiverThreads: receiverThreads)
             } catch {
                 FileHandle.standardError.write(Data("renkei-bench deliver: \(error)\n".utf8))
                 exit(1)
@@ -38,8 +44,10 @@ enum DeliverBench {
         done.wait()
     }
 
-    static func measure(events: Int, inFlight: Int, rate: Int, seconds: Int) async throws {
-        let receiver = try BenchReceiver()
+    static func measure(
+        events: Int, inFlight: Int, rate: Int, seconds: Int, hold: Int, receiverThreads: Int
+    ) async throws {
+        let receiver = try BenchReceiver(threads: receiverThreads)
         let root = "/tmp/renkei-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -69,6 +77,7 @@ enum DeliverBench {
             let body = Array((lines[chunk..<min(chunk + 5000, lines.count)].joined(separator: "\n") + "\n").utf8)
             _ = try await blocking { try control.request(method: "POST", path: "/v1/replay", body: body) }
         }
+        try await announce("throughput", hold: hold)
         let start = ContinuousClock.now
         _ = try await blocking { try control.request(method: "POST", path: "/v1/subscriptions/bench/resume") }
         while receiver.count < events { try await Task.sleep(for: .milliseconds(5)) }
@@ -79,6 +88,7 @@ enum DeliverBench {
             try await Task.sleep(for: .milliseconds(20))
         }
         let elapsed = ContinuousClock.now - start
+        announceEnd("throughput", hold: hold)
         let throughput = Double(events) / elapsed.seconds
         let received = receiver.count
 
@@ -137,6 +147,7 @@ enum DeliverBench {
         // Baseline: the same receiver, raw HTTPClient POSTs (no outbox, no ledger).
         let client = HTTPClient(maxConnections: inFlight)
         let body = Array(lines[0].utf8)
+        try await announce("baseline", hold: hold)
         let rawStart = ContinuousClock.now
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<inFlight {
@@ -148,6 +159,7 @@ enum DeliverBench {
             }
         }
         let raw = Double(events) / (ContinuousClock.now - rawStart).seconds
+        announceEnd("baseline", hold: hold)
         var single: [Double] = []
         for _ in 0..<2000 {
             let t = ContinuousClock.now
@@ -165,6 +177,18 @@ enum DeliverBench {
         print(String(format: "    2xx after the replay answer (lower bound):     p50 %.1f ms, p99 %.1f ms, max %.1f ms", pct(fromAck, 50), pct(fromAck, 99), fromAck.max() ?? 0))
         print(String(format: "    ingest request sent→2xx (upper bound):         p50 %.1f ms, p99 %.1f ms, max %.1f ms", pct(fromSend, 50), pct(fromSend, 99), fromSend.max() ?? 0))
         print(String(format: "    baseline one POST round trip, unloaded:        p50 %.2f ms, p99 %.2f ms", pct(single, 50), pct(single, 99)))
+    }
+
+    /// With `--hold S`: says on stderr that `phase` starts in S seconds, then waits.
+    static func announce(_ phase: String, hold: Int) async throws {
+        guard hold > 0 else { return }
+        FileHandle.standardError.write(Data("renkei-bench: pid \(getpid()): \(phase) starts in \(hold) s\n".utf8))
+        try await Task.sleep(for: .seconds(hold))
+    }
+
+    static func announceEnd(_ phase: String, hold: Int) {
+        guard hold > 0 else { return }
+        FileHandle.standardError.write(Data("renkei-bench: pid \(getpid()): \(phase) ended\n".utf8))
     }
 
     static func pct(_ values: [Double], _ p: Double) -> Double {
