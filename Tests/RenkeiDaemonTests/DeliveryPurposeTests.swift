@@ -23,6 +23,34 @@ struct DeliveryPurposeTests {
         ]
     }
 
+    /// The uids a `household.changed` body names (`view.members`, `changes.members` old and new).
+    static func householdNames(_ body: JSONValue) -> Set<String> {
+        guard body["kind"]?.stringValue == "household.changed" else { return [] }
+        let lists = [body["view"]?["members"], body["changes"]?["members"]?["old"], body["changes"]?["members"]?["new"]]
+        return Set(lists.flatMap { $0?.arrayValue ?? [] }.compactMap(\.stringValue))
+    }
+
+    /// The ledger's members of a household delta are those its *sent* body names: a member
+    /// protected at send time is neither sent nor recorded; one who left (in `changes.members.old`) is.
+    @Test func householdLedgerNamesTheSentMembers() throws {
+        let body: JSONValue = [
+            "delta_id": "mirror:H9:3", "kind": "household.changed", "household_no": "H9", "version": 3,
+            "changes": ["members": ["old": ["U0000000003", "U0000000001"], "new": ["U0000000001", "U0000000002"]]],
+            "view": ["household_no": "H9", "members": ["U0000000001", "U0000000002"]],
+        ]
+        let pending = DeliveryStore.Pending(
+            seq: 1, uid: "H9", deltaID: "mirror:H9:3", kind: "household.changed", body: body.serializedBytes, attempts: 0,
+            nextAttemptMs: 0, fields: "household_no,members", lsn: 7)
+        let open = DeliveryRedaction.prepareHousehold(pending, protectedNow: [])
+        #expect(open.members == ["U0000000001", "U0000000002", "U0000000003"])
+        #expect(open.body == pending.body)
+        let redacted = DeliveryRedaction.prepareHousehold(pending, protectedNow: ["U0000000001"])
+        #expect(redacted.members == ["U0000000002", "U0000000003"])
+        let sent = try JSONParser.parse(redacted.body)
+        #expect(sent["view"]?["members"] == ["U0000000002"])
+        #expect(!String(decoding: redacted.body, as: UTF8.self).contains("U0000000001"))
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func protectedAddressNeverLeaves() async throws {
         let receiver = try DeliveryReceiver()
@@ -108,18 +136,28 @@ struct DeliveryPurposeTests {
         try await Task.sleep(for: .milliseconds(300))
         #expect(!fixture.logLines.contains { $0.contains(Self.secret) || $0.contains(Self.secretPending) || $0.contains(Self.myNumber) })
 
-        // Disclosure ledger = exactly what the receiver answered 2xx, per uid.
+        // Disclosure ledger = exactly what the receiver answered 2xx, per uid: a person's own deltas
+        // and every household delta whose body named them as a member; per household, its deltas.
         for uid in ["U0000000001", "U0000000002", "U0000000003", "H1"] {
             let ledger = await fixture.request("GET", "/v1/disclosures?uid=\(uid)").json["disclosures"]?.arrayValue ?? []
             let fromLedger = ledger.map { row in
-                "\(row["delta_id"]?.stringValue ?? "")|\((row["fields"]?.arrayValue ?? []).compactMap(\.stringValue).sorted())|\(row["lsn"]?.integerValue ?? 0)|\(row["legal_basis"]?.stringValue ?? "-")"
+                "\(row["delta_id"]?.stringValue ?? "")|\((row["fields"]?.arrayValue ?? []).compactMap(\.stringValue).sorted())|\(row["lsn"]?.integerValue ?? 0)|\(row["legal_basis"]?.stringValue ?? "-")|\(row["household_no"]?.stringValue ?? "-")"
             }.sorted()
-            let fromReceiver = receiver.delivered.filter { ($0.json["uid"] ?? $0.json["household_no"])?.stringValue == uid }.map { r in
+            #expect(ledger.allSatisfy { $0["uid"]?.stringValue == uid }, "\(uid): \(ledger)")
+            let fromReceiver = receiver.delivered.filter { r in
+                (r.json["uid"] ?? r.json["household_no"])?.stringValue == uid || Self.householdNames(r.json).contains(uid)
+            }.map { r in
                 let basis = r.json["subscription"]?.stringValue == "benefits" ? "番号法 第9条 別表" : "-"
-                return "\(r.id)|\((r.json["view"]?.objectValue?.keys ?? []).sorted())|\(r.json["lsn"]?.integerValue ?? 0)|\(basis)"
+                return "\(r.id)|\((r.json["view"]?.objectValue?.keys ?? []).sorted())|\(r.json["lsn"]?.integerValue ?? 0)|\(basis)|\(r.json["household_no"]?.stringValue ?? "-")"
             }.sorted()
             #expect(fromLedger == fromReceiver, "\(uid): ledger \(fromLedger) vs receiver \(fromReceiver)")
             #expect(!fromLedger.isEmpty)
+        }
+        // The comparison above covered household deltas: U1 (before protection) and U2 were named in some.
+        for uid in ["U0000000001", "U0000000002"] {
+            let entries = (await fixture.request("GET", "/v1/disclosures?uid=\(uid)").json["disclosures"]?.arrayValue ?? [])
+                .filter { $0["kind"]?.stringValue == "household.changed" }
+            #expect(!entries.isEmpty && entries.allSatisfy { $0["household_no"]?.stringValue == "H1" }, "\(uid): \(entries)")
         }
         await fixture.stop()
     }

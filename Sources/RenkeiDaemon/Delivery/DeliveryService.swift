@@ -181,7 +181,7 @@ final class DeliveryService: Sendable {
 
     /// Reads the body of a taken delta and sends it on its own task.
     private func start(_ taken: LaneQueue.Taken, lane: Lane, reader: Database) {
-        let prepared: (pending: DeliveryStore.Pending, body: [UInt8], fields: String)
+        let prepared: (pending: DeliveryStore.Pending, outgoing: DeliveryRedaction.Outgoing)
         do {
             guard let (state, pending) = try DeliveryStore.delta(seq: taken.seq, in: reader) else {
                 lane.queue.withLock { $0.answered(); $0.finish(taken, .gone, nowMs: Self.nowMs()) }
@@ -194,8 +194,7 @@ final class DeliveryService: Sendable {
                 lane.queue.withLock { $0.answered(); $0.finish(taken, outcome, nowMs: Self.nowMs()) }
                 return
             }
-            let body = try Self.prepareBody(pending, reader: reader)
-            prepared = (pending, body.body, body.fields)
+            prepared = (pending, try Self.prepareBody(pending, reader: reader))
         } catch {
             logger.error("subscription \(lane.name): cannot read delta \(taken.seq) from the outbox: \(error)")
             let retryAt = Self.nowMs() + Self.unrecordedRetryMs
@@ -204,7 +203,7 @@ final class DeliveryService: Sendable {
         }
         running.withLock { $0 += 1 }
         Task {
-            let outcome = await self.attempt(prepared.pending, body: prepared.body, fields: prepared.fields, lane: lane)
+            let outcome = await self.attempt(prepared.pending, prepared.outgoing, lane: lane)
             lane.queue.withLock { $0.finish(taken, outcome, nowMs: Self.nowMs()) }
             self.running.withLock { $0 -= 1 }
             lane.wakeup.signal()
@@ -212,23 +211,24 @@ final class DeliveryService: Sendable {
     }
 
     /// The body to send now: protection is checked again at send time (see ``DeliveryRedaction``).
-    static func prepareBody(_ pending: DeliveryStore.Pending, reader: Database) throws -> (body: [UInt8], fields: String) {
-        guard pending.kind == "household.changed" else {
+    static func prepareBody(_ pending: DeliveryStore.Pending, reader: Database) throws -> DeliveryRedaction.Outgoing {
+        guard pending.kind == HouseholdDeltas.kind else {
             var pending = pending
             pending.isProtected = try !DeliveryStore.protectedAmong([pending.uid], in: reader).isEmpty
             return DeliveryRedaction.prepare(pending)
         }
-        let members = (try? JSONParser.parse(pending.body))?["view"]?["members"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let members = DeliveryRedaction.namedMembers(pending.body)
         let protectedNow = try DeliveryStore.protectedAmong(members, in: reader)
-        return (DeliveryRedaction.dropMembers(protectedNow, from: pending), pending.fields)
+        return DeliveryRedaction.prepareHousehold(pending, protectedNow: protectedNow)
     }
 
     static func nowMs() -> Int64 { Timestamp.nowMs() }
 
     /// Sends one delta and records what came of it; frees the lane's slot as soon as the answer is in.
     private func attempt(
-        _ pending: DeliveryStore.Pending, body: [UInt8], fields: String, lane: Lane
+        _ pending: DeliveryStore.Pending, _ outgoing: DeliveryRedaction.Outgoing, lane: Lane
     ) async -> LaneQueue.Outcome {
+        let body = outgoing.body
         let subscription = lane.subscription
         let timestamp = Int64(Date().timeIntervalSince1970)
         var headers = OutboundHeaders()
@@ -262,7 +262,7 @@ final class DeliveryService: Sendable {
             let recorded = await recorder.record(
                 .delivered(
                     pending, subscription: subscription.policy.name, legalBasis: subscription.policy.legalBasis,
-                    status: response.status, at: at, fields: fields))
+                    status: response.status, at: at, outgoing: outgoing))
             guard recorded else { return .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs) }
             logger.debug("subscription \(lane.name): delivered \(pending.deltaID) (\(response.status))")
             return .delivered

@@ -41,6 +41,10 @@ enum DeliveryStore {
                 legal_basis TEXT,
                 delivered_at TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS disclosures_by_uid ON disclosures(uid, id);
+            CREATE TABLE IF NOT EXISTS disclosure_members(
+                uid TEXT NOT NULL,
+                disclosure_id INTEGER NOT NULL REFERENCES disclosures(id),
+                PRIMARY KEY(uid, disclosure_id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS subscription_control(
                 subscription TEXT PRIMARY KEY,
                 paused INTEGER NOT NULL DEFAULT 0);
@@ -125,10 +129,12 @@ enum DeliveryStore {
         return result
     }
 
-    /// Marks a delta delivered and records the disclosure (`fields`: what the sent body's `view` held).
+    /// Marks a delta delivered and records the disclosure (`fields`: what the sent body's `view` held;
+    /// `members`: for a household delta, every person the sent body names, each of whom then finds
+    /// the row under their own uid).
     static func markDelivered(
         _ pending: Pending, subscription: String, legalBasis: String?, status: Int, at: String, fields: String,
-        in db: Database
+        members: [String] = [], in db: Database
     ) throws {
         try db.prepare(
             "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE seq = ?"
@@ -139,6 +145,10 @@ enum DeliveryStore {
             .text(subscription), .text(pending.uid), .text(pending.deltaID), .text(fields), .integer(pending.lsn),
             legalBasis.map { .text($0) } ?? .null, .text(at),
         ])
+        guard !members.isEmpty else { return }
+        let disclosure = db.lastInsertRowID
+        let insert = try db.prepare("INSERT OR IGNORE INTO disclosure_members(uid, disclosure_id) VALUES (?, ?)")
+        for member in members { try insert.run([.text(member), .integer(disclosure)]) }
     }
 
     static func markFailed(
@@ -217,19 +227,39 @@ enum DeliveryStore {
         }
     }
 
+    /// The disclosure ledger for `uid` (`GET /v1/disclosures?uid=`), oldest first: the deltas keyed
+    /// by it (a person's own deltas; given a 世帯番号, that household's deltas), and the
+    /// `household.changed` deltas whose sent body named it as a member. Every entry has `kind`;
+    /// household entries also have `household_no`, and when found through membership their `uid` is
+    /// the person asked about.
     static func disclosures(uid: String, in db: Database) throws -> [JSONValue] {
         try db.prepare(
-            "SELECT subscription, uid, delta_id, fields, lsn, legal_basis, delivered_at FROM disclosures WHERE uid = ? ORDER BY id"
+            """
+            SELECT d.id, d.subscription, d.uid, d.delta_id, d.fields, d.lsn, d.legal_basis, d.delivered_at, o.kind, 0
+            FROM disclosures d LEFT JOIN outbox o ON o.delta_id = d.delta_id
+            WHERE d.uid = ?1
+            UNION ALL
+            SELECT d.id, d.subscription, d.uid, d.delta_id, d.fields, d.lsn, d.legal_basis, d.delivered_at, o.kind, 1
+            FROM disclosure_members m JOIN disclosures d ON d.id = m.disclosure_id
+            LEFT JOIN outbox o ON o.delta_id = d.delta_id
+            WHERE m.uid = ?1
+            ORDER BY 1
+            """
         ).rows([.text(uid)]) { row in
-            .object([
-                "subscription": .string(row.string(0) ?? ""),
-                "uid": .string(row.string(1) ?? ""),
-                "delta_id": .string(row.string(2) ?? ""),
-                "fields": .array((row.string(3) ?? "").split(separator: ",").map { .string(String($0)) }),
-                "lsn": .integer(row.int64(4)),
-                "legal_basis": row.string(5).map { .string($0) } ?? .null,
-                "time": .string(row.string(6) ?? ""),
-            ])
+            let kind = row.string(8)
+            let asMember = row.int64(9) == 1
+            var entry: JSONObject = [
+                "subscription": .string(row.string(1) ?? ""),
+                "uid": .string(asMember ? uid : row.string(2) ?? ""),
+                "delta_id": .string(row.string(3) ?? ""),
+                "fields": .array((row.string(4) ?? "").split(separator: ",").map { .string(String($0)) }),
+                "lsn": .integer(row.int64(5)),
+                "legal_basis": row.string(6).map { .string($0) } ?? .null,
+                "time": .string(row.string(7) ?? ""),
+                "kind": kind.map { .string($0) } ?? .null,
+            ]
+            if kind == HouseholdDeltas.kind { entry["household_no"] = .string(row.string(2) ?? "") }
+            return .object(entry)
         }
     }
 

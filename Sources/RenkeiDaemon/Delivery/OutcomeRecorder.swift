@@ -4,9 +4,10 @@ import Synchronization
 
 /// What one delivery attempt came to, as the outbox records it.
 enum DeliveryOutcome: Sendable {
-    /// A 2xx: mark delivered and add a disclosure row listing `fields`.
+    /// A 2xx: mark delivered and add a disclosure row listing what `outgoing` disclosed.
     case delivered(
-        DeliveryStore.Pending, subscription: String, legalBasis: String?, status: Int, at: String, fields: String)
+        DeliveryStore.Pending, subscription: String, legalBasis: String?, status: Int, at: String,
+        outgoing: DeliveryRedaction.Outgoing)
     /// Anything else: count the attempt, keep the error, and either schedule a retry or dead-letter it.
     case failed(
         seq: Int64, dead: Bool, status: Int?, error: String, excerpt: String?, nextAttemptMs: Int64, at: String)
@@ -76,9 +77,10 @@ final class OutcomeRecorder: Sendable {
 
     private static func apply(_ outcome: DeliveryOutcome, in db: Database) throws {
         switch outcome {
-        case .delivered(let pending, let subscription, let legalBasis, let status, let at, let fields):
+        case .delivered(let pending, let subscription, let legalBasis, let status, let at, let outgoing):
             try DeliveryStore.markDelivered(
-                pending, subscription: subscription, legalBasis: legalBasis, status: status, at: at, fields: fields, in: db)
+                pending, subscription: subscription, legalBasis: legalBasis, status: status, at: at,
+                fields: outgoing.fields, members: outgoing.members, in: db)
         case .failed(let seq, let dead, let status, let error, let excerpt, let nextAttemptMs, let at):
             try DeliveryStore.markFailed(
                 seq: seq, dead: dead, status: status, error: error, excerpt: excerpt, nextAttemptMs: nextAttemptMs, at: at,
