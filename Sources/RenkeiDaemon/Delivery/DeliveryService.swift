@@ -58,6 +58,9 @@ final class DeliveryService: Sendable {
     let logger: Logger
     let recorder: OutcomeRecorder
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// The last `at` text and its millisecond: formatting a date costs more than the rest of an
+    /// outcome's bookkeeping, and at thousands of deltas a second many share a millisecond.
+    private let lastStamp = Mutex<(ms: Int64, text: String)>((0, ""))
     private let running = Mutex<Int>(0)
 
     /// - Throws: ``RenkeiError`` when a secret file cannot be read or parsed (named in the message).
@@ -172,57 +175,84 @@ final class DeliveryService: Sendable {
                 let (taken, nextDue) = lane.queue.withLock { queue in
                     (queue.take(nowMs: now, limit: maxInFlight - queue.sending), queue.nextDueMs)
                 }
-                for item in taken { start(item, lane: lane, reader: reader) }
+                if !taken.isEmpty { start(taken, lane: lane, reader: reader) }
                 if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue - now))) }
             }
             await lane.wakeup.wait(timeout: max(wait, .milliseconds(5)))
         }
     }
 
-    /// Reads the body of a taken delta and sends it on its own task.
-    private func start(_ taken: LaneQueue.Taken, lane: Lane, reader: Database) {
-        let prepared: (pending: DeliveryStore.Pending, outgoing: DeliveryRedaction.Outgoing)
+    /// Reads the bodies of the taken deltas (one query) and sends each on its own task.
+    private func start(_ taken: [LaneQueue.Taken], lane: Lane, reader: Database) {
+        let rows: [Int64: (state: String, pending: DeliveryStore.Pending)]
         do {
-            guard let (state, pending) = try DeliveryStore.delta(seq: taken.seq, in: reader) else {
-                lane.queue.withLock { $0.answered(); $0.finish(taken, .gone, nowMs: Self.nowMs()) }
-                return
+            rows = Dictionary(
+                try DeliveryStore.deltas(seqs: taken.map(\.seq), in: reader).map { ($0.pending.seq, $0) },
+                uniquingKeysWith: { first, _ in first })
+        } catch {
+            logger.error("subscription \(lane.name): cannot read \(taken.count) delta(s) from the outbox: \(error)")
+            let retryAt = Self.nowMs() + Self.unrecordedRetryMs
+            for item in taken { release(item, .unchanged(nextAttemptMs: retryAt), lane: lane) }
+            return
+        }
+        for item in taken {
+            guard let (state, pending) = rows[item.seq] else {
+                release(item, .gone, lane: lane)
+                continue
             }
             guard state == "pending" else {
                 // Cannot happen while operator actions update the queue; never send it, and never let
                 // a dead head be forgotten (it must keep blocking its uid).
-                let outcome: LaneQueue.Outcome = state == "dead" ? .dead(attempts: pending.attempts) : .gone
-                lane.queue.withLock { $0.answered(); $0.finish(taken, outcome, nowMs: Self.nowMs()) }
-                return
+                release(item, state == "dead" ? .dead(attempts: pending.attempts) : .gone, lane: lane)
+                continue
             }
-            prepared = (pending, try Self.prepareBody(pending, reader: reader))
-        } catch {
-            logger.error("subscription \(lane.name): cannot read delta \(taken.seq) from the outbox: \(error)")
-            let retryAt = Self.nowMs() + Self.unrecordedRetryMs
-            lane.queue.withLock { $0.answered(); $0.finish(taken, .unchanged(nextAttemptMs: retryAt), nowMs: Self.nowMs()) }
-            return
+            let outgoing: DeliveryRedaction.Outgoing
+            do {
+                outgoing = try Self.prepareBody(pending, reader: reader)
+            } catch {
+                logger.error("subscription \(lane.name): cannot check protection for \(pending.deltaID): \(error)")
+                release(item, .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs), lane: lane)
+                continue
+            }
+            running.withLock { $0 += 1 }
+            Task {
+                let outcome = await self.attempt(pending, outgoing, lane: lane)
+                lane.queue.withLock { $0.finish(item, outcome, nowMs: Self.nowMs()) }
+                self.running.withLock { $0 -= 1 }
+                lane.wakeup.signal()
+            }
         }
-        running.withLock { $0 += 1 }
-        Task {
-            let outcome = await self.attempt(prepared.pending, prepared.outgoing, lane: lane)
-            lane.queue.withLock { $0.finish(taken, outcome, nowMs: Self.nowMs()) }
-            self.running.withLock { $0 -= 1 }
-            lane.wakeup.signal()
+    }
+
+    /// Gives back a taken delta that was not sent.
+    private func release(_ taken: LaneQueue.Taken, _ outcome: LaneQueue.Outcome, lane: Lane) {
+        lane.queue.withLock { queue in
+            queue.answered()
+            queue.finish(taken, outcome, nowMs: Self.nowMs())
         }
     }
 
     /// The body to send now: protection is checked again at send time (see ``DeliveryRedaction``).
+    /// A person delta's `isProtected` is the person's state as ``DeliveryStore/deltas(seqs:in:)``
+    /// read it just now; a household delta's members are looked up here.
     static func prepareBody(_ pending: DeliveryStore.Pending, reader: Database) throws -> DeliveryRedaction.Outgoing {
-        guard pending.kind == HouseholdDeltas.kind else {
-            var pending = pending
-            pending.isProtected = try !DeliveryStore.protectedAmong([pending.uid], in: reader).isEmpty
-            return DeliveryRedaction.prepare(pending)
-        }
+        guard pending.kind == HouseholdDeltas.kind else { return DeliveryRedaction.prepare(pending) }
         let members = DeliveryRedaction.namedMembers(pending.body)
         let protectedNow = try DeliveryStore.protectedAmong(members, in: reader)
         return DeliveryRedaction.prepareHousehold(pending, protectedNow: protectedNow)
     }
 
     static func nowMs() -> Int64 { Timestamp.nowMs() }
+
+    /// Now as RFC 3339 with milliseconds (`last_attempt_at`, `delivered_at`, the ledger's `time`).
+    private func stamp() -> String {
+        let now = Date()
+        let ms = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        if let cached = lastStamp.withLock({ $0.ms == ms ? $0.text : nil }) { return cached }
+        let text = Timestamp.rfc3339(now)
+        lastStamp.withLock { $0 = (ms, text) }
+        return text
+    }
 
     /// Sends one delta and records what came of it; frees the lane's slot as soon as the answer is in.
     private func attempt(
@@ -250,7 +280,7 @@ final class DeliveryService: Sendable {
         // The request is over: its slot may carry another uid while this outcome is written.
         lane.queue.withLock { $0.answered() }
         lane.wakeup.signal()
-        let at = Timestamp.rfc3339(Date())
+        let at = stamp()
         let attempts = pending.attempts + 1
         var status: Int?
         var error: String

@@ -29,7 +29,7 @@ enum DeliveryStore {
                 last_error TEXT,
                 response_excerpt TEXT,
                 delivered_at TEXT);
-            CREATE INDEX IF NOT EXISTS outbox_by_uid ON outbox(subscription, uid, state, seq);
+            DROP INDEX IF EXISTS outbox_by_uid;
             CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(subscription, state, seq);
             CREATE TABLE IF NOT EXISTS disclosures(
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -102,20 +102,30 @@ enum DeliveryStore {
         }
     }
 
-    /// One row to send, with its current state (`pending` unless the queue was behind the outbox).
-    /// `isProtected` is left false: the lane reads it (``protectedAmong(_:in:)``) just before sending.
-    static func delta(seq: Int64, in db: Database) throws -> (state: String, pending: Pending)? {
-        try db.prepare(
-            "SELECT seq, uid, delta_id, body, attempts, next_attempt_ms, fields, lsn, kind, state FROM outbox WHERE seq = ?"
-        ).rows([.integer(seq)]) { row in
+    /// The rows to send for `seqs` (one statement, one read transaction, whatever the count), each
+    /// with its current state (`pending` unless the queue was behind the outbox) and, for a person
+    /// delta, whether that person is protected *now* (their stored view's `protected`). Household
+    /// deltas come with `isProtected` false: their members are checked with ``protectedAmong(_:in:)``.
+    static func deltas(seqs: [Int64], in db: Database) throws -> [(state: String, pending: Pending)] {
+        guard !seqs.isEmpty else { return [] }
+        let list = "[" + seqs.map(String.init).joined(separator: ",") + "]"
+        return try db.prepare(
+            """
+            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind, o.state,
+                   json_extract(CAST(p.view AS TEXT), '$.protected')
+            FROM json_each(?) j JOIN outbox o ON o.seq = j.value
+            LEFT JOIN persons p ON p.uid = o.uid AND o.kind != 'household.changed'
+            """
+        ).rows([.text(list)]) { row in
             (
                 row.string(9) ?? "",
                 Pending(
                     seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
                     kind: row.string(8) ?? "", body: row.blob(3) ?? [], attempts: Int(row.int64(4)),
-                    nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
+                    nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7),
+                    isProtected: !row.isNull(10) && row.int64(10) == 1)
             )
-        }.first
+        }
     }
 
     /// Which of `uids` are protected now.
