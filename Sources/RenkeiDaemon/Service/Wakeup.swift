@@ -4,10 +4,17 @@ import Synchronization
 ///
 /// A signal sent while nobody waits is remembered, so a wake-up between checking for work and
 /// starting to wait is never lost.
+///
+/// A wait that ends by a signal leaves its timer running, and later waits reuse it: a new timer
+/// task is started only when none is due at or before the new deadline. A busy delivery lane waits
+/// once per delta; starting a sleeping task each time cost more than the rest of its turn. A timer
+/// that fires early for a later wait just makes the loop look once more, which it tolerates.
 final class Wakeup: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// When the earliest running timer task fires, if one runs.
+        var timerDue: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -25,24 +32,29 @@ final class Wakeup: Sendable {
         waiter?.resume()
     }
 
-    /// Waits until signalled or until `timeout` has passed.
+    /// Waits until signalled or until `timeout` has passed (or a little earlier, see above).
     func wait(timeout: Duration) async {
+        let due = ContinuousClock.now.advanced(by: timeout)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow = state.withLock { state -> Bool in
+            let (resumeNow, startTimer) = state.withLock { state -> (Bool, Bool) in
                 if state.pending {
                     state.pending = false
-                    return true
+                    return (true, false)
                 }
                 state.waiter = continuation
-                return false
+                if let timerDue = state.timerDue, timerDue <= due { return (false, false) }
+                state.timerDue = due
+                return (false, true)
             }
             if resumeNow {
                 continuation.resume()
                 return
             }
+            guard startTimer else { return }
             Task {
-                try? await Task.sleep(for: timeout)
+                try? await Task.sleep(until: due, clock: .continuous)
                 let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    if state.timerDue == due { state.timerDue = nil }
                     guard let waiter = state.waiter else { return nil }
                     state.waiter = nil
                     return waiter
