@@ -79,6 +79,7 @@ enum DeliverBench {
         }
         try await announce("throughput", hold: hold)
         let start = ContinuousClock.now
+        let cpuStart = cpuSeconds()
         _ = try await blocking { try control.request(method: "POST", path: "/v1/subscriptions/bench/resume") }
         while receiver.count < events { try await Task.sleep(for: .milliseconds(5)) }
         while true {
@@ -88,6 +89,7 @@ enum DeliverBench {
             try await Task.sleep(for: .milliseconds(20))
         }
         let elapsed = ContinuousClock.now - start
+        let cpuPerDelta = (cpuSeconds() - cpuStart) / Double(events) * 1e6
         announceEnd("throughput", hold: hold)
         let throughput = Double(events) / elapsed.seconds
         let received = receiver.count
@@ -149,6 +151,7 @@ enum DeliverBench {
         let body = Array(lines[0].utf8)
         try await announce("baseline", hold: hold)
         let rawStart = ContinuousClock.now
+        let rawCPUStart = cpuSeconds()
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<inFlight {
                 group.addTask {
@@ -159,6 +162,7 @@ enum DeliverBench {
             }
         }
         let raw = Double(events) / (ContinuousClock.now - rawStart).seconds
+        let rawCPUPerRequest = (cpuSeconds() - rawCPUStart) / Double(events) * 1e6
         announceEnd("baseline", hold: hold)
         var single: [Double] = []
         for _ in 0..<2000 {
@@ -172,6 +176,7 @@ enum DeliverBench {
         print("deliver — loopback receiver, max_in_flight \(inFlight), one subscription")
         print(String(format: "  throughput: %d deltas in %.2f s = %.0f deltas/s (target ≥ 10000); receiver saw %d", events, elapsed.seconds, throughput, received))
         print(String(format: "  baseline raw HTTPClient POST loop: %.0f req/s; ratio outbox/raw = %.2f", raw, throughput / raw))
+        print(String(format: "  CPU per delta (whole process: daemon, curl, receiver, kernel): outbox %.0f µs, raw %.0f µs; machine load %@", cpuPerDelta, rawCPUPerRequest, loadAverage()))
         print("  latency at \(rate) events/s for \(seconds) s, \(fromAck.count)/\(total) delivered:")
         print(String(format: "    commit→2xx, from recorded_at (commit start):  p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 ≤ 50 ms; %d events)", pct(fromRecorded, 50), pct(fromRecorded, 99), fromRecorded.max() ?? 0, fromRecorded.count))
         print(String(format: "    2xx after the replay answer (lower bound):     p50 %.1f ms, p99 %.1f ms, max %.1f ms", pct(fromAck, 50), pct(fromAck, 99), fromAck.max() ?? 0))
@@ -189,6 +194,21 @@ enum DeliverBench {
     static func announceEnd(_ phase: String, hold: Int) {
         guard hold > 0 else { return }
         FileHandle.standardError.write(Data("renkei-bench: pid \(getpid()): \(phase) ended\n".utf8))
+    }
+
+    /// User + system CPU seconds of this process so far (every thread: daemon, curl, receiver).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    /// The 1-minute load average, which says how much the other users of the machine took.
+    static func loadAverage() -> String {
+        var loads = [Double](repeating: 0, count: 3)
+        guard getloadavg(&loads, 3) == 3 else { return "?" }
+        return String(format: "%.1f", loads[0])
     }
 
     static func pct(_ values: [Double], _ p: Double) -> Double {
