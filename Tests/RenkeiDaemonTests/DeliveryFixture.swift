@@ -16,9 +16,11 @@ final class DeliveryFixture: Sendable {
         let lines = Mutex<[String]>([])
     }
 
-    /// - Parameter subscriptions: the config's `subscriptions` object.
-    init(subscriptions: JSONObject, sources: [String] = ["resident", "library", "tax"]) async throws {
-        let root = URL(fileURLWithPath: "/tmp").appendingPathComponent("renkei-dt-\(UUID().uuidString.prefix(8))")
+    /// - Parameters:
+    ///   - subscriptions: the config's `subscriptions` object.
+    ///   - root: an existing fixture's folder, to start a new daemon on its state (a restart).
+    init(subscriptions: JSONObject, sources: [String] = ["resident", "library", "tax"], root: URL? = nil) async throws {
+        let root = root ?? URL(fileURLWithPath: "/tmp").appendingPathComponent("renkei-dt-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         var sourceConfig = JSONObject()
         for source in sources { sourceConfig[source] = .object([:]) }
@@ -77,9 +79,10 @@ final class DeliveryFixture: Sendable {
         }
     }
 
-    func stop() async {
+    /// Stops the daemon; `keepingState` leaves its folder for a restart.
+    func stop(keepingState: Bool = false) async {
         await service.stop(deadline: .seconds(2))
-        try? FileManager.default.removeItem(at: root)
+        if !keepingState { try? FileManager.default.removeItem(at: root) }
     }
 }
 
