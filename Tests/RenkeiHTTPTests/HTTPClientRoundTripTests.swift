@@ -89,7 +89,9 @@ import Testing
                 let results = await withTaskGroup(of: (Int, Result<OutboundResponse, TransportFailure>).self) { group in
                     for index in 0..<100 {
                         group.addTask {
-                            let request = OutboundRequest(url: baseURL + "/\(index)", body: Array("n=\(index)".utf8))
+                            // Generous: this checks completeness, not speed (CI machines are shared).
+                            let request = OutboundRequest(
+                                url: baseURL + "/\(index)", body: Array("n=\(index)".utf8), timeout: .seconds(120))
                             return (index, await client.send(request))
                         }
                     }

@@ -113,9 +113,12 @@ final class RawLoopbackServer: Sendable {
             return
         }
         var buffer: [UInt8] = []
-        let idleLimit = ContinuousClock.now + .seconds(10)
+        // A connection lives while requests keep coming: the limit restarts after each one, so a
+        // slow (loaded) client is never cut off between requests it meant to send on it.
+        var idleLimit = ContinuousClock.now + .seconds(30)
         while !stopping.load(ordering: .relaxed), ContinuousClock.now < idleLimit {
             guard let request = nextRequest(fd, &buffer) else { return }
+            idleLimit = ContinuousClock.now + .seconds(30)
             requests.withLock { $0.append(request) }
             switch handler(request) {
             case .respond(let status, let body):
