@@ -139,6 +139,18 @@ import Testing
         #expect(projection.householdView("H1")?["all_members_tax_exempt"] == true)
     }
 
+    @Test mutating func householdWithoutAnyAssessmentIsNotFlaggedExempt() throws {
+        try apply(Self.registered("000000001", id: "R1"))
+        try apply(Self.registered("000000002", id: "R2", name: "山田 花子", relationship: "子"))
+        // Nothing from the tax system yet: not a 非課税世帯 (a benefit must not go out on no data).
+        #expect(projection.householdView("H1")?["all_members_tax_exempt"] == false)
+        // The parent assessed 非課税; the child has no record (no income) and counts as exempt.
+        try apply(Self.tax("TX-1", id: "T1", atena: "000000001", year: 2026, taxable: false))
+        #expect(projection.householdView("H1")?["all_members_tax_exempt"] == true)
+        try apply(Self.tax("TX-2", id: "T2", atena: "000000002", year: 2026, taxable: true))
+        #expect(projection.householdView("H1")?["all_members_tax_exempt"] == false)
+    }
+
     // MARK: - Status and households
 
     @Test mutating func residentTransitions() throws {

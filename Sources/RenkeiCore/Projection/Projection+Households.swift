@@ -42,7 +42,11 @@ extension Projection {
         let previous = record
         record.members = members
         record.protectedMembers = members.filter { persons[$0]?.isProtected == true }
-        record.allMembersTaxExempt = members.allSatisfy { persons[$0]?.isTaxExempt ?? true }
+        // 非課税世帯: no member assessed as taxable, and the tax system has assessed at least one
+        // member (a child with no income has no record and counts as exempt; a household the tax
+        // system has said nothing about yet is not flagged for a benefit).
+        record.allMembersTaxExempt =
+            members.allSatisfy { persons[$0]?.isTaxExempt ?? true } && members.contains { persons[$0]?.latestTax != nil }
         guard existing == nil || rescoped || !record.sameState(as: previous) else { return nil }
         record.version += 1
         record.lsn = lsn
