@@ -57,12 +57,7 @@ final class DeliveryFixture: Sendable {
 
     /// Polls until `condition` holds or `timeout` passes; returns whether it held.
     func wait(_ timeout: Duration = .seconds(20), _ condition: @Sendable () async -> Bool) async -> Bool {
-        let end = ContinuousClock.now + timeout
-        while ContinuousClock.now < end {
-            if await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-        return await condition()
+        await pollUntil(timeout, condition)
     }
 
     /// The subscription's counts from `/v1/status`.

@@ -74,12 +74,7 @@ final class ReviewFixture: Sendable {
 
     /// Polls until `condition` holds or `timeout` passes.
     func wait(_ timeout: Duration = .seconds(20), _ condition: @Sendable () async throws -> Bool) async -> Bool {
-        let end = ContinuousClock.now + timeout
-        while ContinuousClock.now < end {
-            if (try? await condition()) == true { return true }
-            try? await Task.sleep(for: .milliseconds(25))
-        }
-        return (try? await condition()) == true
+        await pollUntil(timeout, condition)
     }
 
     func stop() async {
