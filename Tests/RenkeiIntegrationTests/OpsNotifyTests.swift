@@ -9,18 +9,19 @@ import Testing
         // One delivery lane, so the watchdog's lane check runs: the lane loops and retries against a
         // closed port, which must not stop WATCHDOG=1.
         try await withDaemon(sources: ["resident"], subscriptions: DaemonHarness.unreachableSubscription) { daemon in
-            // WatchdogSec=3 s: pings expected every ~1.5 s. (A tighter interval made this flaky on a loaded
-            // 2-core machine; the rule systemd enforces is only that no gap reaches WatchdogSec.)
-            try await daemon.start(watchdogUSec: 3_000_000)
+            // WatchdogSec=6 s: pings expected every ~3 s. The rule systemd enforces is only that no gap
+            // reaches WatchdogSec (production uses 30 s); 3 s made this fail on a CI machine at load 6,
+            // where one gap took 4.6 s.
+            try await daemon.start(watchdogUSec: 6_000_000)
             #expect(daemon.notifications().contains { $0.hasPrefix("STATUS=") })
-            try await daemon.watchNotifications(for: .seconds(9))
+            try await daemon.watchNotifications(for: .seconds(16))
             let pings = daemon.notificationTimes("WATCHDOG=1")
-            #expect(pings.count >= 4, "only \(pings.count) WATCHDOG=1 in 9 s")
+            // Every ~3 s for 16 s is about 5; the schedule is fixed-rate, so a late tick is followed by a
+            // quick one (the median is not a rule), but the count stays near 5 either way.
+            #expect((4...9).contains(pings.count), "\(pings.count) WATCHDOG=1 in 16 s, expected about 5")
             let gaps = zip(pings.dropFirst(), pings).map { ($0 - $1) / .milliseconds(1) }.dropFirst().sorted()
-            if !gaps.isEmpty {
-                let median = gaps[gaps.count / 2]
-                #expect(median > 1_000 && median < 2_400, "median gap between pings \(median) ms, expected ~1,500 ms")
-                #expect(gaps.last! < 3_000, "a ping came \(gaps.last!) ms after the previous: systemd would have killed us")
+            if let longest = gaps.last {
+                #expect(longest < 6_000, "a ping came \(longest) ms after the previous: systemd would have killed us")
             }
             #expect(daemon.notifications().contains { $0.hasPrefix("STATUS=serving: head lsn ") })
 
@@ -43,8 +44,8 @@ import Testing
             #expect(after.json["sources"]?["library"] != nil)
             // Pings continue after the reloads.
             let before = daemon.notificationTimes("WATCHDOG=1").count
-            try await daemon.watchNotifications(for: .seconds(4))
-            #expect(daemon.notificationTimes("WATCHDOG=1").count >= before + 2)
+            try await daemon.watchNotifications(for: .seconds(7))
+            #expect(daemon.notificationTimes("WATCHDOG=1").count >= before + 2)  // every ~3 s
 
             let code = try await daemon.stop()
             #expect(code == 0, "exit status \(code); stderr:\n\(daemon.stderrText())")

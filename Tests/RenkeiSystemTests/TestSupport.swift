@@ -56,7 +56,7 @@ func rawConnect(_ path: String) throws -> Socket {
 }
 
 /// Reads until the peer closes or `timeout` passes; returns everything read.
-func readAll(_ socket: Socket, timeout: Duration = .seconds(5)) throws -> String {
+func readAll(_ socket: Socket, timeout: Duration = .seconds(30)) throws -> String {
     var buffer: [UInt8] = []
     let clock = ContinuousClock()
     let end = clock.now.advanced(by: timeout)
@@ -67,8 +67,9 @@ func readAll(_ socket: Socket, timeout: Duration = .seconds(5)) throws -> String
     return String(decoding: buffer, as: UTF8.self)
 }
 
-/// Reads until `count` complete responses with Content-Length have arrived.
-func readResponses(_ socket: Socket, count: Int, timeout: Duration = .seconds(5)) throws -> [(Int, String)] {
+/// Reads until `count` complete responses with Content-Length have arrived. The generous default
+/// bounds a hang, not speed: under a loaded CI run the server's handlers can wait seconds for a thread.
+func readResponses(_ socket: Socket, count: Int, timeout: Duration = .seconds(30)) throws -> [(Int, String)] {
     var parser = HTTPResponseParser()
     var results: [(Int, String)] = []
     let clock = ContinuousClock()
