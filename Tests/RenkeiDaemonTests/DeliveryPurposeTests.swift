@@ -138,6 +138,13 @@ struct DeliveryPurposeTests {
 
         // Disclosure ledger = exactly what the receiver answered 2xx, per uid: a person's own deltas
         // and every household delta whose body named them as a member; per household, its deltas.
+        // A ledger row is written with the group-committed outcome, a moment after the 2xx: wait
+        // until nothing is in flight or waiting before comparing.
+        let settled = await fixture.wait {
+            let subscriptions = await fixture.request("GET", "/v1/status").json["subscriptions"]?.objectValue ?? [:]
+            return subscriptions.members.allSatisfy { $0.value["backlog"]?.integerValue == 0 && $0.value["in_flight"]?.integerValue == 0 }
+        }
+        #expect(settled, "deliveries did not settle")
         for uid in ["U0000000001", "U0000000002", "U0000000003", "H1"] {
             let ledger = await fixture.request("GET", "/v1/disclosures?uid=\(uid)").json["disclosures"]?.arrayValue ?? []
             let fromLedger = ledger.map { row in
