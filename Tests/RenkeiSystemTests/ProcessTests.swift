@@ -29,6 +29,32 @@ import Testing
         #expect(String(decoding: buffer, as: UTF8.self) == "STOPPING=1")
     }
 
+    /// A receiver that never reads fills its queue (net.unix.max_dgram_qlen, 10 by default); renkeid
+    /// then used to block in sendto(2) on the cooperative pool, which stalled every task (stop hung).
+    @Test func neverBlocksWhenTheReceiverStopsReading() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/notify"
+        let receiver = try Socket.make(family: AF_UNIX, datagram: true)
+        try receiver.bind(.unix(path))
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path])
+        let results = Mutex<[Bool]>([])
+        let finished = DispatchSemaphore(value: 0)
+        // On a dedicated thread, so that a regression fails the test instead of hanging it.
+        let thread = Thread {
+            for number in 0..<200 { results.withLock { $0.append(notifier.notify("STATUS=update \(number)")) } }
+            finished.signal()
+        }
+        thread.start()
+        #expect(finished.wait(timeout: .now() + 60) == .success, "notify blocked on a full notification socket")
+        let sent = results.withLock { $0 }
+        #expect(sent.count == 200)
+        #expect(sent.first == true)
+        #expect(sent.contains(false), "200 unread datagrams cannot all fit the receiver's queue")
+        var buffer: [UInt8] = []
+        _ = try receiver.read(appendingTo: &buffer)
+        #expect(String(decoding: buffer, as: UTF8.self) == "STATUS=update 0")
+    }
+
     @Test func disabledWithoutNotifySocket() {
         let notifier = SystemdNotifier(environment: [:])
         #expect(!notifier.isEnabled)

@@ -38,6 +38,9 @@ public struct SystemdNotifier: Sendable {
     /// Sends one state string, e.g. `"READY=1"`, `"STATUS=serving 3 sources"`, `"STOPPING=1"`,
     /// `"RELOADING=1\nMONOTONIC_USEC=…"` (see ``reloading()``), `"WATCHDOG=1"`.
     /// - Parameter state: newline-separated `KEY=VALUE` assignments.
+    ///
+    /// Never blocks: if the notification socket's queue is full (a manager that stopped reading), the
+    /// message is dropped and `false` returned, so a status update can never stall the caller.
     /// - Returns: whether the datagram was sent (`false` outside systemd or on error, which is not fatal).
     @discardableResult
     public func notify(_ state: String) -> Bool {

@@ -197,14 +197,18 @@ final class Socket: Sendable {
         }
     }
 
-    /// Sends one datagram to `address` (sendto(2)).
+    /// Sends one datagram to `address` (sendto(2)) without ever blocking: when the receiver's queue
+    /// is full the datagram is not sent and the call throws (`EAGAIN`).
     func send(_ bytes: [UInt8], to address: SocketAddress) throws(SystemError) {
         try address.withSockAddr { (pointer, length) throws(SystemError) in
             let result = bytes.withUnsafeBytes { (raw) -> Result<Int, SystemError> in
                 Result { () throws(SystemError) in
                     // sendto(2): one datagram; sd_notify(3) messages are small enough to never be split.
+                    // MSG_DONTWAIT: a receiver that stops reading (its queue holds net.unix.max_dgram_qlen
+                    // datagrams, 10 by default) must not block the caller, which may be one of the two
+                    // threads of Swift's cooperative pool. unix(7), "EAGAIN".
                     try Syscall.call("sendto(\(address))") {
-                        sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL), pointer, length)
+                        sendto(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), pointer, length)
                     }
                 }
             }
