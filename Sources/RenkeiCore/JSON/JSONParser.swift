@@ -92,7 +92,8 @@ private struct Parser {
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
         var members: [JSONObject.Member] = []
-        var seen = Set<[UInt8]>()
+        // Objects are small: a linear scan finds duplicates without hashing; a large one switches to a set.
+        var seen: Set<[UInt8]>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -104,9 +105,14 @@ private struct Parser {
             guard bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
             let keyStart = index
             let key = try parseString()
-            guard seen.insert(Array(key.utf8)).inserted else {
-                throw fail("duplicate key \"\(key)\"", at: keyStart)
+            let duplicate: Bool
+            if seen != nil {
+                duplicate = !seen!.insert(Array(key.utf8)).inserted
+            } else {
+                duplicate = members.contains { JSONObject.sameKey($0.key, key) }
+                if members.count == 16 { seen = Set(members.map { Array($0.key.utf8) } + [Array(key.utf8)]) }
             }
+            guard !duplicate else { throw fail("duplicate key \"\(key)\"", at: keyStart) }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
             index += 1
@@ -119,7 +125,7 @@ private struct Parser {
             if bytes[index] == UInt8(ascii: "}") { index += 1; break }
             throw fail("expected ',' or '}' in an object")
         }
-        return .object(JSONObject(members))
+        return .object(JSONObject(uniqueMembers: members))
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -175,6 +181,33 @@ private struct Parser {
     func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
 
     mutating func parseString() throws(JSONParseError) -> String {
+        // Fast path: a string without escapes whose bytes are valid UTF-8 (most keys and values) is
+        // made in one step; anything else, or an error to report, goes through the scalar loop.
+        let start = index + 1
+        var end = start
+        var ascii = true
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            if byte >= 0x80 { ascii = false }
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let string = bytes.withUnsafeBufferPointer { buffer -> String? in
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                // String(validating:) refuses what the scalar loop refuses: overlongs, surrogates, > U+10FFFF.
+                return ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+            }
+            if let string {
+                index = end + 1
+                return string
+            }
+        }
+        return try parseStringScalars()
+    }
+
+    /// Reads a string scalar by scalar, decoding escapes and reporting the first error precisely.
+    mutating func parseStringScalars() throws(JSONParseError) -> String {
         index += 1  // opening quote
         var scalars = String.UnicodeScalarView()
         while true {

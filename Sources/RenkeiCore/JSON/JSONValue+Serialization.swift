@@ -24,6 +24,32 @@ extension JSONValue {
     /// Canonical JSON text (see ``canonicalBytes``).
     public var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
 
+    /// Whether `self` and `other` serialise to the same bytes (``serializedBytes``), decided by walking
+    /// both values without serialising either: strings compare by their UTF-8 bytes (never by
+    /// canonical equivalence), object members in their stored order.
+    public func isByteIdentical(to other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.integer(let a), .integer(let b)): return a == b
+        case (.string(let a), .string(let b)): return JSONObject.sameKey(a, b)
+        case (.array(let a), .array(let b)):
+            guard a.count == b.count else { return false }
+            for index in a.indices where !a[index].isByteIdentical(to: b[index]) { return false }
+            return true
+        case (.object(let a), .object(let b)):
+            guard a.members.count == b.members.count else { return false }
+            for (x, y) in zip(a.members, b.members) {
+                guard JSONObject.sameKey(x.key, y.key), x.value.isByteIdentical(to: y.value) else { return false }
+            }
+            return true
+        case (.double, .double), (.double, .integer), (.integer, .double):
+            // Numbers: what the serialiser writes decides (an integral double is written as an integer).
+            return serializedBytes == other.serializedBytes
+        default: return false
+        }
+    }
+
     func write(to out: inout [UInt8], sortKeys: Bool) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)

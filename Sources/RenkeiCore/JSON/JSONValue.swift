@@ -101,6 +101,17 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         for member in members { self[member.key] = member.value }
     }
 
+    /// Creates an object from members whose keys are known to be distinct (byte for byte), keeping
+    /// their order, without the per-member lookup of ``init(_:)``: for parsers and view builders that
+    /// produce many objects.
+    /// - Precondition: no two members have byte-identical keys (checked in debug builds).
+    public init(uniqueMembers members: [Member]) {
+        assert(
+            Set(members.map { Array($0.key.utf8) }).count == members.count,
+            "JSONObject(uniqueMembers:) was given a duplicate key")
+        self.members = members
+    }
+
     /// Creates an object from a literal.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self.init(elements.map { Member(key: $0.0, value: $0.1) })
@@ -118,16 +129,30 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     /// Gets or sets a member; setting `nil` removes it, setting an existing key keeps its place.
     public subscript(key: String) -> JSONValue? {
         get {
-            for member in members where member.key.utf8.elementsEqual(key.utf8) { return member.value }
+            for member in members where Self.sameKey(member.key, key) { return member.value }
             return nil
         }
         set {
-            if let index = members.firstIndex(where: { $0.key.utf8.elementsEqual(key.utf8) }) {
+            if let index = members.firstIndex(where: { Self.sameKey($0.key, key) }) {
                 if let newValue { members[index].value = newValue } else { members.remove(at: index) }
             } else if let newValue {
                 members.append(Member(key: key, value: newValue))
             }
         }
+    }
+
+    /// Appends a member whose key is known not to be present yet (no lookup).
+    /// - Precondition: no member has a byte-identical key (checked in debug builds).
+    public mutating func appendUnique(_ key: String, _ value: JSONValue) {
+        assert(self[key] == nil, "JSONObject.appendUnique: the key is already present")
+        members.append(Member(key: key, value: value))
+    }
+
+    /// Byte equality of two keys (never canonical equivalence): the lengths first, which is O(1) for
+    /// native strings and settles most mismatches.
+    @inline(__always)
+    static func sameKey(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
     }
 
     /// Iterates the members in order.
