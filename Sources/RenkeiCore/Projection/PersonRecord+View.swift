@@ -25,31 +25,40 @@ extension PersonRecord {
     /// The full internal person view, `my_number` included: what subscriptions are planned from.
     public var view: JSONObject {
         var object = viewWithoutVersion
-        object["version"] = .integer(version)
-        object["lsn"] = .integer(lsn)
+        object.appendUnique("version", .integer(version))
+        object.appendUnique("lsn", .integer(lsn))
         return object
     }
 
     /// The view without `version` and `lsn`: what decides whether an event changed the person.
+    ///
+    /// Built member by member in ``viewFields`` order (every key once, so no lookups): the projection
+    /// computes it for every person an event touches.
     var viewWithoutVersion: JSONObject {
-        if let mergedInto { return ["uid": .string(uid), "merged_into": .string(mergedInto)] }
+        if let mergedInto {
+            return JSONObject(uniqueMembers: [
+                .init(key: "uid", value: .string(uid)), .init(key: "merged_into", value: .string(mergedInto)),
+            ])
+        }
         let resident = self.resident
-        var object: JSONObject = ["uid": .string(uid)]
-        object["status"] = resident.map { $0.facts["status"] ?? "active" } ?? "unregistered"
-        object["protected"] = .bool(isProtected)
+        let protected = resident?.facts["protected"]?.boolValue ?? false
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(Self.viewFields.count)
+        members.append(.init(key: "uid", value: .string(uid)))
+        members.append(.init(key: "status", value: resident.map { $0.facts["status"] ?? "active" } ?? "unregistered"))
+        members.append(.init(key: "protected", value: .bool(protected)))
         for field in Self.identityFields {
-            object[field] = identityValue(field, resident: resident)
+            members.append(.init(key: field, value: identityValue(field, resident: resident)))
         }
         for field in Self.residentOnlyFields {
-            object[field] = nonNull(resident?.identity[field]) ?? .null
+            members.append(.init(key: field, value: nonNull(resident?.identity[field]) ?? .null))
         }
-        let protected = isProtected
-        object["links"] = .array(records.map { $0.link.viewValue(protected: protected) })
-        object["tax"] = latestTax.map(Self.taxView) ?? .null
-        object["childcare"] = childcareView
-        object["library"] = libraryView
-        object["guardian_of"] = .array(guardianOf.map { .string($0) })
-        return object
+        members.append(.init(key: "links", value: .array(records.map { $0.link.viewValue(protected: protected) })))
+        members.append(.init(key: "tax", value: latestTax.map(Self.taxView) ?? .null))
+        members.append(.init(key: "childcare", value: childcareView))
+        members.append(.init(key: "library", value: libraryView))
+        members.append(.init(key: "guardian_of", value: .array(guardianOf.map { .string($0) })))
+        return JSONObject(uniqueMembers: members)
     }
 
     /// The registry's value if it has one, else the first other record's in link order.
@@ -67,21 +76,24 @@ extension PersonRecord {
     }
 
     private static func taxView(_ facts: JSONObject) -> JSONValue {
-        .object([
-            "fiscal_year": facts["fiscal_year"] ?? .null, "taxable": facts["taxable"] ?? .null,
-            "income_levy": facts["income_levy"] ?? .null, "per_capita_levy": facts["per_capita_levy"] ?? .null,
-        ])
+        .object(JSONObject(uniqueMembers: [
+            .init(key: "fiscal_year", value: facts["fiscal_year"] ?? .null),
+            .init(key: "taxable", value: facts["taxable"] ?? .null),
+            .init(key: "income_levy", value: facts["income_levy"] ?? .null),
+            .init(key: "per_capita_levy", value: facts["per_capita_levy"] ?? .null),
+        ]))
     }
 
     /// The newest childcare record (the last in link order).
     private var childcareView: JSONValue {
         guard let record = records.last(where: { $0.link.source == "childcare" }) else { return .null }
-        return .object([
-            "child_no": .string(record.link.subject), "status": record.facts["status"] ?? .null,
-            "facility_code": record.facts["facility_code"] ?? .null,
-            "certification": record.facts["certification"] ?? .null,
-            "monthly_fee": record.facts["monthly_fee"] ?? .null,
-        ])
+        return .object(JSONObject(uniqueMembers: [
+            .init(key: "child_no", value: .string(record.link.subject)),
+            .init(key: "status", value: record.facts["status"] ?? .null),
+            .init(key: "facility_code", value: record.facts["facility_code"] ?? .null),
+            .init(key: "certification", value: record.facts["certification"] ?? .null),
+            .init(key: "monthly_fee", value: record.facts["monthly_fee"] ?? .null),
+        ]))
     }
 
     /// The first active library record in link order, else the first one.
@@ -89,6 +101,9 @@ extension PersonRecord {
         let library = records.filter { $0.link.source == "library" }
         guard let record = library.first(where: { $0.facts["status"]?.stringValue == "active" }) ?? library.first
         else { return .null }
-        return .object(["patron_no": .string(record.link.subject), "status": record.facts["status"] ?? "active"])
+        return .object(JSONObject(uniqueMembers: [
+            .init(key: "patron_no", value: .string(record.link.subject)),
+            .init(key: "status", value: record.facts["status"] ?? "active"),
+        ]))
     }
 }

@@ -26,16 +26,19 @@ public struct PersonLink: Sendable, Hashable {
 
     /// The view form; while the person is protected, address reasons are withheld.
     func viewValue(protected: Bool) -> JSONValue {
-        var object: JSONObject = ["source": .string(source), "subject": .string(subject), "method": .string(method)]
-        if let score { object["score"] = .double(score) }
+        var members: [JSONObject.Member] = [
+            .init(key: "source", value: .string(source)), .init(key: "subject", value: .string(subject)),
+            .init(key: "method", value: .string(method)),
+        ]
+        if let score { members.append(.init(key: "score", value: .double(score))) }
         if !reasons.isEmpty {
             let shown = reasons.map { reason -> JSONValue in
                 guard protected, reason.hasPrefix("address: ") else { return .string(reason) }
                 return .string("address: 支援措置のため非表示 (withheld: protected person)")
             }
-            object["reasons"] = .array(shown)
+            members.append(.init(key: "reasons", value: .array(shown)))
         }
-        return .object(object)
+        return .object(JSONObject(uniqueMembers: members))
     }
 }
 

@@ -47,6 +47,10 @@ public struct Projection: Sendable {
     public internal(set) var dirtyReviews: Set<String> = []
     /// Whether ``decisions`` changed since ``clearDirty()``.
     public internal(set) var decisionsDirty = false
+    /// The views (without version and lsn) that ``commit(_:cause:)`` computed since ``clearDirty()`` or
+    /// ``dropViewCache()``, by uid: planning, saving and the next event's "before" reuse them instead
+    /// of building each view again. Only persons changed since then are held, so it stays small.
+    var viewCache: [String: JSONObject] = [:]
 
     /// An empty projection (before lsn 1).
     /// - Parameters:
@@ -68,6 +72,13 @@ public struct Projection: Sendable {
         dirtyHouseholds.removeAll(keepingCapacity: true)
         dirtyReviews.removeAll(keepingCapacity: true)
         decisionsDirty = false
+        dropViewCache()
+    }
+
+    /// Forgets the views computed so far (a rebuild, which keeps everything dirty until its end, calls
+    /// this after each chunk of events so the cache never holds every person).
+    public mutating func dropViewCache() {
+        viewCache.removeAll(keepingCapacity: true)
     }
 
     /// An open review item, if any.
@@ -93,7 +104,41 @@ public struct Projection: Sendable {
     /// The full internal person view, `my_number` included; `nil` for an unknown uid.
     ///
     /// For delta planning only: never write it to a log line or a status-socket reply.
-    public func personView(_ uid: String) -> JSONObject? { persons[uid]?.view }
+    public func personView(_ uid: String) -> JSONObject? {
+        guard let record = persons[uid] else { return nil }
+        guard var view = viewCache[uid] else { return record.view }
+        view.appendUnique("version", .integer(record.version))
+        view.appendUnique("lsn", .integer(record.lsn))
+        return view
+    }
+
+    /// The view without `version` and `lsn`, from the cache when this person changed lately.
+    func currentViewWithoutVersion(_ record: PersonRecord) -> JSONObject {
+        viewCache[record.uid] ?? record.viewWithoutVersion
+    }
+
+    /// The view fields a person's match profile is made of (``profile(of:)`` reads only these, and
+    /// `merged_into`): when none of them changed, the blocking index needs no update. A test checks
+    /// that changing any other field leaves the profile as it is.
+    static let profileFields = [
+        "uid", "merged_into", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "household_no",
+    ]
+
+    /// The view fields behind a person's part in their household record besides membership
+    /// (``PersonRecord/memberOf``) and linked sources (``PersonRecord/linkedSources``): protection and
+    /// the latest assessment (非課税, and whether there is one).
+    static let householdFields = ["protected", "tax"]
+
+    /// Whether the two views differ (byte for byte) in any of `fields`.
+    static func differ(_ old: JSONObject, _ new: JSONObject, in fields: [String]) -> Bool {
+        fields.contains { field in
+            switch (old[field], new[field]) {
+            case (nil, nil): return false
+            case (let a?, let b?): return !a.isByteIdentical(to: b)
+            default: return true
+            }
+        }
+    }
 
     /// Formats a uid number: `U` + 10 digits.
     public static func formatUID(_ number: Int64) -> String {
@@ -133,8 +178,8 @@ public struct Projection: Sendable {
     /// The persons an event touched, with what they looked like before it.
     struct Change {
         struct Before {
-            /// The serialized view without version/lsn; `nil` when created by this event.
-            var viewBytes: [UInt8]?
+            /// The view without version/lsn; `nil` when created by this event.
+            var view: JSONObject?
             var memberOf: String?
             /// ``PersonRecord/linkedSources`` before the event.
             var linkedSources: [String] = []
@@ -157,7 +202,7 @@ public struct Projection: Sendable {
         persons[uid] = PersonRecord(uid: uid, lsn: change.lsn, atenaNo: atenaNo)
         if let atenaNo { atenaIndex[atenaNo] = uid }
         change.order.append(uid)
-        change.before[uid] = Change.Before(viewBytes: nil, memberOf: nil)
+        change.before[uid] = Change.Before(view: nil, memberOf: nil)
         return uid
     }
 
@@ -167,8 +212,7 @@ public struct Projection: Sendable {
         if change.before[uid] == nil {
             change.order.append(uid)
             change.before[uid] = Change.Before(
-                viewBytes: JSONValue.object(record.viewWithoutVersion).serializedBytes, memberOf: record.memberOf,
-                linkedSources: record.linkedSources)
+                view: currentViewWithoutVersion(record), memberOf: record.memberOf, linkedSources: record.linkedSources)
         }
         body(&record)
         persons[uid] = record
@@ -194,18 +238,29 @@ public struct Projection: Sendable {
         for uid in change.order {
             guard var record = persons[uid], let before = change.before[uid] else { continue }
             dirtyPersons.insert(uid)
-            reindex(uid)
-            if let old = before.memberOf { touchedHouseholds.insert(old) }
-            if let new = record.memberOf {
-                touchedHouseholds.insert(new)
-                if before.viewBytes != nil && before.linkedSources != record.linkedSources { rescopedHouseholds.insert(new) }
-            }
-            guard let oldBytes = before.viewBytes else {
+            let newView = record.viewWithoutVersion
+            viewCache[uid] = newView
+            guard let oldView = before.view else {
+                if let new = record.memberOf { touchedHouseholds.insert(new) }
+                reindex(uid)
                 effect.persons.append(.init(uid: uid, oldVersion: nil, newVersion: record.version))
                 continue
             }
-            let newBytes = JSONValue.object(record.viewWithoutVersion).serializedBytes
-            guard newBytes != oldBytes else { continue }
+            // An unchanged view changes neither the person, nor their households, nor their profile.
+            guard !JSONValue.object(newView).isByteIdentical(to: .object(oldView)) else { continue }
+            // A household is made of its members' membership, protection, tax and linked sources: a
+            // move within it or a corrected postal code leaves it as it is.
+            let rescoped = before.linkedSources != record.linkedSources
+            if before.memberOf != record.memberOf || rescoped || Self.differ(oldView, newView, in: Self.householdFields) {
+                if let old = before.memberOf { touchedHouseholds.insert(old) }
+                if let new = record.memberOf {
+                    touchedHouseholds.insert(new)
+                    if rescoped { rescopedHouseholds.insert(new) }
+                }
+            }
+            // The match profile is made of a few view fields: a changed postal code, tax or library
+            // record leaves the blocking index as it is.
+            if Self.differ(oldView, newView, in: Self.profileFields) { reindex(uid) }
             record.version += 1
             record.lsn = change.lsn
             persons[uid] = record
@@ -216,7 +271,7 @@ public struct Projection: Sendable {
             }
         }
         // Created persons may already be members (a resident record in one event).
-        for uid in change.order where change.before[uid]?.viewBytes == nil {
+        for uid in change.order where change.before[uid]?.view == nil {
             if let new = persons[uid]?.memberOf { addMember(uid, to: new) }
         }
         for householdNo in touchedHouseholds.sorted() {
