@@ -53,6 +53,28 @@ public enum DeltaPlanner {
             changes: changes, cause: cause, lsn: lsn)
     }
 
+    /// Whether ``plan(policy:uid:view:previous:cause:lsn:)`` would plan nothing and keep the stored
+    /// state for a receiver whose state is stored as `stored` (``SentState/encoded`` bytes): the person
+    /// is out of `linked_to` scope, or the subscription's fields (shown and withheld) are byte for byte
+    /// what it holds. Decided without parsing `stored`, so the common case of an event that changes
+    /// nothing a subscription sees costs one serialisation; `false` means "plan it".
+    /// - Parameters:
+    ///   - policy: the subscription.
+    ///   - view: the person's full internal view.
+    ///   - stored: the stored state's bytes, `nil` when there is none.
+    public static func leavesUnchanged(policy: SubscriptionPolicy, view: JSONObject, stored: [UInt8]?) -> Bool {
+        if let source = policy.linkedTo, !isLinked(view, to: source) { return true }
+        guard let stored else { return false }
+        return split(view, policy: policy, version: 0).hasSameContent(asEncoded: stored)
+    }
+
+    /// Whether the person is in the subscription's scope (`linked_to`): out of it, ``plan(policy:uid:view:previous:cause:lsn:)``
+    /// plans nothing and keeps the stored state, whatever it is.
+    public static func inScope(policy: SubscriptionPolicy, view: JSONObject) -> Bool {
+        guard let source = policy.linkedTo else { return true }
+        return isLinked(view, to: source)
+    }
+
     /// The subscription's visible fields whose value differs from what the receiver holds
     /// (`version` and `lsn` never count), as `{old, new}` pairs.
     static func visibleChanges(from previous: SentState, to current: SentState) -> JSONObject {
@@ -101,22 +123,22 @@ public enum DeltaPlanner {
 
     /// The subscription's fields of `view`, split into what the receiver may see and what is withheld.
     static func split(_ view: JSONObject, policy: SubscriptionPolicy, version: Int64) -> SentState {
-        let fields = Set(policy.fields)
         let protected = view["protected"]?.boolValue == true
         var state = SentState(sentVersion: nil, version: version, visible: JSONObject())
-        for member in view where fields.contains(member.key) {
+        // A policy lists a handful of fields: a linear scan beats building a set per person.
+        for member in view where policy.fields.contains(member.key) {
             if protected && PersonRecord.protectedFields.contains(member.key) {
                 state.withheld.append(member.key)
-                state.withheldValues[member.key] = member.value
+                state.withheldValues.appendUnique(member.key, member.value)
             } else {
-                state.visible[member.key] = member.value
+                state.visible.appendUnique(member.key, member.value)
             }
         }
         return state
     }
 
     /// Byte equality: names that differ only by a compatibility ideograph (﨑/崎) are different.
-    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool { a.serializedBytes == b.serializedBytes }
+    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool { a.isByteIdentical(to: b) }
 
     static func change(old: JSONValue, new: JSONValue) -> JSONValue { .object(["old": old, "new": new]) }
 }

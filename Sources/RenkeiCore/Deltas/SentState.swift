@@ -30,11 +30,38 @@ public struct SentState: Sendable, Hashable {
     /// Compact JSON bytes (`sent_version`, `version`, `visible`, `withheld`, `withheld_values`),
     /// for storage. They hold personal data: store them like the projection itself.
     public var encoded: [UInt8] {
-        JSONValue.object([
-            "sent_version": sentVersion.map { .integer($0) } ?? .null, "version": .integer(version),
-            "visible": .object(visible), "withheld": .array(withheld.map { .string($0) }),
-            "withheld_values": .object(withheldValues),
-        ]).serializedBytes
+        var out = Array("{\"sent_version\":".utf8)
+        out.reserveCapacity(256)
+        (sentVersion.map { JSONValue.integer($0) } ?? .null).write(to: &out, sortKeys: false)
+        out.append(contentsOf: ",\"version\":".utf8)
+        JSONValue.integer(version).write(to: &out, sortKeys: false)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: Self.content(visible: visible, withheld: withheld, withheldValues: withheldValues))
+        return out
+    }
+
+    /// The tail of ``encoded`` from `"visible"` on: what a receiver holds, whatever the versions.
+    static func content(visible: JSONObject, withheld: [String], withheldValues: JSONObject) -> [UInt8] {
+        var out = Array("\"visible\":".utf8)
+        out.reserveCapacity(256)
+        JSONValue.object(visible).write(to: &out, sortKeys: false)
+        out.append(contentsOf: ",\"withheld\":".utf8)
+        JSONValue.array(withheld.map { .string($0) }).write(to: &out, sortKeys: false)
+        out.append(contentsOf: ",\"withheld_values\":".utf8)
+        JSONValue.object(withheldValues).write(to: &out, sortKeys: false)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// Whether stored ``encoded`` bytes hold exactly this state's `visible`, `withheld` and
+    /// `withheld_values` (byte for byte, versions aside), without parsing them.
+    func hasSameContent(asEncoded stored: [UInt8]) -> Bool {
+        let content = Self.content(visible: visible, withheld: withheld, withheldValues: withheldValues)
+        // The versions before it are integers or null, so the first `"visible":` is the member's key.
+        guard stored.count > content.count else { return false }
+        let start = stored.count - content.count
+        guard stored[start - 1] == UInt8(ascii: ",") else { return false }
+        return stored[start...].elementsEqual(content)
     }
 
     /// Reads a state back from ``encoded`` bytes.

@@ -70,6 +70,17 @@ public enum EventLog {
         return events
     }
 
+    /// The cause (`source`, `event_id`, `type`) of the event at `lsn`, read from its columns without
+    /// parsing its body; `nil` when there is no such event.
+    /// - Throws: ``StoreError``.
+    public static func cause(in db: Database, lsn: Int64) throws(StoreError) -> DeltaCause? {
+        let statement = try db.prepare("SELECT source, event_id, type FROM events WHERE lsn = ?")
+        defer { statement.reset() }
+        try statement.bind([.integer(lsn)])
+        guard try statement.step() else { return nil }
+        return DeltaCause(source: statement.string(0) ?? "", eventID: statement.string(1) ?? "", type: statement.string(2) ?? "")
+    }
+
     /// Rebuilds an event from the canonical envelope bytes stored in `body`.
     static func decode(body: [UInt8], lsn: Int64) throws(StoreError) -> Event {
         let value: JSONValue
