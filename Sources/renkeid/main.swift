@@ -80,7 +80,8 @@ let exitCode: Int32 = await {
         logger.error("cannot start: \(error)")
         return 1
     }
-    notifier.notify("READY=1\nSTATUS=\(current.withLock { $0 }?.statusLine() ?? "serving")")
+    // A cheap STATUS= with READY=1 (the full line counts the outbox); the heartbeat refreshes it.
+    notifier.notify("READY=1\nSTATUS=\(current.withLock { $0 }?.startingStatusLine() ?? "serving")")
     let heartbeat = Task { await heartbeatLoop() }
     for await signal in signals.stream {
         switch signal {
@@ -92,7 +93,7 @@ let exitCode: Int32 = await {
                 heartbeat.cancel()
                 return 1
             }
-            notifier.notify("READY=1\nSTATUS=\(current.withLock { $0 }?.statusLine() ?? "serving")")
+            notifier.notify("READY=1\nSTATUS=\(current.withLock { $0 }?.startingStatusLine() ?? "serving")")
         case .terminate, .interrupt:
             notifier.notify("STOPPING=1\nSTATUS=stopping")
             logger.notice("stopping on \(signal)")

@@ -19,7 +19,8 @@ final class IngestFixture: Sendable {
     ///   - root: reuse a folder (restart); a fresh one by default.
     ///   - sources: extra per-source settings merged over `{spool, token_file}`.
     ///   - push: whether to listen on 127.0.0.1 (port chosen by the system).
-    init(root: URL? = nil, sources: [String: JSONObject] = [:], push: Bool = true) async throws {
+    ///   - start: whether to start serving (false: the test calls `service.start()` itself).
+    init(root: URL? = nil, sources: [String: JSONObject] = [:], push: Bool = true, start: Bool = true) async throws {
         let root = root ?? URL(fileURLWithPath: "/tmp").appendingPathComponent("renkei-in-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("tokens"), withIntermediateDirectories: true)
         var sourceConfig = JSONObject()
@@ -44,7 +45,7 @@ final class IngestFixture: Sendable {
         let logger = Logger(label: "test", minimumLevel: .debug, sink: LogSink { line in box.append(line) })
         self.root = root
         self.service = try await RenkeiService(configuration: configuration, logger: logger)
-        try service.start()
+        if start { try service.start() }
     }
 
     final class LineSink: Sendable {

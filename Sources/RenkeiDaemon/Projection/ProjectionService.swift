@@ -27,10 +27,20 @@ final class ProjectionService: Sendable {
     let thresholds: LinkingThresholds
     /// `linking.weights` from the configuration, for rebuilds.
     let weights: MatchWeights
+    /// Whether the views in memory are live (see ``Readiness``); changed on the writer thread only.
+    let readiness: Mutex<Readiness>
+    /// Set by ``cancelLoading()``: the loader stops reading.
+    let loadCancelled = Atomic<Bool>(false)
 
+    /// - Parameters:
+    ///   - projection: the views in memory; ignored (replaced by what ``startLoading(databasePath:writer:)``
+    ///     reads) when `readiness` is `.loading`.
+    ///   - readiness: `.ready` when `projection` is the whole state (nothing stored yet), else
+    ///     `.loading` with the stored checkpoint.
     init(
         projection: Projection, policies: [SubscriptionPolicy], logger: Logger,
         thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard,
+        readiness: Readiness = .ready,
         onDeltas: @escaping @Sendable () -> Void
     ) {
         self.projection = Mutex(projection)
@@ -38,14 +48,26 @@ final class ProjectionService: Sendable {
         self.weights = weights
         self.policies = policies.sorted { $0.name < $1.name }
         self.logger = logger
+        self.readiness = Mutex(readiness)
         self.onDeltas = onDeltas
     }
 
-    var lsn: Int64 { projection.withLock { $0.lsn } }
+    /// The lsn the views (stored and in memory) have reached: the stored checkpoint while loading.
+    var lsn: Int64 {
+        if case .loading(let checkpoint) = readiness.withLock({ $0 }) { return checkpoint }
+        return projection.withLock { $0.lsn }
+    }
+
+    /// Whether events are applied as they are committed (``Readiness/ready``).
+    var isLive: Bool { readiness.withLock { $0 } == .ready }
 
     /// Applies newly committed events (writer thread). On a database error the in-memory state is
     /// reloaded from the last saved checkpoint and caught up from the log.
+    ///
+    /// While the views load after a start (not ``isLive``), nothing is applied here: the events are in
+    /// the log, and the catch-up that follows the load applies them.
     func handleCommit(_ db: Database, events: [LoggedEvent]) {
+        guard isLive else { return }
         do {
             try apply(events, in: db)
         } catch {
@@ -55,12 +77,14 @@ final class ProjectionService: Sendable {
         onDeltas()
     }
 
-    private func apply(_ events: [LoggedEvent], in db: Database) throws {
+    func apply(_ events: [LoggedEvent], in db: Database) throws {
         try db.transaction {
             try projection.withLock { projection in
                 for event in events where event.lsn > projection.lsn {
                     let effect = projection.apply(event)
-                    try planDeltas(for: effect.persons.map(\.uid), cause: effect.cause, lsn: event.lsn, projection: projection, db: db, effect: effect)
+                    try planDeltas(
+                        for: effect.persons.map(\.uid), lsn: event.lsn, projection: projection, db: db, effect: effect,
+                        cause: { effect.cause })
                     try HouseholdDeltas.plan(
                         Self.householdsToPlan(effect, projection: projection), cause: effect.cause, lsn: event.lsn,
                         projection: projection, policies: policies, db: db, nowMs: Timestamp.nowMs())
@@ -88,17 +112,40 @@ final class ProjectionService: Sendable {
         return result
     }
 
+    /// Plans and queues the deltas of `uids` for every subscription.
+    ///
+    /// A subscription whose stored state already holds what it may see of the person (most of them,
+    /// for most events, and nearly all during a rebuild) is skipped without parsing that state.
+    /// - Parameter cause: the event behind the change, asked for only when a delta is planned; `nil`
+    ///   skips the uid (its event is not in the log).
     private func planDeltas(
-        for uids: [String], cause: DeltaCause, lsn: Int64, projection: Projection, db: Database, effect: ProjectionEffect? = nil
+        for uids: [String], lsn: Int64, projection: Projection, db: Database, effect: ProjectionEffect? = nil,
+        view knownView: JSONObject? = nil, cause: () throws -> DeltaCause?
     ) throws {
         let now = Timestamp.nowMs()
+        var known: DeltaCause??
+        func resolvedCause() throws -> DeltaCause? {
+            if let known { return known }
+            let loaded = try cause()
+            known = .some(loaded)
+            return loaded
+        }
         for uid in uids {
-            guard let view = projection.personView(uid) else { continue }
+            guard let view = knownView ?? projection.personView(uid) else { continue }
             let merge = effect?.merges.last { $0.retired == uid }
                 ?? view["merged_into"]?.stringValue.map { ProjectionEffect.Merge(retired: uid, kept: projection.resolve($0)) }
             let unlink = effect?.unlinks.first { $0.uid == uid }
             for policy in policies {
-                let previous = try ProjectionStore.sentState(subscription: policy.name, uid: uid, in: db)
+                let stored: [UInt8]?
+                if merge == nil && unlink == nil {
+                    guard DeltaPlanner.inScope(policy: policy, view: view) else { continue }
+                    stored = try ProjectionStore.sentStateBytes(subscription: policy.name, uid: uid, in: db)
+                    if DeltaPlanner.leavesUnchanged(policy: policy, view: view, stored: stored) { continue }
+                } else {
+                    stored = try ProjectionStore.sentStateBytes(subscription: policy.name, uid: uid, in: db)
+                }
+                let previous = try stored.map { bytes in try SentState(decoding: bytes) }
+                guard let cause = try resolvedCause() else { break }
                 let plan: (delta: PlannedDelta?, newState: SentState?)
                 if let merge {
                     if previous?.visible["merged_into"] != nil { continue }
@@ -130,6 +177,7 @@ final class ProjectionService: Sendable {
         } catch {
             logger.error("projection: recovery failed: \(error); views may lag the log until `renkeictl rebuild`")
         }
+        readiness.withLock { $0 = .ready }
     }
 
     /// Applies log events after the projection's checkpoint, in chunks.
@@ -155,30 +203,37 @@ final class ProjectionService: Sendable {
             let chunk = try EventLog.read(in: db, after: after, limit: 10_000)
             guard let last = chunk.last else { break }
             for event in chunk where event.lsn <= target { _ = fresh.apply(event) }
+            fresh.dropViewCache()
             after = last.lsn
             rebuildProgress.withLock { $0 = (min(after, target), target) }
             rebuildBeat()
         }
         try db.transaction {
             try ProjectionStore.clearViews(in: db)
-            try ProjectionStore.saveDirty(fresh, in: db)
+            try ProjectionStore.saveDirty(fresh, in: db, persons: false)
+            // One pass over the persons: each view is built once, written, and compared with what
+            // every subscription holds.
             for (index, uid) in fresh.dirtyPersons.sorted().enumerated() {
                 if index % 1000 == 0 { rebuildBeat() }
                 guard let record = fresh.personRecord(uid) else { continue }
-                guard let event = try EventLog.read(in: db, after: record.lsn - 1, limit: 1).first else { continue }
-                try planDeltas(for: [uid], cause: DeltaCause(event.event), lsn: record.lsn, projection: fresh, db: db)
+                let view = record.view
+                try ProjectionStore.savePerson(record, view: view, in: db, replacing: false)
+                try planDeltas(for: [uid], lsn: record.lsn, projection: fresh, db: db, view: view) {
+                    try EventLog.cause(in: db, lsn: record.lsn)
+                }
             }
-            for householdNo in fresh.dirtyHouseholds.sorted() {
-                guard let record = fresh.householdRecord(householdNo),
-                    let event = try EventLog.read(in: db, after: record.lsn - 1, limit: 1).first
+            for (index, householdNo) in fresh.dirtyHouseholds.sorted().enumerated() {
+                if index % 1000 == 0 { rebuildBeat() }
+                guard let record = fresh.householdRecord(householdNo), let cause = try EventLog.cause(in: db, lsn: record.lsn)
                 else { continue }
                 try HouseholdDeltas.plan(
-                    [householdNo], cause: DeltaCause(event.event), lsn: record.lsn, projection: fresh, policies: policies,
+                    [householdNo], cause: cause, lsn: record.lsn, projection: fresh, policies: policies,
                     db: db, nowMs: Timestamp.nowMs())
             }
         }
         fresh.clearDirty()
         projection.withLock { $0 = fresh }
+        readiness.withLock { $0 = .ready }
         onDeltas()
         logger.notice("projection: rebuilt \(fresh.personCount) persons from \(target) events")
     }

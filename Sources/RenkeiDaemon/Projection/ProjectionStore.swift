@@ -22,15 +22,28 @@ enum ProjectionStore {
             """)
     }
 
+    /// The lsn of the stored views (their checkpoint), `nil` when nothing is stored yet.
+    static func checkpoint(in db: Database) throws -> Int64? {
+        let metaBytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
+        return try metaBytes.map { try ProjectionMeta(decoding: $0).lsn }
+    }
+
     /// Loads the stored projection (empty when nothing is stored yet), matching later records with
     /// `thresholds` and `weights` (`linking` in the configuration).
+    /// - Parameter isCancelled: asked every 1,000 persons; `true` stops the load with `CancellationError`.
     static func load(
-        from db: Database, thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard
+        from db: Database, thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard,
+        isCancelled: () -> Bool = { false }
     ) throws -> Projection {
         let metaBytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
         guard let metaBytes else { return Projection(thresholds: thresholds, weights: weights) }
         let meta = try ProjectionMeta(decoding: metaBytes)
-        let persons = try db.prepare("SELECT record FROM persons ORDER BY uid").rows([]) { try PersonRecord(decoding: $0.blob(0) ?? []) }
+        var count = 0
+        let persons = try db.prepare("SELECT record FROM persons ORDER BY uid").rows([]) { row in
+            count += 1
+            if count % 1000 == 0, isCancelled() { throw CancellationError() }
+            return try PersonRecord(decoding: row.blob(0) ?? [])
+        }
         let households = try db.prepare("SELECT record FROM households ORDER BY household_no").rows([]) {
             try HouseholdRecord(decoding: $0.blob(0) ?? [])
         }
@@ -44,16 +57,13 @@ enum ProjectionStore {
     }
 
     /// Writes what changed since the last save, and the checkpoint.
-    static func saveDirty(_ projection: Projection, in db: Database) throws {
-        let putPerson = try db.prepare("INSERT OR REPLACE INTO persons(uid, record, view) VALUES (?, ?, ?)")
-        let deleteLinks = try db.prepare("DELETE FROM person_links WHERE uid = ?")
-        let putLink = try db.prepare("INSERT OR REPLACE INTO person_links(source, subject, uid) VALUES (?, ?, ?)")
-        for uid in projection.dirtyPersons.sorted() {
-            guard let record = projection.personRecord(uid), let view = projection.personView(uid) else { continue }
-            try putPerson.run([.text(uid), .blob(record.encoded), .blob(JSONValue.object(view).serializedBytes)])
-            try deleteLinks.run([.text(uid)])
-            for source in record.records {
-                try putLink.run([.text(source.link.source), .text(source.link.subject), .text(uid)])
+    /// - Parameter persons: whether to write the dirty persons too (a rebuild writes them itself,
+    ///   with ``savePerson(_:view:in:replacing:)``, while it plans their deltas).
+    static func saveDirty(_ projection: Projection, in db: Database, persons: Bool = true) throws {
+        if persons {
+            for uid in projection.dirtyPersons.sorted() {
+                guard let record = projection.personRecord(uid), let view = projection.personView(uid) else { continue }
+                try savePerson(record, view: view, in: db)
             }
         }
         let putHousehold = try db.prepare("INSERT OR REPLACE INTO households(household_no, record) VALUES (?, ?)")
@@ -81,6 +91,18 @@ enum ProjectionStore {
         try saveMeta(projection.meta, in: db)
     }
 
+    /// Writes one person's row (record and rendered view) and its (source, subject) links.
+    /// - Parameter replacing: whether rows of this uid may exist (false right after ``clearViews(in:)``).
+    static func savePerson(_ record: PersonRecord, view: JSONObject, in db: Database, replacing: Bool = true) throws {
+        try db.prepare("INSERT OR REPLACE INTO persons(uid, record, view) VALUES (?, ?, ?)")
+            .run([.text(record.uid), .blob(record.encoded), .blob(JSONValue.object(view).serializedBytes)])
+        if replacing { try db.prepare("DELETE FROM person_links WHERE uid = ?").run([.text(record.uid)]) }
+        let putLink = try db.prepare("INSERT OR REPLACE INTO person_links(source, subject, uid) VALUES (?, ?, ?)")
+        for source in record.records {
+            try putLink.run([.text(source.link.source), .text(source.link.subject), .text(record.uid)])
+        }
+    }
+
     static func saveMeta(_ meta: ProjectionMeta, in db: Database) throws {
         try db.prepare("INSERT OR REPLACE INTO projection_meta(id, meta) VALUES (1, ?)").run([.blob(meta.encoded)])
     }
@@ -91,8 +113,15 @@ enum ProjectionStore {
     }
 
     static func sentState(subscription: String, uid: String, in db: Database) throws -> SentState? {
-        try db.prepare("SELECT state FROM sent_states WHERE subscription = ? AND uid = ?")
-            .rows([.text(subscription), .text(uid)]) { try SentState(decoding: $0.blob(0) ?? []) }.first
+        try sentStateBytes(subscription: subscription, uid: uid, in: db).map { try SentState(decoding: $0) }
+    }
+
+    /// The stored ``SentState/encoded`` bytes of (subscription, uid), unparsed.
+    static func sentStateBytes(subscription: String, uid: String, in db: Database) throws -> [UInt8]? {
+        let statement = try db.prepare("SELECT state FROM sent_states WHERE subscription = ? AND uid = ?")
+        defer { statement.reset() }
+        try statement.bind([.text(subscription), .text(uid)])
+        return try statement.step() ? statement.blob(0) ?? [] : nil
     }
 
     static func putSentState(_ state: SentState, subscription: String, uid: String, in db: Database) throws {

@@ -47,24 +47,32 @@ public final class RenkeiService: Sendable {
         }
         databasePath = configuration.stateDirectory + "/renkei.db"
         writer = try LogWriter(path: databasePath)
-        let (stored, paused) = try await writer.perform { db in
+        // Only the views' checkpoint is read here: the views themselves load after READY=1 (see
+        // `Readiness`), so a restart over a large log is ready in well under a second.
+        let (checkpoint, head, paused) = try await writer.perform { db in
             try EventLog.createSchema(in: db)
             try ProjectionStore.createSchema(in: db)
             try DeliveryStore.createSchema(in: db)
             try AccessLog.createSchema(in: db)
-            let stored = try ProjectionStore.load(
-                from: db, thresholds: configuration.linkingThresholds, weights: configuration.matchWeights)
-            return (stored, try DeliveryStore.pausedSubscriptions(in: db))
+            return (
+                try ProjectionStore.checkpoint(in: db), try EventLog.head(in: db).lsn,
+                try DeliveryStore.pausedSubscriptions(in: db)
+            )
         }
+        startHead = head
         let subscriptions = configuration.subscriptions.values.sorted { $0.policy.name < $1.policy.name }
         client = HTTPClient(maxConnections: 64)
         let delivery = try DeliveryService(
             subscriptions: subscriptions, paused: paused, writer: writer, databasePath: databasePath, client: client,
             logger: logger.labelled("delivery"))
         self.delivery = delivery
+        // A fresh state (no views stored, empty log) is live at once; otherwise the views load in the background.
         projection = ProjectionService(
-            projection: stored, policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
-            thresholds: configuration.linkingThresholds, weights: configuration.matchWeights, onDeltas: { delivery.wake() })
+            projection: Projection(thresholds: configuration.linkingThresholds, weights: configuration.matchWeights),
+            policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
+            thresholds: configuration.linkingThresholds, weights: configuration.matchWeights,
+            readiness: checkpoint == nil && head == 0 ? .ready : .loading(checkpoint: checkpoint ?? 0),
+            onDeltas: { delivery.wake() })
         let statistics = SourceStatistics(sources: configuration.sources.keys)
         ingestor = Ingestor(
             validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),
@@ -85,14 +93,6 @@ public final class RenkeiService: Sendable {
         }
         self.pulls = pulls
         let projection = projection
-        let head = try await writer.perform { db in
-            let head = try EventLog.head(in: db).lsn
-            try projection.catchUp(db)
-            return head
-        }
-        startHead = head
-        let behind = head - stored.lsn
-        if behind > 0 { logger.notice("projection caught up \(behind) event(s) written before the last stop") }
         writer.setCommitHandler { db, events in projection.handleCommit(db, events: events) }
     }
 
@@ -115,6 +115,7 @@ public final class RenkeiService: Sendable {
     /// Starts serving: delivery, the status socket, spool scanning.
     public func start() throws {
         seedSourceCounters()
+        projection.startLoading(databasePath: databasePath, writer: writer)
         delivery.start()
         let socketPath = configuration.statusSocket
         try? FileManager.default.createDirectory(
@@ -137,6 +138,7 @@ public final class RenkeiService: Sendable {
     /// Stops in order: no new input, the current batch finishes, deliveries in flight finish up to
     /// `deadline`, then the log closes.
     public func stop(deadline: Duration = .seconds(10)) async {
+        projection.cancelLoading()
         let spoolTask = spoolTask.withLock { $0 }
         spoolTask?.cancel()
         // Issue 5: no new pushes or pulls; a request being committed finishes first.
@@ -190,6 +192,13 @@ public final class RenkeiService: Sendable {
     }
 
     func startRebuild() -> HTTPResponse {
+        guard projection.isLive else {
+            var response = HTTPResponse.error(
+                503, "the views are still loading after the start (projection_state \(projection.readiness.withLock { $0 }.name) "
+                    + "in GET /v1/status); a rebuild can start once it is ready")
+            response.headers["Retry-After"] = "10"
+            return response
+        }
         let started = rebuildTask.withLock { task -> Bool in
             if projection.rebuildProgress.withLock({ $0 }) != nil { return false }
             let projection = projection
@@ -226,6 +235,7 @@ public final class RenkeiService: Sendable {
             "uptime_s": .integer(Int64(Date().timeIntervalSince(startedAt))),
             "head_lsn": .integer(head),
             "projection_lsn": .integer(projection.lsn),
+            "projection_state": .string(projection.readiness.withLock { $0 }.name),
             "rebuild": projection.rebuildJSON,
             "sources": ingestor.statistics.statusJSON(now: Date()),
             "subscriptions": delivery.statusJSON(reader: reader),

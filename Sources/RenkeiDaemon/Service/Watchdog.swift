@@ -89,6 +89,13 @@ public final class Watchdog: Sendable {
 }
 
 extension RenkeiService {
+    /// The `STATUS=` sent with `READY=1`: no database query, so READY is never held up by it
+    /// (``statusLine()`` counts the outbox, which takes seconds on a large one).
+    public func startingStatusLine() -> String {
+        let state = projection.readiness.withLock { $0 }
+        return state == .ready ? "serving" : "serving; views \(state.name.replacingOccurrences(of: "_", with: " ")) from lsn \(projection.lsn)"
+    }
+
     /// A one-line summary for systemd's `STATUS=` (shown by `systemctl status renkeid`): head lsn,
     /// projection lsn, undelivered backlog and dead letters.
     public func statusLine() -> String {

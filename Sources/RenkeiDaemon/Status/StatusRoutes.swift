@@ -44,6 +44,12 @@ struct StatusRoutes: Sendable {
         }
         guard s.first == "v1", s.count >= 2 else { return nil }
         let rest = Array(s.dropFirst(2))
+        // After a start, reads of the views wait for them to reflect the log (RenkeiService+Views.swift).
+        if request.method == "GET", ["persons", "households", "reviews"].contains(s[1]),
+            let notYet = try await service.waitForCurrentViews()
+        {
+            return notYet
+        }
         switch s[1] {
         case "status" where rest.isEmpty && request.method == "GET": return .json(200, try service.statusJSON())
         case "persons": return try persons(request, rest)

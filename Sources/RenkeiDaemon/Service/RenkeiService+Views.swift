@@ -1,0 +1,40 @@
+import RenkeiStore
+import RenkeiSystem
+import Synchronization
+
+extension RenkeiService {
+    /// How long a person, household or review read waits for the views to catch up after a start
+    /// before it answers `503` with `Retry-After`.
+    static let viewsPatience: Duration = .seconds(2)
+
+    /// Whether the stored views (what person, household and review reads answer from) reflect every
+    /// event in the log: always once the views are live, and while they load only if nothing was
+    /// logged after their checkpoint.
+    func viewsAreCurrent() throws -> Bool {
+        switch projection.readiness.withLock({ $0 }) {
+        case .ready: return true
+        case .catchingUp: return false
+        case .loading(let checkpoint): return try checkpoint >= EventLog.head(in: reader()).lsn
+        }
+    }
+
+    /// `nil` when the views are current (at once, or within ``viewsPatience``); otherwise the `503`
+    /// answer for a read, with `Retry-After`, saying how far the views are.
+    func waitForCurrentViews() async throws -> HTTPResponse? {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: Self.viewsPatience)
+        while true {
+            if try viewsAreCurrent() { return nil }
+            if clock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let state = projection.readiness.withLock { $0 }.name
+        let head = try EventLog.head(in: reader()).lsn
+        var response = HTTPResponse.error(
+            503,
+            "the views are catching up with the log after a start (projection_state \(state), projection_lsn "
+                + "\(projection.lsn) of head_lsn \(head)); try again shortly, or follow GET /v1/status")
+        response.headers["Retry-After"] = "5"
+        return response
+    }
+}
