@@ -95,10 +95,25 @@ import Testing
     @Test func shortcutsLeaveTheStateEveryRecomputationWould() throws {
         let log = try Self.townLog(residents: 240)
         var projection = Projection()
+        // The (source, subject) → uid rows as the daemon stores them: rewritten only for `dirtyLinks`.
+        var linkRows: [String: String] = [:]
+        func save() {
+            #expect(projection.dirtyLinks.isSubset(of: projection.dirtyPersons))
+            for uid in projection.dirtyLinks {
+                linkRows = linkRows.filter { $0.value != uid }
+                for record in projection.persons[uid]?.records ?? [] { linkRows[record.link.source + "|" + record.link.subject] = uid }
+            }
+            projection.clearDirty()
+            var truth: [String: String] = [:]
+            for (uid, person) in projection.persons {
+                for record in person.records { truth[record.link.source + "|" + record.link.subject] = uid }
+            }
+            #expect(linkRows == truth, "stored links differ after lsn \(projection.lsn)")
+        }
         for (index, event) in log.enumerated() {
             projection.apply(event)
             // The daemon saves and clears the dirty sets (and the view cache) after each batch.
-            if index % 37 == 36 { projection.clearDirty() }
+            if index % 37 == 36 || index == log.count - 1 { save() }
             if index % 50 == 49 || index == log.count - 1 { Self.expectConsistent(projection, after: event.lsn) }
         }
     }

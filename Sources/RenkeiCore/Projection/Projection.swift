@@ -45,6 +45,9 @@ public struct Projection: Sendable {
     public internal(set) var dirtyHouseholds: Set<String> = []
     /// Review ids opened or closed since ``clearDirty()``.
     public internal(set) var dirtyReviews: Set<String> = []
+    /// Uids created, or whose `links` changed, since ``clearDirty()``: only their (source, subject)
+    /// rows need writing (a subset of ``dirtyPersons``).
+    public internal(set) var dirtyLinks: Set<String> = []
     /// Whether ``decisions`` changed since ``clearDirty()``.
     public internal(set) var decisionsDirty = false
     /// The views (without version and lsn) that ``commit(_:cause:)`` computed since ``clearDirty()`` or
@@ -71,6 +74,7 @@ public struct Projection: Sendable {
         dirtyPersons.removeAll(keepingCapacity: true)
         dirtyHouseholds.removeAll(keepingCapacity: true)
         dirtyReviews.removeAll(keepingCapacity: true)
+        dirtyLinks.removeAll(keepingCapacity: true)
         decisionsDirty = false
         dropViewCache()
     }
@@ -241,6 +245,7 @@ public struct Projection: Sendable {
             let newView = record.viewWithoutVersion
             viewCache[uid] = newView
             guard let oldView = before.view else {
+                dirtyLinks.insert(uid)
                 if let new = record.memberOf { touchedHouseholds.insert(new) }
                 reindex(uid)
                 effect.persons.append(.init(uid: uid, oldVersion: nil, newVersion: record.version))
@@ -261,6 +266,8 @@ public struct Projection: Sendable {
             // The match profile is made of a few view fields: a changed postal code, tax or library
             // record leaves the blocking index as it is.
             if Self.differ(oldView, newView, in: Self.profileFields) { reindex(uid) }
+            // The view lists every link (and none once merged away), so its `links` tell.
+            if Self.differ(oldView, newView, in: ["links", "merged_into"]) { dirtyLinks.insert(uid) }
             record.version += 1
             record.lsn = change.lsn
             persons[uid] = record

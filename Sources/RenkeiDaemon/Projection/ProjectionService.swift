@@ -86,7 +86,7 @@ final class ProjectionService: Sendable {
                         for: effect.persons.map(\.uid), lsn: event.lsn, projection: projection, db: db, effect: effect,
                         cause: { effect.cause })
                     try HouseholdDeltas.plan(
-                        Self.householdsToPlan(effect, projection: projection), cause: effect.cause, lsn: event.lsn,
+                        Self.householdsToPlan(effect, projection: projection, policies: policies), cause: effect.cause, lsn: event.lsn,
                         projection: projection, policies: policies, db: db, nowMs: Timestamp.nowMs())
                 }
                 try ProjectionStore.saveDirty(projection, in: db)
@@ -95,16 +95,22 @@ final class ProjectionService: Sendable {
         }
     }
 
-    /// The households an event changed, plus the households of every person it changed: a new link
-    /// can bring a member into a `linked_to` subscription's scope without changing the household
-    /// itself. Planning compares with what each subscription was sent, so this sends only real
-    /// differences — the same ones a rebuild would find.
-    static func householdsToPlan(_ effect: ProjectionEffect, projection: Projection) -> [String] {
+    /// The households an event changed, plus — when a subscription hears of households only through
+    /// `linked_to` — the households of every person it changed: a new link can bring a member into
+    /// such a subscription's scope without changing the household itself. Planning compares with what
+    /// each subscription was sent, so this sends only real differences — the same ones a rebuild would
+    /// find. Without such a subscription, a household whose record did not change looks the same to
+    /// every subscriber, and is not planned again.
+    static func householdsToPlan(_ effect: ProjectionEffect, projection: Projection, policies: [SubscriptionPolicy]) -> [String] {
         var seen = Set<String>()
         var result: [String] = []
         for householdNo in effect.households.map(\.householdNo) where seen.insert(householdNo).inserted {
             result.append(householdNo)
         }
+        let scopedByLinks = policies.contains {
+            $0.linkedTo != nil && $0.receives(HouseholdDeltas.kind) && $0.fields.contains("household_no")
+        }
+        guard scopedByLinks else { return result }
         for change in effect.persons {
             guard let householdNo = projection.personRecord(change.uid)?.memberOf else { continue }
             if seen.insert(householdNo).inserted { result.append(householdNo) }
@@ -217,7 +223,7 @@ final class ProjectionService: Sendable {
                 if index % 1000 == 0 { rebuildBeat() }
                 guard let record = fresh.personRecord(uid) else { continue }
                 let view = record.view
-                try ProjectionStore.savePerson(record, view: view, in: db, replacing: false)
+                try ProjectionStore.savePerson(record, view: view, in: db, links: .insert)
                 try planDeltas(for: [uid], lsn: record.lsn, projection: fresh, db: db, view: view) {
                     try EventLog.cause(in: db, lsn: record.lsn)
                 }

@@ -63,7 +63,7 @@ enum ProjectionStore {
         if persons {
             for uid in projection.dirtyPersons.sorted() {
                 guard let record = projection.personRecord(uid), let view = projection.personView(uid) else { continue }
-                try savePerson(record, view: view, in: db)
+                try savePerson(record, view: view, in: db, links: projection.dirtyLinks.contains(uid) ? .replace : .keep)
             }
         }
         let putHousehold = try db.prepare("INSERT OR REPLACE INTO households(household_no, record) VALUES (?, ?)")
@@ -91,12 +91,22 @@ enum ProjectionStore {
         try saveMeta(projection.meta, in: db)
     }
 
-    /// Writes one person's row (record and rendered view) and its (source, subject) links.
-    /// - Parameter replacing: whether rows of this uid may exist (false right after ``clearViews(in:)``).
-    static func savePerson(_ record: PersonRecord, view: JSONObject, in db: Database, replacing: Bool = true) throws {
+    /// What ``savePerson(_:view:in:links:)`` does with a person's (source, subject) rows.
+    enum LinkRows {
+        /// Leave them: the person's links did not change.
+        case keep
+        /// Delete and write them again.
+        case replace
+        /// Write them (none exist: right after ``clearViews(in:)``).
+        case insert
+    }
+
+    /// Writes one person's row (record and rendered view) and, as `links` says, its (source, subject) rows.
+    static func savePerson(_ record: PersonRecord, view: JSONObject, in db: Database, links: LinkRows = .replace) throws {
         try db.prepare("INSERT OR REPLACE INTO persons(uid, record, view) VALUES (?, ?, ?)")
             .run([.text(record.uid), .blob(record.encoded), .blob(JSONValue.object(view).serializedBytes)])
-        if replacing { try db.prepare("DELETE FROM person_links WHERE uid = ?").run([.text(record.uid)]) }
+        guard links != .keep else { return }
+        if links == .replace { try db.prepare("DELETE FROM person_links WHERE uid = ?").run([.text(record.uid)]) }
         let putLink = try db.prepare("INSERT OR REPLACE INTO person_links(source, subject, uid) VALUES (?, ?, ?)")
         for source in record.records {
             try putLink.run([.text(source.link.source), .text(source.link.subject), .text(record.uid)])

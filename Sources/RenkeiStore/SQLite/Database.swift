@@ -12,6 +12,9 @@ public final class Database {
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
     public static let busyTimeoutMilliseconds: Int32 = 5000
 
+    /// The page cache of a read-write connection, in KiB (SQLite's default is 2,000).
+    public static let writerCacheKiB = 32_768
+
     /// The file this connection opened.
     public let path: String
     /// Whether this connection was opened read-only.
@@ -68,6 +71,11 @@ public final class Database {
         // synchronous=FULL in WAL mode: the WAL is fsync'd at every commit, so a committed transaction
         // survives power loss. https://www.sqlite.org/pragma.html#pragma_synchronous
         try execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        // cache_size: the default 2 MiB page cache overflows within one projection batch (views, sent
+        // states, outbox and their indexes), and SQLite then spills dirty pages to the WAL in the middle
+        // of the transaction (sqlite3PcacheFetchStress in profiles). A negative value is KiB.
+        // https://www.sqlite.org/pragma.html#pragma_cache_size
+        try execute("PRAGMA cache_size = -\(Self.writerCacheKiB)")
     }
 
     deinit {
