@@ -35,7 +35,7 @@ extension ReplayBench {
             // The example configuration's three subscriptions (Deploy/renkei.example.json).
             let config: JSONValue = [
                 "municipality": "131016", "state_dir": .string(stateDirectory ?? root + "/state"), "status_socket": .string(socket),
-                "log_level": "warning", "sources": ["resident": [:], "tax": [:], "childcare": [:], "library": [:]],
+                "log_level": "notice", "sources": ["resident": [:], "tax": [:], "childcare": [:], "library": [:]],
                 "subscriptions": [
                     "library-sync": [
                         "url": "http://127.0.0.1:9/library", "linked_to": "library",
@@ -196,6 +196,29 @@ extension ReplayBench {
             return try JSONParser.parse(reply.body)
         }
 
+        /// How far the daemon's stderr has been written (a mark for ``waitForLine(_:after:timeout:)``).
+        func logMark() -> Int { (try? FileManager.default.attributesOfItem(atPath: stderrPath)[.size] as? Int) ?? 0 }
+
+        /// Waits until a line containing `text` appears in the daemon's stderr after `mark`.
+        ///
+        /// The bench waits on log lines rather than polling `/v1/status`: with a large outbox each status
+        /// request counts it (seconds of the daemon's CPU), which would distort what is measured.
+        func waitForLine(_ text: String, after mark: Int, timeout: Duration = .seconds(7200)) throws {
+            let clock = ContinuousClock()
+            let deadline = clock.now + timeout
+            while clock.now < deadline {
+                if let handle = FileHandle(forReadingAtPath: stderrPath) {
+                    handle.seek(toFileOffset: UInt64(mark))
+                    let tail = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+                    try? handle.close()
+                    if tail.contains(text) { return }
+                }
+                guard process?.isRunning ?? false else { throw BenchError("renkeid exited; see \(stderrPath)") }
+                usleep(20_000)
+            }
+            throw BenchError("no log line with '\(text)' within \(timeout); see \(stderrPath)")
+        }
+
         /// Polls `/v1/status` until `projection_lsn == head_lsn` and no rebuild runs; returns head_lsn.
         func waitUntilCaughtUp(timeout: Duration) throws -> Int64 {
             let clock = ContinuousClock()
@@ -208,7 +231,7 @@ extension ReplayBench {
                 {
                     return head
                 }
-                usleep(10_000)
+                usleep(250_000)
             }
             throw BenchError("the projection did not catch up within \(timeout); see \(stderrPath)")
         }
