@@ -53,20 +53,20 @@ import Testing
     }
 
     @Test func durationsBecomeWholeMillisecondsOfAtLeastOne() {
-        #expect(Transfer.milliseconds(.seconds(10)) == 10_000)
-        #expect(Transfer.milliseconds(.microseconds(1500)) == 2)
-        #expect(Transfer.milliseconds(.zero) == 1)
-        #expect(Transfer.milliseconds(.seconds(-5)) == 1)
-        #expect(Transfer.milliseconds(.seconds(Int64.max)) == Int(Int32.max))
+        #expect(EasyHandle.milliseconds(.seconds(10)) == 10_000)
+        #expect(EasyHandle.milliseconds(.microseconds(1500)) == 2)
+        #expect(EasyHandle.milliseconds(.zero) == 1)
+        #expect(EasyHandle.milliseconds(.seconds(-5)) == 1)
+        #expect(EasyHandle.milliseconds(.seconds(Int64.max)) == Int(Int32.max))
     }
 
     @Test func tokens() {
-        #expect(Transfer.isToken("POST"))
-        #expect(Transfer.isToken("webhook-id"))
-        #expect(!Transfer.isToken(""))
-        #expect(!Transfer.isToken("Bad Name"))
-        #expect(!Transfer.isToken("名前"))
-        #expect(!Transfer.isToken("a:b"))
+        #expect(EasyHandle.isToken("POST"))
+        #expect(EasyHandle.isToken("webhook-id"))
+        #expect(!EasyHandle.isToken(""))
+        #expect(!EasyHandle.isToken("Bad Name"))
+        #expect(!EasyHandle.isToken("名前"))
+        #expect(!EasyHandle.isToken("a:b"))
     }
 }
 

@@ -24,14 +24,17 @@ final class MultiLoop {
     private let settings: Settings
     /// The `CURLM *`.
     private let multi: UnsafeMutableRawPointer
-    /// Running transfers by easy handle; an entry keeps the transfer (and its callback box) alive
-    /// exactly as long as the handle is in the multi handle.
-    private var active: [UnsafeMutableRawPointer: Transfer] = [:]
+    /// Running transfers by `CURL *`; an entry keeps the handle (and its callback box) alive exactly
+    /// as long as it is in the multi handle.
+    private var active: [UnsafeMutableRawPointer: EasyHandle] = [:]
+    /// Handles whose transfer completed, configured for their last request, waiting for the next.
+    private var pool: EasyHandlePool
 
     private init(engine: Engine, settings: Settings, multi: UnsafeMutableRawPointer) {
         self.engine = engine
         self.settings = settings
         self.multi = multi
+        pool = EasyHandlePool(capacity: settings.maxConnections)
     }
 
     /// The body of the loop thread: creates the multi handle, runs until asked to stop, then
@@ -91,28 +94,30 @@ final class MultiLoop {
             submission.answer(.failure(.cancelled("the request's task was cancelled")))
             return
         }
-        let transfer: Transfer
-        do {
-            transfer = try Transfer(submission: submission)
-            try transfer.configure(userAgent: settings.userAgent)
+        let profile = EasyHandle.Profile(submission.request, userAgent: settings.userAgent)
+        let handle: EasyHandle
+        do throws(TransportFailure) {
+            // A handle that fails here is dropped, not pooled: it may be half configured.
+            if let idle = pool.take(for: profile) { handle = idle } else { handle = try EasyHandle() }
+            try handle.prepare(submission, profile: profile)
         } catch {
             submission.answer(.failure(error))
             return
         }
         // curl_multi_add_handle: the transfer starts on the next curl_multi_perform.
-        let code = curl_multi_add_handle(multi, transfer.easy)
+        let code = curl_multi_add_handle(multi, handle.easy)
         guard code == CURLM_OK else {
             let text = String(cString: curl_multi_strerror(code))
             submission.answer(.failure(TransportFailure(kind: .other, message: "curl_multi_add_handle: \(text)")))
             return
         }
-        active[transfer.easy] = transfer
+        active[handle.easy] = handle
     }
 
     private func cancelFlagged() {
-        for (easy, transfer) in active where transfer.submission.ticket.isCancelled {
-            remove(easy)
-            transfer.submission.answer(.failure(.cancelled("the request's task was cancelled")))
+        for (easy, handle) in active where handle.transfer?.submission.ticket.isCancelled == true {
+            let transfer = remove(easy)
+            transfer?.submission.answer(.failure(.cancelled("the request's task was cancelled")))
         }
     }
 
@@ -123,35 +128,46 @@ final class MultiLoop {
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             let code = message.pointee.data.result
-            guard let transfer = active[easy] else { continue }
-            let result = outcome(of: transfer, code: code)
-            remove(easy)
+            guard let handle = active[easy], let transfer = handle.transfer else { continue }
+            let result = outcome(of: transfer, on: handle, code: code)
+            remove(easy, reuse: code == CURLE_OK)
             transfer.submission.answer(result)
         }
     }
 
-    /// Removes a handle from the multi handle and drops its transfer, which frees it.
-    private func remove(_ easy: UnsafeMutableRawPointer) {
+    /// Removes a handle from the multi handle and ends its request.
+    /// - Parameters:
+    ///   - easy: The `CURL *` of a running transfer.
+    ///   - reuse: Whether the transfer completed, so that the handle may serve a later request;
+    ///     otherwise it is freed.
+    /// - Returns: The request, with whatever response arrived.
+    @discardableResult
+    private func remove(_ easy: UnsafeMutableRawPointer, reuse: Bool = false) -> Transfer? {
         // curl_multi_remove_handle: stops the transfer; the connection goes back to the pool if
         // it is still usable.
         _ = curl_multi_remove_handle(multi, easy)
-        active[easy] = nil
+        guard let handle = active.removeValue(forKey: easy) else { return nil }
+        let transfer = handle.finish()
+        if reuse { pool.put(handle) }
+        return transfer
     }
 
-    private func outcome(of transfer: Transfer, code: CURLcode) -> Result<OutboundResponse, TransportFailure> {
+    private func outcome(
+        of transfer: Transfer, on handle: EasyHandle, code: CURLcode
+    ) -> Result<OutboundResponse, TransportFailure> {
         guard code == CURLE_OK else {
             if code == CURLE_WRITE_ERROR, let reason = transfer.abortReason { return .failure(reason) }
             return .failure(
-                TransportFailure(curlCode: Int(code.rawValue), detail: transfer.errorText, context: transfer.failureContext))
+                TransportFailure(curlCode: Int(code.rawValue), detail: handle.errorText, context: transfer.failureContext))
         }
         // CURLINFO_RESPONSE_CODE: the last response's status; CURLINFO_HTTP_VERSION: the version used;
         // CURLINFO_TOTAL_TIME_T: the whole transfer in microseconds.
         var status = 0
-        _ = renkei_curl_easy_getinfo_long(transfer.easy, CURLINFO_RESPONSE_CODE, &status)
+        _ = renkei_curl_easy_getinfo_long(handle.easy, CURLINFO_RESPONSE_CODE, &status)
         var version = 0
-        _ = renkei_curl_easy_getinfo_long(transfer.easy, CURLINFO_HTTP_VERSION, &version)
+        _ = renkei_curl_easy_getinfo_long(handle.easy, CURLINFO_HTTP_VERSION, &version)
         var micros: curl_off_t = 0
-        _ = renkei_curl_easy_getinfo_off_t(transfer.easy, CURLINFO_TOTAL_TIME_T, &micros)
+        _ = renkei_curl_easy_getinfo_off_t(handle.easy, CURLINFO_TOTAL_TIME_T, &micros)
         return .success(
             OutboundResponse(
                 status: status,
@@ -176,10 +192,11 @@ final class MultiLoop {
     // MARK: - Shutdown
 
     private func tearDown() {
-        for (easy, transfer) in active {
-            remove(easy)
-            transfer.submission.answer(.failure(.cancelled("the HTTP client shut down before a response arrived")))
+        for easy in Array(active.keys) {
+            let transfer = remove(easy)
+            transfer?.submission.answer(.failure(.cancelled("the HTTP client shut down before a response arrived")))
         }
+        pool.removeAll()
         // From here on no other thread calls curl_multi_wakeup on the handle.
         let (inbox, waiters) = engine.stopped()
         // curl_multi_cleanup: every easy handle is already removed; closes pooled connections.

@@ -1,22 +1,10 @@
-internal import CCurl
-
-/// One request in flight: the easy handle and everything libcurl reads from or writes into while it
-/// runs.
+/// One request on an ``EasyHandle``: the submission it answers and the response as the callbacks
+/// received it.
 ///
-/// Confined to the loop thread. It owns the `CURL *`, the header `curl_slist`, the request body
-/// (`CURLOPT_POSTFIELDS` does not copy) and the error buffer, and frees them in `deinit`, after the
-/// loop has removed the handle from the multi handle. Callbacks reach it through an `Unmanaged`
-/// pointer that stays valid because the loop's table keeps the transfer alive as long as the handle.
-final class Transfer {
+/// Confined to the loop thread; a new value per request, so nothing of one response can leak into
+/// the next on a reused handle.
+struct Transfer {
     let submission: Submission
-    /// The `CURL *`.
-    let easy: UnsafeMutableRawPointer
-    var headerList: UnsafeMutablePointer<curl_slist>?
-    /// The request body, allocated (at least one byte, so never null) and owned here.
-    let requestBody: UnsafeMutableRawBufferPointer
-    let requestBodyCount: Int
-    /// `CURLOPT_ERRORBUFFER`: at least `CURL_ERROR_SIZE` bytes, alive as long as the handle.
-    let errorBuffer: UnsafeMutablePointer<CChar>
 
     // MARK: - Response, filled in by the callbacks
 
@@ -30,36 +18,12 @@ final class Transfer {
 
     /// The most response header bytes kept; beyond it the transfer is stopped.
     static let maxHeaderBytes = 64 * 1024
+    /// How a status line starts.
+    private static let statusLinePrefix = Array("HTTP/".utf8)
 
-    /// Creates the easy handle; the caller configures it with `configure(userAgent:)`.
-    init(submission: Submission) throws(TransportFailure) {
-        // curl_easy_init returns NULL only when it cannot allocate.
-        guard let easy = curl_easy_init() else {
-            throw TransportFailure(kind: .other, message: "curl_easy_init failed: out of memory")
-        }
+    init(submission: Submission) {
         self.submission = submission
-        self.easy = easy
-        let body = submission.request.body
-        requestBodyCount = body.count
-        requestBody = .allocate(byteCount: max(body.count, 1), alignment: 1)
-        requestBody.copyBytes(from: body)
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         maxBodyBytes = max(submission.request.maxResponseBytes, 0)
-    }
-
-    deinit {
-        // curl_easy_cleanup: the handle must already be out of the multi handle; it frees nothing of ours.
-        curl_easy_cleanup(easy)
-        // curl_slist_free_all accepts NULL; curl no longer reads the list once the handle is gone.
-        curl_slist_free_all(headerList)
-        requestBody.deallocate()
-        errorBuffer.deallocate()
-    }
-
-    /// curl's error buffer text: empty unless libcurl wrote a message for a failed transfer.
-    var errorText: String {
-        String(cString: errorBuffer)
     }
 
     /// What the transfer had got to, for the advice of a failure.
@@ -73,7 +37,7 @@ final class Transfer {
     // MARK: - Callbacks (loop thread, inside curl_multi_perform)
 
     /// Keeps body bytes up to the cap and counts the rest.
-    func receiveBody(_ bytes: UnsafeRawBufferPointer) {
+    mutating func receiveBody(_ bytes: UnsafeRawBufferPointer) {
         bodyBytesReceived += bytes.count
         let room = maxBodyBytes - body.count
         if room > 0 {
@@ -82,7 +46,7 @@ final class Transfer {
     }
 
     /// Takes one header line (CRLF included); returns false to stop the transfer.
-    func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    mutating func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Bool {
         responseHeaderBytes += bytes.count
         guard responseHeaderBytes <= Self.maxHeaderBytes else {
             abortReason = TransportFailure(
@@ -92,7 +56,7 @@ final class Transfer {
         }
         var line = bytes[...]
         while let last = line.last, last == 0x0A || last == 0x0D { line = line.dropLast() }
-        if line.starts(with: Array("HTTP/".utf8)) {
+        if line.starts(with: Self.statusLinePrefix) {
             // A status line starts a new header block: a 1xx, or the final response. Keep only the last.
             responseHeaders.removeAll()
             return true
@@ -107,27 +71,4 @@ final class Transfer {
         responseHeaders.append(OutboundHeaders.Field(name: name, value: String(decoding: value, as: UTF8.self)))
         return true
     }
-}
-
-// MARK: - C callbacks
-
-/// `CURLOPT_WRITEFUNCTION`: libcurl hands body bytes; returning anything but `size * nmemb` fails the
-/// transfer with `CURLE_WRITE_ERROR` (https://curl.se/libcurl/c/CURLOPT_WRITEFUNCTION.html). `size`
-/// is always 1.
-let transferWriteCallback: renkei_curl_write_callback = { pointer, size, count, userdata in
-    let length = size * count
-    guard let userdata, length > 0 else { return length }
-    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-    transfer.receiveBody(UnsafeRawBufferPointer(start: pointer, count: length))
-    return length
-}
-
-/// `CURLOPT_HEADERFUNCTION`: called once per complete header line, status line and blank line
-/// included, not NUL-terminated; a short return fails the transfer
-/// (https://curl.se/libcurl/c/CURLOPT_HEADERFUNCTION.html).
-let transferHeaderCallback: renkei_curl_write_callback = { pointer, size, count, userdata in
-    let length = size * count
-    guard let userdata, length > 0 else { return length }
-    let transfer = Unmanaged<Transfer>.fromOpaque(userdata).takeUnretainedValue()
-    return transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: pointer, count: length)) ? length : 0
 }

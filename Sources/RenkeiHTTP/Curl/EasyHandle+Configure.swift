@@ -6,14 +6,45 @@ internal import CCurl
 // not have to keep the string around after setting this option", curl_easy_setopt(3)), so the
 // `withCString` pointers below need not outlive the call.
 
-extension Transfer {
-    /// Validates the request and sets every option of the easy handle.
-    /// - Parameter userAgent: The `User-Agent` to send unless the request names its own.
-    func configure(userAgent: String) throws(TransportFailure) {
+extension EasyHandle {
+    /// Validates `submission`'s request and makes the handle ready to run it: the options of its
+    /// ``Profile`` only when the handle was configured for another one (or none), then the options
+    /// that change with every request. Starts a fresh ``Transfer``.
+    ///
+    /// If this throws, the handle may be half configured: drop it rather than pooling it.
+    /// - Parameters:
+    ///   - submission: The request to run.
+    ///   - profile: `Profile(submission.request, userAgent:)`, which the caller has already built to
+    ///     choose the handle.
+    func prepare(_ submission: Submission, profile: Profile) throws(TransportFailure) {
         let request = submission.request
         try Self.validate(request)
+        if profile != self.profile {
+            if self.profile != nil {
+                // curl_easy_reset: every option back to its default (the connection pool, which
+                // belongs to the multi handle, is untouched), so nothing of the old profile remains.
+                self.profile = nil
+                curl_easy_reset(easy)
+            }
+            try configureFixedOptions()
+            try configure(profile)
+            self.profile = profile
+        }
 
         try set(CURLOPT_URL, string: request.url)
+        // CURLOPT_TIMEOUT_MS bounds the whole transfer; CURLOPT_CONNECTTIMEOUT_MS only the connect
+        // phase (TLS included). 0 would mean "no limit", so both are at least 1 ms.
+        try set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
+        try set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
+        if request.method != "GET", request.method != "HEAD" { try setBody(request.body) }
+        try setHeaders(request.headers)
+        // curl writes the error buffer only on failure: clear what an earlier request left there.
+        errorBuffer[0] = 0
+        transfer = Transfer(submission: submission)
+    }
+
+    /// The options every request has, whatever its profile; set on a new or reset handle.
+    private func configureFixedOptions() throws(TransportFailure) {
         // CURLOPT_PROTOCOLS_STR: any other scheme fails with CURLE_UNSUPPORTED_PROTOCOL.
         try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
         // CURLOPT_NOSIGNAL: no SIGALRM for DNS timeouts; required when libcurl runs on a thread.
@@ -24,60 +55,64 @@ extension Transfer {
         try set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
         // CURLOPT_TCP_KEEPALIVE: probes keep idle pooled connections honest.
         try set(CURLOPT_TCP_KEEPALIVE, 1)
-        // CURLOPT_TIMEOUT_MS bounds the whole transfer; CURLOPT_CONNECTTIMEOUT_MS only the connect
-        // phase (TLS included). 0 would mean "no limit", so both are at least 1 ms.
-        try set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
-        try set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
-
-        try configureTLS(request.tls)
-        try configureMethod(request)
-        try configureHeaders(request.headers, userAgent: userAgent)
-
-        // CURLOPT_ERRORBUFFER: curl writes a zero-terminated message of at most CURL_ERROR_SIZE bytes.
-        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
-        let box = Unmanaged.passUnretained(self).toOpaque()
-        // CURLOPT_WRITEFUNCTION/WRITEDATA and HEADERFUNCTION/HEADERDATA: the data pointer is passed
-        // back untouched as the callback's last argument.
-        try check(renkei_curl_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, transferWriteCallback))
-        try set(CURLOPT_WRITEDATA, pointer: box)
-        try check(renkei_curl_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION, transferHeaderCallback))
-        try set(CURLOPT_HEADERDATA, pointer: box)
-    }
-
-    private func configureTLS(_ tls: TLSOptions) throws(TransportFailure) {
         // CURLOPT_SSL_VERIFYPEER 1 and CURLOPT_SSL_VERIFYHOST 2 are libcurl's defaults; they are set
         // anyway so that no other code path can weaken them.
         try set(CURLOPT_SSL_VERIFYPEER, 1)
         try set(CURLOPT_SSL_VERIFYHOST, 2)
         // CURLOPT_SSLVERSION: TLS 1.2 at least.
         try set(CURLOPT_SSLVERSION, Int(CURL_SSLVERSION_TLSv1_2))
+
+        // CURLOPT_ERRORBUFFER: curl writes a zero-terminated message of at most CURL_ERROR_SIZE bytes.
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        let box = Unmanaged.passUnretained(self).toOpaque()
+        // CURLOPT_WRITEFUNCTION/WRITEDATA and HEADERFUNCTION/HEADERDATA: the data pointer is passed
+        // back untouched as the callback's last argument.
+        try check(renkei_curl_easy_setopt_write_function(easy, CURLOPT_WRITEFUNCTION, easyHandleWriteCallback))
+        try set(CURLOPT_WRITEDATA, pointer: box)
+        try check(renkei_curl_easy_setopt_write_function(easy, CURLOPT_HEADERFUNCTION, easyHandleHeaderCallback))
+        try set(CURLOPT_HEADERDATA, pointer: box)
+    }
+
+    /// The options of `profile`: TLS files, method, `User-Agent`.
+    private func configure(_ profile: Profile) throws(TransportFailure) {
+        let tls = profile.tls
         if let caFile = tls.caFile { try set(CURLOPT_CAINFO, string: caFile) }
         if let certificate = tls.clientCertificate { try set(CURLOPT_SSLCERT, string: certificate) }
         if let key = tls.clientKey { try set(CURLOPT_SSLKEY, string: key) }
-    }
-
-    private func configureMethod(_ request: OutboundRequest) throws(TransportFailure) {
-        switch request.method {
+        switch profile.method {
         case "GET":
             // CURLOPT_HTTPGET: a plain GET, no body.
             try set(CURLOPT_HTTPGET, 1)
         case "HEAD":
             // CURLOPT_NOBODY: a HEAD request; no body is read.
             try set(CURLOPT_NOBODY, 1)
+        case "POST":
+            break  // CURLOPT_POSTFIELDS, set with each body, makes it a POST
         default:
-            if request.method != "POST" {
-                // CURLOPT_CUSTOMREQUEST: replaces the method word only; the body options still apply.
-                try set(CURLOPT_CUSTOMREQUEST, string: request.method)
-            }
-            // CURLOPT_POSTFIELDSIZE_LARGE: the exact length, so the body may hold NUL bytes.
-            // CURLOPT_POSTFIELDS is NOT copied: `requestBody` lives as long as the handle. It is never
-            // NULL, as a NULL pointer would make curl read the body from stdin.
-            try check(renkei_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(requestBodyCount)))
-            try set(CURLOPT_POSTFIELDS, pointer: requestBody.baseAddress!)
+            // CURLOPT_CUSTOMREQUEST: replaces the method word only; the body options still apply.
+            try set(CURLOPT_CUSTOMREQUEST, string: profile.method)
         }
+        if let userAgent = profile.userAgent { try set(CURLOPT_USERAGENT, string: userAgent) }
     }
 
-    private func configureHeaders(_ headers: OutboundHeaders, userAgent: String) throws(TransportFailure) {
+    /// Copies `body` into the handle's buffer and points curl at it.
+    private func setBody(_ body: [UInt8]) throws(TransportFailure) {
+        if body.count > requestBody.count {
+            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: body.count, alignment: 1)
+            requestBody.deallocate()  // curl reads it only while a transfer runs, and none does
+            requestBody = grown
+        }
+        requestBody.copyBytes(from: body)
+        // CURLOPT_POSTFIELDSIZE_LARGE: the exact length, so the body may hold NUL bytes.
+        // CURLOPT_POSTFIELDS is NOT copied: `requestBody` lives as long as the handle (or until a
+        // larger body replaces it, between transfers). It is never NULL, as a NULL pointer would make
+        // curl read the body from stdin.
+        try check(renkei_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+        try set(CURLOPT_POSTFIELDS, pointer: requestBody.baseAddress!)
+    }
+
+    /// Builds the request's header list, hands it to curl and frees the previous request's.
+    private func setHeaders(_ headers: OutboundHeaders) throws(TransportFailure) {
         var lines = headers.map { field in
             // "Name;" is curl's spelling of a header with an empty value; "Name:" would delete it.
             field.value.isEmpty ? "\(field.name);" : "\(field.name): \(field.value)"
@@ -87,16 +122,24 @@ extension Transfer {
         // "Content-Type:" removes the application/x-www-form-urlencoded curl would claim for a POST
         // body; a body of unstated type is more honest than a wrong type.
         if !headers.contains(name: "Content-Type") { lines.append("Content-Type:") }
+        var list: UnsafeMutablePointer<curl_slist>?
         for line in lines {
             // curl_slist_append copies the string; it returns NULL (leaving the list intact) on failure.
-            guard let list = curl_slist_append(headerList, line) else {
+            guard let longer = curl_slist_append(list, line) else {
+                curl_slist_free_all(list)
                 throw TransportFailure(kind: .other, message: "curl_slist_append failed: out of memory")
             }
-            headerList = list
+            list = longer
         }
-        // CURLOPT_HTTPHEADER: the list is not copied; `headerList` lives as long as the handle.
-        try check(renkei_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
-        if !headers.contains(name: "User-Agent") { try set(CURLOPT_USERAGENT, string: userAgent) }
+        // CURLOPT_HTTPHEADER: the list is not copied; it lives until the next request replaces it (or
+        // the handle goes). curl no longer reads the previous list, which belonged to a finished transfer.
+        let code = renkei_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list)
+        guard code == CURLE_OK else {
+            curl_slist_free_all(list)
+            throw TransportFailure(curlCode: Int(code.rawValue), detail: "")
+        }
+        curl_slist_free_all(headerList)
+        headerList = list
     }
 
     // MARK: - Validation
