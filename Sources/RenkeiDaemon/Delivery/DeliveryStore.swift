@@ -6,7 +6,13 @@ import RenkeiStore
 ///
 /// Rows are written on the writer connection (inside the projection's transaction, or through
 /// `LogWriter.perform`); the delivery loop reads through its own read-only connection.
+///
+/// A delta's body lives in `outbox_bodies`, written once when the delta is planned, apart from its
+/// `outbox` row, whose state every attempt's outcome rewrites: SQLite writes a whole row on UPDATE,
+/// so a body in the row (about 600 bytes) was copied into the WAL again with every outcome.
 enum DeliveryStore {
+    /// Creates the delivery tables that do not exist yet, and moves the bodies of an older database
+    /// out of `outbox` (see ``moveBodiesOutOfOutbox(in:)``).
     static func createSchema(in db: Database) throws {
         try db.execute(
             """
@@ -18,7 +24,6 @@ enum DeliveryStore {
                 kind TEXT NOT NULL,
                 version INTEGER NOT NULL,
                 lsn INTEGER NOT NULL,
-                body BLOB NOT NULL,
                 fields TEXT NOT NULL,
                 state TEXT NOT NULL DEFAULT 'pending',
                 attempts INTEGER NOT NULL DEFAULT 0,
@@ -31,6 +36,9 @@ enum DeliveryStore {
                 delivered_at TEXT);
             DROP INDEX IF EXISTS outbox_by_uid;
             CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(subscription, state, seq);
+            CREATE TABLE IF NOT EXISTS outbox_bodies(
+                seq INTEGER PRIMARY KEY,
+                body BLOB NOT NULL);
             CREATE TABLE IF NOT EXISTS disclosures(
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 subscription TEXT NOT NULL,
@@ -52,6 +60,26 @@ enum DeliveryStore {
                 subscription TEXT NOT NULL, household_no TEXT NOT NULL, state BLOB NOT NULL,
                 PRIMARY KEY(subscription, household_no));
             """)
+        try moveBodiesOutOfOutbox(in: db)
+    }
+
+    /// Upgrades a database written before bodies had their own table (its `outbox` has a `body`
+    /// column): copies every body to `outbox_bodies` under its seq and drops the column, in one
+    /// transaction. Does nothing on a database already upgraded or created without the column.
+    ///
+    /// Dropping a column rewrites the table (https://www.sqlite.org/lang_altertable.html#altertabdropcol),
+    /// so the first start after the upgrade takes time in proportion to the outbox; it happens once.
+    static func moveBodiesOutOfOutbox(in db: Database) throws {
+        let hasBodyColumn = try db.prepare("SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'body'")
+            .rows([]) { $0.int64(0) }.first == 1
+        guard hasBodyColumn else { return }
+        try db.transaction {
+            try db.execute(
+                """
+                INSERT OR IGNORE INTO outbox_bodies(seq, body) SELECT seq, body FROM outbox;
+                ALTER TABLE outbox DROP COLUMN body;
+                """)
+        }
     }
 
     /// One delta waiting to be sent.
@@ -71,17 +99,25 @@ enum DeliveryStore {
         var isProtected: Bool = false
     }
 
+    /// Adds a planned delta to the outbox, its body to `outbox_bodies`; a delta id already there is
+    /// left as it is. Call inside the transaction that plans it.
     static func enqueue(_ delta: PlannedDelta, in db: Database, nowMs: Int64) throws {
         try db.prepare(
             """
-            INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, body, fields, created_ms)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, fields, created_ms)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(delta_id) DO NOTHING
             """
         ).run([
             .text(delta.subscription), .text(delta.uid), .text(delta.deltaID), .text(delta.kind),
-            .integer(delta.version), .integer(delta.lsn), .blob(delta.body),
-            .text(delta.disclosedFields.joined(separator: ",")), .integer(nowMs),
+            .integer(delta.version), .integer(delta.lsn), .text(delta.disclosedFields.joined(separator: ",")),
+            .integer(nowMs),
+        ])
+        // sqlite3_changes is 0 when ON CONFLICT DO NOTHING skipped the row; otherwise the new row's
+        // rowid is its seq (an INTEGER PRIMARY KEY is the rowid).
+        guard db.changes == 1 else { return }
+        try db.prepare("INSERT INTO outbox_bodies(seq, body) VALUES (?, ?)").run([
+            .integer(db.lastInsertRowID), .blob(delta.body),
         ])
     }
 
@@ -106,18 +142,28 @@ enum DeliveryStore {
     /// with its current state (`pending` unless the queue was behind the outbox) and, for a person
     /// delta, whether that person is protected *now* (their stored view's `protected`). Household
     /// deltas come with `isProtected` false: their members are checked with ``protectedAmong(_:in:)``.
+    /// - Throws: ``RenkeiError`` when a row has no body (the outbox is damaged: nothing is sent, and
+    ///   the caller tries again later), or a ``StoreError``.
     static func deltas(seqs: [Int64], in db: Database) throws -> [(state: String, pending: Pending)] {
         guard !seqs.isEmpty else { return [] }
         let list = "[" + seqs.map(String.init).joined(separator: ",") + "]"
         return try db.prepare(
             """
-            SELECT o.seq, o.uid, o.delta_id, o.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind, o.state,
+            SELECT o.seq, o.uid, o.delta_id, b.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind, o.state,
                    json_extract(CAST(p.view AS TEXT), '$.protected')
             FROM json_each(?) j JOIN outbox o ON o.seq = j.value
+            LEFT JOIN outbox_bodies b ON b.seq = o.seq
             LEFT JOIN persons p ON p.uid = o.uid AND o.kind != 'household.changed'
             """
         ).rows([.text(list)]) { row in
-            (
+            // Left-joined so that a missing body is an error rather than a row silently left out,
+            // which the lane would take for a delta that is gone.
+            guard !row.isNull(3) else {
+                throw RenkeiError(
+                    .database,
+                    "outbox delta \(row.string(2) ?? "?") (seq \(row.int64(0))) has no body in outbox_bodies; the database is damaged: restore it from a backup")
+            }
+            return (
                 row.string(9) ?? "",
                 Pending(
                     seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
