@@ -40,13 +40,20 @@ final class Engine: Sendable {
     // MARK: - Any thread
 
     /// Queues a request for the loop, or answers it at once if the client has stopped.
+    ///
+    /// Only the request that finds the inbox empty wakes the loop: while the inbox holds anything,
+    /// a wake-up is already pending (the loop empties the inbox under this lock, and every wake-up
+    /// after that stays pending until its next `curl_multi_poll`), so the loop will take the later
+    /// ones with it. Each wake-up costs a system call here and a `curl_multi_perform` pass over
+    /// every transfer there.
     func submit(_ submission: Submission) {
         let refusal = state.withLock { state -> TransportFailure? in
             if case .failed(let failure) = state.phase { return failure }
             if case .stopped = state.phase { return .cancelled("the HTTP client has been shut down") }
             if state.stopRequested { return .cancelled("the HTTP client has been shut down") }
+            let loopHasBeenWoken = !state.inbox.isEmpty
             state.inbox.append(submission)
-            Self.wake(state.phase)
+            if !loopHasBeenWoken { Self.wake(state.phase) }
             return nil
         }
         if let refusal {
