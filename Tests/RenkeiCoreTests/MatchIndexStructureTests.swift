@@ -97,6 +97,46 @@ import Testing
         #expect(MatchComparison.date(0, MatchProfile.packedDate("1985-06-12")) == .missing)
     }
 
+    /// Date agreement digit by digit, the way it was first written (an array of differing positions).
+    static func referenceDate(_ a: UInt64, _ b: UInt64) -> AgreementLevel {
+        guard a != 0, b != 0 else { return .missing }
+        if a == b { return .exact }
+        if a >> 32 == b >> 32, (a >> 16) & 0xFFFF == b & 0xFFFF, a & 0xFFFF == (b >> 16) & 0xFFFF { return .partial }
+        func digit(_ value: UInt64, _ index: Int) -> UInt64 { (value >> UInt64(56 - 8 * index)) & 0xFF }
+        let differing = (0..<8).filter { digit(a, $0) != digit(b, $0) }
+        if differing.count == 1 { return .partial }
+        if differing.count == 2, differing[1] == differing[0] + 1, digit(a, differing[0]) == digit(b, differing[1]),
+            digit(a, differing[1]) == digit(b, differing[0])
+        {
+            return .partial
+        }
+        return .disagree
+    }
+
+    @Test func dateAgreementMatchesTheDigitByDigitReference() {
+        var random = Random(state: 5)
+        func date(_ digits: [Int]) -> UInt64 { digits.reduce(0) { $0 << 8 | UInt64(0x30 + $1) } }
+        for _ in 0..<50_000 {
+            // Mostly near pairs (one or two digits changed, swapped or transposed), some strangers.
+            let a = (0..<8).map { _ in random.next(10) }
+            var b = a
+            switch random.next(4) {
+            case 0: b[random.next(8)] = random.next(10)
+            case 1:
+                let i = random.next(7)
+                b.swapAt(i, i + 1 + (random.next(3) == 0 ? min(random.next(3), 6 - i) : 0))
+            case 2: (b[4], b[5], b[6], b[7]) = (a[6], a[7], a[4], a[5])
+            default: b = (0..<8).map { _ in random.next(10) }
+            }
+            if random.next(10) == 0 { b[random.next(8)] = random.next(10) }
+            let x = date(a)
+            let y = date(b)
+            #expect(MatchComparison.date(x, y) == Self.referenceDate(x, y), "\(a) \(b)")
+        }
+        #expect(MatchComparison.date(0x3139_3835_3036_3132, 0x3139_3835_3036_3231) == .partial)
+        #expect(MatchComparison.date(0x3139_3835_3036_3132, 0x3139_3835_3036_3233) == .disagree)
+    }
+
     @Test func replacingAndRemovingProfilesUpdatesEveryBlock() {
         var index = MatchIndex()
         let before: JSONObject = ["name": "山田 花子", "name_kana": "ヤマダ ハナコ", "birth_date": "1990-01-02", "address": "新宿区西新宿1-1-1"]

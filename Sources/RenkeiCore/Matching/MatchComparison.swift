@@ -116,20 +116,26 @@ public struct MatchComparison: Sendable, Hashable {
         if a == b { return .exact }
         // Day and month swapped (YYYYMMDD ↔ YYYYDDMM).
         if a >> 32 == b >> 32, (a >> 16) & 0xFFFF == b & 0xFFFF, a & 0xFFFF == (b >> 16) & 0xFFFF { return .partial }
-        let difference = a ^ b
-        var differing: [Int] = []
-        for index in 0..<8 where (difference >> UInt64(56 - 8 * index)) & 0xFF != 0 {
-            differing.append(index)
-            if differing.count > 2 { return .disagree }
-        }
-        if differing.count == 1 { return .partial }
-        func digit(_ value: UInt64, _ index: Int) -> UInt64 { (value >> UInt64(56 - 8 * index)) & 0xFF }
-        if differing.count == 2, differing[1] == differing[0] + 1, digit(a, differing[0]) == digit(b, differing[1]),
-            digit(a, differing[1]) == digit(b, differing[0])
-        {
+        // One bit per differing digit (the lowest bit of each byte that differs), in plain arithmetic:
+        // this runs for most candidates, so it must not allocate.
+        var difference = a ^ b
+        difference |= difference >> 4
+        difference |= difference >> 2
+        difference |= difference >> 1
+        let differing = difference & 0x0101_0101_0101_0101
+        switch differing.nonzeroBitCount {
+        case 1:
             return .partial
+        case 2:
+            // Two adjacent digits transposed: the pair's bytes trade places and nothing else moves.
+            let low = differing.trailingZeroBitCount
+            guard differing >> UInt64(low + 8) == 1 else { return .disagree }
+            let pairA = (a >> UInt64(low)) & 0xFFFF
+            let pairB = (b >> UInt64(low)) & 0xFFFF
+            return pairA == (pairB >> 8 | (pairB & 0xFF) << 8) ? .partial : .disagree
+        default:
+            return .disagree
         }
-        return .disagree
     }
 
     static func name(_ a: MatchSignature, _ b: MatchSignature) -> AgreementLevel {
