@@ -125,15 +125,20 @@ enum LinkBench {
         let reset = ProcessMemory.resetPeak()
         let indexMiB = currentRSSMiB()
 
+        let loadBefore = DeliverBench.loadAverage()
         start = Date()
         let startCPU = ThreadCPUTime.seconds
         var linked = 0
         var reviews = 0
+        var blocked = 0
         var compared = 0
         let thresholds = LinkingThresholds()
         for (offset, record) in records.enumerated() {
             let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
-            if offset % 100 == 0 { compared += matchIndex.candidates(recordProfile).count }
+            if offset % 100 == 0 {
+                blocked += matchIndex.candidates(recordProfile).count
+                compared += matchIndex.candidates(recordProfile, weights: .standard, thresholds: thresholds).count
+            }
             switch matchIndex.decide(recordProfile, weights: .standard, thresholds: thresholds, include: { _, _ in true }) {
             case .link: linked += 1
             case .review: reviews += 1
@@ -152,8 +157,8 @@ enum LinkBench {
         print("| match (profile + blocking + scoring + index insert) | \(Int(rate)) | \(linked) | \(reviews) |")
         print("| baseline: exact name + birth date dictionary | \(Int(baselineRate)) | \(baselineLinked) | — |")
         let linkPeak = peakRSSMiB()
-        print("match per CPU-second of the linking thread: \(Int(Double(recordCount) / linkCPU)) records (wall \(fmt(linkTime, 1)) s, CPU \(fmt(linkCPU, 1)) s: other load on a shared machine shows as the difference)")
-        print("ratio match/baseline: \(fmt(rate / baselineRate, 3)); candidates compared per record ≈ \(compared / max(1, recordCount / 100))")
+        print("match per CPU-second of the linking thread: \(Int(Double(recordCount) / linkCPU)) records (wall \(fmt(linkTime, 1)) s, CPU \(fmt(linkCPU, 1)) s: other load on a shared machine shows as the difference); machine load \(loadBefore) before linking, \(DeliverBench.loadAverage()) after")
+        print("ratio match/baseline: \(fmt(rate / baselineRate, 3)); candidates per record ≈ \(blocked / max(1, recordCount / 100)) sharing a blocking key, \(fmt(Double(compared) / Double(max(1, recordCount / 100)), 1)) compared in full (the rest dismissed by their digests)")
         print(
             "peak RSS: generation \(generationPeak) MiB; linking \(linkPeak) MiB"
                 + (reset

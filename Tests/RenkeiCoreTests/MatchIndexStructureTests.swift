@@ -20,6 +20,11 @@ import Testing
     @Test func blockTableAgreesWithASetPerKey() {
         var random = Random(state: 7)
         var table = BlockTable()
+        func digest(_ record: UInt32) -> MatchDigest {
+            var signature = MatchSignature()
+            signature.nameExact = UInt64(record) &+ 1
+            return MatchDigest(signature)
+        }
         var model: [UInt64: Set<UInt32>] = [:]
         for _ in 0..<20_000 {
             let key = UInt64(random.next(40))
@@ -28,19 +33,22 @@ import Testing
                 table.remove(record, from: key)
                 model[key]?.remove(record)
             } else if model[key]?.contains(record) != true {  // the index never inserts a pair twice
-                table.insert(record, into: key)
+                table.insert(record, digest(record), into: key, digestOf: digest)
                 model[key, default: []].insert(record)
             }
         }
         for key in 0..<UInt64(40) {
             var found: [UInt32] = []
-            table.forEach(in: key, ifAtMost: .max) { found.append($0) }
+            table.forEach(in: key, ifAtMost: .max) { record, listed in
+                found.append(record)
+                #expect(listed == nil || listed == digest(record), "a listed record keeps its own digest")
+            }
             #expect(found.sorted() == (model[key] ?? []).sorted(), "key \(key)")
             #expect(Set(found).count == found.count, "key \(key) lists a record twice")
             let size = model[key]?.count ?? 0
             if size > 1 {
                 var limited = 0
-                table.forEach(in: key, ifAtMost: size - 1) { _ in limited += 1 }
+                table.forEach(in: key, ifAtMost: size - 1) { _, _ in limited += 1 }
                 #expect(limited == 0, "a block over the limit is skipped whole")
             }
         }

@@ -14,6 +14,9 @@ public struct MatchComparison: Sendable, Hashable {
     /// The posterior score, 0…1.
     public var score: Double
 
+    /// The name weight when only the surnames agree (given names differ).
+    static let surnameOnlyWeight = -3.0
+
     /// Compares `record` with `candidate`.
     /// - Parameters:
     ///   - weights: the field weights.
@@ -67,7 +70,7 @@ public struct MatchComparison: Sendable, Hashable {
         self.levels = (name, kana, date, sex, address)
         self.score = 0
         if name == .disagree, a.surname != 0, a.surname == candidate.surname { surnameOnly = true }
-        total = weights.prior + (surnameOnly ? -3 : weights.weight(.name, name)) + weights.weight(.nameKana, kana)
+        total = weights.prior + (surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)) + weights.weight(.nameKana, kana)
             + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
         if sameHousehold {
             self.sameHousehold = true

@@ -77,6 +77,11 @@ public struct MatchWeights: Sendable, Hashable {
         table[field.rawValue &* Self.levels &+ level.rawValue]
     }
 
+    /// The highest weight of a field at any level.
+    func highestWeight(_ field: MatchField) -> Double {
+        table[field.rawValue * Self.levels..<(field.rawValue + 1) * Self.levels].max()!
+    }
+
     private static let levels = AgreementLevel.allCases.count
 
     /// The table of `weights[field][level]`; a missing entry weighs 0.
