@@ -23,6 +23,52 @@ import Testing
         }
     }
 
+    /// The obvious serialiser the writer's fast paths (a string copied whole when nothing needs
+    /// escaping, integers written without a `String`, keys sorted over contiguous bytes) must equal.
+    static func reference(_ value: JSONValue, sortKeys: Bool) -> String {
+        switch value {
+        case .string(let s):
+            var out = "\""
+            for scalar in s.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{0}"..."\u{1F}":
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        case .integer(let i): return String(i)
+        case .array(let elements): return "[" + elements.map { reference($0, sortKeys: sortKeys) }.joined(separator: ",") + "]"
+        case .object(let object):
+            let members = sortKeys ? object.members.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) } : object.members
+            return "{" + members.map { reference(.string($0.key), sortKeys: sortKeys) + ":" + reference($0.value, sortKeys: sortKeys) }
+                .joined(separator: ",") + "}"
+        default: return value.serializedString
+        }
+    }
+
+    @Test func writerFastPathsEqualTheObviousSerialiser() {
+        let integers: [Int64] = [0, 1, -1, 9, 10, -10, 1234567890, Int64.max, Int64.min, -9_223_372_036_854_775_807]
+        var values: [JSONValue] = Self.strings.map { .string($0) } + integers.map { .integer($0) }
+        values.append(.string("a\u{7F}b\u{1F}c\u{0}"))
+        var object = JSONObject()
+        for (index, key) in (Self.strings + ["z", "A", "_", "\u{7F}", "\u{80}", "ab", "a"]).enumerated() {
+            object[key] = .integer(Int64(index))
+        }
+        values.append(.object(object))
+        values.append(.array(values))
+        for value in values {
+            #expect(value.serializedString == Self.reference(value, sortKeys: false), "\(value)")
+            #expect(value.canonicalString == Self.reference(value, sortKeys: true), "\(value)")
+        }
+    }
+
     @Test func keysCompareByBytesNotByCanonicalEquivalence() {
         // U+F900 is canonically equivalent to U+8C48 (Swift's == says equal); é written two ways too.
         var object = JSONObject()

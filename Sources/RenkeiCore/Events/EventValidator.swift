@@ -70,11 +70,11 @@ public struct EventValidator: Sendable {
                 field: nil, reason: "an event must be a JSON object, not \(JSONTypeSet.article(value.typeName))")
         }
         let source = envelope["source"]?.stringValue
-        if let source, let expectedSource, !source.utf8.elementsEqual(expectedSource.utf8) {
+        if let source, let expectedSource, !JSONObject.sameKey(source, expectedSource) {
             return EventRejection(
                 field: "source", reason: "this endpoint/folder accepts only source \(expectedSource)")
         }
-        if let source, source.utf8.elementsEqual(Self.operatorSource.utf8), !allowOperator {
+        if let source, JSONObject.sameKey(source, Self.operatorSource), !allowOperator {
             return EventRejection(
                 field: "source",
                 reason: "operator events are written by the daemon itself when an operator decides; "

@@ -150,9 +150,17 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
 
     /// Byte equality of two keys (never canonical equivalence): the lengths first, which is O(1) for
     /// native strings and settles most mismatches.
+    ///
+    /// Native and small strings compare as two contiguous buffers (the generic `elementsEqual` over
+    /// two `UTF8View`s walks them an index at a time, and was a tenth of a rebuild's time).
     @inline(__always)
     static func sameKey(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+        guard a.utf8.count == b.utf8.count else { return false }
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in UTF8Bytes.equal(x, y) }
+        }
+        if let fast, let fast { return fast }
+        return a.utf8.elementsEqual(b.utf8)
     }
 
     /// Iterates the members in order.

@@ -107,7 +107,7 @@ public struct PersonRecord: Sendable, Hashable {
 
     /// The index of the record for (`source`, `subject`), if linked.
     func recordIndex(source: String, subject: String) -> Int? {
-        records.firstIndex { $0.link.source == source && $0.link.subject.utf8.elementsEqual(subject.utf8) }
+        records.firstIndex { $0.link.source == source && JSONObject.sameKey($0.link.subject, subject) }
     }
 
     /// The resident record, if the registry knows this person: the last active one, else the last

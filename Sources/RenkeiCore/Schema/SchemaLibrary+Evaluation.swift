@@ -112,7 +112,7 @@ extension SchemaLibrary {
         for member in object {
             // Dictionary lookup uses canonical equivalence; a key must match a property byte for byte.
             if let slot = node.properties.index(forKey: member.key),
-                node.properties[slot].key.utf8.elementsEqual(member.key.utf8)
+                JSONObject.sameKey(node.properties[slot].key, member.key)
             {
                 let sub = node.properties[slot].value
                 if let violation = check(member.value, against: sub) {
