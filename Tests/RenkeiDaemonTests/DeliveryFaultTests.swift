@@ -1,6 +1,7 @@
 import Foundation
 import RenkeiCore
 @testable import RenkeiDaemon
+import RenkeiStore
 import Synchronization
 import Testing
 
@@ -94,6 +95,15 @@ struct DeliveryFaultTests {
         let state = try DeliveryStore.state(deltaID: skippedID, in: fixture.service.reader())
         #expect(state == "skipped")
         #expect(await fixture.counts("faults")["skipped"]?.integerValue == 1)
+        // The trigger-kept counts behind /v1/status equal a count over the outbox itself.
+        let reader = try fixture.service.reader()
+        let kept = try DeliveryStore.counts(subscription: "faults", in: reader)
+        let counted = Dictionary(uniqueKeysWithValues: try reader.prepare(
+            "SELECT state, COUNT(*) FROM outbox WHERE subscription = 'faults' GROUP BY state"
+        ).rows([]) { ($0.string(0) ?? "", $0.int64(1)) })
+        #expect(kept.delivered == counted["delivered", default: 0] && kept.skipped == counted["skipped", default: 0])
+        #expect(kept.dead == counted["dead", default: 0])
+        #expect(kept.backlog == counted["pending", default: 0] + counted["dead", default: 0])
 
         // Order and chain, per uid, over everything delivered.
         let problems = chainProblems(receiver.delivered, skipped: [skippedID])
