@@ -19,7 +19,11 @@ final class DeliveryFixture: Sendable {
     /// - Parameters:
     ///   - subscriptions: the config's `subscriptions` object.
     ///   - root: an existing fixture's folder, to start a new daemon on its state (a restart).
-    init(subscriptions: JSONObject, sources: [String] = ["resident", "library", "tax"], root: URL? = nil) async throws {
+    ///   - queueWindow: how many undelivered deltas a lane holds in memory (see `DeliveryService.defaultQueueWindow`).
+    init(
+        subscriptions: JSONObject, sources: [String] = ["resident", "library", "tax"], root: URL? = nil,
+        queueWindow: Int = DeliveryService.defaultQueueWindow
+    ) async throws {
         let root = root ?? URL(fileURLWithPath: "/tmp").appendingPathComponent("renkei-dt-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         var sourceConfig = JSONObject()
@@ -34,7 +38,7 @@ final class DeliveryFixture: Sendable {
         let logger = Logger(label: "test", minimumLevel: .debug, sink: LogSink { line in lines.lines.withLock { $0.append(line) } })
         self.lines = lines
         self.root = root
-        self.service = try await RenkeiService(configuration: configuration, logger: logger)
+        self.service = try await RenkeiService(configuration: configuration, logger: logger, deliveryQueueWindow: queueWindow)
         self.routes = StatusRoutes(service: service)
         try service.start()
     }

@@ -66,8 +66,9 @@ final class DeliveryService: Sendable {
     /// - Throws: ``RenkeiError`` when a secret file cannot be read or parsed (named in the message).
     init(
         subscriptions: [Configuration.Subscription], paused: Set<String>, writer: LogWriter, databasePath: String,
-        client: HTTPClient, logger: Logger
+        client: HTTPClient, logger: Logger, queueWindow: Int = DeliveryService.defaultQueueWindow
     ) throws(RenkeiError) {
+        self.queueWindow = queueWindow
         var lanes: [String: Lane] = [:]
         for subscription in subscriptions {
             var signer: WebhookSigner?
@@ -154,33 +155,59 @@ final class DeliveryService: Sendable {
             return
         }
         var lastReadMs: Int64 = 0
+        var blocked = false
         while !Task.isCancelled {
             let now = Self.nowMs()
             lane.lastLoopMs.store(now, ordering: .relaxed)
             var wait = Duration.seconds(1)
-            // New rows: when the projector said so, and once a second in case a wake-up was missed.
-            if lane.outboxGrew.exchange(false, ordering: .acquiringAndReleasing) || now - lastReadMs >= 1000 {
+            let paused = lane.paused.load(ordering: .relaxed)
+            // New rows, while not paused: when the projector said so, and once a second in case a
+            // wake-up was missed; at most up to the window (see ``defaultQueueWindow``).
+            if !paused, lane.outboxGrew.exchange(false, ordering: .acquiringAndReleasing) || now - lastReadMs >= 1000 {
                 do {
-                    let after = lane.queue.withLock { $0.lastSeq }
-                    let rows = try DeliveryStore.queueRows(subscription: lane.name, after: after, in: reader)
-                    if !rows.isEmpty { lane.queue.withLock { $0.load(rows, nowMs: now) } }
+                    let (after, held) = lane.queue.withLock { ($0.lastSeq, $0.count) }
+                    let limit = blocked ? queueWindow : queueWindow - held
+                    if limit > 0 {
+                        let rows = try DeliveryStore.queueRows(subscription: lane.name, after: after, limit: limit, in: reader)
+                        if !rows.isEmpty { lane.queue.withLock { $0.load(rows, nowMs: now) } }
+                        // A full read may have left rows behind: read again when there is room.
+                        if rows.count == limit { lane.outboxGrew.store(true, ordering: .relaxed) }
+                    } else {
+                        lane.outboxGrew.store(true, ordering: .relaxed)
+                    }
                     lastReadMs = now
                 } catch {
                     lane.outboxGrew.store(true, ordering: .relaxed)
                     logger.error("subscription \(lane.name): cannot read the outbox: \(error)")
                 }
             }
-            if !lane.paused.load(ordering: .relaxed) {
+            if !paused {
                 let maxInFlight = lane.subscription.maxInFlight
-                let (taken, nextDue) = lane.queue.withLock { queue in
-                    (queue.take(nowMs: now, limit: maxInFlight - queue.sending), queue.nextDueMs)
+                let (taken, nextDue, isBlocked) = lane.queue.withLock { queue in
+                    let taken = queue.take(nowMs: now, limit: maxInFlight - queue.sending)
+                    return (taken, queue.nextDueMs, queue.isBlocked)
                 }
+                blocked = isBlocked
                 if !taken.isEmpty { start(taken, lane: lane, reader: reader) }
                 if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue - now))) }
+                // Blocked with rows left unread: go round again at once to read past the blocked ones.
+                if blocked, lane.outboxGrew.load(ordering: .relaxed) { wait = .zero }
             }
             await lane.wakeup.wait(timeout: max(wait, .milliseconds(5)))
         }
     }
+
+    /// How many undelivered deltas a lane holds in memory at most, by default (about 100 bytes each),
+    /// read from the outbox in seq order as room frees up: a paused subscription, or one whose
+    /// receiver has been down for days, can have millions waiting, and they stay on disk until
+    /// their turn.
+    ///
+    /// The window only grows past this when every delta held waits for an operator (dead letters
+    /// and the deltas of the same persons behind them): then more rows are read, so the other
+    /// persons' deltas still flow.
+    static let defaultQueueWindow = 10_000
+    /// ``defaultQueueWindow`` unless a test asks for a small one.
+    let queueWindow: Int
 
     /// Reads the bodies of the taken deltas (one query) and sends each on its own task.
     private func start(_ taken: [LaneQueue.Taken], lane: Lane, reader: Database) {

@@ -155,17 +155,28 @@ enum DeliveryStore {
         ])
     }
 
-    /// The undelivered rows (`pending` and `dead`) of a subscription after `seq`, in log order, as
-    /// the lane's in-memory queue holds them (no bodies). At start-up `after` is 0; later, the
-    /// highest seq already read, so each read returns only new rows (the outbox gets them from the
-    /// one writer in seq order). Served by `outbox_by_state`.
-    static func queueRows(subscription: String, after seq: Int64, in db: Database) throws -> [LaneQueue.Row] {
+    /// The first `limit` undelivered rows (`pending` and `dead`) of a subscription after `seq`, in log
+    /// order, as the lane's in-memory queue holds them (no bodies). At start-up `after` is 0; later,
+    /// the highest seq already read, so each read returns only new rows (the outbox gets them from
+    /// the one writer in seq order).
+    ///
+    /// Each state is read as its own range of `outbox_by_state`, already in seq order, and only the
+    /// `limit` lowest of the two are kept: `state IN (…) ORDER BY seq` would sort every undelivered
+    /// row of the subscription on each read.
+    static func queueRows(subscription: String, after seq: Int64, limit: Int, in db: Database) throws -> [LaneQueue.Row] {
         try db.prepare(
             """
-            SELECT seq, uid, attempts, next_attempt_ms, state FROM outbox
-            WHERE subscription = ? AND state IN ('pending', 'dead') AND seq > ? ORDER BY seq
+            SELECT seq, uid, attempts, next_attempt_ms, state FROM (
+                SELECT * FROM (
+                    SELECT seq, uid, attempts, next_attempt_ms, state FROM outbox
+                    WHERE subscription = ?1 AND state = 'pending' AND seq > ?2 ORDER BY seq LIMIT ?3)
+                UNION ALL
+                SELECT * FROM (
+                    SELECT seq, uid, attempts, next_attempt_ms, state FROM outbox
+                    WHERE subscription = ?1 AND state = 'dead' AND seq > ?2 ORDER BY seq LIMIT ?3))
+            ORDER BY seq LIMIT ?3
             """
-        ).rows([.text(subscription), .integer(seq)]) { row in
+        ).rows([.text(subscription), .integer(seq), .integer(Int64(limit))]) { row in
             LaneQueue.Row(
                 seq: row.int64(0), uid: row.string(1) ?? "", attempts: Int(row.int64(2)),
                 nextAttemptMs: row.int64(3), isDead: row.string(4) == "dead")

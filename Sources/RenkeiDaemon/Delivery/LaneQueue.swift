@@ -159,6 +159,11 @@ struct LaneQueue: Sendable {
     /// When the earliest waiting retry is due, if any (may be early: then nothing is ready yet).
     var nextDueMs: Int64? { waiting.min?.0 }
 
+    /// Whether nothing held can go without an operator: no delta out, none ready, no retry due
+    /// later — every entry is a dead letter or waits behind one. Exact right after a ``take(nowMs:limit:)``
+    /// that handed out fewer than its limit (the ready heap is then drained).
+    var isBlocked: Bool { sending == 0 && out.isEmpty && ready.isEmpty && waiting.isEmpty && count > 0 }
+
     /// How many uids have a delta out (sending or being recorded).
     var outCount: Int { out.count }
 

@@ -35,7 +35,12 @@ public final class RenkeiService: Sendable {
     /// Opens the state and checks everything that can be checked before serving: the schemas,
     /// the secrets, the database. Projection catches up with the log here.
     /// - Throws: ``RenkeiError`` or a store error, with a message naming what to fix.
-    public init(configuration: Configuration, logger: Logger) async throws {
+    public convenience init(configuration: Configuration, logger: Logger) async throws {
+        try await self.init(configuration: configuration, logger: logger, deliveryQueueWindow: DeliveryService.defaultQueueWindow)
+    }
+
+    /// - Parameter deliveryQueueWindow: see ``DeliveryService/defaultQueueWindow`` (tests make it small).
+    init(configuration: Configuration, logger: Logger, deliveryQueueWindow: Int) async throws {
         self.configuration = configuration
         self.logger = logger
         let schemas = try Self.loadSchemas(from: configuration.schemasDirectory)
@@ -64,7 +69,7 @@ public final class RenkeiService: Sendable {
         client = HTTPClient(maxConnections: 64)
         let delivery = try DeliveryService(
             subscriptions: subscriptions, paused: paused, writer: writer, databasePath: databasePath, client: client,
-            logger: logger.labelled("delivery"))
+            logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow)
         self.delivery = delivery
         // A fresh state (no views stored, empty log) is live at once; otherwise the views load in the background.
         projection = ProjectionService(

@@ -1,0 +1,74 @@
+import Foundation
+import RenkeiCore
+@testable import RenkeiDaemon
+import Synchronization
+import Testing
+
+/// A lane holds at most a window of undelivered deltas in memory, read from the outbox in seq order
+/// as room frees up; here the window is 4 deltas, so every rule is exercised across many reads.
+@Suite("Delivery window", .serialized)
+struct DeliveryWindowTests {
+    static func uid(_ n: Int) -> String { String(format: "U%010d", n) }
+
+    @Test(.timeLimit(.minutes(2)))
+    func manyReadsKeepOrderAndTheChain() async throws {
+        let receiver = try DeliveryReceiver { _, _, _ in .status(204) }
+        defer { receiver.stop() }
+        let fixture = try await DeliveryFixture(
+            subscriptions: ["w": ["url": .string(receiver.url), "fields": ["uid", "name"], "max_in_flight": 3]],
+            queueWindow: 4)
+        var lines: [String] = []
+        for n in 1...6 { lines.append(Events.registered("W-\(n)", subject: "S\(n)", name: "名\(n)", address: "住所", household: "H\(n)")) }
+        for round in 1...3 {
+            for n in 1...6 { lines.append(Events.renamed("W-\(n)-r\(round)", subject: "S\(n)", name: "名\(n)-r\(round)")) }
+        }
+        #expect(await fixture.ingest(lines) == 24)
+        let done = await fixture.wait(.seconds(30)) { Set(receiver.delivered.map(\.id)).count == 24 }
+        #expect(done, "delivered \(Set(receiver.delivered.map(\.id)).count) of 24")
+        #expect(chainProblems(receiver.delivered).isEmpty, "\(chainProblems(receiver.delivered))")
+        #expect(fixture.service.delivery.lanes["w"]?.queue.withLock { $0.count } == 0)
+        await fixture.stop()
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func deadLettersFillingTheWindowDoNotHoldUpOtherPersons() async throws {
+        // The first four persons' deltas are refused (400: dead at once); they fill the window.
+        let refused = Set((1...4).map(Self.uid))
+        let receiver = try DeliveryReceiver { _, _, body in
+            refused.contains(body["uid"]?.stringValue ?? "") ? .status(400, body: "no") : .status(204)
+        }
+        defer { receiver.stop() }
+        let fixture = try await DeliveryFixture(
+            subscriptions: ["w": ["url": .string(receiver.url), "fields": ["uid", "name"], "max_in_flight": 2]],
+            queueWindow: 4)
+        var lines: [String] = []
+        for n in 1...9 { lines.append(Events.registered("D-\(n)", subject: "S\(n)", name: "名\(n)", address: "住所", household: "H\(n)")) }
+        #expect(await fixture.ingest(lines) == 9)
+        let flowed = await fixture.wait(.seconds(30)) {
+            Set(receiver.delivered.map { $0.json["uid"]?.stringValue ?? "" }) == Set((5...9).map(Self.uid))
+        }
+        #expect(flowed, "delivered to \(Set(receiver.delivered.map { $0.json["uid"]?.stringValue ?? "" }).sorted())")
+        let letters = await fixture.request("GET", "/v1/dead-letters?subscription=w").json["dead_letters"]?.arrayValue ?? []
+        #expect(Set(letters.compactMap { $0["uid"]?.stringValue }) == refused)
+        await fixture.stop()
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func aPausedLaneHoldsNothingInMemory() async throws {
+        let receiver = try DeliveryReceiver { _, _, _ in .status(204) }
+        defer { receiver.stop() }
+        let fixture = try await DeliveryFixture(
+            subscriptions: ["w": ["url": .string(receiver.url), "fields": ["uid", "name"]]], queueWindow: 4)
+        #expect(await fixture.request("POST", "/v1/subscriptions/w/pause").status == 200)
+        var lines: [String] = []
+        for n in 1...10 { lines.append(Events.registered("P-\(n)", subject: "S\(n)", name: "名\(n)", address: "住所", household: "H\(n)")) }
+        #expect(await fixture.ingest(lines) == 10)
+        try await Task.sleep(for: .milliseconds(1500))  // more than a lane turn's once-a-second read
+        #expect(fixture.service.delivery.lanes["w"]?.queue.withLock { $0.count } == 0)
+        #expect(await fixture.counts("w")["backlog"]?.integerValue == 10, "the backlog is counted on disk")
+        #expect(await fixture.request("POST", "/v1/subscriptions/w/resume").status == 200)
+        let done = await fixture.wait(.seconds(30)) { Set(receiver.delivered.map(\.id)).count == 10 }
+        #expect(done)
+        await fixture.stop()
+    }
+}
