@@ -81,14 +81,14 @@ struct DeliveryStoreSchemaTests {
             #expect(read.map { String(decoding: $0.pending.body, as: UTF8.self) } == [
                 "{\"old\":\"A1\"}", "{\"old\":\"A2\"}", "{\"old\":\"B1\"}", "{\"old\":\"C1\"}",
             ])
-            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, in: db).map(\.seq) == [2, 3])
+            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, limit: 100, in: db).map(\.seq) == [2, 3])
 
             // A second start finds nothing to do; new deltas follow the old ones in seq order.
             try DeliveryStore.createSchema(in: db)
             try DeliveryStore.enqueue(Self.delta("A", version: 3, body: "{\"new\":1}"), in: db, nowMs: 0)
             let new = try DeliveryStore.deltas(seqs: [5], in: db)
             #expect(new.map { String(decoding: $0.pending.body, as: UTF8.self) } == ["{\"new\":1}"])
-            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, in: db).map(\.seq) == [2, 3, 5])
+            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, limit: 100, in: db).map(\.seq) == [2, 3, 5])
         }
     }
 
