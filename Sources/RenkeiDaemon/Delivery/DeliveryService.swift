@@ -35,6 +35,9 @@ final class DeliveryService: Sendable {
         let queue = Mutex(LaneQueue())
         /// Set when the outbox may hold rows the queue has not read yet (new deltas, start-up).
         let outboxGrew = Atomic<Bool>(true)
+        /// Set when the last read filled its limit: rows are known to be left unread, and the next
+        /// read waits until the window has room for a large one.
+        let outboxHasMore = Atomic<Bool>(false)
         let paused: Atomic<Bool>
         let lastError = Mutex<String?>(nil)
         /// When the lane's loop last went round (ms since 1970; 0 before it starts). The loop turns
@@ -167,11 +170,17 @@ final class DeliveryService: Sendable {
                 do {
                     let (after, held) = lane.queue.withLock { ($0.lastSeq, $0.count) }
                     let limit = blocked ? queueWindow : queueWindow - held
-                    if limit > 0 {
+                    // Refill in large reads: once the window is more than half full, the rows left
+                    // unread wait until it has drained below half (a read per lane turn cost more
+                    // than the sends it fed).
+                    let refill = blocked || held <= queueWindow / 2 || !lane.outboxHasMore.load(ordering: .relaxed)
+                    if limit > 0, refill {
                         let rows = try DeliveryStore.queueRows(subscription: lane.name, after: after, limit: limit, in: reader)
                         if !rows.isEmpty { lane.queue.withLock { $0.load(rows, nowMs: now) } }
                         // A full read may have left rows behind: read again when there is room.
-                        if rows.count == limit { lane.outboxGrew.store(true, ordering: .relaxed) }
+                        let more = rows.count == limit
+                        lane.outboxHasMore.store(more, ordering: .relaxed)
+                        if more { lane.outboxGrew.store(true, ordering: .relaxed) }
                     } else {
                         lane.outboxGrew.store(true, ordering: .relaxed)
                     }
