@@ -84,12 +84,36 @@ public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection
 extension Sequence where Element == UInt8 {
     /// Lowercase hexadecimal text of these bytes.
     public var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
+        out.reserveCapacity(underestimatedCount * 2)
         for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
+            out.append(UInt8.hexDigit(byte >> 4))
+            out.append(UInt8.hexDigit(byte & 0xF))
         }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension Collection where Element == UInt8 {
+    /// Lowercase hexadecimal text of these bytes, written straight into the string's storage: every
+    /// event read from the log carries its hash as hex, and going through an array was 4 % of a rebuild.
+    public var hexString: String {
+        String(unsafeUninitializedCapacity: count * 2) { buffer in
+            var index = 0
+            for byte in self {
+                buffer[index] = UInt8.hexDigit(byte >> 4)
+                buffer[index + 1] = UInt8.hexDigit(byte & 0xF)
+                index += 2
+            }
+            return index
+        }
+    }
+}
+
+extension UInt8 {
+    /// The lowercase hexadecimal digit of a nibble (0…15).
+    @inline(__always)
+    fileprivate static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }

@@ -3,6 +3,15 @@ import RenkeiCrypto
 import Testing
 
 @Suite struct CryptoTests {
+    @Test func hexOfEveryByteFromCollectionsAndSequences() {
+        let bytes = (0...255).map { UInt8($0) }
+        let expected = bytes.map { String(format: "%02x", $0) }.joined()
+        #expect(bytes.hexString == expected)
+        #expect(bytes[10...].hexString == String(expected.dropFirst(20)))
+        #expect(AnySequence(bytes).hexString == expected, "a sequence that is not a collection")
+        #expect([UInt8]().hexString == "")
+    }
+
     @Test func sha256MatchesKnownVectors() {
         #expect(SHA256.hash(Array("".utf8)).hexString == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(SHA256.hash(Array("abc".utf8)).hexString == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
