@@ -88,11 +88,40 @@ extension MatchDigest {
         /// The record's packed birth date (0: missing).
         private let recordDate: UInt64
         private let prior: Double
-        /// Name weights: field missing, exact, normalised, variant, one edit, and the best of
-        /// disagree and surname only.
-        private let name: (missing: Double, exact: Double, normalised: Double, variant: Double, partial: Double, floor: Double)
-        /// Kana weights: field missing, exact, normalised, fuzzy, one edit, disagree.
-        private let kana: (missing: Double, exact: Double, normalised: Double, fuzzy: Double, partial: Double, floor: Double)
+        /// The weights of one text field by which of its digest tags agree.
+        private struct TextLevels {
+            /// Field missing on either side.
+            var missing: Double
+            /// Tag 0 agrees (the exact hash).
+            var exact: Double
+            /// Tag 1 agrees (width-folded name, strong kana).
+            var normalised: Double
+            /// Tag 2 agrees (variant-folded name, weak kana).
+            var folded: Double
+            /// The sketches allow one edit.
+            var partial: Double
+            /// Nothing agrees (for names, the best of disagree and surname only).
+            var floor: Double
+
+            /// The highest weight two tag words (``MatchDigest/name`` or ``MatchDigest/kana``) and
+            /// their folded sketches leave possible.
+            @inline(__always)
+            func best(_ a: UInt32, _ b: UInt32, sketches sa: UInt32, _ sb: UInt32) -> Double {
+                guard a & 0xFF != 0, b & 0xFF != 0 else { return missing }
+                var weight = floor
+                if a & 0xFF == b & 0xFF { weight = Swift.max(weight, exact) }
+                if (a ^ b) & 0xFF00 == 0 { weight = Swift.max(weight, normalised) }
+                if (a ^ b) & 0xFF_0000 == 0 { weight = Swift.max(weight, folded) }
+                if MatchDigest.mayBeOneEdit(a >> 24, sa, b >> 24, sb) { weight = Swift.max(weight, partial) }
+                return weight
+            }
+        }
+
+        /// Name weights: missing, exact, normalised, variant, one edit, and the best of disagree
+        /// and surname only.
+        private let name: TextLevels
+        /// Kana weights: missing, exact, normalised, fuzzy, one edit, disagree.
+        private let kana: TextLevels
         /// The weights (birth date levels are looked up as the comparison finds them).
         private let weights: MatchWeights
         /// The best weight sex and address can add for this record.
@@ -107,15 +136,14 @@ extension MatchDigest {
             self.record = MatchDigest(record)
             recordDate = record.birthDate
             prior = w.prior
-            name = (
-                w.weight(.name, .missing), w.weight(.name, .exact), w.weight(.name, .normalised),
-                w.weight(.name, .variant), w.weight(.name, .partial),
-                Swift.max(w.weight(.name, .disagree), MatchComparison.surnameOnlyWeight)
-            )
-            kana = (
-                w.weight(.nameKana, .missing), w.weight(.nameKana, .exact), w.weight(.nameKana, .normalised),
-                w.weight(.nameKana, .fuzzy), w.weight(.nameKana, .partial), w.weight(.nameKana, .disagree)
-            )
+            name = TextLevels(
+                missing: w.weight(.name, .missing), exact: w.weight(.name, .exact), normalised: w.weight(.name, .normalised),
+                folded: w.weight(.name, .variant), partial: w.weight(.name, .partial),
+                floor: Swift.max(w.weight(.name, .disagree), MatchComparison.surnameOnlyWeight))
+            kana = TextLevels(
+                missing: w.weight(.nameKana, .missing), exact: w.weight(.nameKana, .exact),
+                normalised: w.weight(.nameKana, .normalised), folded: w.weight(.nameKana, .fuzzy),
+                partial: w.weight(.nameKana, .partial), floor: w.weight(.nameKana, .disagree))
             weights = w
             sex = record.sex != 0 ? w.highestWeight(.sex) : w.weight(.sex, .missing)
             address = record.addressExact != 0 ? w.highestWeight(.address) : w.weight(.address, .missing)
@@ -145,32 +173,12 @@ extension MatchDigest {
 
         @inline(__always)
         private func nameWeight(_ candidate: MatchDigest) -> Double {
-            let a = record.name
-            let b = candidate.name
-            guard a & 0xFF != 0, b & 0xFF != 0 else { return name.missing }
-            var weight = name.floor
-            if a & 0xFF == b & 0xFF { weight = Swift.max(weight, name.exact) }
-            if (a ^ b) & 0xFF00 == 0 { weight = Swift.max(weight, name.normalised) }
-            if (a ^ b) & 0xFF_0000 == 0 { weight = Swift.max(weight, name.variant) }
-            if MatchDigest.mayBeOneEdit(a >> 24, record.sketches, b >> 24, candidate.sketches) {
-                weight = Swift.max(weight, name.partial)
-            }
-            return weight
+            name.best(record.name, candidate.name, sketches: record.sketches & 0xFFFF, candidate.sketches & 0xFFFF)
         }
 
         @inline(__always)
         private func kanaWeight(_ candidate: MatchDigest) -> Double {
-            let a = record.kana
-            let b = candidate.kana
-            guard a & 0xFF != 0, b & 0xFF != 0 else { return kana.missing }
-            var weight = kana.floor
-            if a & 0xFF == b & 0xFF { weight = Swift.max(weight, kana.exact) }
-            if (a ^ b) & 0xFF00 == 0 { weight = Swift.max(weight, kana.normalised) }
-            if (a ^ b) & 0xFF_0000 == 0 { weight = Swift.max(weight, kana.fuzzy) }
-            if MatchDigest.mayBeOneEdit(a >> 24, record.sketches >> 16, b >> 24, candidate.sketches >> 16) {
-                weight = Swift.max(weight, kana.partial)
-            }
-            return weight
+            kana.best(record.kana, candidate.kana, sketches: record.sketches >> 16, candidate.sketches >> 16)
         }
 
         /// A total at or below which no score reaches `review`: the largest whole number whose odds
