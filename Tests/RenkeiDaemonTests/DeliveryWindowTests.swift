@@ -12,26 +12,23 @@ struct DeliveryWindowTests {
     static func uid(_ n: Int) -> String { String(format: "U%010d", n) }
 
     @Test func readsTakeTheLowestSeqsOfPendingAndDeadTogether() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("window-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try Database(path: dir.appendingPathComponent("renkei.db").path)
-        try DeliveryStore.createSchema(in: db)
-        for n in 1...10 {
-            try db.prepare(
-                """
-                INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, fields, created_ms, state)
-                VALUES (?, ?, ?, 'person.changed', 1, 1, 'uid', 0, ?)
-                """
-            ).run([.text(n == 6 ? "other" : "s"), .text(Self.uid(n)), .text("d\(n)"), .text([2, 3, 7].contains(n) ? "dead" : n == 4 ? "delivered" : "pending")])
+        try withDeliveryDatabase { db in
+            for n in 1...10 {
+                try db.prepare(
+                    """
+                    INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, fields, created_ms, state)
+                    VALUES (?, ?, ?, 'person.changed', 1, 1, 'uid', 0, ?)
+                    """
+                ).run([.text(n == 6 ? "other" : "s"), .text(Self.uid(n)), .text("d\(n)"), .text([2, 3, 7].contains(n) ? "dead" : n == 4 ? "delivered" : "pending")])
+            }
+            func seqs(after: Int64, limit: Int) throws -> [Int64] {
+                try DeliveryStore.queueRows(subscription: "s", after: after, limit: limit, in: db).map(\.seq)
+            }
+            #expect(try seqs(after: 0, limit: 3) == [1, 2, 3])
+            #expect(try seqs(after: 3, limit: 3) == [5, 7, 8])
+            #expect(try seqs(after: 8, limit: 3) == [9, 10])
+            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, limit: 3, in: db).map(\.isDead) == [false, true, true])
         }
-        func seqs(after: Int64, limit: Int) throws -> [Int64] {
-            try DeliveryStore.queueRows(subscription: "s", after: after, limit: limit, in: db).map(\.seq)
-        }
-        #expect(try seqs(after: 0, limit: 3) == [1, 2, 3])
-        #expect(try seqs(after: 3, limit: 3) == [5, 7, 8])
-        #expect(try seqs(after: 8, limit: 3) == [9, 10])
-        #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, limit: 3, in: db).map(\.isDead) == [false, true, true])
     }
 
     @Test(.timeLimit(.minutes(2)))

@@ -29,47 +29,41 @@ import Testing
     }
 
     @Test func triggersKeepTheCountsOfEveryChange() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-counts-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try Database(path: dir.appendingPathComponent("renkei.db").path)
-        try DeliveryStore.createSchema(in: db)
-        for n in 1...20 { try Self.insert(db, n % 3 == 0 ? "b" : "a", n) }
-        try Self.insert(db, "a", 1)  // a duplicate delta id: nothing inserted, nothing counted
-        try db.execute("UPDATE outbox SET state = 'delivered' WHERE seq % 2 = 0")
-        try db.execute("UPDATE outbox SET state = 'dead', last_error = 'HTTP 400', last_attempt_at = '2026-11-23T00:00:0' || seq WHERE seq IN (5, 7)")
-        try db.execute("UPDATE outbox SET attempts = attempts + 1")  // no state change
-        try db.execute("UPDATE outbox SET state = 'skipped' WHERE seq = 5")
-        try db.execute("DELETE FROM outbox WHERE seq = 13")
-        #expect(try Self.kept(db) == Self.counted(db))
+        try withDeliveryDatabase { db in
+            for n in 1...20 { try Self.insert(db, n % 3 == 0 ? "b" : "a", n) }
+            try Self.insert(db, "a", 1)  // a duplicate delta id: nothing inserted, nothing counted
+            try db.execute("UPDATE outbox SET state = 'delivered' WHERE seq % 2 = 0")
+            try db.execute("UPDATE outbox SET state = 'dead', last_error = 'HTTP 400', last_attempt_at = '2026-11-23T00:00:0' || seq WHERE seq IN (5, 7)")
+            try db.execute("UPDATE outbox SET attempts = attempts + 1")  // no state change
+            try db.execute("UPDATE outbox SET state = 'skipped' WHERE seq = 5")
+            try db.execute("DELETE FROM outbox WHERE seq = 13")
+            #expect(try Self.kept(db) == Self.counted(db))
 
-        let a = try DeliveryStore.counts(subscription: "a", in: db)
-        let counted = try Self.counted(db)
-        #expect(a.delivered == counted["a/delivered"] && a.skipped == 1 && a.dead == 1)
-        #expect(a.backlog == counted["a/pending", default: 0] + counted["a/dead", default: 0])
-        #expect(a.oldestUndeliveredMs == 1001, "seq 1 is the oldest pending row of a")
-        #expect(a.lastError == "HTTP 400")
-        let none = try DeliveryStore.counts(subscription: "nobody", in: db)
-        #expect(none.backlog == 0 && none.delivered == 0 && none.oldestUndeliveredMs == nil && none.lastError == nil)
+            let a = try DeliveryStore.counts(subscription: "a", in: db)
+            let counted = try Self.counted(db)
+            #expect(a.delivered == counted["a/delivered"] && a.skipped == 1 && a.dead == 1)
+            #expect(a.backlog == counted["a/pending", default: 0] + counted["a/dead", default: 0])
+            #expect(a.oldestUndeliveredMs == 1001, "seq 1 is the oldest pending row of a")
+            #expect(a.lastError == "HTTP 400")
+            let none = try DeliveryStore.counts(subscription: "nobody", in: db)
+            #expect(none.backlog == 0 && none.delivered == 0 && none.oldestUndeliveredMs == nil && none.lastError == nil)
+        }
     }
 
     @Test func aDatabaseFromBeforeTheTableIsCountedOnce() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-counts-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let db = try Database(path: dir.appendingPathComponent("renkei.db").path)
-        try DeliveryStore.createSchema(in: db)
-        // As a database written before `outbox_counts`: the table and its triggers gone, rows added.
-        try db.execute(
-            """
-            DROP TRIGGER outbox_counts_insert; DROP TRIGGER outbox_counts_update; DROP TRIGGER outbox_counts_delete;
-            DROP TABLE outbox_counts;
-            """)
-        for n in 1...12 { try Self.insert(db, "a", n, state: n <= 5 ? "delivered" : "pending") }
-        try DeliveryStore.createSchema(in: db)
-        #expect(try Self.kept(db) == ["a/delivered": 5, "a/pending": 7])
-        try DeliveryStore.createSchema(in: db)  // again: no second count
-        try Self.insert(db, "a", 13)
-        #expect(try Self.kept(db) == ["a/delivered": 5, "a/pending": 8])
+        try withDeliveryDatabase { db in
+            // As a database written before `outbox_counts`: the table and its triggers gone, rows added.
+            try db.execute(
+                """
+                DROP TRIGGER outbox_counts_insert; DROP TRIGGER outbox_counts_update; DROP TRIGGER outbox_counts_delete;
+                DROP TABLE outbox_counts;
+                """)
+            for n in 1...12 { try Self.insert(db, "a", n, state: n <= 5 ? "delivered" : "pending") }
+            try DeliveryStore.createSchema(in: db)
+            #expect(try Self.kept(db) == ["a/delivered": 5, "a/pending": 7])
+            try DeliveryStore.createSchema(in: db)  // again: no second count
+            try Self.insert(db, "a", 13)
+            #expect(try Self.kept(db) == ["a/delivered": 5, "a/pending": 8])
+        }
     }
 }
