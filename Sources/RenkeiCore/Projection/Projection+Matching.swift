@@ -10,10 +10,12 @@ extension Projection {
 
     /// A person's match profile: the identity the view shows, with standing, household and
     /// protection; `nil` for a retired uid or one with no name.
-    static func profile(of person: PersonRecord) -> MatchProfile? {
+    /// - Parameter view: the person's ``PersonRecord/viewWithoutVersion`` when the caller has just
+    ///   built it (building it again was half the cost of a reindex).
+    static func profile(of person: PersonRecord, view knownView: JSONObject? = nil) -> MatchProfile? {
         guard person.mergedInto == nil else { return nil }
         var identity = JSONObject()
-        let view = person.viewWithoutVersion
+        let view = knownView ?? person.viewWithoutVersion
         for field in ["name", "name_kana", "birth_date", "sex", "address"] {
             if let value = view[field], !value.isNull { identity[field] = value }
         }
@@ -31,8 +33,9 @@ extension Projection {
     }
 
     /// Brings the blocking index up to date for one uid.
-    mutating func reindex(_ uid: String) {
-        matchIndex.set(Self.uidNumber(uid), persons[uid].flatMap(Self.profile(of:)))
+    /// - Parameter view: its current ``PersonRecord/viewWithoutVersion``, when the caller has it.
+    mutating func reindex(_ uid: String, view: JSONObject? = nil) {
+        matchIndex.set(Self.uidNumber(uid), persons[uid].flatMap { Self.profile(of: $0, view: view) })
     }
 
     /// Whether an operator refused linking any record of `person` to `uid`.

@@ -58,7 +58,7 @@ extension Projection {
         guard let item = reviews[id] else { return }
         let key = LinkKey(source: item.source, subject: item.subject)
         let owner = linkIndex[key]
-        let record = owner.flatMap { persons[$0] }.flatMap(Self.profile(of:))
+        let record = owner.flatMap { persons[$0] }.flatMap { Self.profile(of: $0) }
         // The live uid of each candidate, in the item's order, and whether a retired uid led there.
         var order: [String] = []
         var kept: [String: ReviewItem.Candidate] = [:]

@@ -247,7 +247,7 @@ public struct Projection: Sendable {
             guard let oldView = before.view else {
                 dirtyLinks.insert(uid)
                 if let new = record.memberOf { touchedHouseholds.insert(new) }
-                reindex(uid)
+                reindex(uid, view: newView)
                 effect.persons.append(.init(uid: uid, oldVersion: nil, newVersion: record.version))
                 continue
             }
@@ -265,7 +265,7 @@ public struct Projection: Sendable {
             }
             // The match profile is made of a few view fields: a changed postal code, tax or library
             // record leaves the blocking index as it is.
-            if Self.differ(oldView, newView, in: Self.profileFields) { reindex(uid) }
+            if Self.differ(oldView, newView, in: Self.profileFields) { reindex(uid, view: newView) }
             // The view lists every link (and none once merged away), so its `links` tell.
             if Self.differ(oldView, newView, in: ["links", "merged_into"]) { dirtyLinks.insert(uid) }
             record.version += 1
