@@ -35,9 +35,6 @@ final class DeliveryService: Sendable {
         let queue = Mutex(LaneQueue())
         /// Set when the outbox may hold rows the queue has not read yet (new deltas, start-up).
         let outboxGrew = Atomic<Bool>(true)
-        /// Set when the last read filled its limit: rows are known to be left unread, and the next
-        /// read waits until the window has room for a large one.
-        let outboxHasMore = Atomic<Bool>(false)
         let paused: Atomic<Bool>
         let lastError = Mutex<String?>(nil)
         /// When the lane's loop last went round (ms since 1970; 0 before it starts). The loop turns
@@ -159,36 +156,31 @@ final class DeliveryService: Sendable {
         }
         var lastReadMs: Int64 = 0
         var blocked = false
+        // The last read filled its limit: rows are known to be left in the outbox.
+        var unread = false
         while !Task.isCancelled {
             let now = Self.nowMs()
             lane.lastLoopMs.store(now, ordering: .relaxed)
             var wait = Duration.seconds(1)
             let paused = lane.paused.load(ordering: .relaxed)
-            // New rows, while not paused: when the projector said so, and once a second in case a
-            // wake-up was missed; at most up to the window (see ``defaultQueueWindow``).
-            if !paused, lane.outboxGrew.exchange(false, ordering: .acquiringAndReleasing) || now - lastReadMs >= 1000 {
-                do {
-                    let (after, held) = lane.queue.withLock { ($0.lastSeq, $0.count) }
-                    let limit = blocked ? queueWindow : queueWindow - held
-                    // Refill in large reads: once the window is more than half full, the rows left
-                    // unread wait until it has drained below half (a read per lane turn cost more
-                    // than the sends it fed).
-                    let refill = blocked || held <= queueWindow / 2 || !lane.outboxHasMore.load(ordering: .relaxed)
-                    if limit > 0, refill {
+            // New rows, while not paused: rows left unread, when the projector said so, and once a
+            // second in case a wake-up was missed; at most up to the window (see ``defaultQueueWindow``).
+            if !paused, unread || lane.outboxGrew.exchange(false, ordering: .acquiringAndReleasing) || now - lastReadMs >= 1000 {
+                let (after, held) = lane.queue.withLock { ($0.lastSeq, $0.count) }
+                let limit = blocked ? queueWindow : queueWindow - held
+                // Refill in large reads: with rows left unread, wait until the window has drained
+                // below half (a read per lane turn cost more than the sends it fed).
+                if limit > 0, blocked || !unread || held <= queueWindow / 2 {
+                    do {
                         let rows = try DeliveryStore.queueRows(subscription: lane.name, after: after, limit: limit, in: reader)
                         if !rows.isEmpty { lane.queue.withLock { $0.load(rows, nowMs: now) } }
-                        // A full read may have left rows behind: read again when there is room.
-                        let more = rows.count == limit
-                        lane.outboxHasMore.store(more, ordering: .relaxed)
-                        if more { lane.outboxGrew.store(true, ordering: .relaxed) }
-                    } else {
+                        unread = rows.count == limit
+                    } catch {
                         lane.outboxGrew.store(true, ordering: .relaxed)
+                        logger.error("subscription \(lane.name): cannot read the outbox: \(error)")
                     }
-                    lastReadMs = now
-                } catch {
-                    lane.outboxGrew.store(true, ordering: .relaxed)
-                    logger.error("subscription \(lane.name): cannot read the outbox: \(error)")
                 }
+                lastReadMs = now
             }
             if !paused {
                 let maxInFlight = lane.subscription.maxInFlight
@@ -200,7 +192,7 @@ final class DeliveryService: Sendable {
                 if !taken.isEmpty { start(taken, lane: lane, reader: reader) }
                 if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue - now))) }
                 // Blocked with rows left unread: go round again at once to read past the blocked ones.
-                if blocked, lane.outboxGrew.load(ordering: .relaxed) { wait = .zero }
+                if blocked, unread { wait = .zero }
             }
             await lane.wakeup.wait(timeout: max(wait, .milliseconds(5)))
         }
