@@ -83,15 +83,7 @@ public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection
 
 extension Sequence where Element == UInt8 {
     /// Lowercase hexadecimal text of these bytes.
-    public var hexString: String {
-        var out: [UInt8] = []
-        out.reserveCapacity(underestimatedCount * 2)
-        for byte in self {
-            out.append(UInt8.hexDigit(byte >> 4))
-            out.append(UInt8.hexDigit(byte & 0xF))
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var hexString: String { Array(self).hexString }
 }
 
 extension Collection where Element == UInt8 {

@@ -63,6 +63,8 @@ import Testing
         }
         values.append(.object(object))
         values.append(.array(values))
+        // Integral doubles are written as the integer they equal.
+        #expect(JSONValue.array([.double(3), .double(-0.0), .double(-42), .double(3.5)]).serializedString == "[3,0,-42,3.5]")
         for value in values {
             #expect(value.serializedString == Self.reference(value, sortKeys: false), "\(value)")
             #expect(value.canonicalString == Self.reference(value, sortKeys: true), "\(value)")

@@ -57,7 +57,7 @@ extension JSONValue {
         case .integer(let i): JSONValue.writeInteger(i, to: &out)
         case .double(let d):
             if let exact = Int64(exactly: d), abs(exact) < 9_000_000_000_000_000 {
-                out.append(contentsOf: String(exact).utf8)
+                JSONValue.writeInteger(exact, to: &out)
             } else {
                 out.append(contentsOf: "\(d)".utf8)
             }
