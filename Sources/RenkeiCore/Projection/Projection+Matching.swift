@@ -10,32 +10,35 @@ extension Projection {
 
     /// A person's match profile: the identity the view shows, with standing, household and
     /// protection; `nil` for a retired uid or one with no name.
-    /// - Parameter view: the person's ``PersonRecord/viewWithoutVersion`` when the caller has just
-    ///   built it (building it again was half the cost of a reindex).
-    static func profile(of person: PersonRecord, view knownView: JSONObject? = nil) -> MatchProfile? {
+    /// - Parameter parts: what the person's view is made of, when the caller has just read it.
+    static func profile(of person: PersonRecord, parts knownParts: PersonViewParts? = nil) -> MatchProfile? {
         guard person.mergedInto == nil else { return nil }
-        var identity = JSONObject()
-        let view = knownView ?? person.viewWithoutVersion
-        for field in ["name", "name_kana", "birth_date", "sex", "address"] {
-            if let value = view[field], !value.isNull { identity[field] = value }
+        let parts = knownParts ?? PersonViewParts(person)
+        var members: [JSONObject.Member] = []
+        members.reserveCapacity(5)
+        for (field, value) in [
+            ("name", parts.name), ("name_kana", parts.nameKana), ("birth_date", parts.birthDate), ("sex", parts.sex),
+            ("address", parts.address),
+        ] where !value.isNull {
+            members.append(.init(key: field, value: value))
         }
+        let identity = JSONObject(uniqueMembers: members)
         let standing: MatchProfile.Standing
-        switch view["status"]?.stringValue {
+        switch parts.status.stringValue {
         case "active"?: standing = .active
         case "moved_out"?: standing = .movedOut
         case "deceased"?: standing = .deceased
         default: standing = .unregistered
         }
         let profile = MatchProfile(
-            identity: identity, standing: standing, household: person.resident?.identity["household_no"]?.stringValue,
-            isProtected: person.isProtected)
+            identity: identity, standing: standing, household: parts.householdNo.stringValue, isProtected: parts.isProtected)
         return profile.isEmpty ? nil : profile
     }
 
     /// Brings the blocking index up to date for one uid.
-    /// - Parameter view: its current ``PersonRecord/viewWithoutVersion``, when the caller has it.
-    mutating func reindex(_ uid: String, view: JSONObject? = nil) {
-        matchIndex.set(Self.uidNumber(uid), persons[uid].flatMap { Self.profile(of: $0, view: view) })
+    /// - Parameter parts: what its current view is made of, when the caller has it.
+    mutating func reindex(_ uid: String, parts: PersonViewParts? = nil) {
+        matchIndex.set(Self.uidNumber(uid), persons[uid].flatMap { Self.profile(of: $0, parts: parts) })
     }
 
     /// Whether an operator refused linking any record of `person` to `uid`.

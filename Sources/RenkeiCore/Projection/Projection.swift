@@ -50,10 +50,15 @@ public struct Projection: Sendable {
     public internal(set) var dirtyLinks: Set<String> = []
     /// Whether ``decisions`` changed since ``clearDirty()``.
     public internal(set) var decisionsDirty = false
-    /// The views (without version and lsn) that ``commit(_:cause:)`` computed since ``clearDirty()`` or
-    /// ``dropViewCache()``, by uid: planning, saving and the next event's "before" reuse them instead
-    /// of building each view again. Only persons changed since then are held, so it stays small.
+    /// The views (without version and lsn) of the persons ``commit(_:cause:)`` changed since
+    /// ``clearDirty()`` or ``dropViewCache()``, by uid, while ``cachesViews`` is on: planning and saving
+    /// reuse them instead of building each view again. Only persons changed since then are held, so
+    /// it stays small.
     var viewCache: [String: JSONObject] = [:]
+    /// Whether ``commit(_:cause:)`` builds and keeps the JSON view of every person it changed (on by
+    /// default: the daemon plans deltas and saves views after each batch). A rebuild turns it off: it
+    /// builds each view once, at the end, and events only compare ``PersonViewParts``.
+    public var cachesViews = true
 
     /// An empty projection (before lsn 1).
     /// - Parameters:
@@ -116,21 +121,18 @@ public struct Projection: Sendable {
         return view
     }
 
-    /// The view without `version` and `lsn`, from the cache when this person changed lately.
-    func currentViewWithoutVersion(_ record: PersonRecord) -> JSONObject {
-        viewCache[record.uid] ?? record.viewWithoutVersion
-    }
-
-    /// The view fields a person's match profile is made of (``profile(of:)`` reads only these, and
-    /// `merged_into`): when none of them changed, the blocking index needs no update. A test checks
-    /// that changing any other field leaves the profile as it is.
+    /// The view fields a person's match profile is made of (``profile(of:parts:)`` reads only these,
+    /// and `merged_into`): when none of them changed, the blocking index needs no update. A test
+    /// checks that changing any other field leaves the profile as it is, and
+    /// ``PersonViewParts/FieldGroup/profile`` compares exactly these.
     static let profileFields = [
         "uid", "merged_into", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "household_no",
     ]
 
     /// The view fields behind a person's part in their household record besides membership
     /// (``PersonRecord/memberOf``) and linked sources (``PersonRecord/linkedSources``): protection and
-    /// the latest assessment (非課税, and whether there is one).
+    /// the latest assessment (非課税, and whether there is one); ``PersonViewParts/FieldGroup/household``
+    /// compares exactly these.
     static let householdFields = ["protected", "tax"]
 
     /// Whether the two views differ (byte for byte) in any of `fields`.
@@ -182,8 +184,8 @@ public struct Projection: Sendable {
     /// The persons an event touched, with what they looked like before it.
     struct Change {
         struct Before {
-            /// The view without version/lsn; `nil` when created by this event.
-            var view: JSONObject?
+            /// What the view was made of; `nil` when created by this event.
+            var parts: PersonViewParts?
             var memberOf: String?
             /// ``PersonRecord/linkedSources`` before the event.
             var linkedSources: [String] = []
@@ -206,7 +208,7 @@ public struct Projection: Sendable {
         persons[uid] = PersonRecord(uid: uid, lsn: change.lsn, atenaNo: atenaNo)
         if let atenaNo { atenaIndex[atenaNo] = uid }
         change.order.append(uid)
-        change.before[uid] = Change.Before(view: nil, memberOf: nil)
+        change.before[uid] = Change.Before(parts: nil, memberOf: nil)
         return uid
     }
 
@@ -216,7 +218,7 @@ public struct Projection: Sendable {
         if change.before[uid] == nil {
             change.order.append(uid)
             change.before[uid] = Change.Before(
-                view: currentViewWithoutVersion(record), memberOf: record.memberOf, linkedSources: record.linkedSources)
+                parts: PersonViewParts(record), memberOf: record.memberOf, linkedSources: record.linkedSources)
         }
         body(&record)
         persons[uid] = record
@@ -242,21 +244,22 @@ public struct Projection: Sendable {
         for uid in change.order {
             guard var record = persons[uid], let before = change.before[uid] else { continue }
             dirtyPersons.insert(uid)
-            let newView = record.viewWithoutVersion
-            viewCache[uid] = newView
-            guard let oldView = before.view else {
+            let new = PersonViewParts(record)
+            guard let old = before.parts else {
+                if cachesViews { viewCache[uid] = new.json }
                 dirtyLinks.insert(uid)
                 if let new = record.memberOf { touchedHouseholds.insert(new) }
-                reindex(uid, view: newView)
+                reindex(uid, parts: new)
                 effect.persons.append(.init(uid: uid, oldVersion: nil, newVersion: record.version))
                 continue
             }
             // An unchanged view changes neither the person, nor their households, nor their profile.
-            guard !JSONValue.object(newView).isByteIdentical(to: .object(oldView)) else { continue }
+            guard new.differs(from: old) else { continue }
+            if cachesViews { viewCache[uid] = new.json }
             // A household is made of its members' membership, protection, tax and linked sources: a
             // move within it or a corrected postal code leaves it as it is.
             let rescoped = before.linkedSources != record.linkedSources
-            if before.memberOf != record.memberOf || rescoped || Self.differ(oldView, newView, in: Self.householdFields) {
+            if before.memberOf != record.memberOf || rescoped || new.differs(from: old, in: .household) {
                 if let old = before.memberOf { touchedHouseholds.insert(old) }
                 if let new = record.memberOf {
                     touchedHouseholds.insert(new)
@@ -265,9 +268,9 @@ public struct Projection: Sendable {
             }
             // The match profile is made of a few view fields: a changed postal code, tax or library
             // record leaves the blocking index as it is.
-            if Self.differ(oldView, newView, in: Self.profileFields) { reindex(uid, view: newView) }
+            if new.differs(from: old, in: .profile) { reindex(uid, parts: new) }
             // The view lists every link (and none once merged away), so its `links` tell.
-            if Self.differ(oldView, newView, in: ["links", "merged_into"]) { dirtyLinks.insert(uid) }
+            if new.differs(from: old, in: .links) { dirtyLinks.insert(uid) }
             record.version += 1
             record.lsn = change.lsn
             persons[uid] = record
@@ -278,7 +281,7 @@ public struct Projection: Sendable {
             }
         }
         // Created persons may already be members (a resident record in one event).
-        for uid in change.order where change.before[uid]?.view == nil {
+        for uid in change.order where change.before[uid]?.parts == nil {
             if let new = persons[uid]?.memberOf { addMember(uid, to: new) }
         }
         for householdNo in touchedHouseholds.sorted() {

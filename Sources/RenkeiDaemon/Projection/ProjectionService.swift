@@ -204,6 +204,8 @@ final class ProjectionService: Sendable {
         rebuildBeat()
         defer { rebuildProgress.withLock { $0 = nil } }
         var fresh = Projection(thresholds: thresholds, weights: weights)
+        // Each view is built once, in the pass below, not after every event.
+        fresh.cachesViews = false
         var after: Int64 = 0
         while after < target {
             let chunk = try EventLog.read(in: db, after: after, limit: 10_000)
