@@ -124,7 +124,7 @@ final class ProjectionService: Sendable {
     /// for most events, and nearly all during a rebuild) is skipped without parsing that state.
     /// - Parameter cause: the event behind the change, asked for only when a delta is planned; `nil`
     ///   skips the uid (its event is not in the log).
-    private func planDeltas(
+    func planDeltas(
         for uids: [String], lsn: Int64, projection: Projection, db: Database, effect: ProjectionEffect? = nil,
         view knownView: JSONObject? = nil, cause: () throws -> DeltaCause?
     ) throws {
@@ -194,61 +194,5 @@ final class ProjectionService: Sendable {
             if chunk.isEmpty { return }
             try apply(chunk, in: db)
         }
-    }
-
-    /// Rebuilds every view from lsn 1 (writer thread). Deltas go out only where a subscriber's copy
-    /// differs from the rebuilt view, under the same delta ids.
-    func rebuild(_ db: Database) throws {
-        let target = try EventLog.head(in: db).lsn
-        rebuildProgress.withLock { $0 = (0, target) }
-        rebuildBeat()
-        defer { rebuildProgress.withLock { $0 = nil } }
-        var fresh = Projection(thresholds: thresholds, weights: weights)
-        // Each view is built once, in the pass below, not after every event.
-        fresh.cachesViews = false
-        var after: Int64 = 0
-        while after < target {
-            let chunk = try EventLog.read(in: db, after: after, limit: 10_000)
-            guard let last = chunk.last else { break }
-            for event in chunk where event.lsn <= target { _ = fresh.apply(event) }
-            fresh.dropViewCache()
-            after = last.lsn
-            rebuildProgress.withLock { $0 = (min(after, target), target) }
-            rebuildBeat()
-        }
-        try db.transaction {
-            try ProjectionStore.clearViews(in: db)
-            try ProjectionStore.saveDirty(fresh, in: db, persons: false)
-            // One pass over the persons: each view is built once, written, and compared with what
-            // every subscription holds.
-            for (index, uid) in fresh.dirtyPersons.sorted().enumerated() {
-                if index % 1000 == 0 { rebuildBeat() }
-                guard let record = fresh.personRecord(uid) else { continue }
-                let view = record.view
-                try ProjectionStore.savePerson(record, view: view, in: db, links: .insert)
-                try planDeltas(for: [uid], lsn: record.lsn, projection: fresh, db: db, view: view) {
-                    try EventLog.cause(in: db, lsn: record.lsn)
-                }
-            }
-            for (index, householdNo) in fresh.dirtyHouseholds.sorted().enumerated() {
-                if index % 1000 == 0 { rebuildBeat() }
-                guard let record = fresh.householdRecord(householdNo), let cause = try EventLog.cause(in: db, lsn: record.lsn)
-                else { continue }
-                try HouseholdDeltas.plan(
-                    [householdNo], cause: cause, lsn: record.lsn, projection: fresh, policies: policies,
-                    db: db, nowMs: Timestamp.nowMs())
-            }
-        }
-        fresh.clearDirty()
-        projection.withLock { $0 = fresh }
-        readiness.withLock { $0 = .ready }
-        onDeltas()
-        logger.notice("projection: rebuilt \(fresh.personCount) persons from \(target) events")
-    }
-
-    /// The `rebuild` member of `/v1/status`.
-    var rebuildJSON: JSONValue {
-        guard let progress = rebuildProgress.withLock({ $0 }) else { return .null }
-        return ["done_lsn": .integer(progress.done), "target_lsn": .integer(progress.target)]
     }
 }
