@@ -6,11 +6,43 @@ import Synchronization
 extension ProjectionService {
     /// Rebuilds every view from lsn 1 (writer thread). Deltas go out only where a subscriber's copy
     /// differs from the rebuilt view, under the same delta ids.
+    ///
+    /// The views in memory are dropped first, keeping only their checkpoint (``lsn``, `projection_lsn`
+    /// in `/v1/status`), so the old and the rebuilt views are never in memory together: person,
+    /// household and review reads answer from the stored views, and no event is applied while the
+    /// rebuild holds the writer thread. If the rebuild fails, its transaction leaves the stored views
+    /// as they were, and they are loaded into memory again (``recover(_:)``) before the error is thrown.
+    /// - Throws: what stopped the rebuild (reading the log, or writing the views).
     func rebuild(_ db: Database) throws {
         let target = try EventLog.head(in: db).lsn
         rebuildProgress.withLock { $0 = (0, target) }
         rebuildBeat()
         defer { rebuildProgress.withLock { $0 = nil } }
+        let checkpoint = lsn
+        projection.withLock { views in
+            views = Projection(restoring: [], households: [], meta: views.meta, thresholds: thresholds, weights: weights)
+        }
+        // Views loaded after a start were allocated on the loader's thread, in another malloc arena than
+        // the writer thread's: without a trim, their freed pages would stay resident beside the new views.
+        ProcessMemory.releaseFreed()
+        do {
+            try rebuildViews(db, target: target)
+        } catch {
+            ProcessMemory.releaseFreed()
+            if !recover(db) {
+                // The placeholder holds no persons: applying events to it would take them for new people.
+                readiness.withLock { $0 = .loading(checkpoint: checkpoint) }
+                logger.error(
+                    "projection: after the failed rebuild the stored views could not be loaded again; no event is "
+                        + "applied to them until renkeid is restarted (a start loads them, or rebuilds them from the log)")
+            }
+            throw error
+        }
+    }
+
+    /// Builds the views of every event up to `target` in a fresh projection, replaces the stored
+    /// views with them in one transaction, and installs them in memory.
+    private func rebuildViews(_ db: Database, target: Int64) throws {
         var fresh = Projection(thresholds: thresholds, weights: weights)
         // Each view is built once, in the pass below, not after every event.
         fresh.cachesViews = false

@@ -10,6 +10,8 @@ import Synchronization
 /// `LogWriter.perform`), so projection rows, sent states and outbox rows are written in one
 /// transaction per log batch, after the batch's own commit.
 final class ProjectionService: Sendable {
+    /// The views in memory, used on the writer thread to apply events; while a rebuild runs, only a
+    /// placeholder holding their checkpoint (see ``rebuild(_:)``).
     let projection: Mutex<Projection>
     let policies: [SubscriptionPolicy]
     let logger: Logger
@@ -174,16 +176,30 @@ final class ProjectionService: Sendable {
         }
     }
 
-    /// Reloads the saved projection and applies whatever the log holds beyond it (start-up and recovery).
-    func recover(_ db: Database) {
+    /// Reloads the saved projection and applies whatever the log holds beyond it (start-up, recovery,
+    /// and after a failed rebuild). The views are live afterwards, even when this fails (then they may
+    /// lag the log, which the error logged says).
+    ///
+    /// It keeps a failed rebuild's heartbeat moving (``rebuildBeat()``), so the watchdog does not take
+    /// the reload of a large city's views for a stuck writer.
+    /// - Returns: whether the stored views were loaded into memory (catching up may still have failed).
+    @discardableResult
+    func recover(_ db: Database) -> Bool {
+        defer { readiness.withLock { $0 = .ready } }
+        var loaded = false
         do {
-            let loaded = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights)
-            projection.withLock { $0 = loaded }
+            // `isCancelled` is asked every 1,000 persons: a beat, never a cancellation.
+            let stored = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights) {
+                self.rebuildBeat()
+                return false
+            }
+            projection.withLock { $0 = stored }
+            loaded = true
             try catchUp(db)
         } catch {
             logger.error("projection: recovery failed: \(error); views may lag the log until `renkeictl rebuild`")
         }
-        readiness.withLock { $0 = .ready }
+        return loaded
     }
 
     /// Applies log events after the projection's checkpoint, in chunks.
@@ -193,6 +209,7 @@ final class ProjectionService: Sendable {
             let chunk = try EventLog.read(in: db, after: after, limit: 5000)
             if chunk.isEmpty { return }
             try apply(chunk, in: db)
+            rebuildBeat()
         }
     }
 }

@@ -1,0 +1,121 @@
+import Foundation
+import RenkeiCore
+@testable import RenkeiDaemon
+import RenkeiStore
+import RenkeiSystem
+import Synchronization
+import Testing
+
+/// `POST /v1/rebuild` drops the views in memory before it builds new ones: afterwards (and after a
+/// rebuild that fails) the views in memory are whole again, so later events apply to the right persons.
+@Suite struct RebuildTests {
+    /// A temporary trigger on the writer's connection that makes the rebuild's transaction fail.
+    static let refuseDeletes =
+        "CREATE TEMP TRIGGER refuse_deletes BEFORE DELETE ON persons BEGIN SELECT RAISE(ABORT, 'test: no deletes'); END"
+
+    /// Starts a rebuild as `POST /v1/rebuild` does, and waits until it has ended (well or not).
+    static func rebuild(_ fixture: IngestFixture) async -> Bool {
+        guard fixture.service.startRebuild().status == 202 else { return false }
+        return await fixture.wait { try fixture.status()["rebuild"]?.isNull == true }
+    }
+
+    /// The uid the resident record `index` is linked to, from the stored views.
+    static func uid(_ fixture: IngestFixture, _ index: Int) throws -> String? {
+        try ProjectionStore.uid(source: "resident", subject: String(format: "%09d", index), in: fixture.service.reader())
+    }
+
+    /// Persons and lsn of the views in memory.
+    static func inMemory(_ fixture: IngestFixture) -> (persons: Int, lsn: Int64) {
+        fixture.service.projection.projection.withLock { ($0.personCount, $0.lsn) }
+    }
+
+    /// Resident `index` moves to `address`.
+    static func moved(_ index: Int, id: String, to address: String) -> String {
+        #"{"source":"resident","event_id":"\#(id)","type":"resident.moved","occurred_at":"2026-05-01T09:00:00+09:00","subject":"\#(String(format: "%09d", index))","data":{"address":"\#(address)"}}"#
+    }
+
+    /// Applies a move of a known resident and a new registration, and checks that the move changed
+    /// that resident's view (same uid) and the registration added one person.
+    static func expectLaterEventsApply(_ fixture: IngestFixture, persons: Int, tag: String) async throws {
+        let uid = try #require(try uid(fixture, 5))
+        try await StartupTests.replay(
+            fixture.service,
+            [moved(5, id: "M-\(tag)", to: "東京都千代田区\(tag)"), IngestEvents.registered("R-\(tag)", subject: "9\(tag)")])
+        let views = try StartupTests.views(fixture.service)
+        #expect(views.count == persons + 1)
+        #expect(try Self.uid(fixture, 5) == uid)
+        #expect(String(decoding: views[uid] ?? [], as: UTF8.self).contains("東京都千代田区\(tag)"))
+        #expect(inMemory(fixture).persons == persons + 1)
+    }
+
+    @Test func afterARebuildLaterEventsApplyToTheRebuiltViews() async throws {
+        let fixture = try await IngestFixture(push: false)
+        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<40))
+        let before = try StartupTests.views(fixture.service)
+
+        #expect(await Self.rebuild(fixture))
+        #expect(try StartupTests.views(fixture.service) == before)
+        #expect(Self.inMemory(fixture) == (40, 80))
+        #expect(try fixture.status()["projection_lsn"]?.integerValue == 80)
+
+        try await Self.expectLaterEventsApply(fixture, persons: 40, tag: "41")
+        let after = try StartupTests.views(fixture.service)
+        // The views in memory agree with what a second rebuild finds.
+        #expect(await Self.rebuild(fixture))
+        #expect(try StartupTests.views(fixture.service) == after)
+        #expect(Self.inMemory(fixture) == (41, 82))
+        await fixture.stop()
+    }
+
+    @Test func aRebuildThatCannotWriteLeavesTheViewsInPlaceAndLive() async throws {
+        let fixture = try await IngestFixture(push: false)
+        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<40))
+        let before = try StartupTests.views(fixture.service)
+        try await fixture.service.writer.perform { db in try db.execute(Self.refuseDeletes) }
+
+        #expect(await Self.rebuild(fixture))
+        #expect(fixture.logLines.contains { $0.contains("rebuild failed") && $0.contains("test: no deletes") })
+        #expect(fixture.service.projection.isLive)
+        #expect(try StartupTests.views(fixture.service) == before)
+        #expect(Self.inMemory(fixture) == (40, 80))
+        #expect(try fixture.status()["projection_lsn"]?.integerValue == 80)
+
+        try await Self.expectLaterEventsApply(fixture, persons: 40, tag: "42")
+        try await fixture.service.writer.perform { db in try db.execute("DROP TRIGGER temp.refuse_deletes") }
+        let after = try StartupTests.views(fixture.service)
+        #expect(await Self.rebuild(fixture))
+        #expect(try StartupTests.views(fixture.service) == after)
+        await fixture.stop()
+    }
+
+    @Test func viewsThatCannotBeLoadedAfterAFailedRebuildWaitForARestart() async throws {
+        let first = try await IngestFixture(push: false)
+        try await StartupTests.replay(first.service, StartupTests.lines(0..<40))
+        let before = try StartupTests.views(first.service)
+        // The rebuild's transaction fails, and so does loading the stored views after it.
+        try await first.service.writer.perform { db in
+            try db.execute(Self.refuseDeletes)
+            try db.execute("INSERT INTO persons(uid, record, view) VALUES ('P-garbage', x'00', x'7b7d')")
+        }
+
+        #expect(await Self.rebuild(first))
+        #expect(first.logLines.contains { $0.contains("could not be loaded again") })
+        #expect(first.service.projection.readiness.withLock { $0 } == .loading(checkpoint: 80))
+        #expect(try first.status()["projection_lsn"]?.integerValue == 80)
+        #expect(first.service.startRebuild().status == 503)
+        // Logged, not applied: nothing was taken for a new person.
+        try await StartupTests.replay(first.service, [Self.moved(5, id: "M-43", to: "東京都千代田区43")])
+        #expect(Self.inMemory(first).persons == 0)
+        await first.stop(removing: false)
+
+        // A start cannot load the stored views either, so it rebuilds them from the log.
+        let second = try await IngestFixture(root: first.root, push: false)
+        #expect(await StartupTests.waitLive(second))
+        let views = try StartupTests.views(second.service)
+        let moved = try #require(try Self.uid(second, 5))
+        #expect(views.count == 40)
+        #expect(String(decoding: views[moved] ?? [], as: UTF8.self).contains("東京都千代田区43"))
+        for (uid, view) in before where uid != moved { #expect(views[uid] == view, "\(uid)") }
+        await second.stop()
+    }
+}
