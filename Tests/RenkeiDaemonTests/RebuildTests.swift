@@ -119,3 +119,26 @@ import Testing
         await second.stop()
     }
 }
+
+extension RebuildTests {
+    @Test func aRebuildThatCannotReadTheLogLeavesTheViewsInPlace() async throws {
+        let fixture = try await IngestFixture(push: false)
+        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<40))
+        let before = try StartupTests.views(fixture.service)
+        // An event the rebuild's reader thread cannot parse (inserted behind the writer's back).
+        try await fixture.service.writer.perform { db in
+            try db.execute(
+                """
+                INSERT INTO events(lsn, source, event_id, type, subject, recorded_at, body, hash)
+                VALUES (81, 'resident', 'X-1', 'resident.moved', '000000001', '2026-04-01T00:00:00Z', 'not json', zeroblob(32))
+                """)
+        }
+
+        #expect(await Self.rebuild(fixture))
+        #expect(fixture.logLines.contains { $0.contains("rebuild failed") && $0.contains("lsn 81") })
+        #expect(fixture.service.projection.isLive)
+        #expect(try StartupTests.views(fixture.service) == before)
+        #expect(Self.inMemory(fixture) == (40, 80))
+        await fixture.stop()
+    }
+}
