@@ -16,19 +16,25 @@ import RenkeiSystem
 import Synchronization
 
 enum DeliverBench {
-    static func run(_ options: [String]) {
-        func option(_ name: String, _ fallback: Int) -> Int {
-            guard let index = options.firstIndex(of: name), index + 1 < options.count else { return fallback }
-            return Int(options[index + 1]) ?? fallback
-        }
-        let events = option("--events", 20_000)
-        let inFlight = option("--in-flight", 64)
-        let rate = option("--rate", 1000)
-        let seconds = option("--seconds", 10)
-        // For profiling one phase: `--hold S` waits S seconds (announced on stderr) before the
-        // throughput phase and before the baseline, so `perf record -p PID` can attach to just it.
-        let hold = option("--hold", 0)
-        let receiverThreads = option("--receiver-threads", 1)
+    /// The options `renkei-bench deliver` takes.
+    static let options: [BenchOptions.Option] = [
+        .number("--events", default: 20_000, "deltas queued, then delivered, in the throughput phase"),
+        .number("--in-flight", default: 64, "the subscription's max_in_flight and the baseline's concurrency"),
+        .number("--rate", default: 1000, "events per second in the latency phase"),
+        .number("--seconds", default: 10, "length of the latency phase"),
+        // For profiling one phase: the wait is announced on stderr.
+        .number("--hold", default: 0, "seconds to wait before the throughput phase and the baseline (perf record -p)"),
+        .number("--receiver-threads", default: 1, "threads of the loopback receiver"),
+    ]
+
+    static func run(_ arguments: [String]) {
+        let options = BenchOptions.parseOrExit(arguments, command: "deliver", options: Self.options)
+        let events = options.number("--events")
+        let inFlight = options.number("--in-flight")
+        let rate = options.number("--rate")
+        let seconds = options.number("--seconds")
+        let hold = options.number("--hold")
+        let receiverThreads = options.number("--receiver-threads")
         let done = DispatchSemaphore(value: 0)
         Task {
             do {

@@ -6,23 +6,20 @@ import RenkeiSystem
 /// population with known truth, and throughput of incremental linking, each beside a same-run
 /// exact-key baseline (name as given + birth date).
 enum LinkBench {
-    static func run(_ options: [String]) {
-        var residents = 1_000_000
-        var records = 100_000
-        var qualityResidents = 200_000
-        var qualityRecords = 20_000
-        var index = 0
-        while index + 1 < options.count {
-            let value = Int(options[index + 1]) ?? 0
-            switch options[index] {
-            case "--residents": residents = value
-            case "--records": records = value
-            case "--quality-residents": qualityResidents = value
-            case "--quality-records": qualityRecords = value
-            default: break
-            }
-            index += 2
-        }
+    /// The options `renkei-bench link` takes.
+    static let options: [BenchOptions.Option] = [
+        .number("--residents", default: 1_000_000, "residents indexed for the throughput run"),
+        .number("--records", default: 100_000, "records linked incrementally against them"),
+        .number("--quality-residents", default: 200_000, "residents of the quality run's population"),
+        .number("--quality-records", default: 20_000, "records matched in the quality run"),
+    ]
+
+    static func run(_ arguments: [String]) {
+        let options = BenchOptions.parseOrExit(arguments, command: "link", options: Self.options)
+        let residents = options.number("--residents")
+        let records = options.number("--records")
+        let qualityResidents = options.number("--quality-residents")
+        let qualityRecords = options.number("--quality-records")
         quality(residents: qualityResidents, records: qualityRecords)
         throughput(residents: residents, records: records)
     }

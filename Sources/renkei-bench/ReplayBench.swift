@@ -20,16 +20,23 @@ import RenkeiStore
 import RenkeiSystem
 
 enum ReplayBench {
-    static func run(_ options: [String]) {
-        func option(_ name: String, _ fallback: Int) -> Int {
-            guard let index = options.firstIndex(of: name), index + 1 < options.count else { return fallback }
-            return Int(options[index + 1]) ?? fallback
-        }
-        let residents = option("--residents", 100_000)
+    /// The options `renkei-bench replay` takes.
+    static let options: [BenchOptions.Option] = [
+        .number("--residents", default: 100_000, "residents of the synthetic municipality"),
+        .number("--events", default: nil, "events replayed (default 10 x residents)"),
+        .number("--batch", default: 10_000, "events per POST /v1/replay"),
+        .number("--invalid-every", default: 1000, "one invalid event in every N, injected on purpose"),
+        .number("--catch-up-seconds", default: 120, "the longest the catch-up phase runs"),
+        .flag("--keep", "keep the state in /tmp/renkei-bench-replay-PID afterwards (default: removed)"),
+    ]
+
+    static func run(_ arguments: [String]) {
+        let options = BenchOptions.parseOrExit(arguments, command: "replay", options: Self.options)
+        let residents = options.number("--residents")
         let settings = Settings(
-            residents: residents, events: option("--events", residents * 10), batch: option("--batch", 10_000),
-            invalidEvery: option("--invalid-every", 1000), catchUpSeconds: option("--catch-up-seconds", 120),
-            keep: options.contains("--keep"))
+            residents: residents, events: options.given("--events") ?? residents * 10, batch: options.number("--batch"),
+            invalidEvery: options.number("--invalid-every"), catchUpSeconds: options.number("--catch-up-seconds"),
+            keep: options.flag("--keep"))
         do {
             try measure(settings)
         } catch {

@@ -3,10 +3,14 @@
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let usage = "usage: renkei-bench <link|deliver|replay> [options]   (see ops/bench)"
+let usage = "usage: renkei-bench <link|deliver|replay> [options]   (renkei-bench <benchmark> --help lists its options)"
 guard let command = arguments.first else {
-    print(usage)
+    FileHandle.standardError.write(Data("\(usage)\n".utf8))
     exit(2)
+}
+if command == "--help" || command == "-h" {
+    print(usage)
+    exit(0)
 }
 let options = Array(arguments.dropFirst())
 switch command {
