@@ -87,8 +87,9 @@ struct BenchOptions {
                 continue
             }
             guard index < arguments.count else { throw UsageError(description: "\(option.name) needs a number") }
-            guard let value = Int(arguments[index]), value >= 0 else {
-                throw UsageError(description: "\(option.name) needs a whole number (0 or more), not '\(arguments[index])'")
+            let text = arguments[index]
+            guard let value = Int(text), value >= 0 else {
+                throw UsageError(description: "\(option.name) needs a whole number (0 or more), not '\(text)'")
             }
             parsed.numbers[option.name] = value
             index += 1

@@ -15,6 +15,12 @@ import Testing
         return (fixture.root, fixture.root.appendingPathComponent("state/renkei.db").path)
     }
 
+    /// Logs an event whose body is not JSON at lsn 81 (behind the log writer's back).
+    static let damagedEvent81 = """
+        INSERT INTO events(lsn, source, event_id, type, subject, recorded_at, body, hash) VALUES
+        (81, 'resident', 'X-1', 'resident.moved', '000000001', '2026-04-01T00:00:00Z', 'not json', zeroblob(32))
+        """
+
     @Test func chunksComeInLogOrderUpToTheTarget() async throws {
         let (root, path) = try await Self.loggedState()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -37,11 +43,7 @@ import Testing
     @Test func aDamagedEventIsThrownAfterTheChunksBeforeIt() async throws {
         let (root, path) = try await Self.loggedState()
         defer { try? FileManager.default.removeItem(at: root) }
-        try Database(path: path).execute(
-            """
-            INSERT INTO events(lsn, source, event_id, type, subject, recorded_at, body, hash)
-            VALUES (81, 'resident', 'X-1', 'resident.moved', '000000001', '2026-04-01T00:00:00Z', 'not json', zeroblob(32))
-            """)
+        try Database(path: path).execute(Self.damagedEvent81)
         let reader = LogChunkReader(databasePath: path, after: 0, through: 81, chunkSize: 50, ahead: 2)
         defer { reader.stop() }
         #expect(try reader.next()?.count == 50)

@@ -19,9 +19,15 @@ import Testing
         return await fixture.wait { try fixture.status()["rebuild"]?.isNull == true }
     }
 
+    /// Waits until a log line holds every one of `parts`.
+    static func logged(_ fixture: IngestFixture, _ parts: String...) async -> Bool {
+        await fixture.wait { fixture.logLines.contains { line in parts.allSatisfy { line.contains($0) } } }
+    }
+
     /// The uid the resident record `index` is linked to, from the stored views.
     static func uid(_ fixture: IngestFixture, _ index: Int) throws -> String? {
-        try ProjectionStore.uid(source: "resident", subject: String(format: "%09d", index), in: fixture.service.reader())
+        let subject = String(format: "%09d", index)
+        return try ProjectionStore.uid(source: "resident", subject: subject, in: fixture.service.reader())
     }
 
     /// Persons and lsn of the views in memory.
@@ -40,7 +46,10 @@ import Testing
         let uid = try #require(try uid(fixture, 5))
         try await StartupTests.replay(
             fixture.service,
-            [moved(5, id: "M-\(tag)", to: "東京都千代田区\(tag)"), IngestEvents.registered("R-\(tag)", subject: "9\(tag)")])
+            [
+                moved(5, id: "M-\(tag)", to: "東京都千代田区\(tag)"),
+                IngestEvents.registered("R-\(tag)", subject: "9\(tag)"),
+            ])
         let views = try StartupTests.views(fixture.service)
         #expect(views.count == persons + 1)
         #expect(try Self.uid(fixture, 5) == uid)
@@ -74,7 +83,8 @@ import Testing
         try await fixture.service.writer.perform { db in try db.execute(Self.refuseDeletes) }
 
         #expect(await Self.rebuild(fixture))
-        #expect(fixture.logLines.contains { $0.contains("rebuild failed") && $0.contains("test: no deletes") })
+        // Logged by startRebuild's task once the writer is done: just after the status shows the end.
+        #expect(await Self.logged(fixture, "rebuild failed", "test: no deletes"))
         #expect(fixture.service.projection.isLive)
         #expect(try StartupTests.views(fixture.service) == before)
         #expect(Self.inMemory(fixture) == (40, 80))
@@ -126,16 +136,10 @@ extension RebuildTests {
         try await StartupTests.replay(fixture.service, StartupTests.lines(0..<40))
         let before = try StartupTests.views(fixture.service)
         // An event the rebuild's reader thread cannot parse (inserted behind the writer's back).
-        try await fixture.service.writer.perform { db in
-            try db.execute(
-                """
-                INSERT INTO events(lsn, source, event_id, type, subject, recorded_at, body, hash)
-                VALUES (81, 'resident', 'X-1', 'resident.moved', '000000001', '2026-04-01T00:00:00Z', 'not json', zeroblob(32))
-                """)
-        }
+        try await fixture.service.writer.perform { db in try db.execute(LogChunkReaderTests.damagedEvent81) }
 
         #expect(await Self.rebuild(fixture))
-        #expect(fixture.logLines.contains { $0.contains("rebuild failed") && $0.contains("lsn 81") })
+        #expect(await Self.logged(fixture, "rebuild failed", "lsn 81"))
         #expect(fixture.service.projection.isLive)
         #expect(try StartupTests.views(fixture.service) == before)
         #expect(Self.inMemory(fixture) == (40, 80))

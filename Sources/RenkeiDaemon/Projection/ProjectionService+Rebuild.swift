@@ -29,7 +29,8 @@ extension ProjectionService {
         defer { rebuildProgress.withLock { $0 = nil } }
         let checkpoint = lsn
         projection.withLock { views in
-            views = Projection(restoring: [], households: [], meta: views.meta, thresholds: thresholds, weights: weights)
+            views = Projection(
+                restoring: [], households: [], meta: views.meta, thresholds: thresholds, weights: weights)
         }
         // Views loaded after a start were allocated on the loader's thread, in another malloc arena than
         // the writer thread's: without a trim, their freed pages would stay resident beside the new views.
@@ -42,8 +43,9 @@ extension ProjectionService {
                 // The placeholder holds no persons: applying events to it would take them for new people.
                 readiness.withLock { $0 = .loading(checkpoint: checkpoint) }
                 logger.error(
-                    "projection: after the failed rebuild the stored views could not be loaded again; no event is "
-                        + "applied to them until renkeid is restarted (a start loads them, or rebuilds them from the log)")
+                    "projection: after the failed rebuild the stored views could not be loaded again; no event "
+                        + "is applied to them until renkeid is restarted (a start loads them, or rebuilds them "
+                        + "from the log)")
             }
             throw error
         }
