@@ -15,7 +15,7 @@ import Testing
 
     /// Starts a rebuild as `POST /v1/rebuild` does, and waits until it has ended (well or not).
     static func rebuild(_ fixture: IngestFixture) async -> Bool {
-        guard fixture.service.startRebuild().status == 202 else { return false }
+        guard await fixture.service.startRebuild().status == 202 else { return false }
         return await fixture.wait { try fixture.status()["rebuild"]?.isNull == true }
     }
 
@@ -112,7 +112,7 @@ import Testing
         #expect(first.logLines.contains { $0.contains("could not be loaded again") })
         #expect(first.service.projection.readiness.withLock { $0 } == .loading(checkpoint: 80))
         #expect(try first.status()["projection_lsn"]?.integerValue == 80)
-        #expect(first.service.startRebuild().status == 503)
+        #expect(await first.service.startRebuild().status == 503)
         // Logged, not applied: nothing was taken for a new person.
         try await StartupTests.replay(first.service, [Self.moved(5, id: "M-43", to: "東京都千代田区43")])
         #expect(Self.inMemory(first).persons == 0)
@@ -143,6 +143,40 @@ extension RebuildTests {
         #expect(fixture.service.projection.isLive)
         #expect(try StartupTests.views(fixture.service) == before)
         #expect(Self.inMemory(fixture) == (40, 80))
+        await fixture.stop()
+    }
+}
+
+extension RebuildTests {
+    /// `POST /v1/rebuild` answers `202` while the rebuild runs: its access-log entry is written before
+    /// the rebuild takes the writer thread. Written after it, as every other answer's is, the entry —
+    /// and so the answer — waited for the whole rebuild, and `renkeictl rebuild` timed out on a large city.
+    @Test func theRebuildAnswerDoesNotWaitForTheRebuild() async throws {
+        let fixture = try await IngestFixture(push: false)
+        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<1000))
+        let routes = StatusRoutes(service: fixture.service)
+
+        let answer = await routes.handle(HTTPRequest(method: "POST", target: "/v1/rebuild"))
+        #expect(answer.status == 202)
+        // Had the answer waited for the rebuild, the rebuild would be over by now (2,000 events take far
+        // longer to rebuild than this check).
+        #expect(try fixture.status()["rebuild"]?.isNull == false)
+        #expect(await fixture.wait { try fixture.status()["rebuild"]?.isNull == true })
+
+        // Recorded once, with the answer's status.
+        let entries = try AccessLog.entries(in: fixture.service.reader(), limit: 100)
+        let rebuilds = entries.filter { $0["method"]?.stringValue == "POST" && $0["target"]?.stringValue == "/v1/rebuild" }
+        #expect(rebuilds.count == 1)
+        #expect(rebuilds.first?["status"]?.integerValue == 202)
+        #expect(rebuilds.first?["operator_action"]?.stringValue == "change")
+
+        // A second request while one runs is refused, and that answer is recorded by the routes as usual.
+        #expect(await routes.handle(HTTPRequest(method: "POST", target: "/v1/rebuild")).status == 202)
+        #expect(await routes.handle(HTTPRequest(method: "POST", target: "/v1/rebuild")).status == 409)
+        #expect(await fixture.wait { try fixture.status()["rebuild"]?.isNull == true })
+        let statuses = try AccessLog.entries(in: fixture.service.reader(), limit: 100)
+            .filter { $0["target"]?.stringValue == "/v1/rebuild" }.compactMap { $0["status"]?.integerValue }
+        #expect(statuses.sorted() == [202, 202, 409])
         await fixture.stop()
     }
 }

@@ -59,7 +59,7 @@ import Testing
         let notYet = try await second.service.waitForCurrentViews()
         #expect(notYet?.status == 503)
         #expect(notYet?.headers["Retry-After"] == "5")
-        let refused = second.service.startRebuild()
+        let refused = await second.service.startRebuild()
         #expect(refused.status == 503 && refused.headers["Retry-After"] != nil)
 
         try second.service.start()
@@ -72,7 +72,7 @@ import Testing
         // Live again: each replay is in the views when it is answered.
         try await Self.replay(second.service, Self.lines(50..<51))
         #expect(try Self.views(second.service).count == 51)
-        #expect(second.service.startRebuild().status == 202)
+        #expect(await second.service.startRebuild().status == 202)
         #expect(await Self.waitLive(second))
         await second.stop()
     }

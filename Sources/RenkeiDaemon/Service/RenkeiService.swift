@@ -196,7 +196,14 @@ public final class RenkeiService: Sendable {
         }
     }
 
-    func startRebuild() -> HTTPResponse {
+    /// `POST /v1/rebuild`: starts a rebuild on the writer thread and answers `202` at once (`409` while
+    /// one runs, `503` while the views load after a start).
+    ///
+    /// - Parameter request: the request to record in the access log with its `202`, before the rebuild
+    ///   takes the writer thread: recorded afterwards, the access-log write (which every audited answer
+    ///   waits for) would wait for the whole rebuild, and `renkeictl rebuild` would time out on a large
+    ///   city instead of showing progress. `StatusRoutes` records every other answer itself.
+    func startRebuild(auditing request: HTTPRequest? = nil) async -> HTTPResponse {
         guard projection.isLive else {
             var response = HTTPResponse.error(
                 503, "the views are still loading after the start (projection_state \(projection.readiness.withLock { $0 }.name) "
@@ -204,12 +211,19 @@ public final class RenkeiService: Sendable {
             response.headers["Retry-After"] = "10"
             return response
         }
-        let started = rebuildTask.withLock { task -> Bool in
-            if projection.rebuildProgress.withLock({ $0 }) != nil { return false }
-            let projection = projection
-            let logger = logger
-            let writer = writer
-            projection.rebuildProgress.withLock { $0 = (0, 0) }
+        // Claimed here, so a second request answers 409 even before the rebuild's task exists.
+        let claimed = projection.rebuildProgress.withLock { progress -> Bool in
+            guard progress == nil else { return false }
+            progress = (0, 0)
+            return true
+        }
+        guard claimed else { return .error(409, "a rebuild is already running; follow it in GET /v1/status") }
+        let response = HTTPResponse.json(202, ["rebuild": "started"])
+        if let request { await recordAccess(request, status: response.status) }
+        let projection = projection
+        let logger = logger
+        let writer = writer
+        rebuildTask.withLock { task in
             task = Task {
                 do {
                     try await writer.perform { db in try projection.rebuild(db) }
@@ -218,10 +232,8 @@ public final class RenkeiService: Sendable {
                     logger.error("rebuild failed: \(error); the previous views stay in place")
                 }
             }
-            return true
         }
-        guard started else { return .error(409, "a rebuild is already running; follow it in GET /v1/status") }
-        return .json(202, ["rebuild": "started"])
+        return response
     }
 
     func verify() async throws -> VerifyReport {

@@ -18,7 +18,7 @@ extension StatusRoutes {
         case ("POST", "replay"):
             return await service.replay(body: request.body)
         case ("POST", "rebuild"):
-            return service.startRebuild()
+            return await service.startRebuild(auditing: request)
         default:
             return nil
         }

@@ -25,7 +25,9 @@ struct StatusRoutes: Sendable {
             service.logger.error("status: \(request.method) \(request.path) failed: \(error)")
             response = .error(500, "internal error: \(error); see the daemon's log (journalctl -u renkeid)")
         }
-        if Self.isAudited(request, segments) {
+        // A started rebuild was recorded by `startRebuild` itself, before it took the writer thread.
+        let recordedByRoute = request.method == "POST" && segments == ["v1", "rebuild"] && response.status == 202
+        if Self.isAudited(request, segments) && !recordedByRoute {
             await service.recordAccess(request, status: response.status)
         }
         return response
