@@ -153,7 +153,7 @@ import Testing
 
     @Test func theJSONIsTheReferenceView() {
         var maker = Maker(random: SplitMix(seed: 17))
-        for _ in 0..<5000 {
+        for _ in 0..<1000 {
             let person = maker.person()
             let built = PersonViewParts(person).json
             let reference = Self.referenceView(person)
@@ -163,11 +163,12 @@ import Testing
         }
     }
 
-    /// Every comparison against comparing the built views, on pairs that often agree in part.
+    /// Every comparison against comparing the built views, on pairs that often agree in part (3,000
+    /// pairs: a test runs on the shared cooperative pool, and a longer one starved other suites' servers).
     @Test func comparisonsAgreeWithTheViewsBytes() {
         var maker = Maker(random: SplitMix(seed: 23))
         var counts = (same: 0, differ: 0, profile: 0, household: 0, links: 0)
-        for _ in 0..<20_000 {
+        for _ in 0..<3000 {
             let before = maker.person()
             let after = maker.variant(of: before)
             let old = Self.referenceView(before), new = Self.referenceView(after)
@@ -192,8 +193,8 @@ import Testing
             if differs { counts.differ += 1 } else { counts.same += 1 }
         }
         // The pairs exercise every answer, so a comparison stuck at one answer cannot pass.
-        #expect(counts.same > 1000 && counts.differ > 1000, "\(counts)")
-        #expect(counts.profile > 500 && counts.household > 500 && counts.links > 500, "\(counts)")
+        #expect(counts.same > 150 && counts.differ > 150, "\(counts)")
+        #expect(counts.profile > 75 && counts.household > 75 && counts.links > 75, "\(counts)")
     }
 
     /// Two spellings Unicode calls equivalent are equal Swift strings but different views.

@@ -153,12 +153,12 @@ extension RebuildTests {
     /// and so the answer — waited for the whole rebuild, and `renkeictl rebuild` timed out on a large city.
     @Test func theRebuildAnswerDoesNotWaitForTheRebuild() async throws {
         let fixture = try await IngestFixture(push: false)
-        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<1000))
+        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<300))
         let routes = StatusRoutes(service: fixture.service)
 
         let answer = await routes.handle(HTTPRequest(method: "POST", target: "/v1/rebuild"))
         #expect(answer.status == 202)
-        // Had the answer waited for the rebuild, the rebuild would be over by now (2,000 events take far
+        // Had the answer waited for the rebuild, the rebuild would be over by now (600 events take far
         // longer to rebuild than this check).
         #expect(try fixture.status()["rebuild"]?.isNull == false)
         #expect(await fixture.wait { try fixture.status()["rebuild"]?.isNull == true })
