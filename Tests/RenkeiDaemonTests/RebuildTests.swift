@@ -35,6 +35,28 @@ import Testing
         fixture.service.projection.projection.withLock { ($0.personCount, $0.lsn) }
     }
 
+    /// A daemon with 40 residents replayed (lsn 80) and their stored views, after `sql` ran on the
+    /// writer's connection to make the next rebuild fail.
+    static func fixture(breakingTheRebuildWith sql: String) async throws -> (IngestFixture, [String: [UInt8]]) {
+        let fixture = try await IngestFixture(push: false)
+        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<40))
+        let before = try StartupTests.views(fixture.service)
+        try await fixture.service.writer.perform { db in try db.execute(sql) }
+        return (fixture, before)
+    }
+
+    /// Runs a rebuild that must fail with `reason` in its log line, and checks that the views of the
+    /// 40 residents replayed (lsn 80) stay in place, stored and in memory, and live.
+    static func expectFailedRebuild(_ fixture: IngestFixture, logging reason: String, leaving before: [String: [UInt8]]) async throws {
+        #expect(await rebuild(fixture))
+        // Logged by startRebuild's task once the writer is done: just after the status shows the end.
+        #expect(await logged(fixture, "rebuild failed", reason))
+        #expect(fixture.service.projection.isLive)
+        #expect(try StartupTests.views(fixture.service) == before)
+        #expect(inMemory(fixture) == (40, 80))
+        #expect(try fixture.status()["projection_lsn"]?.integerValue == 80)
+    }
+
     /// Resident `index` moves to `address`.
     static func moved(_ index: Int, id: String, to address: String) -> String {
         #"{"source":"resident","event_id":"\#(id)","type":"resident.moved","occurred_at":"2026-05-01T09:00:00+09:00","subject":"\#(String(format: "%09d", index))","data":{"address":"\#(address)"}}"#
@@ -77,18 +99,9 @@ import Testing
     }
 
     @Test func aRebuildThatCannotWriteLeavesTheViewsInPlaceAndLive() async throws {
-        let fixture = try await IngestFixture(push: false)
-        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<40))
-        let before = try StartupTests.views(fixture.service)
-        try await fixture.service.writer.perform { db in try db.execute(Self.refuseDeletes) }
+        let (fixture, before) = try await Self.fixture(breakingTheRebuildWith: Self.refuseDeletes)
 
-        #expect(await Self.rebuild(fixture))
-        // Logged by startRebuild's task once the writer is done: just after the status shows the end.
-        #expect(await Self.logged(fixture, "rebuild failed", "test: no deletes"))
-        #expect(fixture.service.projection.isLive)
-        #expect(try StartupTests.views(fixture.service) == before)
-        #expect(Self.inMemory(fixture) == (40, 80))
-        #expect(try fixture.status()["projection_lsn"]?.integerValue == 80)
+        try await Self.expectFailedRebuild(fixture, logging: "test: no deletes", leaving: before)
 
         try await Self.expectLaterEventsApply(fixture, persons: 40, tag: "42")
         try await fixture.service.writer.perform { db in try db.execute("DROP TRIGGER temp.refuse_deletes") }
@@ -132,17 +145,10 @@ import Testing
 
 extension RebuildTests {
     @Test func aRebuildThatCannotReadTheLogLeavesTheViewsInPlace() async throws {
-        let fixture = try await IngestFixture(push: false)
-        try await StartupTests.replay(fixture.service, StartupTests.lines(0..<40))
-        let before = try StartupTests.views(fixture.service)
         // An event the rebuild's reader thread cannot parse (inserted behind the writer's back).
-        try await fixture.service.writer.perform { db in try db.execute(LogChunkReaderTests.damagedEvent81) }
+        let (fixture, before) = try await Self.fixture(breakingTheRebuildWith: LogChunkReaderTests.damagedEvent81)
 
-        #expect(await Self.rebuild(fixture))
-        #expect(await Self.logged(fixture, "rebuild failed", "lsn 81"))
-        #expect(fixture.service.projection.isLive)
-        #expect(try StartupTests.views(fixture.service) == before)
-        #expect(Self.inMemory(fixture) == (40, 80))
+        try await Self.expectFailedRebuild(fixture, logging: "lsn 81", leaving: before)
         await fixture.stop()
     }
 }
