@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RenkeiStore
 
@@ -85,5 +86,37 @@ import Testing
         #expect(try db.prepare("PRAGMA foreign_keys").rows([]) { $0.int64(0) } == [1])
         let reader = try Database(path: dir.databasePath, readOnly: true)
         #expect(throws: StoreError.self) { try reader.execute("CREATE TABLE nope (x)") }
+    }
+
+    /// A large transaction leaves a large WAL file (SQLite's own checkpoints never shrink it);
+    /// `checkpointAndTruncateWAL` copies it into the database and empties it, and a reader holding an
+    /// older snapshot makes it report `false` instead of waiting forever.
+    @Test func checkpointEmptiesTheWriteAheadLog() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database(path: dir.databasePath)
+        try db.execute("CREATE TABLE t(x BLOB)")
+        let walPath = dir.databasePath + "-wal"
+        func walSize() -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: walPath))?[.size] as? Int) ?? -1
+        }
+        try db.execute("BEGIN")
+        let insert = try db.prepare("INSERT INTO t(x) VALUES (?)")
+        for _ in 0..<2000 { try insert.run([.blob([UInt8](repeating: 7, count: 4000))]) }
+        try db.execute("COMMIT")
+        #expect(walSize() > 4_000_000)
+
+        // A reader inside a read transaction on the old snapshot: the log cannot be emptied yet.
+        try db.execute("INSERT INTO t(x) VALUES (x'01')")
+        let reader = try Database(path: dir.databasePath, readOnly: true)
+        try reader.execute("BEGIN")
+        #expect(try reader.prepare("SELECT count(*) FROM t").rows([]) { $0.int64(0) } == [2001])
+        try db.execute("INSERT INTO t(x) VALUES (x'02')")
+        try db.execute("PRAGMA busy_timeout = 0")
+        #expect(try db.checkpointAndTruncateWAL() == false)
+        try reader.execute("COMMIT")
+
+        #expect(try db.checkpointAndTruncateWAL() == true)
+        #expect(walSize() == 0)
+        #expect(try db.prepare("SELECT count(*) FROM t").rows([]) { $0.int64(0) } == [2002])
     }
 }

@@ -89,6 +89,23 @@ public final class Database {
 
     // MARK: - Running SQL
 
+    /// Copies every page of the write-ahead log into the database file and empties the log file
+    /// (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting for readers as `busy_timeout` allows.
+    ///
+    /// SQLite checkpoints on its own after each commit, but never truncates: after one very large
+    /// transaction the log stays as large, and whichever commit comes next pays for copying it.
+    /// https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
+    /// - Returns: whether the log was copied and emptied (`false` when a reader or writer kept it busy).
+    /// - Throws: ``StoreError`` when the pragma fails.
+    @discardableResult
+    public func checkpointAndTruncateWAL() throws(StoreError) -> Bool {
+        let statement = try prepare("PRAGMA wal_checkpoint(TRUNCATE)")
+        defer { statement.reset() }
+        // One row: busy (0 or 1), pages in the log, pages checkpointed.
+        guard try statement.step() else { return false }
+        return statement.int64(0) == 0
+    }
+
     /// Runs one or more SQL statements separated by semicolons, without bindings.
     /// - Throws: ``StoreError`` naming the statement that failed and SQLite's message.
     public func execute(_ sql: String) throws(StoreError) {
