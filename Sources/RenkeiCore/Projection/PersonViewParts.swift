@@ -12,13 +12,16 @@
 /// different views. `PersonViewPartsTests` checks ``json`` against the view built member by member and
 /// every comparison against comparing the views' bytes.
 struct PersonViewParts {
-    /// The groups of view fields the projection asks about (``Projection/profileFields``,
-    /// ``Projection/householdFields``, and `links` with `merged_into`).
+    /// The groups of view fields the projection asks about: when none of a group's fields changed,
+    /// the work that depends on them is skipped.
     enum FieldGroup {
-        /// What the match profile reads: `uid`, `merged_into`, `status`, `protected`, `name`,
-        /// `name_kana`, `birth_date`, `sex`, `address`, `household_no`.
+        /// What the match profile reads (``Projection/profile(of:parts:)``): `uid`, `merged_into`,
+        /// `status`, `protected`, `name`, `name_kana`, `birth_date`, `sex`, `address`, `household_no`.
+        /// Unchanged, the blocking index needs no update.
         case profile
-        /// A member's part in their household record besides membership: `protected` and `tax`.
+        /// A member's part in their household record besides membership (``PersonRecord/memberOf``)
+        /// and linked sources (``PersonRecord/linkedSources``): `protected` and `tax` (非課税, and
+        /// whether there is an assessment).
         case household
         /// `links` and `merged_into`: whether the person's (source, subject) rows change.
         case links

@@ -84,9 +84,9 @@ public struct Projection: Sendable {
         dropViewCache()
     }
 
-    /// Forgets the views computed so far (a rebuild, which keeps everything dirty until its end, calls
-    /// this after each chunk of events so the cache never holds every person).
-    public mutating func dropViewCache() {
+    /// Forgets the views computed so far (part of ``clearDirty()``). A rebuild, which keeps everything
+    /// dirty until its end, turns ``cachesViews`` off instead, so the cache never holds every person.
+    mutating func dropViewCache() {
         viewCache.removeAll(keepingCapacity: true)
     }
 
@@ -119,31 +119,6 @@ public struct Projection: Sendable {
         view.appendUnique("version", .integer(record.version))
         view.appendUnique("lsn", .integer(record.lsn))
         return view
-    }
-
-    /// The view fields a person's match profile is made of (``profile(of:parts:)`` reads only these,
-    /// and `merged_into`): when none of them changed, the blocking index needs no update. A test
-    /// checks that changing any other field leaves the profile as it is, and
-    /// ``PersonViewParts/FieldGroup/profile`` compares exactly these.
-    static let profileFields = [
-        "uid", "merged_into", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "household_no",
-    ]
-
-    /// The view fields behind a person's part in their household record besides membership
-    /// (``PersonRecord/memberOf``) and linked sources (``PersonRecord/linkedSources``): protection and
-    /// the latest assessment (非課税, and whether there is one); ``PersonViewParts/FieldGroup/household``
-    /// compares exactly these.
-    static let householdFields = ["protected", "tax"]
-
-    /// Whether the two views differ (byte for byte) in any of `fields`.
-    static func differ(_ old: JSONObject, _ new: JSONObject, in fields: [String]) -> Bool {
-        fields.contains { field in
-            switch (old[field], new[field]) {
-            case (nil, nil): return false
-            case (let a?, let b?): return !a.isByteIdentical(to: b)
-            default: return true
-            }
-        }
     }
 
     /// Formats a uid number: `U` + 10 digits.

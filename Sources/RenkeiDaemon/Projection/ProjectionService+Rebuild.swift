@@ -10,9 +10,6 @@ extension ProjectionService {
     /// a rebuild held when it read the log itself.
     static let rebuildChunk = 2_000
 
-    /// Events a rebuild applies between two ``Projection/dropViewCache()`` calls.
-    static let rebuildViewCacheEvents = 10_000
-
     /// Rebuilds every view from lsn 1 (writer thread). Deltas go out only where a subscriber's copy
     /// differs from the rebuilt view, under the same delta ids.
     ///
@@ -59,19 +56,13 @@ extension ProjectionService {
     /// applies chunk N while chunk N+1 is parsed.
     private func rebuildViews(_ db: Database, target: Int64) throws {
         var fresh = Projection(thresholds: thresholds, weights: weights)
-        // Each view is built once, in the pass below, not after every event.
+        // Each view is built once, in the pass below, not after every event (so no view cache grows).
         fresh.cachesViews = false
         let reader = LogChunkReader(
             databasePath: db.path, after: 0, through: target, chunkSize: Self.rebuildChunk, ahead: 2)
         defer { reader.stop() }
-        var sinceCacheDrop = 0
         while let chunk = try reader.next() {
             for event in chunk { _ = fresh.apply(event) }
-            sinceCacheDrop += chunk.count
-            if sinceCacheDrop >= Self.rebuildViewCacheEvents {
-                fresh.dropViewCache()
-                sinceCacheDrop = 0
-            }
             rebuildProgress.withLock { $0 = (chunk.last?.lsn ?? target, target) }
             rebuildBeat()
         }
