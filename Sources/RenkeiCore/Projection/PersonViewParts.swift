@@ -59,23 +59,14 @@ struct PersonViewParts {
         mergedInto = person.mergedInto
         records = person.records
         guardianOf = person.guardianOf
-        // One pass over the records finds what the view picks from each source.
-        var lastResident: SourceRecord?
-        var activeResident: SourceRecord?
-        var latestTax: JSONObject?
-        var latestYear = Int64.min
+        // The registry record and the latest assessment are the ones the household and 非課税
+        // decisions read (``PersonRecord/resident``, ``PersonRecord/latestTax``): one rule for both.
+        let resident = person.resident
+        tax = person.latestTax
         var firstLibrary: SourceRecord?
         var activeLibrary: SourceRecord?
         for record in person.records {
             switch record.link.source {
-            case "resident":
-                lastResident = record
-                if record.facts["status"]?.stringValue == "active" { activeResident = record }
-            case "tax":
-                if let year = record.facts["fiscal_year"]?.integerValue, year >= latestYear {
-                    latestTax = record.facts
-                    latestYear = year
-                }
             case "childcare":
                 childcare = record
             case "library":
@@ -85,8 +76,6 @@ struct PersonViewParts {
                 break
             }
         }
-        let resident = activeResident ?? lastResident
-        tax = latestTax
         library = activeLibrary ?? firstLibrary
         status = resident.map { $0.facts["status"] ?? "active" } ?? "unregistered"
         isProtected = resident?.facts["protected"]?.boolValue ?? false
