@@ -10,8 +10,8 @@ import RenkeiStore
 /// so no `my_number` and, for a protected person, no address, postal code or household number can
 /// leave through it, and the listing is the same for every person.
 ///
-/// It reads the log by source (the `(source, event_id)` index) and filters by subject: there is no
-/// index by subject (see ``EventLog``), so a history costs a pass over those sources' events.
+/// It reads the log's events of the person's sources and filters them by subject: there is no index
+/// by subject (see ``EventLog``), so a history costs a pass over the log.
 enum PersonHistory {
     /// The entries, or `nil` for an unknown uid. A retired uid (merged into another) answers for the
     /// person it stands for now; `uid` is that live uid.
