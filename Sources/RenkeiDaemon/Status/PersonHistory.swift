@@ -28,16 +28,16 @@ enum PersonHistory {
         var entries: [JSONValue] = []
         while try statement.step() {
             let source = statement.string(1) ?? "", subject = statement.string(4) ?? ""
-            let body = statement.blob(6) ?? []
-            let envelope = (try? JSONParser.parse(body))?.objectValue ?? [:]
-            if source == EventValidatorOperator.source {
+            let isOperator = source == EventValidatorOperator.source
+            // Columns first: only the bodies of the person's events (and operator events) are parsed.
+            guard isOperator || records.contains(Key(source: source, subject: subject)) else { continue }
+            let envelope = (try? JSONParser.parse(statement.blob(6) ?? []))?.objectValue ?? [:]
+            if isOperator {
                 // operator.linked / unlinked {uid, source, subject}: the person's if it names them or one of their records.
                 let data = envelope["data"]?.objectValue ?? [:]
                 let named = data["uid"]?.stringValue.map { $0 == uid || $0 == asked } ?? false
                 let record = Key(source: data["source"]?.stringValue ?? "", subject: data["subject"]?.stringValue ?? "")
                 guard named || records.contains(record) else { continue }
-            } else {
-                guard records.contains(Key(source: source, subject: subject)) else { continue }
             }
             let provenance = statement.blob(7).flatMap { try? JSONParser.parse($0) } ?? .null
             entries.append([
