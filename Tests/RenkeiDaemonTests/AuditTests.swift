@@ -140,6 +140,17 @@ struct AuditTests {
         try scratch.execute("DROP TRIGGER access_log_no_delete; UPDATE access_log SET status = 200 WHERE id = 3; DELETE FROM access_log WHERE id = 4;")
         let afterDelete = try AccessLog.verify(in: scratch)
         #expect(afterDelete.firstBadID == 5, "\(afterDelete)")
+
+        // Through GET /v1/verify on the live database: the top-level `ok` goes false, the event log's keys stay.
+        try Database(path: fixture.service.databasePath).execute(
+            "DROP TRIGGER access_log_no_update; UPDATE access_log SET target = '/v1/reviews' WHERE id = 2;")
+        let bad = try JSONParser.parse(await Self.get(routes, "/v1/verify").body)
+        #expect(bad["ok"] == .bool(false))
+        #expect(bad["first_bad_lsn"] == .null)
+        #expect(bad["error"]?.stringValue?.hasPrefix("access log: ") == true)
+        #expect(bad["checked"]?.integerValue == 4)
+        #expect(bad["access_log"]?["ok"] == .bool(false))
+        #expect(bad["access_log"]?["first_bad_id"]?.integerValue == 2)
         await fixture.stop()
     }
 
