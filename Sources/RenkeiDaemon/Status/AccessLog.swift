@@ -47,7 +47,10 @@ enum AccessLog {
         let id = (last?.id ?? 0) + 1
         let hash = chain(previous: last?.hash ?? genesis, entry.canonicalBytes(id: id))
         try db.prepare(
-            "INSERT INTO access_log(id, at, caller_uid, caller_pid, method, target, status, action, uid, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            """
+            INSERT INTO access_log(id, at, caller_uid, caller_pid, method, target, status, action, uid, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
         ).run([
             .integer(id), .text(entry.at), entry.callerUID.map { .integer(Int64($0)) } ?? .null,
             entry.callerPID.map { .integer(Int64($0)) } ?? .null, .text(entry.method), .text(entry.target),

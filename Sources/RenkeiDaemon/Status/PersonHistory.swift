@@ -22,7 +22,10 @@ enum PersonHistory {
         let sources = Set(records.map(\.source)).union([EventValidatorOperator.source]).sorted()
         let placeholders = sources.map { _ in "?" }.joined(separator: ", ")
         let statement = try db.prepare(
-            "SELECT lsn, source, event_id, type, subject, recorded_at, body, provenance FROM events WHERE source IN (\(placeholders)) ORDER BY lsn")
+            """
+            SELECT lsn, source, event_id, type, subject, recorded_at, body, provenance FROM events
+            WHERE source IN (\(placeholders)) ORDER BY lsn
+            """)
         defer { statement.reset() }
         try statement.bind(sources.map { .text($0) })
         var entries: [JSONValue] = []

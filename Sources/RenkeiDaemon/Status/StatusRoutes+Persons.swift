@@ -53,7 +53,8 @@ extension StatusRoutes {
         }
         let reveal = request.query["reveal"] == "protected"
         if reveal {
-            service.logger.notice("operator action: household \(rest[0]) read with protected members revealed (uid \(request.peer.map { String($0.uid) } ?? "?"))")
+            let caller = request.peer.map { String($0.uid) } ?? "?"
+            service.logger.notice("operator action: household \(rest[0]) read with protected members revealed (uid \(caller))")
         }
         return .json(200, .object(household.view(revealProtected: reveal)))
     }
