@@ -54,6 +54,8 @@ public enum ControlCommand: Sendable, Equatable {
     case person(uid: String?, source: String?, subject: String?, revealProtected: Bool)
     /// `household NO` → `GET /v1/households/{no}`.
     case household(String)
+    /// `history UID` → `GET /v1/persons/{uid}/history` (issue 13: each event with its provenance).
+    case history(uid: String)
     /// `replay FILE` → `POST /v1/replay` in chunks.
     case replay(file: String, chunkLines: Int)
     /// `verify` → `GET /v1/verify`.
@@ -97,6 +99,7 @@ public enum ControlCommand: Sendable, Equatable {
             return ("GET", "/v1/persons?source=\(Percent.encode(source ?? ""))&subject=\(Percent.encode(subject ?? ""))"
                 + (reveal ? "&" + suffix : ""))
         case .household(let number): return ("GET", "/v1/households/\(Percent.encode(number))")
+        case .history(let uid): return ("GET", "/v1/persons/\(Percent.encode(uid))/history")
         case .replay: return ("POST", "/v1/replay")
         case .verify: return ("GET", "/v1/verify")
         case .rebuild: return ("POST", "/v1/rebuild")
