@@ -41,6 +41,9 @@ public enum ControlHelp {
             + "\nRun `renkeictl COMMAND --help` for a command's arguments.\n"
             + "Exit status: 0 ok, 1 the daemon answered an error (or verify failed), 2 usage error,\n"
             + "3 the socket is missing, not answering, or not permitted.\n"
+            + "Reading needs the group status_socket_group; deciding and changing (links, reviews, replay,\n"
+            + "rebuild, dead letters, subscriptions, --reveal-protected, backup) status_socket_admin_group:\n"
+            + "outside your groups the daemon answers HTTP 403 naming the group.\n"
     }
 
     static let globals = """
