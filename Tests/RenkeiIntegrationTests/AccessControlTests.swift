@@ -86,6 +86,19 @@ import Testing
         }
     }
 
+    @Test func aGroupThatDoesNotExistStopsStartUp() async throws {
+        try await withDaemon(sources: ["resident"]) { daemon in
+            try await daemon.updateConfig { $0["status_socket_admin_group"] = "renkei-no-such-group-7q" }
+            do {
+                try await daemon.start(timeout: .seconds(20))
+                Issue.record("renkeid started with a status_socket_admin_group that does not exist")
+            } catch {
+                #expect("\(error)".contains("exited with 78"), "\(error)")
+            }
+            #expect(daemon.stderrText().contains("status_socket_admin_group \"renkei-no-such-group-7q\""), "\(daemon.stderrTail())")
+        }
+    }
+
     @Test func noGroupsConfiguredWarnsAtStartUp() async throws {
         try await withDaemon(sources: ["resident"]) { daemon in
             try await daemon.start()
