@@ -25,6 +25,8 @@ public final class RenkeiService: Sendable {
     let delivery: DeliveryService
     let client: HTTPClient
     let startedAt = Date()
+    /// Who may do what on the status socket (``StatusAccess``), from the configured groups.
+    let access: StatusAccess
     /// The log's head when this process opened it: per-source counters are seeded from the log up
     /// to here (``seedSourceCounters()``), and count live appends after it.
     let startHead: Int64
@@ -43,14 +45,18 @@ public final class RenkeiService: Sendable {
     init(configuration: Configuration, logger: Logger, deliveryQueueWindow: Int) async throws {
         self.configuration = configuration
         self.logger = logger
+        access = try StatusAccess(configuration: configuration)
         let schemas = try Self.loadSchemas(from: configuration.schemasDirectory)
         let validator = EventValidator(schemas: schemas)
         do {
-            try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: StateFiles.folderMode])
         } catch {
             throw RenkeiError(.io, "cannot create state_dir \(configuration.stateDirectory): check ownership (systemd: StateDirectory=renkei)", cause: error)
         }
         databasePath = configuration.stateDirectory + "/renkei.db"
+        StateFiles.restrictModes(databasePath: databasePath, logger: logger)
         writer = try LogWriter(path: databasePath)
         // Only the views' checkpoint is read here: the views themselves load after READY=1 (see
         // `Readiness`), so a restart over a large log is ready in well under a second.
@@ -131,6 +137,7 @@ public final class RenkeiService: Sendable {
             logger: logger.labelled("status"), handler: { request in await routes.handle(request) })
         try server.start()
         statusServer.withLock { $0 = server }
+        if let warning = access.startupWarning { logger.warning(warning) }
         let spool = spool
         let interval = configuration.spoolPollInterval
         spoolTask.withLock { $0 = Task { await spool.run(interval: interval) } }

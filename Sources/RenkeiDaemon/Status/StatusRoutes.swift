@@ -16,6 +16,12 @@ struct StatusRoutes: Sendable {
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        // Who may do what (StatusAccess.swift): decided before any route runs; a refusal is logged and audited.
+        if case .deny(let message) = service.access.decide(request) {
+            service.logger.notice("status: refused \(request.method) \(request.path) for \(request.peer?.description ?? "an unknown caller"): \(message)")
+            try? await service.recordAccess(request, status: 403)
+            return .error(403, message)
+        }
         let note = AuditNote()
         var response: HTTPResponse
         do {

@@ -82,7 +82,7 @@ public enum ControlCommand: Sendable, Equatable {
     case link(remove: Bool, uid: String, source: String, subject: String)
     /// `dead-letters retry|skip ID` → `POST /v1/dead-letters/{id}/retry|skip`.
     case deadLetterAction(id: String, action: String)
-    /// `backup [FILE]` → `POST /v1/backup` {path}; the daemon picks a name under its state folder without FILE.
+    /// `backup [FILE]` → `POST /v1/backup` {path}: a file name in the daemon's `backup_dir` (a time-stamped one without FILE).
     case backup(path: String?)
     /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
     case metrics

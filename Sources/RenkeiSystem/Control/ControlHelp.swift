@@ -26,7 +26,7 @@ public enum ControlHelp {
         ("subscription", "subscription pause|resume NAME | subscription replay NAME --from-lsn N",
          "Pause or resume a subscription's deliveries, or re-send its deltas from a log position."),
         ("backup", "backup [FILE]",
-         "Take an online backup while renkeid runs (POST /v1/backup). FILE must not exist and must be in a\nfolder renkeid may write (under systemd: /var/lib/renkei/...); default /var/lib/renkei/backups/renkei-TIME.db."),
+         "Take an online backup while renkeid runs (POST /v1/backup; group status_socket_admin_group). FILE is a\nfile name in backup_dir (default /var/lib/renkei/backups), or a path in that folder; it must not exist.\nWithout FILE: renkei-TIME.db. Backups are mode 0600 (the daemon's user); copy them off with sudo."),
         ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),
         ("top", "top [--count N]",
          "Live view of lag, throughput and backlog, refreshed every second; q or Ctrl-C quits.\nNot on a terminal: plain text every second (N refreshes with --count)."),
@@ -44,6 +44,9 @@ public enum ControlHelp {
             + "\nRun `renkeictl COMMAND --help` for a command's arguments.\n"
             + "Exit status: 0 ok, 1 the daemon answered an error (or verify failed), 2 usage error,\n"
             + "3 the socket is missing, not answering, or not permitted.\n"
+            + "Reading needs the group status_socket_group; deciding and changing (links, reviews, replay,\n"
+            + "rebuild, dead letters, subscriptions, --reveal-protected, backup) status_socket_admin_group:\n"
+            + "outside your groups the daemon answers HTTP 403 naming the group.\n"
     }
 
     static let globals = """
