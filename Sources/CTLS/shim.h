@@ -26,3 +26,8 @@ static inline int renkei_tls_no_passphrase(char *buf, int size, int rwflag, void
 static inline void renkei_tls_refuse_passphrases(SSL_CTX *ctx) {
     SSL_CTX_set_default_passwd_cb(ctx, renkei_tls_no_passphrase);
 }
+
+// SSL_CTX_get_min_proto_version is a macro too: the floor set above (0 means no floor).
+static inline int renkei_tls_minimum_version(SSL_CTX *ctx) {
+    return (int)SSL_CTX_get_min_proto_version(ctx);
+}

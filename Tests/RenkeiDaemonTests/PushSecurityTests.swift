@@ -214,7 +214,8 @@ struct PushSecurityTests {
         #expect(plain.hasSuffix("\n400"), "\(plain)")
         #expect(plain.contains("TLS only"), "\(plain)")
 
-        // TLS 1.2 is the floor (curl's own security level is lowered so only the server refuses).
+        // TLS 1.2 is the floor (curl's own security level is lowered so only the server refuses; OpenSSL 3's
+        // default security level would refuse TLS 1.1 as well, so certificateProblemsNameTheFile also reads the floor back).
         let (old, _) = try await runProcess(
             "/usr/bin/curl",
             ["-s", "-o", "/dev/null", "--cacert", ca.caFile, "--tlsv1.1", "--tls-max", "1.1",
@@ -242,6 +243,8 @@ struct PushSecurityTests {
             }
         }
         #expect(message(ca.serverCertificate, ca.serverKey) == "loaded")
+        let context = try PushIngest.loadTLS(Configuration.IngestTLS(certificateFile: ca.serverCertificate, keyFile: ca.serverKey))
+        #expect(context.minimumProtocolVersion == "TLSv1.2")
         let noFile = message(missing, ca.serverKey)
         #expect(noFile.hasPrefix("ingest_tls: ") && noFile.contains(missing) && noFile.contains("No such file"), "\(noFile)")
         let notPEM = message(garbage, ca.serverKey)

@@ -93,7 +93,7 @@ public final class HTTPServer: Sendable {
         let thread = Thread { [self] in self.acceptLoop(listener) }
         thread.name = "renkei-accept"
         thread.start()
-        logger.info("listening on \(address)\(port.map { " (port \($0))" } ?? "")\(tls == nil ? "" : " with TLS")")
+        logger.info("listening on \(address)\(port.map { " (port \($0))" } ?? "")\(tls.map { " with TLS (\($0.minimumProtocolVersion) or later)" } ?? "")")
     }
 
     /// Stops accepting, lets in-flight requests finish until `deadline` passes, then closes what is left.

@@ -60,6 +60,18 @@ public final class TLSContext: @unchecked Sendable {
 
     deinit { SSL_CTX_free(context) }
 
+    /// The oldest protocol a client may use, as OpenSSL names it: `TLSv1.2`.
+    public var minimumProtocolVersion: String {
+        switch renkei_tls_minimum_version(context) {
+        case 0: return "any"
+        case TLS1_VERSION: return "TLSv1"
+        case TLS1_1_VERSION: return "TLSv1.1"
+        case TLS1_2_VERSION: return "TLSv1.2"
+        case TLS1_3_VERSION: return "TLSv1.3"
+        case let other: return "0x" + String(other, radix: 16)
+        }
+    }
+
     /// A new server-side session for one connection.
     func makeSession() throws(SystemError) -> Session {
         try Session(context: context)
