@@ -206,6 +206,15 @@ struct PushSecurityTests {
             stdin: Array((Self.event + "\n").utf8))
         #expect(refused == "401")
 
+        // Keep-alive over TLS: two pushes on one connection ("Re-using existing connection" in -v).
+        let file = "\(ca.directory)/event.jsonl"
+        try Data((Self.event + "\n").utf8).write(to: URL(fileURLWithPath: file))
+        let (_, verbose) = try await runProcess(
+            "/bin/sh",
+            ["-c", "/usr/bin/curl -sv --cacert \(ca.caFile) --max-time 20 -o /dev/null -H 'Authorization: Bearer \(Self.token)' --data-binary @\(file) \(https) \(https) 2>&1"])
+        #expect(verbose.lowercased().contains("re-using existing connection") || verbose.lowercased().contains("reusing existing"), "\(verbose)")
+        #expect(verbose.components(separatedBy: "< HTTP/1.1 200").count == 3, "two answers: \(verbose)")
+
         let (_, plain) = try await runProcess(
             "/usr/bin/curl",
             ["-s", "-w", "\n%{http_code}", "--max-time", "20", "-H", "Authorization: Bearer \(Self.token)",
@@ -253,6 +262,34 @@ struct PushSecurityTests {
         #expect(badKey.contains(garbage) && badKey.contains("private key"), "\(badKey)")
         let otherKey = message(ca.serverCertificate, ca.clientKey)
         #expect(otherKey.contains(ca.clientKey) && otherKey.contains("does not belong to the certificate"), "\(otherKey)")
+    }
+
+    /// A reload whose certificate does not load is refused before anything stops (renkeid keeps
+    /// serving with the old one).
+    @Test(.timeLimit(.minutes(2)))
+    func reloadWithABrokenCertificateIsRefused() async throws {
+        let ca = try await Self.makeCA()
+        defer { try? FileManager.default.removeItem(atPath: ca.directory) }
+        let token = "\(ca.directory)/token"
+        try Data("t0123456789\n".utf8).write(to: URL(fileURLWithPath: token))
+        func config(cert: String) -> JSONValue {
+            [
+                "municipality": "131016", "state_dir": .string("\(ca.directory)/state"),
+                "sources": ["library": ["token_file": .string(token)]], "ingest_listen": "0.0.0.0:8470",
+                "ingest_tls": ["cert_file": .string(cert), "key_file": .string(ca.serverKey)],
+            ]
+        }
+        let current = try Configuration(json: config(cert: ca.serverCertificate), file: "renkei.json")
+        let path = "\(ca.directory)/renkei.json"
+        try Data(config(cert: ca.serverCertificate).serializedBytes).write(to: URL(fileURLWithPath: path))
+        #expect(try RenkeiService.loadForReload(path: path, current: current).ingestTLS == current.ingestTLS)
+        try Data(config(cert: ca.clientKey).serializedBytes).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try RenkeiService.loadForReload(path: path, current: current)
+            Issue.record("a reload with a key as the certificate was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("ingest_tls: load the TLS certificate \(ca.clientKey)"), "\(error.message)")
+        }
     }
 
     static func makeCA() async throws -> PrivateCA {
