@@ -38,6 +38,22 @@ struct PushSecurityTests {
         #expect(try await ingest.loggedEvents().isEmpty)
     }
 
+    /// A refusal from the head is logged (for the source-silent runbook), without the token sent.
+    @Test(.timeLimit(.minutes(2)))
+    func refusalsAreLoggedWithoutTheToken() async throws {
+        let daemon = try await IngestFixture()
+        defer { Task { await daemon.stop() } }
+        let port = String(daemon.service.push?.boundPort ?? 0)
+        let guess = "guessed-token-5f3a9c"
+        let reply = try await runProcess("/usr/bin/python3", ["-c", Self.headOnly, port, guess, "1"]).output
+        #expect(reply.hasPrefix("HTTP/1.1 401"), "\(reply)")
+        let logged = await daemon.wait(.seconds(10)) {
+            daemon.logLines.contains { $0.contains("refused POST /v1/sources/library/events from 127.0.0.1:") && $0.contains("401") }
+        }
+        #expect(logged, "\(daemon.logLines.suffix(5))")
+        #expect(!daemon.logLines.contains { $0.contains(guess) })
+    }
+
     /// The right token with `Expect: 100-continue`: `100 Continue`, then the body, then 200.
     @Test(.timeLimit(.minutes(2)))
     func authorisedExpectContinueGets100ThenTheAnswer() async throws {

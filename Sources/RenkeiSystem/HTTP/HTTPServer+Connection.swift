@@ -47,12 +47,12 @@ struct ConnectionHandler {
                 phase = .head(since: clock.now)
             }
         case .plainHTTP:
-            server.logger.debug("plain HTTP on the TLS listener \(server.address) from \(remoteAddress ?? "?")")
+            server.logThrottled("plain HTTP", .notice, "plain HTTP from \(remoteAddress ?? "?") to the TLS listener \(server.address): answered 400")
             let plain = ConnectionStream(socket: socket, tls: nil)
             answerAndClose(.error(400, "this listener speaks TLS only: use https://"), on: plain)
             return
         case .failed(let reason):
-            server.logger.debug("TLS handshake on \(server.address) from \(remoteAddress ?? "?") failed: \(reason)")
+            server.logThrottled("TLS handshake", .notice, "TLS handshake from \(remoteAddress ?? "?") on \(server.address) failed: \(reason)")
             socket.shutdown(reading: false, writing: true)
             return
         }
@@ -71,7 +71,9 @@ struct ConnectionHandler {
                 // Authentication and routing from the head alone: a refused client never gets to send
                 // its body, and is never told `100 Continue`.
                 if let refusal = server.headCheck?(head) {
-                    server.logger.debug("refused \(head.method) \(head.path) on \(server.address) from \(remoteAddress ?? "?") before its body: \(refusal.status)")
+                    server.logThrottled(
+                        "refused \(refusal.status)", .notice,
+                        "refused \(head.method) \(head.target.prefix(200)) from \(remoteAddress ?? "?") before its body: \(refusal.status) \(HTTPResponse.reasonPhrase(refusal.status))")
                     answerAndClose(refusal, on: stream)
                     return
                 }

@@ -19,9 +19,8 @@ public final class HTTPServer: Sendable {
         var nextConnectionID = 0
         var boundPort: Int?
         var acceptThreadRunning = false
-        /// Refusals since the last one logged (a flood is logged every few seconds, not per connection).
-        var refusalsNotLogged = 0
-        var lastRefusalLogged: ContinuousClock.Instant?
+        /// Per kind of client-caused log line: when one was last logged, and how many were left out since.
+        var throttledLines: [String: (last: ContinuousClock.Instant, leftOut: Int)] = [:]
     }
 
     /// Looks at a request head before its body is read (and before `100 Continue` is sent); a
@@ -214,24 +213,31 @@ public final class HTTPServer: Sendable {
             message = "too many connections from \(peer) (\(limits.maxConnectionsPerPeer ?? 0) open); "
                 + "reuse a kept-alive connection or retry shortly"
         }
-        let (shouldLog, suppressed) = state.withLock { state -> (Bool, Int) in
-            let now = ContinuousClock.now
-            if let last = state.lastRefusalLogged, last.duration(to: now) < .seconds(5) {
-                state.refusalsNotLogged += 1
-                return (false, 0)
-            }
-            defer { state.refusalsNotLogged = 0 }
-            state.lastRefusalLogged = now
-            return (true, state.refusalsNotLogged)
-        }
-        if shouldLog {
-            logger.warning("refusing a connection on \(address): \(message)"
-                + (suppressed > 0 ? " (\(suppressed) more refused since the last report)" : ""))
-        }
+        logThrottled("refused connection", .warning, "refusing a connection on \(address): \(message)")
         if tls == nil {
             try? connection.write(HTTPResponse.error(503, message).serialized(close: true))
         }
         connection.shutdown(reading: false, writing: true)
         connection.drainWithoutWaiting()
+    }
+
+    // MARK: - Logging what clients cause
+
+    /// Logs `message` at `level` unless a line of the same `kind` was logged in the last 5 s; then it
+    /// is only counted, and the next line of that kind says how many were left out. Clients can cause
+    /// these lines (refusals, failed handshakes) as fast as they like; the journal should not fill up.
+    func logThrottled(_ kind: String, _ level: Logger.Level, _ message: @autoclosure () -> String) {
+        let leftOut: Int? = state.withLock { state in
+            let now = ContinuousClock.now
+            if var entry = state.throttledLines[kind], entry.last.duration(to: now) < .seconds(5) {
+                entry.leftOut += 1
+                state.throttledLines[kind] = entry
+                return nil
+            }
+            defer { state.throttledLines[kind] = (now, 0) }
+            return state.throttledLines[kind]?.leftOut ?? 0
+        }
+        guard let leftOut else { return }
+        logger.log(level, message() + (leftOut > 0 ? " (\(leftOut) more like this since the last report)" : ""))
     }
 }
