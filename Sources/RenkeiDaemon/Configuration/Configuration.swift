@@ -20,6 +20,14 @@ public struct Configuration: Sendable {
         public var pull: JSONObject?
     }
 
+    /// `ingest_tls`: the push listener's certificate chain and private key (PEM files).
+    public struct IngestTLS: Sendable, Hashable {
+        /// `cert_file`: the server certificate, then its intermediates.
+        public var certificateFile: String
+        /// `key_file`: the certificate's unencrypted private key, readable by renkeid alone.
+        public var keyFile: String
+    }
+
     /// TLS settings of a subscription.
     public struct TLS: Sendable, Hashable {
         /// A CA bundle to trust instead of the system's.
@@ -73,6 +81,14 @@ public struct Configuration: Sendable {
     public var backupDirectory: String
     /// `host:port` of the push listener, if configured.
     public var ingestListen: String?
+    /// `ingest_tls`: serve push over HTTPS with this certificate.
+    public var ingestTLS: IngestTLS?
+    /// `ingest_allow_plaintext`: allow plain HTTP push on an address other hosts can reach (default false).
+    public var ingestAllowPlaintext: Bool = false
+    /// `ingest_max_connections`: push connections served at once (default 64).
+    public var ingestMaxConnections: Int = 64
+    /// `ingest_max_connections_per_peer`: push connections one IP address may hold at once (default 16).
+    public var ingestMaxConnectionsPerPeer: Int = 16
     /// Sources by name.
     public var sources: [String: Source]
     /// Linking thresholds.
@@ -119,7 +135,8 @@ public struct Configuration: Sendable {
         try reader.allowOnly(
             root, path: "",
             ["municipality", "state_dir", "schemas_dir", "status_socket", "status_socket_group", "status_socket_admin_group",
-             "backup_dir", "ingest_listen", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
+             "backup_dir", "ingest_listen", "ingest_tls", "ingest_allow_plaintext", "ingest_max_connections",
+             "ingest_max_connections_per_peer", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
         municipality = try reader.string(root, "municipality", path: "")
         guard municipality.utf8.count == 6, municipality.allSatisfy(\.isASCII), municipality.allSatisfy(\.isNumber) else {
             throw reader.error("municipality", "must be the 6-digit 全国地方公共団体コード, e.g. \"131016\"")
@@ -168,6 +185,7 @@ public struct Configuration: Sendable {
         for member in try reader.optionalObject(root, "subscriptions", path: "") ?? JSONObject() {
             subscriptions[member.key] = try reader.subscription(name: member.key, value: member.value, sources: sources)
         }
+        try readIngestSecurity(root, reader: reader)
     }
 
     /// The schemas folder: the configured one; else `/usr/share/renkei/schemas` if present; else the

@@ -93,7 +93,10 @@ public final class RenkeiService: Sendable {
         // Issue 5: push listener and pullers (token files and pull settings are checked here, at start-up).
         let allSources = configuration.sources.values.sorted { $0.name < $1.name }
         if let listen = configuration.ingestListen {
-            push = try PushIngest(listen: listen, sources: allSources, ingestor: ingestor, logger: logger.labelled("push"))
+            // Issue 13: HTTPS with ingest_tls, and the connection caps.
+            push = try PushIngest(
+                listen: listen, sources: allSources, ingestor: ingestor, limits: PushIngest.limits(for: configuration),
+                tls: configuration.ingestTLS, logger: logger.labelled("push"))
         } else {
             push = nil
         }
