@@ -12,8 +12,8 @@ extension SubscriptionPolicy {
         guard !restricted.isEmpty, scheme.lowercased() == "http", !Self.isLoopback(host: host) else { return }
         throw RenkeiError(
             .invalidConfiguration,
-            "subscriptions.\(name).url: subscription \"\(name)\" lists \(restricted.joined(separator: " and ")) "
-                + "but sends over plain http:// to \(host), which anyone on the path can read: use an https:// URL "
+            "subscription \"\(name)\" lists \(restricted.joined(separator: " and ")) but its url sends over plain "
+                + "http:// to \(host), which anyone on the path can read: use an https:// URL "
                 + "(http:// is allowed only to loopback: 127.0.0.0/8, ::1, localhost)")
     }
 
