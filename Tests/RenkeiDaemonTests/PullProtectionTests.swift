@@ -52,6 +52,9 @@ struct PullProtectionTests {
         let ids = try await fixture.loggedEvents().compactMap { $0.event.envelope["event_id"]?.stringValue }
         #expect(ids == ["TX-1", "TX-3"])
         #expect(try fixture.status()["sources"]?["tax"]?["rejected"]?.integerValue == 1)
+        let sent = authorizations.withLock { $0 }
+        #expect(!sent.isEmpty && sent.allSatisfy { $0 == "Bearer pull-token-4711" }, "\(sent)")
+        #expect(!fixture.logLines.contains { $0.contains("pull-token-4711") })
 
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".errors.jsonl") }
         #expect(files.count == 1 && files.first?.hasPrefix("pull-") == true, "\(files)")
@@ -63,9 +66,6 @@ struct PullProtectionTests {
         #expect(entries.first?["raw"]?.stringValue?.contains("\"TX-2\"") == true)
         #expect(entries.first?["url"]?.stringValue?.hasSuffix("/changes") == true)
 
-        let sent = authorizations.withLock { $0 }
-        #expect(!sent.isEmpty && sent.allSatisfy { $0 == "Bearer pull-token-4711" }, "\(sent)")
-        #expect(!fixture.logLines.contains { $0.contains("pull-token-4711") })
     }
 
     static func configuration(pullURL: String) throws(RenkeiError) -> Configuration {
