@@ -41,7 +41,8 @@ final class PullSource: Sendable {
             try FileManager.default.createDirectory(atPath: rejectedFolder, withIntermediateDirectories: true)
         } catch {
             throw RenkeiError(
-                .io, "cannot create \(rejectedFolder) for the refused events of source \(source): check ownership and permissions",
+                .io,
+                "cannot create \(rejectedFolder) for the refused events of source \(source): check ownership and permissions",
                 cause: error)
         }
         self.source = source

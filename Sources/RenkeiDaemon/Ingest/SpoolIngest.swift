@@ -126,7 +126,8 @@ final class SpoolIngest: Sendable {
         let isJSONL = Self.jsonlSuffixes.contains { name.hasSuffix($0) }
         let isCSV = name.lowercased().hasSuffix(Self.csvSuffix)
         guard isJSONL || isCSV else {
-            let error = "unsupported file type: a spool file is *.jsonl (one event per line) or *.csv (one event per row); the file was kept in rejected/ unread"
+            let error = "unsupported file type: a spool file is *.jsonl (one event per line) or *.csv (one event per row); "
+                + "the file was kept in rejected/ unread"
             try await refuse(name, folder: folder, source: source, reason: error)
             return
         }
@@ -210,7 +211,8 @@ final class SpoolIngest: Sendable {
             try RejectedFile.write([entry], to: "\(folder)/rejected/\(name).errors.jsonl")
             try self.move(path, to: "\(folder)/rejected", name: name)
         }
-        ingestor.statistics.record(source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(reason)", at: Date())
+        ingestor.statistics.record(
+            source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(reason)", at: Date())
         logger.warning("spool \(source)/\(name): \(reason)")
     }
 
