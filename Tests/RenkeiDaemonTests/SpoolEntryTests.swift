@@ -64,6 +64,33 @@ struct SpoolEntryTests {
         #expect(try fixture.status()["sources"]?["resident"]?["events"]?.integerValue == 1)
     }
 
+    @Test(.timeLimit(.minutes(2)))
+    func aDoneFolderReplacedByALinkStopsOnlyThatSpool() async throws {
+        let fixture = try await IngestFixture(push: false, start: false)
+        defer { Task { await fixture.stop() } }
+        let done = fixture.spool("library").appendingPathComponent("done")
+        let elsewhere = fixture.root.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        try FileManager.default.removeItem(at: done)
+        try FileManager.default.createSymbolicLink(atPath: done.path, withDestinationPath: elsewhere.path)
+        try fixture.drop(Array((IngestEvents.patron("LIB-1", subject: "LIB-1") + "\n").utf8), as: "a.jsonl", into: "library")
+        try fixture.drop(
+            Array((IngestEvents.registered("RES-1", subject: "000000001") + "\n").utf8), as: "a.jsonl", into: "resident")
+        try fixture.service.start()
+        // resident is scanned after library: once its file is in, library's scan has been refused.
+        #expect(await fixture.waitTaken("a.jsonl", source: "resident"))
+        #expect(FileManager.default.fileExists(atPath: fixture.spool("library").appendingPathComponent("a.jsonl").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty, "nothing moved through the link")
+        let error = try fixture.status()["sources"]?["library"]?["last_error"]?.stringValue ?? ""
+        #expect(error.contains("done is not a directory"), "\(error)")
+
+        // A real done/ again: the file is taken.
+        try FileManager.default.removeItem(atPath: done.path)
+        try FileManager.default.createDirectory(at: done, withIntermediateDirectories: false)
+        #expect(await fixture.waitTaken("a.jsonl", source: "library"))
+        #expect(FileManager.default.fileExists(atPath: done.appendingPathComponent("a.jsonl").path))
+    }
+
     @Test func maxFileBytesIsCheckedAndDefaults() throws {
         func configuration(_ library: JSONObject) throws(RenkeiError) -> Configuration {
             try Configuration(json: ["municipality": "131016", "sources": ["library": .object(library)]], file: "renkei.json")

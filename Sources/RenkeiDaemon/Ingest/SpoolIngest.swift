@@ -69,7 +69,25 @@ final class SpoolIngest: Sendable {
     func scanOnce() async -> Int {
         var taken = 0
         for folder in folders {
-            let names = await BlockingThread.run(name: "renkei-spool") { self.pendingFiles(in: folder.path) }
+            let (names, unsafe) = await BlockingThread.run(name: "renkei-spool") {
+                (self.pendingFiles(in: folder.path), self.unsafeSubfolder(of: folder.path))
+            }
+            if let unsafe {
+                // Moving files through a replaced done/ or rejected/ would put them wherever it points.
+                let message = "\(unsafe) is not a directory (replaced by a link?): nothing is taken from this spool "
+                    + "until it is a real directory again (mkdir it, owned as the spool)"
+                let isNew = reported.withLock { reported in
+                    defer { reported[unsafe] = message }
+                    return reported[unsafe] != message
+                }
+                if isNew { logger.error("spool \(folder.source): \(message)") }
+                ingestor.statistics.recordError(source: folder.source, "spool: \(message)")
+                continue
+            }
+            reported.withLock { reported in
+                reported[folder.path + "/done"] = nil
+                reported[folder.path + "/rejected"] = nil
+            }
             for name in names {
                 if Task.isCancelled { return taken }
                 let path = folder.path + "/" + name
@@ -119,6 +137,15 @@ final class SpoolIngest: Sendable {
             guard !name.hasPrefix(".") else { return false }
             return (try? UntrustedFile.kind(atPath: folder + "/" + name)).map { $0 != .directory } ?? false
         }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// `done/` or `rejected/` of `folder` when it is not a real directory (a source's account could
+    /// replace it with a link), else nil. Blocking.
+    func unsafeSubfolder(of folder: String) -> String? {
+        for path in [folder + "/done", folder + "/rejected"] where (try? UntrustedFile.kind(atPath: path)) != .directory {
+            return path
+        }
+        return nil
     }
 
     func take(file name: String, folder: String, source: String) async throws {
