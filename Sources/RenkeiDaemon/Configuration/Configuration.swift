@@ -16,8 +16,23 @@ public struct Configuration: Sendable {
         public var tokenFile: String?
         /// The raw `csv` settings (used by the CSV reader).
         public var csv: JSONObject?
-        /// The raw `pull` settings (used by the HTTP pull source).
-        public var pull: JSONObject?
+        /// The HTTP pull settings, checked (`sources.<name>.pull`).
+        public var pull: Pull?
+        /// The largest spool file read (`max_file_bytes`); a larger one is refused into `rejected/` unread.
+        public var maxFileBytes: Int64 = Source.defaultMaxFileBytes
+
+        /// 1 GiB: a full registry export of a large city as CSV is a few hundred MiB.
+        public static let defaultMaxFileBytes: Int64 = 1 << 30
+    }
+
+    /// `sources.<name>.pull`: the change feed a source is polled on.
+    public struct Pull: Sendable, Hashable {
+        /// The feed URL (`http` or `https`, never with credentials in it).
+        public var url: String
+        /// Seconds between polls once the feed is drained (`interval_s`, default 30).
+        public var intervalSeconds: Double
+        /// Request headers, values read from files (`headers`, as a subscription's).
+        public var headers: [String: String]
     }
 
     /// `ingest_tls`: the push listener's certificate chain and private key (PEM files).
@@ -167,13 +182,20 @@ public struct Configuration: Sendable {
             else {
                 throw reader.error(path, "a source name is lowercase letters, digits and _ (and not 'operator')")
             }
-            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull"])
-            sources[member.key] = Source(
+            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes"])
+            var source = Source(
                 name: member.key,
                 spool: try reader.optionalString(object, "spool", path: path),
                 tokenFile: try reader.optionalString(object, "token_file", path: path),
                 csv: object["csv"]?.objectValue,
-                pull: object["pull"]?.objectValue)
+                pull: nil)
+            if let pull = try reader.optionalObject(object, "pull", path: path) {
+                source.pull = try reader.pull(pull, path: "\(path).pull")
+            }
+            if let limit = try reader.optionalInt(object, "max_file_bytes", path: path, range: 1...(1 << 40)) {
+                source.maxFileBytes = Int64(limit)
+            }
+            sources[member.key] = source
         }
 
         let linking = try reader.linking(root)

@@ -102,8 +102,12 @@ public final class RenkeiService: Sendable {
         }
         var pulls: [PullSource] = []
         for source in allSources {
-            guard let settings = source.pull else { continue }
-            pulls.append(try PullSource(source: source.name, settings: settings, ingestor: ingestor, client: client, logger: logger.labelled("pull")))
+            guard let pull = source.pull else { continue }
+            pulls.append(
+                try PullSource(
+                    source: source.name, pull: pull,
+                    rejectedFolder: PullSource.rejectedFolder(for: source, stateDirectory: configuration.stateDirectory),
+                    ingestor: ingestor, client: client, logger: logger.labelled("pull")))
         }
         self.pulls = pulls
         let projection = projection
