@@ -95,7 +95,7 @@ struct Top {
             ])
         }
         var subscriptionRows: [[String]] = [
-            ["subscription", "state", "backlog", "in flight", "delivered", "rate", "dead", "oldest", "last error"]
+            ["subscription", "state", "backlog", "in flight", "delivered", "rate", "dead", "skipped", "oldest", "last error"]
         ]
         for member in status["subscriptions"]?.objectValue ?? JSONObject() {
             let value = member.value
@@ -104,7 +104,7 @@ struct Top {
                 member.key, value["state"]?.stringValue ?? "", String(value["backlog"]?.integerValue ?? 0),
                 String(value["in_flight"]?.integerValue ?? 0), String(value["delivered"]?.integerValue ?? 0),
                 rate(value["delivered"]?.integerValue, old), String(value["dead_letters"]?.integerValue ?? 0),
-                seconds(value["oldest_undelivered_s"]), value["last_error"]?.stringValue ?? "",
+                String(value["skipped"]?.integerValue ?? 0), seconds(value["oldest_undelivered_s"]), value["last_error"]?.stringValue ?? "",
             ])
         }
         lines.append("")

@@ -40,6 +40,8 @@ import Testing
         #expect(run("verify")?.command.request.target == "/v1/verify")
         #expect(run("dead-letters --subscription library-sync")?.command.request.target
             == "/v1/dead-letters?subscription=library-sync")
+        #expect(run("dead-letters --subscription benefits --state skipped")?.command.request.target
+            == "/v1/dead-letters?subscription=benefits&state=skipped")
         #expect(run("disclosures --uid U1")?.command.request.target == "/v1/disclosures?uid=U1")
         #expect(run("access-log")?.command.request.target == "/v1/access-log")
         #expect(run("subscription pause library-sync")?.command.request.target == "/v1/subscriptions/library-sync/pause")

@@ -9,7 +9,7 @@ extension ControlInvocation {
         var options: [String: String] = [:]
         var flags: Set<String> = []
         var wantsHelp = false
-        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count"]
+        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state"]
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -132,13 +132,17 @@ extension ControlInvocation {
         case "dead-letters":
             if let action = rest.first {
                 guard action == "retry" || action == "skip", rest.count == 2 else {
-                    return .usage(ControlUsageError("dead-letters takes [--subscription NAME], or retry|skip ID"))
+                    return .usage(ControlUsageError("dead-letters takes [--subscription NAME] [--state dead|skipped], or retry|skip ID"))
                 }
                 if let error = unused([]) { return .usage(error) }
                 command = .deadLetterAction(id: rest[1], action: action)
             } else {
-                if let error = unused(["--subscription"]) { return .usage(error) }
-                command = .deadLetters(subscription: options["--subscription"])
+                if let error = unused(["--subscription", "--state"]) { return .usage(error) }
+                let state = options["--state"]
+                guard state == nil || state == "dead" || state == "skipped" else {
+                    return .usage(ControlUsageError("--state is dead (the default) or skipped"))
+                }
+                command = .deadLetters(subscription: options["--subscription"], state: state)
             }
         case "disclosures":
             if let error = expect(0, "only --uid U") ?? unused(["--uid"]) { return .usage(error) }

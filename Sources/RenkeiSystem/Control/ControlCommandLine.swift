@@ -64,8 +64,9 @@ public enum ControlCommand: Sendable, Equatable {
     case rebuild
     /// `reviews` → `GET /v1/reviews`.
     case reviews
-    /// `dead-letters [--subscription NAME]` → `GET /v1/dead-letters`.
-    case deadLetters(subscription: String?)
+    /// `dead-letters [--subscription NAME] [--state dead|skipped]` → `GET /v1/dead-letters`
+    /// (`skipped`: deltas not sent, each with its reason).
+    case deadLetters(subscription: String?, state: String? = nil)
     /// `disclosures --uid U` → `GET /v1/disclosures?uid=U`.
     case disclosures(uid: String)
     /// `access-log` → `GET /v1/access-log`.
@@ -104,8 +105,10 @@ public enum ControlCommand: Sendable, Equatable {
         case .verify: return ("GET", "/v1/verify")
         case .rebuild: return ("POST", "/v1/rebuild")
         case .reviews: return ("GET", "/v1/reviews")
-        case .deadLetters(let subscription):
-            return ("GET", "/v1/dead-letters" + (subscription.map { "?subscription=\(Percent.encode($0))" } ?? ""))
+        case .deadLetters(let subscription, let state):
+            let query = [subscription.map { "subscription=\(Percent.encode($0))" }, state.map { "state=\(Percent.encode($0))" }]
+                .compactMap { $0 }.joined(separator: "&")
+            return ("GET", "/v1/dead-letters" + (query.isEmpty ? "" : "?" + query))
         case .disclosures(let uid): return ("GET", "/v1/disclosures?uid=\(Percent.encode(uid))")
         case .accessLog: return ("GET", "/v1/access-log")
         case .subscription(let action, let name): return ("POST", "/v1/subscriptions/\(Percent.encode(name))/\(action)")
