@@ -48,10 +48,16 @@ final class Ingestor: Sendable {
     let writer: LogWriter
     let statistics: SourceStatistics
     let configuredSources: Set<String>
+    /// Seals `my_number` after validation, before the event is logged (see ``MyNumberVault``).
+    let vault: MyNumberVault
     let logger: Logger
 
-    init(validator: EventValidator, writer: LogWriter, statistics: SourceStatistics, configuredSources: Set<String>, logger: Logger) {
+    init(
+        validator: EventValidator, writer: LogWriter, statistics: SourceStatistics, configuredSources: Set<String>,
+        vault: MyNumberVault, logger: Logger
+    ) {
         self.validator = validator
+        self.vault = vault
         self.writer = writer
         self.statistics = statistics
         self.configuredSources = configuredSources
@@ -122,7 +128,8 @@ final class Ingestor: Sendable {
                     report.rejected.append(.init(line: line.number, error: error))
                     perSource[expectedSource ?? "unknown", default: (0, 0, 0, nil)].rejected += 1
                 } else {
-                    events.append(event)
+                    // Validated (12 digits, check digit): from here on the log holds only the token.
+                    events.append(vault.sealed(event))
                     eventLines.append(line.number)
                 }
             case .failure(let rejection):

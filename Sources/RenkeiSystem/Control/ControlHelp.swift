@@ -24,6 +24,8 @@ public enum ControlHelp {
          "Pause or resume a subscription's deliveries, or re-send its deltas from a log position."),
         ("backup", "backup [FILE]",
          "Take an online backup while renkeid runs (POST /v1/backup). FILE must not exist and must be in a\nfolder renkeid may write (under systemd: /var/lib/renkei/...); default /var/lib/renkei/backups/renkei-TIME.db."),
+        ("keys", "keys rotate FILE",
+         "Wrap the at-rest data key of my_number under the new key file FILE (POST /v1/keys/rotate); then\nmove FILE to secrets.at_rest_key_file and restart renkeid. Runbook: rotate-at-rest-key."),
         ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),
         ("top", "top [--count N]",
          "Live view of lag, throughput and backlog, refreshed every second; q or Ctrl-C quits.\nNot on a terminal: plain text every second (N refreshes with --count)."),
