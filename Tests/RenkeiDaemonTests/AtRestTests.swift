@@ -120,6 +120,9 @@ import Testing
         let legacy = IngestEvents.registered("AR-legacy", subject: "000000099", myNumber: Self.legacyNumber)
         let legacyEvent = try Event(envelope: try #require(try JSONParser.parse(Array(legacy.utf8)).objectValue))
         _ = try await fixture.service.writer.append([legacyEvent])
+        // The source sends that event again after the upgrade: a duplicate, as before (not a conflict).
+        let resent = await fixture.service.replay(body: Array((legacy + "\n").utf8))
+        #expect(try JSONParser.parse(resent.body)["duplicates"]?.integerValue == 1, "\(String(decoding: resent.body, as: UTF8.self))")
 
         let before = try Self.persons(fixture.service)
         #expect(before.count == Self.numbers.count + 1)
