@@ -68,8 +68,12 @@ import Testing
         let path = folder.appendingPathComponent("at-rest.key").path
         try TestKeyFile.write(to: path)
         _ = try AtRestKeyStore.loadKeyFile(path)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        #expect(throws: RenkeiError.self) { try AtRestKeyStore.loadKeyFile(path) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: path)
+        _ = try AtRestKeyStore.loadKeyFile(path)  // root:renkei 0640, as the other secrets
+        for mode in [0o644, 0o660, 0o604] {
+            try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            #expect(throws: RenkeiError.self, "mode \(String(mode, radix: 8))") { try AtRestKeyStore.loadKeyFile(path) }
+        }
         #expect(throws: RenkeiError.self) { try AtRestKeyStore.loadKeyFile(path + ".missing") }
     }
 

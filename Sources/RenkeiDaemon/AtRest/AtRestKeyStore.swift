@@ -35,7 +35,7 @@ enum AtRestKeyStore {
             """)
     }
 
-    /// Reads a KEK file. It must be one line of base64 of 32 bytes, and readable by its owner only.
+    /// Reads a KEK file. It must be one line of base64 of 32 bytes, open to no others and not group-writable.
     /// - Parameter setting: the configuration key named in errors.
     /// - Throws: ``RenkeiError`` (`invalidConfiguration`) saying what to fix.
     static func loadKeyFile(_ path: String, setting: String = "secrets.at_rest_key_file") throws(RenkeiError) -> KeyEncryptionKey {
@@ -45,11 +45,13 @@ enum AtRestKeyStore {
                 "\(setting): cannot read \(path) (missing, or not readable by this user). Deploy/install creates it; "
                     + "by hand: head -c 32 /dev/urandom | base64 | install -m 0400 -o renkei -g renkei /dev/stdin \(path)")
         }
-        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o077 != 0 {
+        // Others may have no access at all, the group no write (root:renkei 0640, as the other secrets, is
+        // fine where group renkei holds the daemon alone).
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int, mode & 0o027 != 0 {
             throw RenkeiError(
                 .invalidConfiguration,
                 "\(setting): \(path) may be read or written by others (mode \(String(mode, radix: 8))); "
-                    + "only the daemon's user may read it: chmod 0400 \(path)")
+                    + "only the daemon may read it: chown renkei:renkei \(path) && chmod 0400 \(path)")
         }
         do {
             return try KeyEncryptionKey(fileText: String(decoding: data, as: UTF8.self), fileName: path)
