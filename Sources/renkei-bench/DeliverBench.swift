@@ -62,6 +62,7 @@ enum DeliverBench {
         let config: JSONValue = [
             "municipality": "131016", "state_dir": .string(root + "/state"), "status_socket": .string(socket),
             "log_level": "warning", "sources": ["resident": .object([:])],
+            "secrets": ["at_rest_key_file": .string(try BenchKeyFile.ensure(in: root))],
             "subscriptions": [
                 "bench": [
                     "url": .string(receiver.url), "fields": ["uid", "name", "name_kana", "address", "status"],

@@ -36,6 +36,7 @@ extension ReplayBench {
             let config: JSONValue = [
                 "municipality": "131016", "state_dir": .string(stateDirectory ?? root + "/state"), "status_socket": .string(socket),
                 "log_level": "notice", "sources": ["resident": [:], "tax": [:], "childcare": [:], "library": [:]],
+                "secrets": ["at_rest_key_file": .string(try BenchKeyFile.ensure(in: root))],
                 "subscriptions": [
                     "library-sync": [
                         "url": "http://127.0.0.1:9/library", "linked_to": "library",

@@ -34,6 +34,14 @@ struct Runner {
                 guard status < 400 else { return fail(status, reply) }
                 show(reply)
                 return 0
+            case .keysRotate(let file):
+                // The daemon resolves nothing: a relative FILE is made absolute against this directory.
+                let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+                let command = ControlCommand.keysRotate(file: absolute)
+                let (status, reply) = try call(command.request, body: command.body, contentType: "application/json")
+                guard status < 400 else { return fail(status, reply) }
+                show(reply)
+                return 0
             case .verify:
                 let (status, reply) = try call(invocation.command.request)
                 guard status < 400 else { return fail(status, reply) }

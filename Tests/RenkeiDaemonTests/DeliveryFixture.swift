@@ -32,6 +32,7 @@ final class DeliveryFixture: Sendable {
             "municipality": "131016", "state_dir": .string(root.appendingPathComponent("state").path),
             "status_socket": .string(root.appendingPathComponent("s.sock").path),
             "sources": .object(sourceConfig), "subscriptions": .object(subscriptions),
+            "secrets": ["at_rest_key_file": .string(try TestKeyFile.ensure(in: root))],
         ]
         let configuration = try Configuration(json: config, file: "test.json")
         let lines = LineBox()

@@ -37,6 +37,7 @@ final class IngestFixture: Sendable {
             "municipality": "131016", "state_dir": .string(root.appendingPathComponent("state").path),
             "status_socket": .string(root.appendingPathComponent("s.sock").path),
             "sources": .object(sourceConfig), "spool_poll_interval_s": .double(0.05),
+            "secrets": ["at_rest_key_file": .string(try TestKeyFile.ensure(in: root))],
         ]
         if push { config["ingest_listen"] = "127.0.0.1:0" }
         let configuration = try Configuration(json: .object(config), file: "test.json")

@@ -134,7 +134,7 @@ final class StandalonePush: Sendable {
         let logger = Logger(label: "test", minimumLevel: .error, sink: LogSink { _ in })
         let ingestor = Ingestor(
             validator: EventValidator(schemas: schemas), writer: writer, statistics: SourceStatistics(sources: ["library"]),
-            configuredSources: ["library"], logger: logger)
+            configuredSources: ["library"], vault: TestKeyFile.vault(), logger: logger)
         let source = Configuration.Source(name: "library", spool: nil, tokenFile: tokenFile, csv: nil, pull: nil)
         push = try PushIngest(listen: "127.0.0.1:0", sources: [source], ingestor: ingestor, limits: limits, tls: tls, logger: logger)
         try push.start()

@@ -23,6 +23,7 @@ final class ReviewFixture: Sendable {
             "municipality": "131016", "state_dir": .string(root.appendingPathComponent("state").path),
             "status_socket": .string(socket),
             "sources": ["resident": [:], "library": [:], "tax": [:]],
+            "secrets": ["at_rest_key_file": .string(try TestKeyFile.ensure(in: root))],
             "subscriptions": [
                 "mirror": [
                     "url": .string(receiver.url), "fields": ["uid", "name", "status", "links"], "retry_base_s": .double(0.05),

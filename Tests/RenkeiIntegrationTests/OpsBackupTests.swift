@@ -58,6 +58,10 @@ import Testing
 
         // Restore (runbook: stop, put the file in state_dir as renkei.db, start) and verify.
         try FileManager.default.copyItem(atPath: path, toPath: restored.root.appendingPathComponent("state/renkei.db").path)
+        // The backup's data key is wrapped under the original's at-rest key file: a restore needs that file.
+        try FileManager.default.removeItem(atPath: restored.atRestKeyFile)
+        try FileManager.default.copyItem(atPath: original.atRestKeyFile, toPath: restored.atRestKeyFile)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: restored.atRestKeyFile)
         try await restored.start()
         let verify = try await restored.get("/v1/verify")
         #expect(verify.json["ok"] == .bool(true), "verify after restore: \(verify.text)")

@@ -58,6 +58,11 @@ struct ScenarioRunner {
         text = text.replacingOccurrences(of: "{{schemas_dir}}", with: TestPaths.schemasDir.path)
         text = text.replacingOccurrences(of: "{{status_socket}}", with: daemon.statusSocket)
         #expect(!text.contains("{{"), "\(fixture.name)/renkei.json has a placeholder the runner does not know")
+        // Every daemon needs its at-rest key file; the templates leave `secrets` to the runner.
+        if var config = try JSONParser.parse(Array(text.utf8)).objectValue, config["secrets"] == nil {
+            config["secrets"] = ["at_rest_key_file": .string(daemon.atRestKeyFile)]
+            text = JSONValue.object(config).serializedString
+        }
         try Data(text.utf8).write(to: daemon.configFile)
         try await daemon.start()
 

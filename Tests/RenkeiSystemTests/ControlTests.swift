@@ -49,6 +49,17 @@ import Testing
             == "/v1/subscriptions/benefits/replay?from_lsn=42")
     }
 
+    /// Issue 13: `keys rotate FILE` posts the new key file's path.
+    @Test func keysRotateNamesTheNewKeyFile() throws {
+        let command = try #require(run("keys rotate /etc/renkei/secrets/at-rest.key.new")?.command)
+        #expect(command.request.method == "POST" && command.request.target == "/v1/keys/rotate")
+        #expect(try JSONParser.parse(command.body)["key_file"]?.stringValue == "/etc/renkei/secrets/at-rest.key.new")
+        #expect(isUsageError("keys"))
+        #expect(isUsageError("keys rotate"))
+        #expect(isUsageError("keys remove /tmp/k"))
+        #expect(ControlHelp.text(for: "keys").contains("keys rotate FILE"))
+    }
+
     @Test func usageErrors() {
         #expect(isUsageError(""))
         #expect(isUsageError("frobnicate"))

@@ -118,6 +118,9 @@ public struct Configuration: Sendable {
     public var logLevel: String
     /// How often spool folders are scanned, in seconds.
     public var spoolPollInterval: Double
+    /// `secrets.at_rest_key_file`: the key-encryption key under which `my_number` is held at rest
+    /// (contract §7; default `/etc/renkei/secrets/at-rest.key`).
+    public var atRestKeyFile: String
 
     /// `linking.auto_link` and `linking.review` as the projection takes them.
     public var linkingThresholds: LinkingThresholds { LinkingThresholds(autoLink: autoLink, review: review) }
@@ -151,7 +154,8 @@ public struct Configuration: Sendable {
             root, path: "",
             ["municipality", "state_dir", "schemas_dir", "status_socket", "status_socket_group", "status_socket_admin_group",
              "backup_dir", "ingest_listen", "ingest_tls", "ingest_allow_plaintext", "ingest_max_connections",
-             "ingest_max_connections_per_peer", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
+             "ingest_max_connections_per_peer", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s",
+             "secrets"])
         municipality = try reader.string(root, "municipality", path: "")
         guard municipality.utf8.count == 6, municipality.allSatisfy(\.isASCII), municipality.allSatisfy(\.isNumber) else {
             throw reader.error("municipality", "must be the 6-digit 全国地方公共団体コード, e.g. \"131016\"")
@@ -172,6 +176,9 @@ public struct Configuration: Sendable {
             throw reader.error("log_level", "must be one of debug, info, notice, warning, error")
         }
         spoolPollInterval = try reader.optionalNumber(root, "spool_poll_interval_s", path: "") ?? 0.5
+        let secrets = try reader.optionalObject(root, "secrets", path: "") ?? JSONObject()
+        try reader.allowOnly(secrets, path: "secrets", ["at_rest_key_file"])
+        atRestKeyFile = try reader.optionalString(secrets, "at_rest_key_file", path: "secrets") ?? AtRestKeyStore.defaultKeyFile
 
         sources = [:]
         for member in try reader.object(root, "sources", path: "") {

@@ -57,6 +57,8 @@ final class DeliveryService: Sendable {
     let client: HTTPClient
     let logger: Logger
     let recorder: OutcomeRecorder
+    /// Opens `my_number` tokens for entitled subscriptions, just before signing (``MyNumberVault``).
+    let vault: MyNumberVault
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// The last `at` text and its millisecond: formatting a date costs more than the rest of an
     /// outcome's bookkeeping, and at thousands of deltas a second many share a millisecond.
@@ -66,8 +68,9 @@ final class DeliveryService: Sendable {
     /// - Throws: ``RenkeiError`` when a secret file cannot be read or parsed (named in the message).
     init(
         subscriptions: [Configuration.Subscription], paused: Set<String>, writer: LogWriter, databasePath: String,
-        client: HTTPClient, logger: Logger, queueWindow: Int = DeliveryService.defaultQueueWindow
+        client: HTTPClient, vault: MyNumberVault, logger: Logger, queueWindow: Int = DeliveryService.defaultQueueWindow
     ) throws(RenkeiError) {
+        self.vault = vault
         self.queueWindow = queueWindow
         var lanes: [String: Lane] = [:]
         for subscription in subscriptions {
@@ -244,11 +247,23 @@ final class DeliveryService: Sendable {
                 release(item, .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs), lane: lane)
                 continue
             }
+            // At-rest step, separate from the policy checks above: the bytes that leave get the plain
+            // my_number only when this subscription is entitled to it now; the outbox keeps the token.
+            var wire: [UInt8] = []
+            if case .send(let outgoing) = prepared {
+                do {
+                    wire = try vault.revealedForSend(outgoing.body, policy: policy)
+                } catch {
+                    logger.error("subscription \(lane.name): cannot open my_number for \(pending.deltaID): \(error.message); not sent, retried")
+                    release(item, .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs), lane: lane)
+                    continue
+                }
+            }
             running.withLock { $0 += 1 }
             switch prepared {
             case .send(let outgoing):
                 Task {
-                    let outcome = await self.attempt(pending, outgoing, lane: lane)
+                    let outcome = await self.attempt(pending, outgoing, wire: wire, lane: lane)
                     lane.queue.withLock { $0.finish(item, outcome, nowMs: Self.nowMs()) }
                     self.running.withLock { $0 -= 1 }
                     lane.wakeup.signal()
@@ -292,10 +307,12 @@ final class DeliveryService: Sendable {
     }
 
     /// Sends one delta and records what came of it; frees the lane's slot as soon as the answer is in.
+    /// - Parameter wire: the bytes signed and sent: `outgoing.body` with `my_number` opened for an
+    ///   entitled subscription (``MyNumberVault/revealedForSend(_:policy:)``).
     private func attempt(
-        _ pending: DeliveryStore.Pending, _ outgoing: DeliveryRedaction.Outgoing, lane: Lane
+        _ pending: DeliveryStore.Pending, _ outgoing: DeliveryRedaction.Outgoing, wire: [UInt8], lane: Lane
     ) async -> LaneQueue.Outcome {
-        let body = outgoing.body
+        let body = wire
         let subscription = lane.subscription
         let timestamp = Int64(Date().timeIntervalSince1970)
         var headers = OutboundHeaders()

@@ -62,7 +62,7 @@ extension ProjectionService {
             databasePath: db.path, after: 0, through: target, chunkSize: Self.rebuildChunk, ahead: 2)
         defer { reader.stop() }
         while let chunk = try reader.next() {
-            for event in chunk { _ = fresh.apply(event) }
+            for event in chunk { _ = fresh.apply(vault.sealed(event)) }
             rebuildProgress.withLock { $0 = (chunk.last?.lsn ?? target, target) }
             rebuildBeat()
         }

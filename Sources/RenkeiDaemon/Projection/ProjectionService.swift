@@ -33,6 +33,8 @@ final class ProjectionService: Sendable {
     let readiness: Mutex<Readiness>
     /// Set by ``cancelLoading()``: the loader stops reading.
     let loadCancelled = Atomic<Bool>(false)
+    /// Seals a plain `my_number` met in an event logged before numbers were sealed at ingest.
+    let vault: MyNumberVault
 
     /// - Parameters:
     ///   - projection: the views in memory; ignored (replaced by what ``startLoading(databasePath:writer:)``
@@ -42,10 +44,11 @@ final class ProjectionService: Sendable {
     init(
         projection: Projection, policies: [SubscriptionPolicy], logger: Logger,
         thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard,
-        readiness: Readiness = .ready,
+        readiness: Readiness = .ready, vault: MyNumberVault,
         onDeltas: @escaping @Sendable () -> Void
     ) {
         self.projection = Mutex(projection)
+        self.vault = vault
         self.thresholds = thresholds
         self.weights = weights
         self.policies = policies.sorted { $0.name < $1.name }
@@ -83,7 +86,7 @@ final class ProjectionService: Sendable {
         try db.transaction {
             try projection.withLock { projection in
                 for event in events where event.lsn > projection.lsn {
-                    let effect = projection.apply(event)
+                    let effect = projection.apply(vault.sealed(event))
                     try planDeltas(
                         for: effect.persons.map(\.uid), lsn: event.lsn, projection: projection, db: db, effect: effect,
                         cause: { effect.cause })

@@ -4,7 +4,8 @@ import RenkeiCrypto
 
 extension RenkeiService {
     /// Reads and checks the configuration for a SIGHUP reload without touching the running service:
-    /// the JSON and its rules, the schemas, every subscription secret and every source token file.
+    /// the JSON and its rules, the schemas, the at-rest key file, every subscription secret and every source
+    /// token file.
     ///
     /// renkeid applies an accepted configuration by stopping the running service (ingest first,
     /// in-flight deliveries finish up to a deadline) and starting a new one on the same state; if the new
@@ -25,6 +26,8 @@ extension RenkeiService {
         _ = try loadSchemas(from: next.schemasDirectory)
         // Issue 13: a renewed certificate is loaded on reload; a broken one is refused before anything stops.
         if let tls = next.ingestTLS { _ = try PushIngest.loadTLS(tls) }
+        // Readable and well-formed; whether it unwraps the data key is checked when the new service opens.
+        _ = try AtRestKeyStore.loadKeyFile(next.atRestKeyFile)
         for name in next.subscriptions.keys.sorted() {
             guard let file = next.subscriptions[name]?.secretFile else { continue }
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {

@@ -24,6 +24,8 @@ public final class RenkeiService: Sendable {
     let projection: ProjectionService
     let delivery: DeliveryService
     let client: HTTPClient
+    /// The at-rest data key of `my_number` and the key file it was unwrapped with (see ``AtRestKeyStore``).
+    let atRest: Mutex<AtRestKeyStore.Opened>
     let startedAt = Date()
     /// Who may do what on the status socket (``StatusAccess``), from the configured groups.
     let access: StatusAccess
@@ -57,6 +59,8 @@ public final class RenkeiService: Sendable {
         }
         databasePath = configuration.stateDirectory + "/renkei.db"
         StateFiles.restrictModes(databasePath: databasePath, logger: logger)
+        // The key file is checked before the database is opened: a daemon without it never starts.
+        let kek = try AtRestKeyStore.loadKeyFile(configuration.atRestKeyFile)
         writer = try LogWriter(path: databasePath)
         // Only the views' checkpoint is read here: the views themselves load after READY=1 (see
         // `Readiness`), so a restart over a large log is ready in well under a second.
@@ -70,12 +74,20 @@ public final class RenkeiService: Sendable {
                 try DeliveryStore.pausedSubscriptions(in: db)
             )
         }
+        let keyFile = configuration.atRestKeyFile
+        let opened = try await writer.perform { db in
+            try AtRestKeyStore.createSchema(in: db)
+            return try AtRestKeyStore.open(kek: kek, keyFile: keyFile, in: db)
+        }
+        for note in opened.notes { logger.notice(note) }
+        atRest = Mutex(opened)
+        let vault = MyNumberVault(cipher: opened.cipher)
         startHead = head
         let subscriptions = configuration.subscriptions.values.sorted { $0.policy.name < $1.policy.name }
         client = HTTPClient(maxConnections: 64)
         let delivery = try DeliveryService(
             subscriptions: subscriptions, paused: paused, writer: writer, databasePath: databasePath, client: client,
-            logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow)
+            vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow)
         self.delivery = delivery
         // A fresh state (no views stored, empty log) is live at once; otherwise the views load in the background.
         projection = ProjectionService(
@@ -83,11 +95,11 @@ public final class RenkeiService: Sendable {
             policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
             thresholds: configuration.linkingThresholds, weights: configuration.matchWeights,
             readiness: checkpoint == nil && head == 0 ? .ready : .loading(checkpoint: checkpoint ?? 0),
-            onDeltas: { delivery.wake() })
+            vault: vault, onDeltas: { delivery.wake() })
         let statistics = SourceStatistics(sources: configuration.sources.keys)
         ingestor = Ingestor(
             validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),
-            logger: logger.labelled("ingest"))
+            vault: vault, logger: logger.labelled("ingest"))
         spool = SpoolIngest(sources: Array(configuration.sources.values), ingestor: ingestor, logger: logger.labelled("spool"))
         try spool.prepareFolders()
         // Issue 5: push listener and pullers (token files and pull settings are checked here, at start-up).

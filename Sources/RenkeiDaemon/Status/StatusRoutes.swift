@@ -83,6 +83,7 @@ struct StatusRoutes: Sendable {
         case "reviews", "links": return try await reviews(request, s[1], rest)
         case "access-log": return try audit(request, rest)
         case "backup": return try await backup(request, rest)  // issue 6: online backup (StatusRoutes+Backup.swift)
+        case "keys": return try await keys(request, rest)  // issue 13: at-rest key rotation (StatusRoutes+Keys.swift)
         default: return nil
         }
     }

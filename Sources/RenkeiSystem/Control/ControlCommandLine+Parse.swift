@@ -95,6 +95,12 @@ extension ControlInvocation {
             guard rest.count <= 1 else { return .usage(ControlUsageError("backup takes at most one FILE")) }
             if let error = unused([]) { return .usage(error) }
             command = .backup(path: rest.first)
+        case "keys":
+            guard rest.count == 2, rest[0] == "rotate" else {
+                return .usage(ControlUsageError("keys takes rotate FILE (the new key file); see `renkeictl keys --help`"))
+            }
+            if let error = unused([]) { return .usage(error) }
+            command = .keysRotate(file: rest[1])
         case "top":
             if let error = expect(0, "no arguments") ?? unused(["--count"]) { return .usage(error) }
             var count: Int?

@@ -85,6 +85,8 @@ public enum ControlCommand: Sendable, Equatable {
     case deadLetterAction(id: String, action: String)
     /// `backup [FILE]` → `POST /v1/backup` {path}: a file name in the daemon's `backup_dir` (a time-stamped one without FILE).
     case backup(path: String?)
+    /// `keys rotate FILE` → `POST /v1/keys/rotate` {key_file}: wrap the at-rest data key under a new key file.
+    case keysRotate(file: String)
     /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
     case metrics
     /// `top [--count N]` → `GET /v1/status` every second, shown as a live table.
@@ -119,6 +121,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .link(let remove, _, _, _): return (remove ? "DELETE" : "POST", "/v1/links")
         case .deadLetterAction(let id, let action): return ("POST", "/v1/dead-letters/\(Percent.encode(id))/\(action)")
         case .backup: return ("POST", "/v1/backup")
+        case .keysRotate: return ("POST", "/v1/keys/rotate")
         case .metrics: return ("GET", "/metrics")
         case .top: return ("GET", "/v1/status")
         }
@@ -132,6 +135,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .link(_, let uid, let source, let subject):
             value = ["uid": .string(uid), "source": .string(source), "subject": .string(subject)]
         case .backup(let path?): value = ["path": .string(path)]
+        case .keysRotate(let file): value = ["key_file": .string(file)]
         default: return []
         }
         return value.serializedBytes

@@ -65,6 +65,7 @@ actor DaemonHarness {
         self.root = root
         self.statusSocket = root.appendingPathComponent("status.sock").path
         self.configFile = root.appendingPathComponent("renkei.json")
+        try Self.writeKeyFile(root.appendingPathComponent("at-rest.key").path)
         let config: JSONValue = [
             "municipality": "131016",
             "state_dir": .string(root.appendingPathComponent("state").path),
@@ -72,6 +73,7 @@ actor DaemonHarness {
             "status_socket": .string(statusSocket),
             "sources": .object(sourceConfig),
             "subscriptions": .object(subscriptions),
+            "secrets": ["at_rest_key_file": .string(root.appendingPathComponent("at-rest.key").path)],
         ]
         try Data(config.serializedBytes).write(to: configFile)
         self.notify = try NotifyListener(path: root.appendingPathComponent("notify.sock").path)
@@ -98,6 +100,17 @@ actor DaemonHarness {
         guard rename(temp.path, dir.appendingPathComponent(name).path) == 0 else {
             throw HarnessError("rename \(temp.path): errno \(errno)")
         }
+    }
+
+    /// The at-rest key file the config names (`secrets.at_rest_key_file`), written by `init`.
+    nonisolated var atRestKeyFile: String { root.appendingPathComponent("at-rest.key").path }
+
+    /// Writes a new at-rest key file (32 random bytes as base64, mode 0600) at `path`, replacing any.
+    nonisolated static func writeKeyFile(_ path: String) throws {
+        var key = [UInt8](repeating: 0, count: 32)
+        for i in key.indices { key[i] = UInt8.random(in: 0...255) }
+        try Data((Data(key).base64EncodedString() + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
     /// Writes a secret file `whsec_<base64 key>` and returns its path and text.
