@@ -288,11 +288,13 @@ struct PushSecurityTests {
         defer { try? FileManager.default.removeItem(atPath: ca.directory) }
         let token = "\(ca.directory)/token"
         try Data("t0123456789\n".utf8).write(to: URL(fileURLWithPath: token))
+        let atRestKey = try TestKeyFile.ensure(in: URL(fileURLWithPath: ca.directory))
         func config(cert: String) -> JSONValue {
             [
                 "municipality": "131016", "state_dir": .string("\(ca.directory)/state"),
                 "sources": ["library": ["token_file": .string(token)]], "ingest_listen": "0.0.0.0:8470",
                 "ingest_tls": ["cert_file": .string(cert), "key_file": .string(ca.serverKey)],
+                "secrets": ["at_rest_key_file": .string(atRestKey)],
             ]
         }
         let current = try Configuration(json: config(cert: ca.serverCertificate), file: "renkei.json")
