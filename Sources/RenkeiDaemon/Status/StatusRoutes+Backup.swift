@@ -15,7 +15,11 @@ extension StatusRoutes {
             guard let body = try? JSONParser.parse(request.body).objectValue else {
                 return .error(400, "body must be {\"path\": \"/absolute/file.db\"} or empty")
             }
-            path = body["path"]?.stringValue
+            switch body["path"] {
+            case nil: break
+            case .string(let text)?: path = text
+            case _?: return .error(400, "path: must be a string, the absolute path of a new file (or left out)")
+            }
         }
         let folder = service.configuration.stateDirectory + "/backups"
         if path == nil {

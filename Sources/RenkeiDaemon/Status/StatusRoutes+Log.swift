@@ -16,6 +16,9 @@ extension StatusRoutes {
                 "error": .string(report.error ?? "unknown"),
             ])
         case ("POST", "replay"):
+            guard !request.body.isEmpty else {
+                return .error(400, "body: required, the events to append as JSONL (one envelope a line) or a JSON array")
+            }
             return await service.replay(body: request.body)
         case ("POST", "rebuild"):
             return await service.startRebuild(auditing: request)
