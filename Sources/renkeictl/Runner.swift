@@ -22,8 +22,11 @@ struct Runner {
                 print(String(decoding: reply.body, as: UTF8.self), terminator: "")
                 return 0
             case .backup(let path):
-                // The daemon resolves nothing: a relative FILE is made absolute against this directory.
-                let absolute = path.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+                // A bare file name goes as it is (the daemon puts it in backup_dir); a path with a folder is
+                // made absolute against this directory, and the daemon takes it only inside backup_dir.
+                let absolute = path.map {
+                    $0.hasPrefix("/") || !$0.contains("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0
+                }
                 Output.progress("backup: copying the database (renkeid keeps running)…")
                 let command = ControlCommand.backup(path: absolute)
                 let (status, reply) = try call(command.request, body: command.body, contentType: "application/json")

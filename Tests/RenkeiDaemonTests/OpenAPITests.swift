@@ -70,6 +70,18 @@ import Testing
         }
     }
 
+    /// Issue 13: any status-socket request may be refused for the caller's groups (StatusAccess.swift).
+    @Test func everyStatusSocketOperationDocumentsTheRefusal() throws {
+        let doc = try Self.document()
+        let operations = try Self.operations(server: "http://renkei")
+        #expect(!operations.isEmpty)
+        for operation in operations {
+            let path = "/" + operation.template.joined(separator: "/")
+            let responses = doc["paths"]?[path]?[operation.method.lowercased()]?["responses"]?.objectValue
+            #expect(responses?["403"] != nil, "\(operation): 403 (not in the caller's groups) is not documented")
+        }
+    }
+
     @Test func statusSocketRoutesMatchTheDocument() async throws {
         // Thousands of audited probes, one commit each: on tmpfs when there is one, so fsync costs nothing.
         let shm = URL(fileURLWithPath: "/dev/shm")

@@ -43,8 +43,9 @@ import Testing
             }
         }
         try await Task.sleep(for: .milliseconds(150))
-        let path = original.root.appendingPathComponent("backup.db").path
-        let backup = try await original.request("POST", "/v1/backup", body: Array("{\"path\": \"\(path)\"}".utf8))
+        // A file name: backups go to backup_dir only (default <state_dir>/backups).
+        let path = original.root.appendingPathComponent("state/backups/backup.db").path
+        let backup = try await original.request("POST", "/v1/backup", body: Array("{\"path\": \"backup.db\"}".utf8))
         #expect(backup.status == 200, "backup answered \(backup.status): \(backup.text)")
         try await load.value
         print("ops backup: load done after \(ContinuousClock.now - clock)")

@@ -33,6 +33,8 @@ import Testing
         #expect(run("person --source library --subject L0001")?.command.request.target
             == "/v1/persons?source=library&subject=L0001")
         #expect(run("household 世帯1")?.command.request.target == "/v1/households/%E4%B8%96%E5%B8%AF1")
+        #expect(run("history U0000000001")?.command.request.target == "/v1/persons/U0000000001/history")  // issue 13
+        #expect(run("history") == nil)
         #expect(run("replay events.jsonl")?.command == .replay(file: "events.jsonl", chunkLines: 5000))
         #expect(run("rebuild")?.command.request.method == "POST")
         #expect(run("verify")?.command.request.target == "/v1/verify")

@@ -30,10 +30,12 @@ extension DeltaPlanner {
             "uid": .string(retired), "version": .integer(version),
         ]
         if let prev = previous?.sentVersion { body["prev_version"] = .integer(prev) }
-        body["lsn"] = .integer(lsn)
+        // A protected person's merge says nothing of what joined the records, or when.
+        let conceal = isProtected(keptView)
+        if !conceal { body["lsn"] = .integer(lsn) }
         body["changes"] = ["merged_into": change(old: .null, new: .string(kept))]
         body["view"] = .object(visible)
-        body["cause"] = cause.jsonValue
+        if !conceal { body["cause"] = cause.jsonValue }
         let delta = PlannedDelta(
             deltaID: deltaID, subscription: policy.name, kind: "person.merged", uid: retired, version: version,
             prevVersion: previous?.sentVersion, lsn: lsn, body: JSONValue.object(body).serializedBytes,
@@ -56,6 +58,6 @@ extension DeltaPlanner {
         changes["split_into"] = change(old: .null, new: .string(newUID))
         return assemble(
             policy: policy, kind: "person.unlinked", uid: uid, version: version, previous: previous, current: current,
-            changes: changes, cause: cause, lsn: lsn)
+            changes: changes, cause: cause, lsn: lsn, conceal: isProtected(view))
     }
 }

@@ -11,7 +11,9 @@
 /// - while the person is protected, `address`, `postal_code` and `household_no` leave `view` and
 ///   `changes` and are listed under `withheld`; a change to them alone still sends a delta, and
 ///   when protection is lifted their current values flow again as changes from `null`;
-/// - `my_number` (like every field) appears only when the policy lists it.
+/// - `my_number` (like every field) appears only when the policy lists it;
+/// - a delta of a protected person carries no `cause` and no `lsn`: they would tell a receiver what
+///   happened to the person (a move, a new household) and when, which protection withholds (issue 13).
 public enum DeltaPlanner {
     /// Fields that appear in `view` when listed but never count as a change.
     static let bookkeepingFields: Set<String> = ["version", "lsn"]
@@ -50,8 +52,11 @@ public enum DeltaPlanner {
 
         return assemble(
             policy: policy, kind: kind, uid: uid, version: version, previous: previous, current: current,
-            changes: changes, cause: cause, lsn: lsn)
+            changes: changes, cause: cause, lsn: lsn, conceal: isProtected(view))
     }
+
+    /// Whether the view is of a protected (支援措置) person: their deltas carry no `cause` or `lsn`.
+    static func isProtected(_ view: JSONObject) -> Bool { view["protected"]?.boolValue == true }
 
     /// Whether ``plan(policy:uid:view:previous:cause:lsn:)`` would plan nothing and keep the stored
     /// state for a receiver whose state is stored as `stored` (``SentState/encoded`` bytes): the person
@@ -89,9 +94,11 @@ public enum DeltaPlanner {
     /// Moves the receiver's state on to `current` and, when the subscription receives `kind`, builds
     /// the delta: body keys in the contract's order, `prev_version` naming the last delta sent.
     /// A kind the subscription does not receive sends nothing but still moves the state on.
+    /// - Parameter conceal: leave `lsn` and `cause` out of the body (a protected person's delta); the
+    ///   outbox still records the lsn, for replays and the disclosure ledger.
     static func assemble(
         policy: SubscriptionPolicy, kind: String, uid: String, version: Int64, previous: SentState?,
-        current: SentState, changes: JSONObject, cause: DeltaCause, lsn: Int64
+        current: SentState, changes: JSONObject, cause: DeltaCause, lsn: Int64, conceal: Bool
     ) -> (delta: PlannedDelta?, newState: SentState?) {
         var state = current
         state.sentVersion = previous?.sentVersion
@@ -104,11 +111,11 @@ public enum DeltaPlanner {
             "uid": .string(uid), "version": .integer(version),
         ]
         if let prev = previous?.sentVersion { body["prev_version"] = .integer(prev) }
-        body["lsn"] = .integer(lsn)
+        if !conceal { body["lsn"] = .integer(lsn) }
         body["changes"] = .object(changes)
         body["view"] = .object(current.visible)
         if !current.withheld.isEmpty { body["withheld"] = .array(current.withheld.map { .string($0) }) }
-        body["cause"] = cause.jsonValue
+        if !conceal { body["cause"] = cause.jsonValue }
         let delta = PlannedDelta(
             deltaID: deltaID, subscription: policy.name, kind: kind, uid: uid, version: version,
             prevVersion: previous?.sentVersion, lsn: lsn, body: JSONValue.object(body).serializedBytes,

@@ -63,8 +63,14 @@ public struct Configuration: Sendable {
     public var schemasDirectory: String
     /// The status socket path.
     public var statusSocket: String
-    /// The group the status socket is given (mode 0660), if any.
+    /// The group the status socket is given (mode 0660), if any: its members may use the read-only
+    /// commands (`status_socket_group`; see ``StatusAccess``).
     public var statusSocketGroup: String?
+    /// The group whose members may also use the deciding commands — links, review decisions, replay,
+    /// rebuild, dead-letter and subscription actions, `reveal=protected`, backup (`status_socket_admin_group`).
+    public var statusSocketAdminGroup: String?
+    /// The only folder `POST /v1/backup` writes to (`backup_dir`, default `<state_dir>/backups`).
+    public var backupDirectory: String
     /// `host:port` of the push listener, if configured.
     public var ingestListen: String?
     /// Sources by name.
@@ -112,8 +118,8 @@ public struct Configuration: Sendable {
         guard let root = json.objectValue else { throw reader.error("", "the file must hold one JSON object") }
         try reader.allowOnly(
             root, path: "",
-            ["municipality", "state_dir", "schemas_dir", "status_socket", "status_socket_group", "ingest_listen",
-             "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
+            ["municipality", "state_dir", "schemas_dir", "status_socket", "status_socket_group", "status_socket_admin_group",
+             "backup_dir", "ingest_listen", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
         municipality = try reader.string(root, "municipality", path: "")
         guard municipality.utf8.count == 6, municipality.allSatisfy(\.isASCII), municipality.allSatisfy(\.isNumber) else {
             throw reader.error("municipality", "must be the 6-digit 全国地方公共団体コード, e.g. \"131016\"")
@@ -122,6 +128,12 @@ public struct Configuration: Sendable {
         schemasDirectory = Configuration.resolveSchemasDirectory(try reader.optionalString(root, "schemas_dir", path: ""))
         statusSocket = try reader.optionalString(root, "status_socket", path: "") ?? "/run/renkei/status.sock"
         statusSocketGroup = try reader.optionalString(root, "status_socket_group", path: "")
+        statusSocketAdminGroup = try reader.optionalString(root, "status_socket_admin_group", path: "")
+        let backupDir = try reader.optionalString(root, "backup_dir", path: "")
+        if let backupDir, !backupDir.hasPrefix("/") {
+            throw reader.error("backup_dir", "must be an absolute path (default: <state_dir>/backups)")
+        }
+        backupDirectory = backupDir ?? stateDirectory + "/backups"
         ingestListen = try reader.optionalString(root, "ingest_listen", path: "")
         logLevel = try reader.optionalString(root, "log_level", path: "") ?? "info"
         guard ["debug", "info", "notice", "warning", "error"].contains(logLevel) else {

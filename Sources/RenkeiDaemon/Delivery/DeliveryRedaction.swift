@@ -1,11 +1,12 @@
 import RenkeiCore
+import RenkeiStore
 
-/// The last guard before a body leaves: protection is checked again at send time.
+/// The last guard before a body leaves: the subscription's policy in force now, and the protection
+/// and scope of the person as they are now, applied to a body that may have been planned long ago
+/// (``SendTimePolicy`` has the rules; this reads the facts it needs and keeps what the ledger records).
 ///
-/// A delta planned before the person became protected (queued behind a retry, dead-lettered and
-/// retried, or queued again by a replay) may still hold an address. If the person is protected
-/// *now*, `address`, `postal_code` and `household_no` are taken out of `view` and `changes` and
-/// listed under `withheld`, as the planner would have done. The delta id stays the same.
+/// Every send goes through here: the first try, a retry, a retried dead letter, a resumed
+/// subscription, a subscription replay. The delta id stays the same whatever is taken out.
 enum DeliveryRedaction {
     /// What leaves for one delta, and what the disclosure ledger records of it once it got a 2xx.
     struct Outgoing: Sendable, Equatable {
@@ -18,63 +19,42 @@ enum DeliveryRedaction {
         var members: [String] = []
     }
 
-    /// The body to send and the field names it discloses (the keys of its `view`).
-    static func prepare(_ pending: DeliveryStore.Pending) -> Outgoing {
-        let unchanged = Outgoing(body: pending.body, fields: pending.fields)
-        guard pending.isProtected, pending.kind != "household.changed" else { return unchanged }
-        guard let parsed = try? JSONParser.parse(pending.body), var body = parsed.objectValue else { return unchanged }
-        let protectedFields = PersonRecord.protectedFields
-        var withheld = (body["withheld"]?.arrayValue ?? []).compactMap(\.stringValue)
-        var changed = false
-        for key in ["view", "changes"] {
-            guard var object = body[key]?.objectValue else { continue }
-            for field in protectedFields where object[field] != nil {
-                object[field] = nil
-                changed = true
-                if !withheld.contains(field) { withheld.append(field) }
-            }
-            body[key] = .object(object)
-        }
-        guard changed else { return unchanged }
-        body["withheld"] = .array(withheld.map { .string($0) })
-        let fields = (body["view"]?.objectValue?.keys).map { $0.joined(separator: ",") } ?? ""
-        return Outgoing(body: JSONValue.object(body).serializedBytes, fields: fields)
+    /// What to do with one delta now.
+    enum Prepared: Sendable, Equatable {
+        /// Send this.
+        case send(Outgoing)
+        /// Do not send: the policy in force leaves nothing of it (recorded as `skipped`).
+        case skip(reason: String)
     }
 
-    /// For `household.changed`: the body without the members protected now (``dropMembers(_:from:)``),
-    /// and the members it still names.
-    static func prepareHousehold(_ pending: DeliveryStore.Pending, protectedNow: Set<String>) -> Outgoing {
-        let body = dropMembers(protectedNow, from: pending)
-        return Outgoing(body: body, fields: pending.fields, members: namedMembers(body))
+    /// Applies `policy` and `facts` to the planned body.
+    /// - Parameters:
+    ///   - pending: the delta as the outbox holds it.
+    ///   - policy: the subscription's policy in force now (after any reload).
+    ///   - facts: for a person delta, the live person's protection and scope
+    ///     (``DeliveryStore/deltas(seqs:linkedTo:in:)``); for a household delta, its members'
+    ///     (``DeliveryStore/householdFacts(members:linkedTo:in:)``).
+    static func prepare(
+        _ pending: DeliveryStore.Pending, policy: SubscriptionPolicy, facts: SendTimePolicy.Facts
+    ) -> Prepared {
+        let planned = pending.fields.split(separator: ",").map(String.init)
+        switch SendTimePolicy.decide(kind: pending.kind, body: pending.body, plannedFields: planned, policy: policy, facts: facts) {
+        case .send(let body, let fields, let members):
+            return .send(Outgoing(body: body, fields: fields.joined(separator: ","), members: members))
+        case .skip(let reason):
+            return .skip(reason: reason)
+        }
     }
 
-    /// The uids a household body lists, in `view.members` then `changes.members` (old, new), once each.
-    static func namedMembers(_ body: [UInt8]) -> [String] {
-        guard let parsed = try? JSONParser.parse(body) else { return [] }
-        let lists = [parsed["view"]?["members"], parsed["changes"]?["members"]?["old"], parsed["changes"]?["members"]?["new"]]
-        var seen = Set<String>()
-        return lists.flatMap { $0?.arrayValue ?? [] }.compactMap(\.stringValue).filter { seen.insert($0).inserted }
-    }
-
-    /// For `household.changed`: members protected now are left out of `view.members` and of
-    /// `changes.members`, whatever the body was planned with.
-    static func dropMembers(_ protectedNow: Set<String>, from pending: DeliveryStore.Pending) -> [UInt8] {
-        guard !protectedNow.isEmpty, let parsed = try? JSONParser.parse(pending.body), var body = parsed.objectValue
-        else { return pending.body }
-        func filtered(_ value: JSONValue?) -> JSONValue? {
-            guard let array = value?.arrayValue else { return value }
-            return .array(array.filter { !protectedNow.contains($0.stringValue ?? "") })
-        }
-        if var view = body["view"]?.objectValue {
-            view["members"] = filtered(view["members"])
-            body["view"] = .object(view)
-        }
-        if var changes = body["changes"]?.objectValue, var members = changes["members"]?.objectValue {
-            members["old"] = filtered(members["old"])
-            members["new"] = filtered(members["new"])
-            changes["members"] = .object(members)
-            body["changes"] = .object(changes)
-        }
-        return JSONValue.object(body).serializedBytes
+    /// Reads what ``prepare(_:policy:facts:)`` needs of a delta's people now, then applies it.
+    /// - Parameter facts: the person facts read with the row (ignored for households, whose
+    ///   members are looked up here).
+    static func prepare(
+        _ pending: DeliveryStore.Pending, facts: SendTimePolicy.Facts, policy: SubscriptionPolicy, reader: Database
+    ) throws -> Prepared {
+        guard pending.kind == SendTimePolicy.householdKind else { return prepare(pending, policy: policy, facts: facts) }
+        let members = (try? JSONParser.parse(pending.body))?.objectValue.map(SendTimePolicy.namedMembers) ?? []
+        let householdFacts = try DeliveryStore.householdFacts(members: members, linkedTo: policy.linkedTo, in: reader)
+        return prepare(pending, policy: policy, facts: householdFacts)
     }
 }

@@ -210,12 +210,14 @@ final class DeliveryService: Sendable {
     /// ``defaultQueueWindow`` unless a test asks for a small one.
     let queueWindow: Int
 
-    /// Reads the bodies of the taken deltas (one query) and sends each on its own task.
+    /// Reads the bodies of the taken deltas (one query), applies the policy in force now to each
+    /// (``DeliveryRedaction``), and sends each on its own task, or records it as skipped.
     private func start(_ taken: [LaneQueue.Taken], lane: Lane, reader: Database) {
-        let rows: [Int64: (state: String, pending: DeliveryStore.Pending)]
+        let policy = lane.subscription.policy
+        let rows: [Int64: (state: String, pending: DeliveryStore.Pending, facts: SendTimePolicy.Facts)]
         do {
             rows = Dictionary(
-                try DeliveryStore.deltas(seqs: taken.map(\.seq), in: reader).map { ($0.pending.seq, $0) },
+                try DeliveryStore.deltas(seqs: taken.map(\.seq), linkedTo: policy.linkedTo, in: reader).map { ($0.pending.seq, $0) },
                 uniquingKeysWith: { first, _ in first })
         } catch {
             logger.error("subscription \(lane.name): cannot read \(taken.count) delta(s) from the outbox: \(error)")
@@ -224,7 +226,7 @@ final class DeliveryService: Sendable {
             return
         }
         for item in taken {
-            guard let (state, pending) = rows[item.seq] else {
+            guard let (state, pending, facts) = rows[item.seq] else {
                 release(item, .gone, lane: lane)
                 continue
             }
@@ -234,20 +236,37 @@ final class DeliveryService: Sendable {
                 release(item, state == "dead" ? .dead(attempts: pending.attempts) : .gone, lane: lane)
                 continue
             }
-            let outgoing: DeliveryRedaction.Outgoing
+            let prepared: DeliveryRedaction.Prepared
             do {
-                outgoing = try Self.prepareBody(pending, reader: reader)
+                prepared = try DeliveryRedaction.prepare(pending, facts: facts, policy: policy, reader: reader)
             } catch {
-                logger.error("subscription \(lane.name): cannot check protection for \(pending.deltaID): \(error)")
+                logger.error("subscription \(lane.name): cannot check the policy in force for \(pending.deltaID): \(error)")
                 release(item, .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs), lane: lane)
                 continue
             }
             running.withLock { $0 += 1 }
-            Task {
-                let outcome = await self.attempt(pending, outgoing, lane: lane)
-                lane.queue.withLock { $0.finish(item, outcome, nowMs: Self.nowMs()) }
-                self.running.withLock { $0 -= 1 }
-                lane.wakeup.signal()
+            switch prepared {
+            case .send(let outgoing):
+                Task {
+                    let outcome = await self.attempt(pending, outgoing, lane: lane)
+                    lane.queue.withLock { $0.finish(item, outcome, nowMs: Self.nowMs()) }
+                    self.running.withLock { $0 -= 1 }
+                    lane.wakeup.signal()
+                }
+            case .skip(let reason):
+                // Nothing goes on the wire: the slot is free at once; the uid's later deltas wait
+                // until the skip is durable, as they would for a delivery.
+                lane.queue.withLock { $0.answered() }
+                Task {
+                    let recorded = await self.recorder.record(.skipped(seq: pending.seq, reason: reason, at: self.stamp()))
+                    if recorded {
+                        self.logger.notice("subscription \(lane.name): \(pending.deltaID) skipped, not sent: \(reason)")
+                    }
+                    let outcome: LaneQueue.Outcome = recorded ? .gone : .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs)
+                    lane.queue.withLock { $0.finish(item, outcome, nowMs: Self.nowMs()) }
+                    self.running.withLock { $0 -= 1 }
+                    lane.wakeup.signal()
+                }
             }
         }
     }
@@ -258,16 +277,6 @@ final class DeliveryService: Sendable {
             queue.answered()
             queue.finish(taken, outcome, nowMs: Self.nowMs())
         }
-    }
-
-    /// The body to send now: protection is checked again at send time (see ``DeliveryRedaction``).
-    /// A person delta's `isProtected` is the person's state as ``DeliveryStore/deltas(seqs:in:)``
-    /// read it just now; a household delta's members are looked up here.
-    static func prepareBody(_ pending: DeliveryStore.Pending, reader: Database) throws -> DeliveryRedaction.Outgoing {
-        guard pending.kind == HouseholdDeltas.kind else { return DeliveryRedaction.prepare(pending) }
-        let members = DeliveryRedaction.namedMembers(pending.body)
-        let protectedNow = try DeliveryStore.protectedAmong(members, in: reader)
-        return DeliveryRedaction.prepareHousehold(pending, protectedNow: protectedNow)
     }
 
     static func nowMs() -> Int64 { Timestamp.nowMs() }

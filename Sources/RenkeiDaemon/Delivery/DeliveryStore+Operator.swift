@@ -30,6 +30,7 @@ extension DeliveryStore {
         try db.prepare(
             """
             UPDATE outbox SET state = 'skipped', next_attempt_ms = 0, delivered_at = NULL,
+                skip_reason = 'skipped by an operator (POST /v1/dead-letters/{id}/skip)',
                 last_attempt_at = COALESCE(last_attempt_at, ?) WHERE seq = ? AND state = 'dead'
             RETURNING subscription, seq, uid
             """

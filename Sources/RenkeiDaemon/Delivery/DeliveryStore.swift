@@ -63,6 +63,15 @@ enum DeliveryStore {
             """)
         try moveBodiesOutOfOutbox(in: db)
         try createCounts(in: db)
+        try addSkipReason(in: db)
+    }
+
+    /// Adds `outbox.skip_reason` (why a delta was not sent: the policy in force at send time left
+    /// nothing of it, or an operator skipped a dead letter) to a database from before it.
+    static func addSkipReason(in db: Database) throws {
+        let hasColumn = try db.prepare("SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'skip_reason'")
+            .rows([]) { $0.int64(0) }.first == 1
+        if !hasColumn { try db.execute("ALTER TABLE outbox ADD COLUMN skip_reason TEXT") }
     }
 
     /// Upgrades a database written before bodies had their own table (its `outbox` has a `body`
@@ -129,8 +138,6 @@ enum DeliveryStore {
         /// The disclosed field names, comma-separated.
         var fields: String
         var lsn: Int64
-        /// Whether the person is protected now (read at send time, whatever the body was planned with).
-        var isProtected: Bool = false
     }
 
     /// Adds a planned delta to the outbox, its body to `outbox_bodies`; a delta id already there is
@@ -185,22 +192,27 @@ enum DeliveryStore {
 
     /// The rows to send for `seqs` (one statement, one read transaction, whatever the count), each
     /// with its current state (`pending` unless the queue was behind the outbox) and, for a person
-    /// delta, whether that person is protected *now* (their stored view's `protected`). Household
-    /// deltas come with `isProtected` false: their members are checked with ``protectedAmong(_:in:)``.
+    /// delta, what is true of that person *now* (issue 13): whether the live person — the uid itself
+    /// or, for a uid a merge retired, the one it was merged into — is protected, and whether it is
+    /// linked to `linkedTo`. Household deltas come with default facts: their members are looked up
+    /// with ``householdFacts(members:linkedTo:in:)``.
     /// - Throws: ``RenkeiError`` when a row has no body (the outbox is damaged: nothing is sent, and
     ///   the caller tries again later), or a ``StoreError``.
-    static func deltas(seqs: [Int64], in db: Database) throws -> [(state: String, pending: Pending)] {
+    static func deltas(
+        seqs: [Int64], linkedTo: String? = nil, in db: Database
+    ) throws -> [(state: String, pending: Pending, facts: SendTimePolicy.Facts)] {
         guard !seqs.isEmpty else { return [] }
         let list = "[" + seqs.map(String.init).joined(separator: ",") + "]"
-        return try db.prepare(
+        let rows = try db.prepare(
             """
             SELECT o.seq, o.uid, o.delta_id, b.body, o.attempts, o.next_attempt_ms, o.fields, o.lsn, o.kind, o.state,
-                   json_extract(CAST(p.view AS TEXT), '$.protected')
-            FROM json_each(?) j JOIN outbox o ON o.seq = j.value
+                   json_extract(CAST(p.view AS TEXT), '$.protected'), json_extract(CAST(p.view AS TEXT), '$.merged_into'),
+                   ?2 IS NULL OR EXISTS (SELECT 1 FROM person_links l WHERE l.uid = o.uid AND l.source = ?2)
+            FROM json_each(?1) j JOIN outbox o ON o.seq = j.value
             LEFT JOIN outbox_bodies b ON b.seq = o.seq
             LEFT JOIN persons p ON p.uid = o.uid AND o.kind != 'household.changed'
             """
-        ).rows([.text(list)]) { row in
+        ).rows([.text(list), linkedTo.map { .text($0) } ?? .null]) { row in
             // Left-joined so that a missing body is an error rather than a row silently left out,
             // which the lane would take for a delta that is gone.
             guard !row.isNull(3) else {
@@ -208,26 +220,60 @@ enum DeliveryStore {
                     .database,
                     "outbox delta \(row.string(2) ?? "?") (seq \(row.int64(0))) has no body in outbox_bodies; the database is damaged: restore it from a backup")
             }
-            return (
-                row.string(9) ?? "",
-                Pending(
-                    seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
-                    kind: row.string(8) ?? "", body: row.blob(3) ?? [], attempts: Int(row.int64(4)),
-                    nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7),
-                    isProtected: !row.isNull(10) && row.int64(10) == 1)
-            )
+            let pending = Pending(
+                seq: row.int64(0), uid: row.string(1) ?? "", deltaID: row.string(2) ?? "",
+                kind: row.string(8) ?? "", body: row.blob(3) ?? [], attempts: Int(row.int64(4)),
+                nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
+            let facts = SendTimePolicy.Facts(
+                isProtected: !row.isNull(10) && row.int64(10) == 1, inScope: row.int64(12) == 1)
+            return (row.string(9) ?? "", pending, facts, row.string(11))
+        }
+        return try rows.map { state, pending, facts, mergedInto in
+            // A retired uid's view is {uid, merged_into}: the person it stands for now is the survivor.
+            guard let mergedInto else { return (state, pending, facts) }
+            let live = try liveFacts(uid: mergedInto, linkedTo: linkedTo, in: db)
+            return (state, pending, SendTimePolicy.Facts(isProtected: live.isProtected, inScope: live.inScope))
         }
     }
 
-    /// Which of `uids` are protected now.
-    static func protectedAmong(_ uids: [String], in db: Database) throws -> Set<String> {
-        var result = Set<String>()
-        let statement = "SELECT json_extract(CAST(view AS TEXT), '$.protected') FROM persons WHERE uid = ?"
-        for uid in uids {
-            let flag = try db.prepare(statement).rows([.text(uid)]) { $0.isNull(0) ? 0 : $0.int64(0) }.first ?? 0
-            if flag == 1 { result.insert(uid) }
+    /// Whether the person `uid` stands for now is protected and linked to `linkedTo` (true without
+    /// one), following `merged_into` from view to view. A uid with no view (not yet projected) is
+    /// neither protected nor linked.
+    static func liveFacts(uid: String, linkedTo: String?, in db: Database) throws -> (isProtected: Bool, inScope: Bool) {
+        var current = uid
+        var seen = Set<String>()
+        while seen.insert(current).inserted {
+            let row = try db.prepare(
+                """
+                SELECT json_extract(CAST(view AS TEXT), '$.protected'), json_extract(CAST(view AS TEXT), '$.merged_into')
+                FROM persons WHERE uid = ?
+                """
+            ).rows([.text(current)]) { ($0.isNull(0) ? 0 : $0.int64(0), $0.string(1)) }.first
+            guard let row else { return (false, linkedTo == nil) }
+            if let next = row.1 {
+                current = next
+                continue
+            }
+            let inScope = try linkedTo.map { source in
+                try !db.prepare("SELECT 1 FROM person_links WHERE uid = ? AND source = ? LIMIT 1")
+                    .rows([.text(current), .text(source)]) { _ in true }.isEmpty
+            } ?? true
+            return (row.0 == 1, inScope)
         }
-        return result
+        // A merged_into loop cannot be written by the projection; treat it as the strictest case.
+        return (true, false)
+    }
+
+    /// For a `household.changed` delta: which of the members it names are protected now, and which
+    /// are out of `linkedTo` scope now (following merges, as ``liveFacts(uid:linkedTo:in:)``).
+    static func householdFacts(members: [String], linkedTo: String?, in db: Database) throws -> SendTimePolicy.Facts {
+        var facts = SendTimePolicy.Facts()
+        for member in members {
+            let live = try liveFacts(uid: member, linkedTo: linkedTo, in: db)
+            if live.isProtected { facts.protectedMembers.insert(member) }
+            if !live.inScope { facts.outOfScopeMembers.insert(member) }
+        }
+        return facts
     }
 
     /// Marks a delta delivered and records the disclosure (`fields`: what the sent body's `view` held;
@@ -250,6 +296,14 @@ enum DeliveryStore {
         let disclosure = db.lastInsertRowID
         let insert = try db.prepare("INSERT OR IGNORE INTO disclosure_members(uid, disclosure_id) VALUES (?, ?)")
         for member in members { try insert.run([.text(member), .integer(disclosure)]) }
+    }
+
+    /// Marks a delta that the policy in force at send time does not let leave as `skipped`, with the
+    /// reason: never sent, never in the disclosure ledger; the uid's later deltas then flow.
+    static func markSkipped(seq: Int64, reason: String, at: String, in db: Database) throws {
+        try db.prepare(
+            "UPDATE outbox SET state = 'skipped', skip_reason = ?, next_attempt_ms = 0, last_attempt_at = COALESCE(last_attempt_at, ?) WHERE seq = ? AND state = 'pending'"
+        ).run([.text(reason), .text(at), .integer(seq)])
     }
 
     static func markFailed(
@@ -318,7 +372,8 @@ enum DeliveryStore {
     /// `GET /v1/dead-letters` lists them.
     static func letters(state: String, subscription: String?, in db: Database) throws -> [JSONValue] {
         let sql = """
-            SELECT seq, subscription, delta_id, uid, last_status, last_error, attempts, last_attempt_at, response_excerpt
+            SELECT seq, subscription, delta_id, uid, last_status, last_error, attempts, last_attempt_at, response_excerpt,
+                   skip_reason
             FROM outbox WHERE state = ?2 AND (?1 IS NULL OR subscription = ?1) ORDER BY seq
             """
         return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null, .text(state)]) { row in
@@ -333,6 +388,7 @@ enum DeliveryStore {
                 "last_attempt_at": row.string(7).map { .string($0) } ?? .null,
                 "response_excerpt": row.string(8).map { .string($0) } ?? .null,
                 "state": .string(state),
+                "reason": row.string(9).map { .string($0) } ?? .null,
             ])
         }
     }

@@ -12,15 +12,20 @@ import RenkeiStore
 ///   when it also lists `tax` (it is derived from tax data, which needs a `legal_basis`);
 /// - `members` never lists a protected person; with `linked_to`, only members linked to that source;
 /// - like person deltas, a change the subscription cannot see sends nothing, and `prev_version`
-///   names the last household delta sent to it.
+///   names the last household delta sent to it;
+/// - a delta of a household with a protected member, or caused by an event that changed a protected
+///   person, carries no `cause` and no `lsn`: shared with that person's own delta they would tie the
+///   person to the household (a 非課税世帯 flip from their assessment, their move out of it).
 enum HouseholdDeltas {
     static let kind = "household.changed"
 
     /// Plans and queues deltas for the households an event changed (writer thread, inside the
     /// projection's transaction).
+    /// - Parameter causeConcernsProtected: the event changed a person who is protected now (then no
+    ///   household delta it causes carries `cause` or `lsn`).
     static func plan(
         _ householdNos: [String], cause: DeltaCause, lsn: Int64, projection: Projection, policies: [SubscriptionPolicy],
-        db: Database, nowMs: Int64
+        db: Database, nowMs: Int64, causeConcernsProtected: Bool = false
     ) throws {
         let relevant = policies.filter { $0.receives(kind) && $0.fields.contains("household_no") }
         guard !relevant.isEmpty else { return }
@@ -28,7 +33,10 @@ enum HouseholdDeltas {
             guard let record = projection.householdRecord(householdNo) else { continue }
             for policy in relevant {
                 let previous = try state(subscription: policy.name, householdNo: householdNo, in: db)
-                guard let (delta, newState) = plan(policy: policy, record: record, previous: previous, cause: cause, lsn: lsn, projection: projection)
+                guard
+                    let (delta, newState) = plan(
+                        policy: policy, record: record, previous: previous, cause: cause, lsn: lsn, projection: projection,
+                        conceal: causeConcernsProtected || !record.protectedMembers.isEmpty)
                 else { continue }
                 try putState(newState, subscription: policy.name, householdNo: householdNo, in: db)
                 try DeliveryStore.enqueue(delta, in: db, nowMs: nowMs)
@@ -37,9 +45,10 @@ enum HouseholdDeltas {
     }
 
     /// The delta for one subscription, or `nil` when what it may see did not change.
+    /// - Parameter conceal: leave `cause` and `lsn` out of the body (see the type's rules).
     static func plan(
         policy: SubscriptionPolicy, record: HouseholdRecord, previous: JSONObject?, cause: DeltaCause, lsn: Int64,
-        projection: Projection
+        projection: Projection, conceal: Bool = false
     ) -> (PlannedDelta, JSONObject)? {
         let protected = Set(record.protectedMembers)
         var members = record.members.filter { !protected.contains($0) }
@@ -71,10 +80,10 @@ enum HouseholdDeltas {
             "household_no": .string(record.householdNo), "version": .integer(record.version),
         ]
         if let prevVersion { body["prev_version"] = .integer(prevVersion) }
-        body["lsn"] = .integer(lsn)
+        if !conceal { body["lsn"] = .integer(lsn) }
         body["changes"] = .object(changes)
         body["view"] = .object(view)
-        body["cause"] = cause.jsonValue
+        if !conceal { body["cause"] = cause.jsonValue }
         let state: JSONObject = ["sent_version": .integer(record.version), "view": .object(view)]
         let delta = PlannedDelta(
             deltaID: deltaID, subscription: policy.name, kind: kind, uid: record.householdNo, version: record.version,

@@ -11,6 +11,9 @@ enum DeliveryOutcome: Sendable {
     /// Anything else: count the attempt, keep the error, and either schedule a retry or dead-letter it.
     case failed(
         seq: Int64, dead: Bool, status: Int?, error: String, excerpt: String?, nextAttemptMs: Int64, at: String)
+    /// Not sent: the policy in force at send time leaves nothing of it (issue 13); kept as `skipped`
+    /// with the reason, never in the disclosure ledger.
+    case skipped(seq: Int64, reason: String, at: String)
 }
 
 /// Writes delivery outcomes in groups: one transaction (one fsync) for every outcome that arrived
@@ -85,6 +88,8 @@ final class OutcomeRecorder: Sendable {
             try DeliveryStore.markFailed(
                 seq: seq, dead: dead, status: status, error: error, excerpt: excerpt, nextAttemptMs: nextAttemptMs, at: at,
                 in: db)
+        case .skipped(let seq, let reason, let at):
+            try DeliveryStore.markSkipped(seq: seq, reason: reason, at: at, in: db)
         }
     }
 }

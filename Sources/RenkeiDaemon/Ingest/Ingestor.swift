@@ -96,12 +96,13 @@ final class Ingestor: Sendable {
         }
     }
 
-    /// Validates and appends lines. `expectedSource` limits them to one source (spool folder, push endpoint).
+    /// Validates and appends lines. `expectedSource` limits them to one source (spool folder, push endpoint);
+    /// `provenance` says how they came in and is stored beside each appended event (issue 13).
     /// - Throws: ``StoreError`` when the log cannot be written: then nothing of this call was acknowledged.
     /// - Parameter hook: more writes committed in the same transaction as the events (an HTTP pull's
     ///   cursor); it runs even when no line was valid.
     func ingest(
-        _ lines: [InputLine], expectedSource: String?,
+        _ lines: [InputLine], expectedSource: String?, provenance: Provenance,
         inSameTransaction hook: (@Sendable (Database) throws(StoreError) -> Void)? = nil
     ) async throws(StoreError) -> IngestReport {
         var report = IngestReport()
@@ -136,9 +137,9 @@ final class Ingestor: Sendable {
         if !events.isEmpty || hook != nil {
             let outcomes: [AppendOutcome]
             if let hook {
-                outcomes = try await writer.append(events, inSameTransaction: hook)
+                outcomes = try await writer.append(events, provenance: provenance, inSameTransaction: hook)
             } else {
-                outcomes = try await writer.append(events)
+                outcomes = try await writer.append(events, provenance: provenance)
             }
             for (index, outcome) in outcomes.enumerated() {
                 let source = events[index].source

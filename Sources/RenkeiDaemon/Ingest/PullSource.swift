@@ -135,7 +135,8 @@ final class PullSource: Sendable {
         let lines = events.enumerated().map { InputLine(number: $0.offset + 1, bytes: $0.element.serializedBytes[...]) }
         let report: IngestReport
         do {
-            report = try await ingestor.ingest(lines, expectedSource: source) { db throws(StoreError) in
+            let provenance = Provenance(via: .pull, source: source, url: Provenance.redacted(url: url))
+            report = try await ingestor.ingest(lines, expectedSource: source, provenance: provenance) { db throws(StoreError) in
                 try PullCursors.store(next, for: source, in: db)
             }
         } catch {

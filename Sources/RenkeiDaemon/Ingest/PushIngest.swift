@@ -112,7 +112,8 @@ final class PushIngest: Sendable {
             return .error(400, "the body is not JSON at all; send JSONL (application/x-ndjson) or a JSON array (application/json)")
         }
         do {
-            let report = try await ingestor.ingest(lines, expectedSource: source)
+            let provenance = Provenance(via: .push, peer: request.remoteAddress, source: source)
+            let report = try await ingestor.ingest(lines, expectedSource: source, provenance: provenance)
             logger.info("push \(source): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
             return .json(200, report.json)
         } catch {

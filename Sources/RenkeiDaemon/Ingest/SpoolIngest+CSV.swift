@@ -59,7 +59,8 @@ extension SpoolIngest {
         var start = 0
         while start < lines.count {
             let chunk = Array(lines[start..<min(start + Self.chunkLines, lines.count)])
-            report.merge(try await ingestor.ingest(chunk, expectedSource: source))
+            let provenance = Provenance(via: .spool, file: name, source: source)
+            report.merge(try await ingestor.ingest(chunk, expectedSource: source, provenance: provenance))
             start += Self.chunkLines
         }
         let fromAppend = report.rejected

@@ -112,7 +112,8 @@ final class SpoolIngest: Sendable {
             var start = 0
             while start < lines.count {
                 let chunk = Array(lines[start..<min(start + Self.chunkLines, lines.count)])
-                report.merge(try await ingestor.ingest(chunk, expectedSource: source))
+                let provenance = Provenance(via: .spool, file: name, source: source)
+                report.merge(try await ingestor.ingest(chunk, expectedSource: source, provenance: provenance))
                 start += Self.chunkLines
             }
             let byNumber = Dictionary(uniqueKeysWithValues: lines.map { ($0.number, $0.bytes) })

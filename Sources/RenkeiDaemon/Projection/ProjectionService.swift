@@ -89,7 +89,8 @@ final class ProjectionService: Sendable {
                         cause: { effect.cause })
                     try HouseholdDeltas.plan(
                         Self.householdsToPlan(effect, projection: projection, policies: policies), cause: effect.cause, lsn: event.lsn,
-                        projection: projection, policies: policies, db: db, nowMs: Timestamp.nowMs())
+                        projection: projection, policies: policies, db: db, nowMs: Timestamp.nowMs(),
+                        causeConcernsProtected: effect.persons.contains { projection.personRecord($0.uid)?.isProtected == true })
                 }
                 try ProjectionStore.saveDirty(projection, in: db)
                 projection.clearDirty()

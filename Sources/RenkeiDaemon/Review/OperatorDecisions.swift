@@ -8,6 +8,8 @@ import RenkeiStore
 struct OperatorDecisions: Sendable {
     let validator: EventValidator
     let writer: LogWriter
+    /// The deciding operator's uid on the status socket (`SO_PEERCRED`), for the events' provenance.
+    var operatorUID: UInt32? = nil
 
     /// Appends one operator event and returns its lsn.
     /// - Parameters:
@@ -27,7 +29,8 @@ struct OperatorDecisions: Sendable {
         case .success(let valid): event = valid
         case .failure(let rejection): throw RenkeiError(.invalidEvent, "operator decision rejected: \(rejection.description)")
         }
-        let outcomes = try await writer.append([event])
+        let provenance = Provenance(via: .operator, uid: operatorUID.map { Int64($0) })
+        let outcomes = try await writer.append([event], provenance: provenance)
         guard case .appended(let lsn)? = outcomes.first else {
             throw RenkeiError(
                 .internalError, "operator decision was not appended as a new event: \(String(describing: outcomes.first))")

@@ -25,6 +25,8 @@ public final class RenkeiService: Sendable {
     let delivery: DeliveryService
     let client: HTTPClient
     let startedAt = Date()
+    /// Who may do what on the status socket (``StatusAccess``), from the configured groups.
+    let access: StatusAccess
     /// The log's head when this process opened it: per-source counters are seeded from the log up
     /// to here (``seedSourceCounters()``), and count live appends after it.
     let startHead: Int64
@@ -43,14 +45,18 @@ public final class RenkeiService: Sendable {
     init(configuration: Configuration, logger: Logger, deliveryQueueWindow: Int) async throws {
         self.configuration = configuration
         self.logger = logger
+        access = try StatusAccess(configuration: configuration)
         let schemas = try Self.loadSchemas(from: configuration.schemasDirectory)
         let validator = EventValidator(schemas: schemas)
         do {
-            try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: configuration.stateDirectory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: StateFiles.folderMode])
         } catch {
             throw RenkeiError(.io, "cannot create state_dir \(configuration.stateDirectory): check ownership (systemd: StateDirectory=renkei)", cause: error)
         }
         databasePath = configuration.stateDirectory + "/renkei.db"
+        StateFiles.restrictModes(databasePath: databasePath, logger: logger)
         writer = try LogWriter(path: databasePath)
         // Only the views' checkpoint is read here: the views themselves load after READY=1 (see
         // `Readiness`), so a restart over a large log is ready in well under a second.
@@ -131,6 +137,7 @@ public final class RenkeiService: Sendable {
             logger: logger.labelled("status"), handler: { request in await routes.handle(request) })
         try server.start()
         statusServer.withLock { $0 = server }
+        if let warning = access.startupWarning { logger.warning(warning) }
         let spool = spool
         let interval = configuration.spoolPollInterval
         spoolTask.withLock { $0 = Task { await spool.run(interval: interval) } }
@@ -165,28 +172,31 @@ public final class RenkeiService: Sendable {
         try Database(path: databasePath, readOnly: true)
     }
 
-    func recordAccess(_ request: HTTPRequest, status: Int) async {
-        let at = Timestamp.rfc3339(Date())
-        let uid = request.peer?.uid
-        let pid = request.peer?.pid
-        let method = request.method
-        let target = request.target
+    /// Writes the access-log entry of `request` (contract §6; hash-chained, issue 13) and waits for its commit.
+    /// - Parameter uid: the person uid the request named or resolved to, if any.
+    /// - Throws: when the entry could not be written (logged here as an error); the caller decides the answer.
+    func recordAccess(_ request: HTTPRequest, status: Int, uid: String? = nil) async throws {
+        let entry = AccessLogEntry(
+            at: Timestamp.rfc3339(Date()), callerUID: request.peer?.uid, callerPID: request.peer?.pid,
+            method: request.method, target: request.target, status: status,
+            action: AccessLog.operatorAction(method: request.method, query: request.query), uid: uid)
         do {
-            try await writer.perform { db in
-                try AccessLog.append(at: at, callerUID: uid, callerPID: pid, method: method, target: target, status: status, in: db)
-            }
+            _ = try await writer.perform { db in try AccessLog.append(entry, in: db) }
         } catch {
-            logger.error("access log: could not record \(method) \(target): \(error)")
+            logger.error("access log: could not record \(entry.method) \(entry.target): \(error)")
+            throw error
         }
     }
 
-    func replay(body: [UInt8]) async -> HTTPResponse {
+    /// `POST /v1/replay`; the events' provenance names the caller's uid (`SO_PEERCRED`).
+    func replay(body: [UInt8], peer: PeerCredentials? = nil) async -> HTTPResponse {
         switch Ingestor.splitBody(body) {
         case .failure(let error):
             return .error(400, "the body is neither JSONL nor a JSON array: \(error)")
         case .success(let lines):
             do {
-                let report = try await ingestor.ingest(lines, expectedSource: nil)
+                let provenance = Provenance(via: .replay, uid: peer.map { Int64($0.uid) })
+                let report = try await ingestor.ingest(lines, expectedSource: nil, provenance: provenance)
                 logger.info("replay: \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
                 return .json(200, report.json)
             } catch {
@@ -219,7 +229,15 @@ public final class RenkeiService: Sendable {
         }
         guard claimed else { return .error(409, "a rebuild is already running; follow it in GET /v1/status") }
         let response = HTTPResponse.json(202, ["rebuild": "started"])
-        if let request { await recordAccess(request, status: response.status) }
+        if let request {
+            do {
+                try await recordAccess(request, status: response.status)
+            } catch {
+                // Not audited, not started (issue 13: audited requests fail closed).
+                projection.rebuildProgress.withLock { $0 = nil }
+                return StatusRoutes.unaudited
+            }
+        }
         let projection = projection
         let logger = logger
         let writer = writer
@@ -236,11 +254,12 @@ public final class RenkeiService: Sendable {
         return response
     }
 
-    func verify() async throws -> VerifyReport {
+    /// Walks both hash chains: the event log's and the access log's (issue 13).
+    func verify() async throws -> (events: VerifyReport, accessLog: AccessLog.VerifyReport) {
         let path = databasePath
         return try await Task.detached {
             let db = try Database(path: path, readOnly: true)
-            return try EventLog.verify(in: db)
+            return (try EventLog.verify(in: db), try AccessLog.verify(in: db))
         }.value
     }
 

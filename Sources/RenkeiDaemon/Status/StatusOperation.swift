@@ -41,6 +41,7 @@ struct StatusOperation: Sendable {
             "GET", "/v1/persons",
             query: [.text("source", required: true), .text("subject", required: true), .oneOf("reveal", ["protected"])]),
         StatusOperation("GET", "/v1/persons/{uid}", query: [.oneOf("reveal", ["protected"])]),
+        StatusOperation("GET", "/v1/persons/{uid}/history"),
         StatusOperation("GET", "/v1/households/{no}", query: [.oneOf("reveal", ["protected"])]),
         StatusOperation("GET", "/v1/reviews"),
         StatusOperation("GET", "/v1/reviews/{id}"),

@@ -5,31 +5,38 @@ import RenkeiSystem
 
 extension StatusRoutes {
     /// `POST /v1/backup` {`path`?}: an online backup of the database (SQLite's backup API) while the
-    /// daemon keeps ingesting and delivering. Without `path`, the file goes to
-    /// `<state_dir>/backups/renkei-<UTC time>.db`. Never overwrites: `409` if the file exists.
+    /// daemon keeps ingesting and delivering. Backups are written to `backup_dir` only (default
+    /// `<state_dir>/backups`, created mode 0700; each file mode 0600): `path` is a file name in it, or
+    /// an absolute path whose folder is it; anything else is `400`, so no caller can have every
+    /// 個人番号 written wherever the daemon may write. Without `path`: `renkei-<UTC time>.db`.
+    /// Never overwrites: `409` if the file exists.
     /// Answers {`path`, `bytes`, `pages`, `head_lsn`} (`head_lsn`: the last event the backup holds).
     func backup(_ request: HTTPRequest, _ rest: [String]) async throws -> Answer {
         guard request.method == "POST", rest.isEmpty else { return nil }
-        var path: String?
+        let folder = service.configuration.backupDirectory
+        var requested: String?
         if !request.body.isEmpty {
             guard let body = try? JSONParser.parse(request.body).objectValue else {
-                return .error(400, "body must be {\"path\": \"/absolute/file.db\"} or empty")
+                return .error(400, "body must be {\"path\": \"FILE.db\"} or empty")
             }
             switch body["path"] {
             case nil: break
-            case .string(let text)?: path = text
-            case _?: return .error(400, "path: must be a string, the absolute path of a new file (or left out)")
+            case .string(let text)?: requested = text
+            default: return .error(400, "path: must be a string, a file name in \(folder) (backup_dir), or left out")
             }
         }
-        let folder = service.configuration.stateDirectory + "/backups"
-        if path == nil {
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let stamp = Timestamp.rfc3339(Date()).replacingOccurrences(of: ":", with: "")
-            path = "\(folder)/renkei-\(stamp).db"
+        let name: String
+        switch Self.backupName(requested, folder: folder) {
+        case .success(let chosen): name = chosen
+        case .failure(let refusal): return .error(400, refusal.message)
         }
-        guard let destination = path, destination.hasPrefix("/") else {
-            return .error(400, "path must be absolute (renkeictl backup resolves a relative name for you)")
+        do {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: StateFiles.folderMode])
+        } catch {
+            return .error(500, "cannot create backup_dir \(folder): \(error); check its owner (the daemon's user)")
         }
+        let destination = folder + "/" + name
         let source = service.databasePath
         let started = ContinuousClock.now
         let outcome: Result<(DatabaseBackup.Report, Int64), StoreError> = await Self.onOwnThread {
@@ -52,6 +59,36 @@ extension StatusRoutes {
             service.logger.error("backup to \(destination) failed: \(error)")
             return .error(500, "backup failed: \(error)")
         }
+    }
+
+    /// The file name a backup gets in `folder`: `requested` when it is a plain file name, or an absolute
+    /// path whose folder is `folder` (after resolving symbolic links and `..`); a time-stamped name when `nil`.
+    /// - Returns: the name, or the message of a `400`.
+    static func backupName(_ requested: String?, folder: String) -> Result<String, BackupPathError> {
+        guard let requested else {
+            return .success("renkei-\(Timestamp.rfc3339(Date()).replacingOccurrences(of: ":", with: "")).db")
+        }
+        let outside = BackupPathError(
+            "backups are written only to backup_dir \(folder): give a file name (e.g. before-upgrade.db) or a path "
+                + "in that folder, then copy the file where you want it")
+        var name = requested
+        if requested.contains("/") {
+            guard requested.hasPrefix("/") else { return .failure(outside) }
+            let url = URL(fileURLWithPath: requested)
+            let parent = url.deletingLastPathComponent().resolvingSymlinksInPath().path
+            guard parent == URL(fileURLWithPath: folder).resolvingSymlinksInPath().path else { return .failure(outside) }
+            name = url.lastPathComponent
+        }
+        guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.utf8.contains(0), name.utf8.count <= 200 else {
+            return .failure(BackupPathError("\(requested): a backup's file name is 1 to 200 bytes, without '/', not starting with '.'"))
+        }
+        return .success(name)
+    }
+
+    /// Why a backup `path` was refused (the `400` message).
+    struct BackupPathError: Error, Equatable {
+        var message: String
+        init(_ message: String) { self.message = message }
     }
 
     /// Runs blocking SQLite work on a fresh thread so the cooperative pool stays free.

@@ -3,9 +3,14 @@ import RenkeiStore
 import RenkeiSystem
 
 extension StatusRoutes {
-    /// `GET /v1/persons/{uid}`, `GET /v1/persons?source=&subject=` (`?reveal=protected` is audited).
-    func persons(_ request: HTTPRequest, _ rest: [String]) throws -> Answer {
+    /// `GET /v1/persons/{uid}`, `GET /v1/persons?source=&subject=` (`?reveal=protected` is audited),
+    /// `GET /v1/persons/{uid}/history`. The uid read is noted for the access log in `audit`.
+    func persons(_ request: HTTPRequest, _ rest: [String], _ audit: AuditNote) throws -> Answer {
         guard request.method == "GET" else { return nil }
+        if rest.count == 2, rest[1] == "history" {
+            audit.uid = rest[0]
+            return try history(uid: rest[0], audit)
+        }
         let reveal = request.query["reveal"] == "protected"
         let reader = try service.reader()
         let uid: String
@@ -23,9 +28,19 @@ extension StatusRoutes {
         default:
             return nil
         }
+        audit.uid = uid
         guard let view = try ProjectionStore.view(uid: uid, in: reader) else { return .error(404, "no person \(uid)") }
         if reveal { service.logger.notice("operator action: person \(uid) read with protected fields revealed (uid \(request.peer.map { String($0.uid) } ?? "?"))") }
         return .json(200, .object(Projection.reply(fromView: view, revealProtected: reveal)))
+    }
+
+    /// `GET /v1/persons/{uid}/history`: the person's events with their provenance, no data (``PersonHistory``).
+    func history(uid asked: String, _ audit: AuditNote) throws -> Answer {
+        guard let (uid, events) = try PersonHistory.events(of: asked, in: service.reader()) else {
+            return .error(404, "no person \(asked)")
+        }
+        audit.uid = uid
+        return .json(200, ["uid": .string(uid), "events": .array(events)])
     }
 
     /// `GET /v1/households/{no}`: protected members are left out unless `?reveal=protected`.
@@ -36,6 +51,11 @@ extension StatusRoutes {
         else {
             return .error(404, "no household \(rest[0])")
         }
-        return .json(200, .object(household.view(revealProtected: request.query["reveal"] == "protected")))
+        let reveal = request.query["reveal"] == "protected"
+        if reveal {
+            let caller = request.peer.map { String($0.uid) } ?? "?"
+            service.logger.notice("operator action: household \(rest[0]) read with protected members revealed (uid \(caller))")
+        }
+        return .json(200, .object(household.view(revealProtected: reveal)))
     }
 }

@@ -21,13 +21,13 @@ extension StatusRoutes {
             case ("GET", "reviews", 1):
                 return .json(200, try openReview(rest[0], in: service.reader()).jsonValue)
             case ("POST", "reviews", 2) where rest[1] == "reject":
-                return try await rejectReview(rest[0])
+                return try await rejectReview(rest[0], by: request)
             case ("POST", "reviews", 2) where rest[1] == "link":
-                return try await linkReview(rest[0], body: request.body)
+                return try await linkReview(rest[0], body: request.body, by: request)
             case ("POST", "links", 0):
-                return try await link(body: request.body)
+                return try await link(body: request.body, by: request)
             case ("DELETE", "links", 0):
-                return try await unlink(body: request.body)
+                return try await unlink(body: request.body, by: request)
             default:
                 return nil
             }
@@ -36,8 +36,9 @@ extension StatusRoutes {
         }
     }
 
-    private var decisions: OperatorDecisions {
-        OperatorDecisions(validator: service.ingestor.validator, writer: service.writer)
+    /// The decisions of `request`'s caller: their events' provenance names the caller's uid.
+    private func decisions(by request: HTTPRequest) -> OperatorDecisions {
+        OperatorDecisions(validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid)
     }
 
     private func openReview(_ id: String, in db: Database) throws -> ReviewItem {
@@ -49,16 +50,16 @@ extension StatusRoutes {
 
     /// `operator.review_rejected`: the item closes; its candidates are never linked to the record
     /// automatically again.
-    private func rejectReview(_ id: String) async throws -> Answer {
+    private func rejectReview(_ id: String, by request: HTTPRequest) async throws -> Answer {
         let item = try openReview(id, in: service.reader())
-        let lsn = try await decisions.append(
+        let lsn = try await decisions(by: request).append(
             type: "operator.review_rejected", subject: item.id, data: ["review_id": .string(item.id)])
         return .json(200, ["review_id": .string(item.id), "decision": "rejected", "lsn": .integer(lsn)])
     }
 
     /// `operator.linked` for the review's record, to one of its candidates (a uid that a merge
     /// retired stands for the uid that kept it). Linking elsewhere is `POST /v1/links`.
-    private func linkReview(_ id: String, body: [UInt8]) async throws -> Answer {
+    private func linkReview(_ id: String, body: [UInt8], by request: HTTPRequest) async throws -> Answer {
         let reader = try service.reader()
         let item = try openReview(id, in: reader)
         let asked = try DecisionRequest.parse(body, keys: ["uid"], sources: Set(service.configuration.sources.keys))
@@ -75,13 +76,13 @@ extension StatusRoutes {
         if let target = try lookup.record(uid) { try lookup.checkRegistry(linking: item.source, item.subject, to: target) }
         let lsn = try await append(
             "operator.linked", subject: item.subject,
-            ["uid": .string(uid), "source": .string(item.source), "subject": .string(item.subject)])
+            ["uid": .string(uid), "source": .string(item.source), "subject": .string(item.subject)], by: request)
         return .json(200, ["review_id": .string(item.id), "decision": "linked", "uid": .string(uid), "lsn": .integer(lsn)])
     }
 
     /// `operator.linked` {uid, source, subject}: the record goes to `uid` (its live uid), whether it
     /// was linked elsewhere, alone, or not seen yet (then it is pinned and goes there on arrival).
-    private func link(body: [UInt8]) async throws -> Answer {
+    private func link(body: [UInt8], by request: HTTPRequest) async throws -> Answer {
         let asked = try DecisionRequest.parse(
             body, keys: ["uid", "source", "subject"], sources: Set(service.configuration.sources.keys))
         let (source, subject) = (asked.source ?? "", asked.subject ?? "")
@@ -92,13 +93,13 @@ extension StatusRoutes {
         try lookup.checkRegistry(linking: source, subject, to: target)
         let lsn = try await append(
             "operator.linked", subject: subject,
-            ["uid": .string(uid), "source": .string(source), "subject": .string(subject)])
+            ["uid": .string(uid), "source": .string(source), "subject": .string(subject)], by: request)
         return .json(200, ["decision": "linked", "uid": .string(uid), "lsn": .integer(lsn)])
     }
 
     /// `operator.unlinked` {uid, source, subject}: the record splits off into a new uid and is never
     /// linked back to this person automatically.
-    private func unlink(body: [UInt8]) async throws -> Answer {
+    private func unlink(body: [UInt8], by request: HTTPRequest) async throws -> Answer {
         let asked = try DecisionRequest.parse(
             body, keys: ["uid", "source", "subject"], sources: Set(service.configuration.sources.keys))
         let (source, subject) = (asked.source ?? "", asked.subject ?? "")
@@ -116,14 +117,14 @@ extension StatusRoutes {
         }
         let lsn = try await append(
             "operator.unlinked", subject: subject,
-            ["uid": .string(uid), "source": .string(source), "subject": .string(subject)])
+            ["uid": .string(uid), "source": .string(source), "subject": .string(subject)], by: request)
         return .json(200, ["decision": "unlinked", "uid": .string(uid), "lsn": .integer(lsn)])
     }
 
     /// Appends one decision; an event the schema refuses (a subject too long, say) is a 400.
-    private func append(_ type: String, subject: String, _ data: JSONObject) async throws -> Int64 {
+    private func append(_ type: String, subject: String, _ data: JSONObject, by request: HTTPRequest) async throws -> Int64 {
         do {
-            return try await decisions.append(type: type, subject: subject, data: data)
+            return try await decisions(by: request).append(type: type, subject: subject, data: data)
         } catch let error as RenkeiError where error.code == .invalidEvent {
             throw DecisionRefusal(400, error.message)
         }

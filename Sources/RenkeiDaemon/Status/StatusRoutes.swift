@@ -17,13 +17,20 @@ struct StatusRoutes: Sendable {
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let segments = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        let response: HTTPResponse
+        // Who may do what (StatusAccess.swift): decided before any route runs; a refusal is logged and audited.
+        if case .deny(let message) = service.access.decide(request) {
+            service.logger.notice("status: refused \(request.method) \(request.path) for \(request.peer?.description ?? "an unknown caller"): \(message)")
+            try? await service.recordAccess(request, status: 403)
+            return .error(403, message)
+        }
+        let note = AuditNote()
+        var response: HTTPResponse
         do {
             // What Schemas/openapi.json does not allow is refused first: 405 + Allow, 400 naming the parameter.
             if let refusal = StatusOperation.check(request, segments) {
                 response = refusal
             } else {
-                response = try await route(request, segments) ?? .error(404, "no such endpoint: \(request.method) \(request.path)")
+                response = try await route(request, segments, note) ?? .error(404, "no such endpoint: \(request.method) \(request.path)")
             }
         } catch let error as RenkeiError where error.code == .notFound {
             response = .error(404, error.message)
@@ -34,8 +41,23 @@ struct StatusRoutes: Sendable {
         // A started rebuild was recorded by `startRebuild` itself, before it took the writer thread.
         let recordedByRoute = request.method == "POST" && segments == ["v1", "rebuild"] && response.status == 202
         if Self.isAudited(request, segments) && !recordedByRoute {
-            await service.recordAccess(request, status: response.status)
+            // Issue 13: the entry commits before the answer leaves, and an audited read whose entry
+            // cannot be written shows nothing (fail closed). A mutation has already been carried out
+            // (and is in the event log): its answer stands, the failure is logged as an error.
+            do {
+                try await service.recordAccess(request, status: response.status, uid: note.uid)
+            } catch where request.method == "GET" {
+                response = Self.unaudited
+            } catch {}
         }
+        return response
+    }
+
+    /// The answer to an audited read whose access-log entry could not be written.
+    static var unaudited: HTTPResponse {
+        var response = HTTPResponse.error(
+            503, "the access log could not be written, so this audited read is not answered; see the daemon's log (journalctl -u renkeid)")
+        response.headers["Retry-After"] = "10"
         return response
     }
 
@@ -46,7 +68,7 @@ struct StatusRoutes: Sendable {
         return ["persons", "households", "reviews", "disclosures", "access-log"].contains(segments[1])
     }
 
-    private func route(_ request: HTTPRequest, _ s: [String]) async throws -> Answer {
+    private func route(_ request: HTTPRequest, _ s: [String], _ note: AuditNote) async throws -> Answer {
         if request.method == "GET", s == ["metrics"] {
             return .text(200, try service.metricsText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
@@ -60,7 +82,7 @@ struct StatusRoutes: Sendable {
         }
         switch s[1] {
         case "status" where rest.isEmpty && request.method == "GET": return .json(200, try service.statusJSON())
-        case "persons": return try persons(request, rest)
+        case "persons": return try persons(request, rest, note)
         case "households": return try households(request, rest)
         case "verify", "replay", "rebuild": return try await log(request, s[1], rest)
         case "dead-letters", "subscriptions", "disclosures": return try await delivery(request, s[1], rest)

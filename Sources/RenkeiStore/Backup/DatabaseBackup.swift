@@ -10,6 +10,7 @@ import Glibc
 /// concurrent commits. It is written to a hidden temporary file beside the destination, checked with
 /// `PRAGMA quick_check`, and only then linked to the destination name — `link(2)` fails if that name
 /// exists, so a backup never overwrites anything, and a half-written file never carries the name.
+/// The file is created mode 0600 whatever the process's umask.
 public enum DatabaseBackup {
     /// What a finished backup holds.
     public struct Report: Sendable {
@@ -49,6 +50,21 @@ public enum DatabaseBackup {
         let temporary = folder + "/.\(name).partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer {
             for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
+        }
+        // The copy holds every 個人番号: create it mode 0600 before SQLite opens it (SQLite would create it
+        // 0644 minus the umask; an existing empty file is opened as an empty database, and its -wal/-shm
+        // take the main file's mode). O_EXCL: never write through a file or link someone put there.
+        let descriptor = open(temporary, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, mode_t(0o600))
+        guard descriptor >= 0 else {
+            let code = errno
+            throw StoreError(.invalidArgument, "cannot create \(temporary): \(String(cString: strerror(code)))")
+        }
+        // fchmod(2): exactly 0600 whatever the umask took away from the owner's bits.
+        let modeSet = fchmod(descriptor, 0o600) == 0
+        let code = errno
+        close(descriptor)
+        guard modeSet else {
+            throw StoreError(.invalidArgument, "cannot set the mode of \(temporary) to 0600: \(String(cString: strerror(code)))")
         }
         var pages = 0
         do {

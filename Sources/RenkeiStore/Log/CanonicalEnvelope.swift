@@ -19,11 +19,17 @@ struct CanonicalEnvelope {
 
     /// The canonical bytes of the envelope with `"lsn": lsn` and `"recorded_at": recordedAt` added,
     /// replacing members of those names should the envelope carry them.
-    func record(lsn: Int64, recordedAt: String) -> [UInt8] {
-        let lsnKey = Array("lsn".utf8), recordedAtKey = Array("recorded_at".utf8)
-        var all = members.filter { $0.key != lsnKey && $0.key != recordedAtKey }
+    ///
+    /// With a `provenance` (issue 13), a `"provenance"` member is added as well (replacing one of that
+    /// name); without, the record is exactly what it was before provenance existed, so older rows verify.
+    func record(lsn: Int64, recordedAt: String, provenance: JSONValue? = nil) -> [UInt8] {
+        let lsnKey = Array("lsn".utf8), recordedAtKey = Array("recorded_at".utf8), provenanceKey = Array("provenance".utf8)
+        var all = members.filter {
+            $0.key != lsnKey && $0.key != recordedAtKey && (provenance == nil || $0.key != provenanceKey)
+        }
         all.append(Self.member("lsn", .integer(lsn)))
         all.append(Self.member("recorded_at", .string(recordedAt)))
+        if let provenance { all.append(Self.member("provenance", provenance)) }
         all.sort { $0.key.lexicographicallyPrecedes($1.key) }
         return Self.join(all)
     }

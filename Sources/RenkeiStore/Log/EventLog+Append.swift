@@ -10,8 +10,8 @@ extension EventLog {
 
     static let selectByKey = "SELECT lsn, body FROM events WHERE source = ? AND event_id = ?"
     static let insertEvent = """
-        INSERT INTO events (lsn, source, event_id, type, subject, recorded_at, body, hash)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO events (lsn, source, event_id, type, subject, recorded_at, body, hash, provenance)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// Appends `events` inside the transaction the caller has open, chaining on `head` and advancing it.
@@ -20,12 +20,17 @@ extension EventLog {
     /// compatibility ideograph with its unified form) and sees rows written earlier in the same
     /// transaction, so it holds within a batch and across batches gathered into one commit.
     /// - Parameters:
+    ///   - provenance: how the events came in, stored beside each appended one and covered by its hash;
+    ///     a duplicate keeps the provenance of its first arrival.
     ///   - appended: Receives the newly written events, as ``read(in:after:limit:)`` would return them.
     /// - Returns: One outcome per input event, in input order.
     /// - Throws: ``StoreError``; the caller must roll back what this call wrote.
     static func append(
-        _ events: [Event], recordedAt: String, head: inout Head, in db: Database, appended: inout [LoggedEvent]
+        _ events: [Event], recordedAt: String, provenance: Provenance? = nil, head: inout Head, in db: Database,
+        appended: inout [LoggedEvent]
     ) throws(StoreError) -> [AppendOutcome] {
+        let provenanceJSON = provenance?.json
+        let provenanceValue: DatabaseValue = provenanceJSON.map { .blob($0.canonicalBytes) } ?? .null
         let lookup = try db.prepare(selectByKey)
         let insert = try db.prepare(insertEvent)
         var outcomes: [AppendOutcome] = []
@@ -55,10 +60,11 @@ extension EventLog {
                     .invalidArgument,
                     "an event's source, event_id, type or subject differ from its envelope (bug in Renkei)")
             }
-            let hash = LogChain.hash(previous: head.hash, record: canonical.record(lsn: lsn, recordedAt: recordedAt))
+            let hash = LogChain.hash(
+                previous: head.hash, record: canonical.record(lsn: lsn, recordedAt: recordedAt, provenance: provenanceJSON))
             try insert.run([
                 .integer(lsn), .text(stored.source), .text(stored.eventID), .text(stored.type), .text(stored.subject),
-                .text(recordedAt), .blob(body), .blob(hash),
+                .text(recordedAt), .blob(body), .blob(hash), provenanceValue,
             ])
             head = Head(lsn: lsn, hash: hash)
             appended.append(LoggedEvent(lsn: lsn, recordedAt: recordedAt, hash: hash.hexString, event: stored))

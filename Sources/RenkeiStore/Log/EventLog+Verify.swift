@@ -2,14 +2,15 @@ import RenkeiCore
 
 extension EventLog {
     static let selectAll = """
-        SELECT lsn, source, event_id, type, subject, recorded_at, body, hash FROM events ORDER BY lsn
+        SELECT lsn, source, event_id, type, subject, recorded_at, body, hash, provenance FROM events ORDER BY lsn
         """
 
     /// How often ``verify(in:progress:)`` reports progress, in events.
     static let progressInterval: Int64 = 10_000
 
     /// Walks the whole log in lsn order, streaming in constant memory, and checks that lsns run
-    /// gap-free from 1, every body is a canonical envelope matching its row, and every hash recomputes.
+    /// gap-free from 1, every body is a canonical envelope matching its row, and every hash recomputes
+    /// (over the record with its provenance, when the row has one).
     ///
     /// It stops at the first bad event. On the writer's connection it holds up appends while it runs; a
     /// separate read-only ``Database`` on the same file can verify alongside the writer (WAL readers do
@@ -51,9 +52,18 @@ extension EventLog {
                 return bad(lsn, "column \(name) does not match the body")
             }
             guard let recordedAt = statement.string(5) else { return bad(lsn, "recorded_at is missing") }
+            // Issue 13: a stored provenance is part of the hashed record; a row without one (older
+            // than provenance) hashes as it always did.
+            var provenance: JSONValue?
+            if let bytes = statement.blob(8) {
+                guard let value = try? JSONParser.parse(bytes), value.objectValue != nil, value.canonicalBytes == bytes else {
+                    return bad(lsn, "provenance is not a canonical JSON object")
+                }
+                provenance = value
+            }
             let hash = LogChain.hash(
                 previous: previous.hash,
-                record: LogChain.recordBytes(envelope: envelope, lsn: lsn, recordedAt: recordedAt))
+                record: LogChain.recordBytes(envelope: envelope, lsn: lsn, recordedAt: recordedAt, provenance: provenance))
             guard statement.blob(7) == hash else { return bad(lsn, "hash mismatch") }
             previous = Head(lsn: lsn, hash: hash)
             checked += 1

@@ -4,7 +4,8 @@ import RenkeiCrypto
 /// The durable, hash-chained event log (contract §1): SQL over a ``Database`` the caller owns.
 ///
 /// Table `events`, one row per event, `lsn` gap-free from 1. `body` holds the canonical bytes of the
-/// envelope (`Event.contentBytes`); `hash` the 32-byte chain hash. Rows are append-only: triggers refuse
+/// envelope (`Event.contentBytes`); `hash` the 32-byte chain hash; `provenance` how the event came in
+/// (``Provenance``, canonical JSON; NULL in rows from before issue 13), outside the body. Rows are append-only: triggers refuse
 /// UPDATE and DELETE. Appending goes through ``LogWriter``, the single writer.
 ///
 /// There is deliberately no index by subject: a batch touches many subjects, so such an index dirties
@@ -21,6 +22,7 @@ public enum EventLog {
             recorded_at TEXT NOT NULL,
             body BLOB NOT NULL,
             hash BLOB NOT NULL CHECK (length(hash) = 32),
+            provenance BLOB,
             UNIQUE (source, event_id)
         );
         CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
@@ -37,7 +39,16 @@ public enum EventLog {
     /// Creates the `events` table, its index and its append-only triggers, if they do not exist yet.
     /// - Throws: ``StoreError`` when SQLite refuses (for example on a read-only connection).
     public static func createSchema(in db: Database) throws(StoreError) {
-        try db.inTransaction { () throws(StoreError) in try db.execute(schema) }
+        try db.inTransaction { () throws(StoreError) in
+            try db.execute(schema)
+            // Issue 13: a log from an earlier version gets the column; its rows keep NULL (no provenance).
+            let info = try db.prepare("PRAGMA table_info(events)")
+            defer { info.reset() }
+            try info.bind([])
+            var columns: [String] = []
+            while try info.step() { columns.append(info.string(1) ?? "") }
+            if !columns.contains("provenance") { try db.execute("ALTER TABLE events ADD COLUMN provenance BLOB") }
+        }
     }
 
     /// The last event's log sequence number and chain hash, or `(0, 32 zero bytes)` for an empty log.

@@ -9,8 +9,9 @@ enum LogChain {
 
     /// The canonical bytes of the envelope with `"lsn"` and `"recorded_at"` added (replacing members of
     /// those names, should an envelope carry them).
-    static func recordBytes(envelope: JSONObject, lsn: Int64, recordedAt: String) -> [UInt8] {
-        CanonicalEnvelope(envelope).record(lsn: lsn, recordedAt: recordedAt)
+    /// With a `provenance`, a `"provenance"` member too (rows from before issue 13 have none).
+    static func recordBytes(envelope: JSONObject, lsn: Int64, recordedAt: String, provenance: JSONValue? = nil) -> [UInt8] {
+        CanonicalEnvelope(envelope).record(lsn: lsn, recordedAt: recordedAt, provenance: provenance)
     }
 
     /// The chain hash of an event given its predecessor's hash.

@@ -61,13 +61,15 @@ public final class LogWriter: Sendable {
     /// after the transaction holding the batch has committed and the commit handler has run, so a caller
     /// that sees the answer also sees the projection of its events. Cancelling the task does not
     /// withdraw a submitted batch.
-    /// - Parameter events: The events, in the order they are to be logged.
+    /// - Parameters:
+    ///   - events: The events, in the order they are to be logged.
+    ///   - provenance: How they came in (issue 13), stored beside each one appended.
     /// - Returns: One outcome per event, in input order.
     /// - Throws: ``StoreError`` when the batch could not be written (nothing of it is in the log), or
     ///   with code `closed` after ``close()``.
-    public func append(_ events: [Event]) async throws(StoreError) -> [AppendOutcome] {
+    public func append(_ events: [Event], provenance: Provenance? = nil) async throws(StoreError) -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
-        return try await submitAppend(events, hook: nil)
+        return try await submitAppend(events, provenance: provenance, hook: nil)
     }
 
     /// Appends `events` like ``append(_:)`` and runs `hook` in the same transaction, right after them:
@@ -75,18 +77,22 @@ public final class LogWriter: Sendable {
     /// keep the events without the cursor or the cursor without the events.
     /// - Parameters:
     ///   - events: the events, in log order (may be empty: then only `hook` runs, still in a transaction).
+    ///   - provenance: How they came in (issue 13), stored beside each one appended.
     ///   - hook: more writes on the writer's connection; throwing undoes the batch and fails the call.
     /// - Returns: One outcome per event, in input order.
     /// - Throws: ``StoreError`` from the append or the hook (nothing of the batch is in the log), or `closed`.
     public func append(
-        _ events: [Event], inSameTransaction hook: @escaping @Sendable (Database) throws(StoreError) -> Void
+        _ events: [Event], provenance: Provenance? = nil,
+        inSameTransaction hook: @escaping @Sendable (Database) throws(StoreError) -> Void
     ) async throws(StoreError) -> [AppendOutcome] {
-        try await submitAppend(events, hook: hook)
+        try await submitAppend(events, provenance: provenance, hook: hook)
     }
 
-    private func submitAppend(_ events: [Event], hook: WriterInbox.TransactionHook?) async throws(StoreError) -> [AppendOutcome] {
+    private func submitAppend(
+        _ events: [Event], provenance: Provenance?, hook: WriterInbox.TransactionHook?
+    ) async throws(StoreError) -> [AppendOutcome] {
         let result = await withCheckedContinuation { (continuation: WriterInbox.AppendContinuation) in
-            if !inbox.submit(.append(events, continuation, hook)) {
+            if !inbox.submit(.append(events, provenance, continuation, hook)) {
                 continuation.resume(returning: .failure(Self.closedError))
             }
         }

@@ -11,15 +11,18 @@ final class WriterInbox: Sendable {
 
     enum Job: Sendable {
         /// One caller's batch, answered after the commit that contains it.
-        case append([Event], AppendContinuation, TransactionHook?)
+        case append([Event], Provenance?, AppendContinuation, TransactionHook?)
         /// Other work on the writer's connection, in queue order with the appends.
         case perform(@Sendable (Database) -> Void)
     }
 
+    /// One caller's batch as the writer thread takes it.
+    typealias Batch = (events: [Event], provenance: Provenance?, continuation: AppendContinuation, hook: TransactionHook?)
+
     /// What the writer thread should do next.
     enum Work {
         /// Consecutive appends to write in one transaction.
-        case appends([(events: [Event], continuation: AppendContinuation, hook: TransactionHook?)])
+        case appends([Batch])
         case perform(@Sendable (Database) -> Void)
         /// Closing was asked and nothing is left: close the database, then resume these.
         case stop([CheckedContinuation<Void, Never>])
@@ -76,12 +79,12 @@ final class WriterInbox: Sendable {
                 state.jobs.removeFirst()
                 return .perform(body)
             }
-            var group: [(events: [Event], continuation: AppendContinuation, hook: TransactionHook?)] = []
+            var group: [Batch] = []
             var total = 0
             for job in state.jobs {
-                guard case .append(let events, let continuation, let hook) = job else { break }
+                guard case .append(let events, let provenance, let continuation, let hook) = job else { break }
                 if !group.isEmpty && total + events.count > maxEvents { break }
-                group.append((events, continuation, hook))
+                group.append((events, provenance, continuation, hook))
                 total += events.count
             }
             state.jobs.removeFirst(group.count)

@@ -36,9 +36,7 @@ struct WriterLoop {
 
     /// Writes every gathered batch in one transaction; each batch in its own savepoint, so one caller's
     /// failure does not fail the others.
-    private func commit(
-        _ group: [(events: [Event], continuation: WriterInbox.AppendContinuation, hook: WriterInbox.TransactionHook?)]
-    ) {
+    private func commit(_ group: [WriterInbox.Batch]) {
         let recordedAt = LogChain.timestamp(clock())
         var results: [Result<[AppendOutcome], StoreError>] = []
         var appended: [LoggedEvent] = []
@@ -53,7 +51,8 @@ struct WriterLoop {
                 let saved = (head: head, count: appended.count)
                 do throws(StoreError) {
                     let outcomes = try EventLog.append(
-                        batch.events, recordedAt: recordedAt, head: &head, in: database, appended: &appended)
+                        batch.events, recordedAt: recordedAt, provenance: batch.provenance, head: &head, in: database,
+                        appended: &appended)
                     try batch.hook?(database)
                     try database.prepare("RELEASE caller_batch").run([])
                     results.append(.success(outcomes))

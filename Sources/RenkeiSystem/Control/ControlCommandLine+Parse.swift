@@ -116,6 +116,9 @@ extension ControlInvocation {
         case "household":
             if let error = expect(1, "one household number") ?? unused([]) { return .usage(error) }
             command = .household(rest[0])
+        case "history":
+            if let error = expect(1, "one UID") ?? unused([]) { return .usage(error) }
+            command = .history(uid: rest[0])
         case "replay":
             if let error = expect(1, "one FILE") ?? unused(["--chunk-lines"]) { return .usage(error) }
             var chunk = 5000

@@ -54,6 +54,8 @@ public enum ControlCommand: Sendable, Equatable {
     case person(uid: String?, source: String?, subject: String?, revealProtected: Bool)
     /// `household NO` → `GET /v1/households/{no}`.
     case household(String)
+    /// `history UID` → `GET /v1/persons/{uid}/history` (issue 13: each event with its provenance).
+    case history(uid: String)
     /// `replay FILE` → `POST /v1/replay` in chunks.
     case replay(file: String, chunkLines: Int)
     /// `verify` → `GET /v1/verify`.
@@ -80,7 +82,7 @@ public enum ControlCommand: Sendable, Equatable {
     case link(remove: Bool, uid: String, source: String, subject: String)
     /// `dead-letters retry|skip ID` → `POST /v1/dead-letters/{id}/retry|skip`.
     case deadLetterAction(id: String, action: String)
-    /// `backup [FILE]` → `POST /v1/backup` {path}; the daemon picks a name under its state folder without FILE.
+    /// `backup [FILE]` → `POST /v1/backup` {path}: a file name in the daemon's `backup_dir` (a time-stamped one without FILE).
     case backup(path: String?)
     /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
     case metrics
@@ -97,6 +99,7 @@ public enum ControlCommand: Sendable, Equatable {
             return ("GET", "/v1/persons?source=\(Percent.encode(source ?? ""))&subject=\(Percent.encode(subject ?? ""))"
                 + (reveal ? "&" + suffix : ""))
         case .household(let number): return ("GET", "/v1/households/\(Percent.encode(number))")
+        case .history(let uid): return ("GET", "/v1/persons/\(Percent.encode(uid))/history")
         case .replay: return ("POST", "/v1/replay")
         case .verify: return ("GET", "/v1/verify")
         case .rebuild: return ("POST", "/v1/rebuild")

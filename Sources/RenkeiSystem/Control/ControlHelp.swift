@@ -7,10 +7,13 @@ public enum ControlHelp {
         ("status", "status", "Show the daemon's log head, projection, sources and subscriptions (GET /v1/status)."),
         ("person", "person UID | person --source S --subject X [--reveal-protected]",
          "Show one unified person (GET /v1/persons/...). --reveal-protected shows a protected person's\naddress; it is recorded in the access log as an operator action."),
+        ("history", "history UID",
+         "List a person's events in log order with how each came in (GET /v1/persons/UID/history):\nlsn, source, event_id, type, times and provenance; no event data. Recorded in the access log."),
         ("household", "household NO", "Show a household's members and 非課税世帯 flag (GET /v1/households/NO)."),
         ("replay", "replay FILE [--chunk-lines N]",
          "Append the JSONL events of FILE in order (POST /v1/replay), N lines a request (default 5000).\nRejected lines are printed as FILE:LINE: error; exit status 1 if any line was rejected."),
-        ("verify", "verify", "Check the log's hash chain (GET /v1/verify); exit status 1 if it is broken."),
+        ("verify", "verify",
+         "Check the hash chains of the event log and the access log (GET /v1/verify); exit status 1 if\neither is broken."),
         ("rebuild", "rebuild", "Rebuild projections from the log (POST /v1/rebuild) and show progress until done."),
         ("reviews", "reviews | reviews show ID | reviews link ID --uid U | reviews reject ID",
          "List match candidates waiting for an operator (GET /v1/reviews), show one, link its record to\nperson U, or reject the candidates (the record stays a person of its own)."),
@@ -23,7 +26,7 @@ public enum ControlHelp {
         ("subscription", "subscription pause|resume NAME | subscription replay NAME --from-lsn N",
          "Pause or resume a subscription's deliveries, or re-send its deltas from a log position."),
         ("backup", "backup [FILE]",
-         "Take an online backup while renkeid runs (POST /v1/backup). FILE must not exist and must be in a\nfolder renkeid may write (under systemd: /var/lib/renkei/...); default /var/lib/renkei/backups/renkei-TIME.db."),
+         "Take an online backup while renkeid runs (POST /v1/backup; group status_socket_admin_group). FILE is a\nfile name in backup_dir (default /var/lib/renkei/backups), or a path in that folder; it must not exist.\nWithout FILE: renkei-TIME.db. Backups are mode 0600 (the daemon's user); copy them off with sudo."),
         ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),
         ("top", "top [--count N]",
          "Live view of lag, throughput and backlog, refreshed every second; q or Ctrl-C quits.\nNot on a terminal: plain text every second (N refreshes with --count)."),
@@ -41,6 +44,9 @@ public enum ControlHelp {
             + "\nRun `renkeictl COMMAND --help` for a command's arguments.\n"
             + "Exit status: 0 ok, 1 the daemon answered an error (or verify failed), 2 usage error,\n"
             + "3 the socket is missing, not answering, or not permitted.\n"
+            + "Reading needs the group status_socket_group; deciding and changing (links, reviews, replay,\n"
+            + "rebuild, dead letters, subscriptions, --reveal-protected, backup) status_socket_admin_group:\n"
+            + "outside your groups the daemon answers HTTP 403 naming the group.\n"
     }
 
     static let globals = """

@@ -9,7 +9,7 @@ enum UnixSocketFile {
         // chmod(2) after bind(2): bind creates the file with the umask applied; connecting needs write permission.
         _ = try Syscall.call("chmod(\(path), \(String(mode, radix: 8)))") { chmod(path, mode_t(mode)) }
         if let group {
-            let gid = try groupID(group)
+            let gid = try UserDatabase.groupID(named: group)
             // chown(2): uid -1 leaves the owner alone; changing the group needs membership or CAP_CHOWN.
             _ = try Syscall.call("chown(\(path), group \(group))") { chown(path, uid_t.max, gid) }
         }
@@ -38,20 +38,5 @@ enum UnixSocketFile {
         throw SystemError(
             .addressInUse, operation: "bind(\(path))",
             message: "another process is serving this socket; is renkeid already running? see `systemctl status renkeid`")
-    }
-
-    /// Looks up a group's ID with getgrnam_r(3).
-    static func groupID(_ name: String) throws(SystemError) -> gid_t {
-        var group = Glibc.group()
-        var buffer = [CChar](repeating: 0, count: 16384)
-        var result: UnsafeMutablePointer<Glibc.group>?
-        let status = getgrnam_r(name, &group, &buffer, buffer.count, &result)
-        guard status == 0, result != nil else {
-            if status != 0 { throw SystemError(operation: "getgrnam_r(\(name))", errorNumber: status) }
-            throw SystemError(
-                .invalidArgument, operation: "look up group \(name)",
-                message: "no such group; create it (groupadd \(name)) or fix the configured group")
-        }
-        return group.gr_gid
     }
 }

@@ -148,8 +148,10 @@ actor DaemonHarness {
     /// - Parameters:
     ///   - watchdogUSec: `WATCHDOG_USEC` as systemd sets it for `WatchdogSec=`; nil: no watchdog.
     ///   - timeout: how long to wait for `READY=1`.
+    ///   - umask: start the daemon under this file-creation mask (octal text, e.g. `"000"`), through
+    ///     `sh -c 'umask …; exec renkeid …'`, so the same pid is the daemon; nil: the test's own.
     /// - Throws: when the binary is missing, the daemon exits, or it is not ready in `timeout`.
-    func start(watchdogUSec: Int? = nil, timeout: Duration = .seconds(30)) async throws {
+    func start(watchdogUSec: Int? = nil, timeout: Duration = .seconds(30), umask: String? = nil) async throws {
         guard process == nil || process?.isRunning == false else { throw HarnessError("renkeid is already running") }
         let binary = TestPaths.renkeid
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -164,6 +166,10 @@ actor DaemonHarness {
         let process = Process()
         process.executableURL = binary
         process.arguments = ["--config", configFile.path]
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", binary.path, "--config", configFile.path]
+        }
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
         if let watchdogUSec { environment["WATCHDOG_USEC"] = String(watchdogUSec) } else {
