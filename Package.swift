@@ -5,11 +5,12 @@ import PackageDescription
 //
 // The module graph is the architecture:
 //   CSQLite, CCurl, CCrypto   C system libraries (module map + shim.h only); CMalloc: glibc's malloc.h
+//   CTLS                      libssl, for the push listener's TLS (RenkeiSystem's TLSContext only)
 //   RenkeiCore                pure domain: JSON, events, schemas, projection, deltas (no C, no I/O)
 //   RenkeiCrypto              the only importer of CCrypto (SHA-256, HMAC, Standard Webhooks)
 //   RenkeiStore               the only importer of CSQLite (log, projection checkpoint, outbox)
 //   RenkeiHTTP                the only importer of CCurl (outbound HTTP client)
-//   RenkeiSystem              Glibc: sockets, HTTP/1.1 server, sd_notify, signals, logging
+//   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), sd_notify, signals, logging
 //   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes
 //   renkeid, renkeictl        thin executables
 let package = Package(
@@ -23,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CTLS", pkgConfig: "libssl", providers: [.apt(["libssl-dev"])]),
         // glibc's <malloc.h> (malloc_trim), part of libc; only RenkeiSystem's ProcessMemory uses it.
         .systemLibrary(name: "CMalloc"),
 
@@ -31,7 +33,7 @@ let package = Package(
         .target(name: "RenkeiCrypto", dependencies: ["CCrypto"]),
         .target(name: "RenkeiStore", dependencies: ["CSQLite", "RenkeiCore", "RenkeiCrypto"]),
         .target(name: "RenkeiHTTP", dependencies: ["CCurl"]),
-        .target(name: "RenkeiSystem", dependencies: ["RenkeiCore", "CMalloc"]),
+        .target(name: "RenkeiSystem", dependencies: ["RenkeiCore", "CMalloc", "CTLS"]),
         .target(
             name: "RenkeiDaemon",
             dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiHTTP", "RenkeiSystem"]

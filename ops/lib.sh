@@ -45,11 +45,11 @@ ensure_packages() {
 check_pkg_config() {
     command -v pkg-config >/dev/null 2>&1 || die "pkg-config is not installed (apt-get install pkg-config)"
     local missing=() module
-    for module in sqlite3 libcurl libcrypto; do
+    for module in sqlite3 libcurl libcrypto libssl; do
         if ! pkg-config --exists "$module"; then missing+=("$module"); fi
     done
     if [ "${#missing[@]}" -gt 0 ]; then
-        die "pkg-config cannot find: ${missing[*]} (packages: sqlite3=libsqlite3-dev, libcurl=libcurl4-openssl-dev, libcrypto=libssl-dev)"
+        die "pkg-config cannot find: ${missing[*]} (packages: sqlite3=libsqlite3-dev, libcurl=libcurl4-openssl-dev, libcrypto and libssl=libssl-dev)"
     fi
 }
 

@@ -124,7 +124,7 @@ final class StandalonePush: Sendable {
     let root: URL
     let writer: LogWriter
 
-    init(limits: HTTPServerLimits) async throws {
+    init(limits: HTTPServerLimits, tls: Configuration.IngestTLS? = nil) async throws {
         root = URL(fileURLWithPath: "/tmp").appendingPathComponent("renkei-push-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let tokenFile = root.appendingPathComponent("token").path
@@ -136,11 +136,18 @@ final class StandalonePush: Sendable {
             validator: EventValidator(schemas: schemas), writer: writer, statistics: SourceStatistics(sources: ["library"]),
             configuredSources: ["library"], logger: logger)
         let source = Configuration.Source(name: "library", spool: nil, tokenFile: tokenFile, csv: nil, pull: nil)
-        push = try PushIngest(listen: "127.0.0.1:0", sources: [source], ingestor: ingestor, limits: limits, logger: logger)
+        push = try PushIngest(listen: "127.0.0.1:0", sources: [source], ingestor: ingestor, limits: limits, tls: tls, logger: logger)
         try push.start()
     }
 
-    func url(_ source: String) -> String { "http://127.0.0.1:\(push.boundPort ?? 0)/v1/sources/\(source)/events" }
+    func url(_ source: String, scheme: String = "http") -> String {
+        "\(scheme)://127.0.0.1:\(push.boundPort ?? 0)/v1/sources/\(source)/events"
+    }
+
+    /// The events in the log.
+    func loggedEvents() async throws -> [LoggedEvent] {
+        try await writer.perform { db in try EventLog.read(in: db, after: 0, limit: 1_000_000) }
+    }
 
     func stop() async {
         await push.stop(deadline: .seconds(1))

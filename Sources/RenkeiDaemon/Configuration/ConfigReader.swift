@@ -73,6 +73,24 @@ struct ConfigReader {
         return result
     }
 
+    /// `headers` of a subscription or a pull: `{"Name": {"file": "/etc/renkei/secrets/x"}}`, each value
+    /// read from its file (trimmed), so secrets never live in the JSON.
+    /// - Throws: ``RenkeiError`` naming the header and the file that cannot be read.
+    func headerFiles(_ object: JSONObject, path: String) throws(RenkeiError) -> [String: String] {
+        var headers: [String: String] = [:]
+        for member in try optionalObject(object, "headers", path: path) ?? JSONObject() {
+            let headerPath = "\(path).headers.\(member.key)"
+            guard let fileName = member.value["file"]?.stringValue else {
+                throw error(headerPath, "give header values as {\"file\": \"/etc/renkei/…\"}: secrets never live in the JSON")
+            }
+            guard let text = try? String(contentsOfFile: fileName, encoding: .utf8) else {
+                throw error(headerPath, "cannot read \(fileName)")
+            }
+            headers[member.key] = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return headers
+    }
+
     static let personFields: Set<String> = [
         "uid", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
         "household_no", "relationship", "my_number", "links", "tax", "childcare", "library", "guardian_of",
@@ -95,7 +113,7 @@ struct ConfigReader {
             ["url", "linked_to", "kinds", "fields", "secret_file", "max_in_flight", "max_attempts", "timeout_s", "tls",
              "legal_basis", "headers", "connect_timeout_s", "retry_base_s"])
         let url = try string(object, "url", path: path)
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), let host = parsed.host else {
             throw error("\(path).url", "must be an http:// or https:// URL")
         }
         let fields = try stringArray(object, "fields", path: path) ?? []
@@ -116,20 +134,12 @@ struct ConfigReader {
             name: name, kinds: kinds, fields: fields, linkedTo: linkedTo, legalBasis: legalBasis)
         do {
             try policy.validate()
+            // Issue 13: my_number and tax never cross a network in clear text.
+            try policy.validateTransport(scheme: parsed.scheme ?? "", host: host)
         } catch {
             throw self.error(path, error.message)
         }
-        var headers: [String: String] = [:]
-        for member in try optionalObject(object, "headers", path: path) ?? JSONObject() {
-            let headerPath = "\(path).headers.\(member.key)"
-            guard let fileName = member.value["file"]?.stringValue else {
-                throw error(headerPath, "give header values as {\"file\": \"/etc/renkei/…\"}: secrets never live in the JSON")
-            }
-            guard let text = try? String(contentsOfFile: fileName, encoding: .utf8) else {
-                throw error(headerPath, "cannot read \(fileName)")
-            }
-            headers[member.key] = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        let headers = try headerFiles(object, path: path)
         let tlsObject = try optionalObject(object, "tls", path: path) ?? JSONObject()
         try allowOnly(tlsObject, path: "\(path).tls", ["ca_file", "client_cert", "client_key"])
         let connectTimeout = try optionalNumber(object, "connect_timeout_s", path: path) ?? 10

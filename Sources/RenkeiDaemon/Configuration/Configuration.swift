@@ -16,8 +16,31 @@ public struct Configuration: Sendable {
         public var tokenFile: String?
         /// The raw `csv` settings (used by the CSV reader).
         public var csv: JSONObject?
-        /// The raw `pull` settings (used by the HTTP pull source).
-        public var pull: JSONObject?
+        /// The HTTP pull settings, checked (`sources.<name>.pull`).
+        public var pull: Pull?
+        /// The largest spool file read (`max_file_bytes`); a larger one is refused into `rejected/` unread.
+        public var maxFileBytes: Int64 = Source.defaultMaxFileBytes
+
+        /// 1 GiB: a full registry export of a large city as CSV is a few hundred MiB.
+        public static let defaultMaxFileBytes: Int64 = 1 << 30
+    }
+
+    /// `sources.<name>.pull`: the change feed a source is polled on.
+    public struct Pull: Sendable, Hashable {
+        /// The feed URL (`http` or `https`, never with credentials in it).
+        public var url: String
+        /// Seconds between polls once the feed is drained (`interval_s`, default 30).
+        public var intervalSeconds: Double
+        /// Request headers, values read from files (`headers`, as a subscription's).
+        public var headers: [String: String]
+    }
+
+    /// `ingest_tls`: the push listener's certificate chain and private key (PEM files).
+    public struct IngestTLS: Sendable, Hashable {
+        /// `cert_file`: the server certificate, then its intermediates.
+        public var certificateFile: String
+        /// `key_file`: the certificate's unencrypted private key, readable by renkeid alone.
+        public var keyFile: String
     }
 
     /// TLS settings of a subscription.
@@ -73,6 +96,14 @@ public struct Configuration: Sendable {
     public var backupDirectory: String
     /// `host:port` of the push listener, if configured.
     public var ingestListen: String?
+    /// `ingest_tls`: serve push over HTTPS with this certificate.
+    public var ingestTLS: IngestTLS?
+    /// `ingest_allow_plaintext`: allow plain HTTP push on an address other hosts can reach (default false).
+    public var ingestAllowPlaintext: Bool = false
+    /// `ingest_max_connections`: push connections served at once (default 64).
+    public var ingestMaxConnections: Int = 64
+    /// `ingest_max_connections_per_peer`: push connections one IP address may hold at once (default 16).
+    public var ingestMaxConnectionsPerPeer: Int = 16
     /// Sources by name.
     public var sources: [String: Source]
     /// Linking thresholds.
@@ -119,7 +150,8 @@ public struct Configuration: Sendable {
         try reader.allowOnly(
             root, path: "",
             ["municipality", "state_dir", "schemas_dir", "status_socket", "status_socket_group", "status_socket_admin_group",
-             "backup_dir", "ingest_listen", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
+             "backup_dir", "ingest_listen", "ingest_tls", "ingest_allow_plaintext", "ingest_max_connections",
+             "ingest_max_connections_per_peer", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s"])
         municipality = try reader.string(root, "municipality", path: "")
         guard municipality.utf8.count == 6, municipality.allSatisfy(\.isASCII), municipality.allSatisfy(\.isNumber) else {
             throw reader.error("municipality", "must be the 6-digit 全国地方公共団体コード, e.g. \"131016\"")
@@ -150,13 +182,20 @@ public struct Configuration: Sendable {
             else {
                 throw reader.error(path, "a source name is lowercase letters, digits and _ (and not 'operator')")
             }
-            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull"])
-            sources[member.key] = Source(
+            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes"])
+            var source = Source(
                 name: member.key,
                 spool: try reader.optionalString(object, "spool", path: path),
                 tokenFile: try reader.optionalString(object, "token_file", path: path),
                 csv: object["csv"]?.objectValue,
-                pull: object["pull"]?.objectValue)
+                pull: nil)
+            if let pull = try reader.optionalObject(object, "pull", path: path) {
+                source.pull = try reader.pull(pull, path: "\(path).pull")
+            }
+            if let limit = try reader.optionalInt(object, "max_file_bytes", path: path, range: 1...(1 << 40)) {
+                source.maxFileBytes = Int64(limit)
+            }
+            sources[member.key] = source
         }
 
         let linking = try reader.linking(root)
@@ -168,6 +207,7 @@ public struct Configuration: Sendable {
         for member in try reader.optionalObject(root, "subscriptions", path: "") ?? JSONObject() {
             subscriptions[member.key] = try reader.subscription(name: member.key, value: member.value, sources: sources)
         }
+        try readIngestSecurity(root, reader: reader)
     }
 
     /// The schemas folder: the configured one; else `/usr/share/renkei/schemas` if present; else the

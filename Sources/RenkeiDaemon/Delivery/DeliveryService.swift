@@ -336,14 +336,15 @@ final class DeliveryService: Sendable {
         case .success(let response):
             status = response.status
             error = "HTTP \(response.status)"
-            excerpt = String(decoding: response.body.prefix(512), as: UTF8.self)
+            // Issue 13: a receiver may echo a 個人番号 back; it is masked before it is stored or shown.
+            excerpt = PersonalNumberScrubber.scrub(String(decoding: response.body.prefix(512), as: UTF8.self))
             retryable = Self.isRetryable(status: response.status)
             retryAfter = RetryAfter.delay(header: response.headers["Retry-After"], now: Date())
         case .failure(let failure) where failure.kind == TransportFailure.Kind.cancelled:
             // Shutting down: not an attempt; the delta stays pending for the next start.
             return .unchanged(nextAttemptMs: pending.nextAttemptMs)
         case .failure(let failure):
-            error = failure.description
+            error = PersonalNumberScrubber.scrub(failure.description)
             retryable = failure.kind != TransportFailure.Kind.invalidRequest
         }
         let dead = !retryable || attempts >= subscription.maxAttempts

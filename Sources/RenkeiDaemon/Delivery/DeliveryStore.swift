@@ -360,7 +360,7 @@ enum DeliveryStore {
         counts.oldestUndeliveredMs = oldest ?? nil
         counts.lastError = try db.prepare(
             "SELECT last_error FROM outbox WHERE subscription = ? AND last_error IS NOT NULL ORDER BY last_attempt_at DESC LIMIT 1"
-        ).rows([.text(subscription)]) { $0.string(0) }.first ?? nil
+        ).rows([.text(subscription)]) { $0.string(0).map(PersonalNumberScrubber.scrub) }.first ?? nil
         return counts
     }
 
@@ -383,10 +383,11 @@ enum DeliveryStore {
                 "delta_id": .string(row.string(2) ?? ""),
                 "uid": .string(row.string(3) ?? ""),
                 "status": row.isNull(4) ? .null : .integer(row.int64(4)),
-                "error": row.string(5).map { .string($0) } ?? .null,
+                // Scrubbed again when shown: rows stored before issue 13 were kept as received.
+                "error": row.string(5).map { .string(PersonalNumberScrubber.scrub($0)) } ?? .null,
                 "attempts": .integer(row.int64(6)),
                 "last_attempt_at": row.string(7).map { .string($0) } ?? .null,
-                "response_excerpt": row.string(8).map { .string($0) } ?? .null,
+                "response_excerpt": row.string(8).map { .string(PersonalNumberScrubber.scrub($0)) } ?? .null,
                 "state": .string(state),
                 "reason": row.string(9).map { .string($0) } ?? .null,
             ])

@@ -20,35 +20,46 @@ final class PullSource: Sendable {
     let source: String
     let url: String
     let interval: Double
+    /// Request headers, values read from files at configuration load (`pull.headers`).
+    let headers: [String: String]
+    /// Where refused events are written: the source's spool `rejected/`, or `<state_dir>/rejected/<source>/`.
+    let rejectedFolder: String
     let ingestor: Ingestor
     let client: HTTPClient
     let logger: Logger
 
-    /// Reads `sources.<source>.pull`: `url` (http or https) and `interval_s` (default 30).
-    /// - Throws: ``RenkeiError`` (`invalidConfiguration`) naming the key.
-    init(source: String, settings: JSONObject, ingestor: Ingestor, client: HTTPClient, logger: Logger) throws(RenkeiError) {
-        for member in settings where !["url", "interval_s"].contains(member.key) {
-            throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.\(member.key): unknown key (pull takes url and interval_s)")
-        }
-        guard let url = settings["url"]?.stringValue, url.hasPrefix("http://") || url.hasPrefix("https://") else {
-            throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.url: must be an http:// or https:// URL of the change feed")
-        }
-        let interval: Double
-        switch settings["interval_s"] {
-        case nil: interval = 30
-        case .integer(let value)?: interval = Double(value)
-        case .double(let value)?: interval = value
-        default: throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.interval_s: must be a number of seconds")
-        }
-        guard interval > 0, interval <= 86_400 else {
-            throw RenkeiError(.invalidConfiguration, "sources.\(source).pull.interval_s: must be between 0 and 86400 seconds")
+    /// - Parameters:
+    ///   - source: the source name.
+    ///   - pull: its checked `pull` settings (see ``ConfigReader/pull(_:path:)``).
+    ///   - rejectedFolder: where refused events go; created here if missing.
+    /// - Throws: ``RenkeiError`` (`io`) when the rejected folder cannot be created.
+    init(
+        source: String, pull: Configuration.Pull, rejectedFolder: String, ingestor: Ingestor, client: HTTPClient,
+        logger: Logger
+    ) throws(RenkeiError) {
+        do {
+            try FileManager.default.createDirectory(atPath: rejectedFolder, withIntermediateDirectories: true)
+        } catch {
+            throw RenkeiError(
+                .io,
+                "cannot create \(rejectedFolder) for the refused events of source \(source): check ownership and permissions",
+                cause: error)
         }
         self.source = source
-        self.url = url
-        self.interval = interval
+        self.url = pull.url
+        self.interval = pull.intervalSeconds
+        self.headers = pull.headers
+        self.rejectedFolder = rejectedFolder
         self.ingestor = ingestor
         self.client = client
         self.logger = logger
+    }
+
+    /// Where a pulled source's refused events go: its spool's `rejected/` when it has a spool (one
+    /// place per source for an operator to look), else `<state_dir>/rejected/<source>/`.
+    static func rejectedFolder(for source: Configuration.Source, stateDirectory: String) -> String {
+        if let spool = source.spool { return spool + "/rejected" }
+        return stateDirectory + "/rejected/" + source.name
     }
 
     /// What one request came to.
@@ -110,9 +121,11 @@ final class PullSource: Sendable {
         }
         let separator = url.contains("?") ? "&" : "?"
         let target = url + separator + "after=" + Self.percentEncoded(cursor ?? "")
+        var requestHeaders = OutboundHeaders()
+        requestHeaders.append(name: "Accept", value: "application/json")
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) { requestHeaders.append(name: name, value: value) }
         let request = OutboundRequest(
-            url: target, method: "GET", headers: ["Accept": "application/json"], timeout: .seconds(60),
-            maxResponseBytes: 64 << 20)
+            url: target, method: "GET", headers: requestHeaders, timeout: .seconds(60), maxResponseBytes: 64 << 20)
         let response: OutboundResponse
         switch await client.send(request) {
         case .failure(let failure): return .failed("GET \(url) failed: \(failure)")
@@ -143,10 +156,13 @@ final class PullSource: Sendable {
             return .failed("could not write the log: \(error.message)")
         }
         if !report.rejected.isEmpty {
-            // The feed cannot be answered; the reasons go to the log and /v1/status (never the content).
+            // The feed cannot be answered: each refused event goes to rejected/ with its reason (as a
+            // spool file's lines do); the reasons go to the log and /v1/status (never the content).
+            let file = writeRejections(report.rejected, events: events, after: cursor, next: next)
             for rejection in report.rejected.prefix(5) {
                 logger.warning("pull \(source): event \(rejection.line) of the page after cursor refused: \(rejection.error)")
             }
+            if let file { logger.warning("pull \(source): \(report.rejected.count) refused event(s) written to \(file)") }
         }
         let now = Date()
         ingestor.statistics.updatePull(source: source, url: url) { state in
@@ -159,6 +175,36 @@ final class PullSource: Sendable {
             logger.info("pull \(source): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
         }
         return events.isEmpty || next == cursor ? .caughtUp : .more
+    }
+
+    /// Writes `pull-<time>.errors.jsonl` in ``rejectedFolder``: one line per refused event with `line`
+    /// (its position in the page), `error`, `raw` (the event as received), and the page's `url`,
+    /// `after` and `next_cursor`. Returns the file's path, or nil when it could not be written (logged).
+    func writeRejections(_ rejections: [IngestReport.Rejection], events: [JSONValue], after: String?, next: String) -> String? {
+        let stamp = Timestamp.rfc3339(Date()).replacingOccurrences(of: ":", with: "")
+        let entries: [JSONValue] = rejections.map { rejection in
+            var entry: JSONObject = [
+                "source": .string(source), "url": .string(url), "after": after.map { .string($0) } ?? .null,
+                "next_cursor": .string(next), "line": .integer(Int64(rejection.line)), "error": .string(rejection.error),
+            ]
+            if events.indices.contains(rejection.line - 1) {
+                entry["raw"] = .string(String(decoding: events[rejection.line - 1].serializedBytes, as: UTF8.self))
+            }
+            return .object(entry)
+        }
+        var path = "\(rejectedFolder)/pull-\(stamp).errors.jsonl"
+        var counter = 1
+        while FileManager.default.fileExists(atPath: path) {
+            path = "\(rejectedFolder)/pull-\(stamp).\(counter).errors.jsonl"
+            counter += 1
+        }
+        do {
+            try RejectedFile.write(entries, to: path)
+            return path
+        } catch {
+            logger.error("pull \(source): could not write \(path): \(error); the refusals are counted in /v1/status only")
+            return nil
+        }
     }
 
     /// Percent-encodes a query value (RFC 3986 unreserved characters stay).

@@ -2,6 +2,7 @@ import Foundation
 import RenkeiCore
 import RenkeiStore
 import RenkeiSystem
+import Synchronization
 
 /// Takes files from the sources' spool folders (contract §6).
 ///
@@ -9,6 +10,14 @@ import RenkeiSystem
 /// taken in name order, appended durably, and only then moved to `done/`. Each bad line is copied,
 /// with its line number and reason, to `rejected/<file>.errors.jsonl`. A crash between the append and
 /// the move re-reads the file on restart: its events are then duplicates, so each is logged once.
+///
+/// The folder is writable by the source's account, so an entry is not trusted (issue 13): it is read
+/// through ``UntrustedFile`` (never following a link, never opening a FIFO or device, never reading
+/// past `max_file_bytes`) on a ``BlockingThread``, off the cooperative pool. An entry refused whole —
+/// a link, FIFO, device or socket, a file over the size cap, an unsupported type — is moved into
+/// `rejected/` as it is (a link as the link itself) with a `rejected/<name>.errors.jsonl` entry saying
+/// why, so it is never examined again. A bad entry holds up nothing else: the source's other files and
+/// the other sources go on.
 final class SpoolIngest: Sendable {
     /// Lines appended per log batch while reading a large file.
     static let chunkLines = 5000
@@ -16,8 +25,13 @@ final class SpoolIngest: Sendable {
     let folders: [(source: String, path: String)]
     /// Each source's raw `csv` settings (checked in ``prepareFolders()``).
     let csvSettings: [String: JSONObject?]
+    /// Each source's `max_file_bytes`.
+    let maxFileBytes: [String: Int64]
     let ingestor: Ingestor
     let logger: Logger
+    /// The last problem logged for each entry left in place, so a file that cannot be read is logged
+    /// once (and again when its problem changes), not on every scan.
+    private let reported = Mutex<[String: String]>([:])
 
     /// A file that changed size while it was read: a source still writing it in place. It is left
     /// where it is and read again on a later scan.
@@ -30,6 +44,7 @@ final class SpoolIngest: Sendable {
     init(sources: [Configuration.Source], ingestor: Ingestor, logger: Logger) {
         folders = sources.compactMap { source in source.spool.map { (source.name, $0) } }.sorted { $0.source < $1.source }
         csvSettings = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.csv) })
+        maxFileBytes = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.maxFileBytes) })
         self.ingestor = ingestor
         self.logger = logger
     }
@@ -49,22 +64,55 @@ final class SpoolIngest: Sendable {
         }
     }
 
-    /// Scans every folder once and ingests what is there. Returns the number of files taken.
+    /// Scans every folder once and ingests what is there. Returns the number of entries taken
+    /// (ingested or refused).
     func scanOnce() async -> Int {
         var taken = 0
         for folder in folders {
-            for name in pendingFiles(in: folder.path) {
+            let (names, unsafe) = await BlockingThread.run(name: "renkei-spool") {
+                (self.pendingFiles(in: folder.path), self.unsafeSubfolder(of: folder.path))
+            }
+            if let unsafe {
+                // Moving files through a replaced done/ or rejected/ would put them wherever it points.
+                let message = "\(unsafe) is not a directory (replaced by a link?): nothing is taken from this spool "
+                    + "until it is a real directory again (mkdir it, owned as the spool)"
+                let isNew = reported.withLock { reported in
+                    defer { reported[unsafe] = message }
+                    return reported[unsafe] != message
+                }
+                if isNew { logger.error("spool \(folder.source): \(message)") }
+                ingestor.statistics.recordError(source: folder.source, "spool: \(message)")
+                continue
+            }
+            reported.withLock { reported in
+                reported[folder.path + "/done"] = nil
+                reported[folder.path + "/rejected"] = nil
+            }
+            for name in names {
                 if Task.isCancelled { return taken }
+                let path = folder.path + "/" + name
                 do {
                     try await take(file: name, folder: folder.path, source: folder.source)
+                    reported.withLock { _ = $0.removeValue(forKey: path) }
                     taken += 1
                 } catch is StillBeingWritten {
-                    logger.debug("spool \(folder.path)/\(name): still growing; taken on a later scan")
+                    // Name order is the contract: the files after this one wait for it.
+                    logger.debug("spool \(path): still growing; taken on a later scan")
                     break
-                } catch {
-                    logger.error("spool \(folder.path)/\(name): \(error); the file stays in place and is tried again")
+                } catch let error as StoreError {
+                    // The log cannot be written: no file of this source can go in now.
+                    logger.error("spool \(path): \(error); the file stays in place and is tried again")
                     ingestor.statistics.recordError(source: folder.source, "spool \(name): \(error)")
                     break
+                } catch {
+                    // This entry alone (unreadable, vanished): it stays, and the source's other files go on.
+                    let message = "\(error)"
+                    let isNew = reported.withLock { reported in
+                        defer { reported[path] = message }
+                        return reported[path] != message
+                    }
+                    if isNew { logger.error("spool \(path): \(message); the file stays in place and is tried again") }
+                    ingestor.statistics.recordError(source: folder.source, "spool \(name): \(message)")
                 }
             }
         }
@@ -81,32 +129,69 @@ final class SpoolIngest: Sendable {
         }
     }
 
+    /// The entries to look at, in name order: everything except names starting with `.` and real
+    /// directories (`done/`, `rejected/`); a link to a directory is listed (and refused). Blocking.
     func pendingFiles(in folder: String) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
         return names.filter { name in
             guard !name.hasPrefix(".") else { return false }
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+            return (try? UntrustedFile.kind(atPath: folder + "/" + name)).map { $0 != .directory } ?? false
         }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// `done/` or `rejected/` of `folder` when it is not a real directory (a source's account could
+    /// replace it with a link), else nil. Blocking.
+    func unsafeSubfolder(of folder: String) -> String? {
+        for path in [folder + "/done", folder + "/rejected"] where (try? UntrustedFile.kind(atPath: path)) != .directory {
+            return path
+        }
+        return nil
     }
 
     func take(file name: String, folder: String, source: String) async throws {
         let path = folder + "/" + name
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RenkeiError(.io, "cannot read \(path): check permissions")
-        }
-        // A source that writes in place rather than renaming in: wait until the file stops growing.
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? data.count
-        guard size == data.count else { throw StillBeingWritten() }
-        var rejections: [JSONValue] = []
-        let bytes = [UInt8](data)
         let isJSONL = Self.jsonlSuffixes.contains { name.hasSuffix($0) }
         let isCSV = name.lowercased().hasSuffix(Self.csvSuffix)
+        guard isJSONL || isCSV else {
+            let error = "unsupported file type: a spool file is *.jsonl (one event per line) or *.csv (one event per row); "
+                + "the file was kept in rejected/ unread"
+            try await refuse(name, folder: folder, source: source, reason: error)
+            return
+        }
+        let limit = maxFileBytes[source] ?? Configuration.Source.defaultMaxFileBytes
+        let read = try await BlockingThread.run(name: "renkei-spool") { () throws(SystemError) in
+            try UntrustedFile.read(atPath: path, maxBytes: limit)
+        }
+        let bytes: [UInt8]
+        switch read {
+        case .contents(let contents):
+            bytes = contents
+        case .changedWhileRead:
+            // A source that writes in place rather than renaming in: wait until the file stops growing.
+            throw StillBeingWritten()
+        case .notRegular(.directory):
+            return  // became a directory since the listing: not a file to take
+        case .notRegular(let kind):
+            let what = kind == .symbolicLink
+                ? "a symbolic link" + (UntrustedFile.linkTarget(atPath: path).map { " (to \($0))" } ?? "")
+                : kind.description
+            let error = "\(what): the spool takes regular files only and never follows a link or opens a pipe or "
+                + "device; the entry itself was moved to rejected/, unread. Write the file itself under a name "
+                + "starting with '.' and rename it when complete"
+            try await refuse(name, folder: folder, source: source, reason: error)
+            return
+        case .tooLarge(let size):
+            let error = "the file is \(size) bytes, over sources.\(source).max_file_bytes (\(limit)); it was moved "
+                + "to rejected/ unread: send it as several smaller files, or raise max_file_bytes"
+            try await refuse(name, folder: folder, source: source, reason: error)
+            return
+        }
+        var rejections: [JSONValue] = []
         if isCSV {
             let (report, rows) = try await ingestCSV(bytes, name: name, source: source)
             rejections = rows
             logger.info("spool \(source)/\(name): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
-        } else if isJSONL {
+        } else {
             let lines = Ingestor.splitLines(bytes)
             var report = IngestReport()
             var start = 0
@@ -136,34 +221,39 @@ final class SpoolIngest: Sendable {
                 rejections.append(.object(entry))
             }
             logger.info("spool \(source)/\(name): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
-        } else {
-            let error = "unsupported file type: a spool file is *.jsonl (one event per line) or *.csv (one event per row); the file was kept in rejected/ unread"
-            rejections.append(["file": .string(name), "line": .null, "error": .string(error)])
-            ingestor.statistics.record(source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(error)", at: Date())
-            logger.warning("spool \(source)/\(name): \(error)")
         }
         if !rejections.isEmpty {
-            var text: [UInt8] = []
-            for rejection in rejections {
-                text += rejection.serializedBytes
-                text.append(0x0A)
-            }
-            // Written whole then renamed, so a crash and re-read leaves one complete copy.
             let target = "\(folder)/rejected/\(name).errors.jsonl"
-            try Data(text).write(to: URL(fileURLWithPath: target), options: .atomic)
+            let entries = rejections
+            try await BlockingThread.run(name: "renkei-spool") { try RejectedFile.write(entries, to: target) }
         }
-        try move(path, to: "\(folder)/\(isJSONL || isCSV ? "done" : "rejected")", name: name)
+        try await BlockingThread.run(name: "renkei-spool") { try self.move(path, to: "\(folder)/done", name: name) }
+    }
+
+    /// Refuses an entry whole: writes its one-line `rejected/<name>.errors.jsonl`, then moves the entry
+    /// itself (never followed) into `rejected/`, so it is not examined again; counts it and logs why.
+    func refuse(_ name: String, folder: String, source: String, reason: String) async throws {
+        let entry: JSONValue = ["file": .string(name), "line": .null, "error": .string(reason)]
+        let path = folder + "/" + name
+        try await BlockingThread.run(name: "renkei-spool") {
+            try RejectedFile.write([entry], to: "\(folder)/rejected/\(name).errors.jsonl")
+            try self.move(path, to: "\(folder)/rejected", name: name)
+        }
+        ingestor.statistics.record(
+            source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(reason)", at: Date())
+        logger.warning("spool \(source)/\(name): \(reason)")
     }
 
     /// Moves a processed file, never overwriting an earlier file of the same name.
+    /// A link, FIFO or device is moved as the entry itself. Blocking.
     func move(_ path: String, to directory: String, name: String) throws {
         var target = "\(directory)/\(name)"
         var counter = 1
-        while FileManager.default.fileExists(atPath: target) {
+        while UntrustedFile.exists(atPath: target) {
             target = "\(directory)/\(name).\(counter)"
             counter += 1
         }
-        // rename(2) is atomic within one file system; the spool and done/ share one.
-        try FileManager.default.moveItem(atPath: path, toPath: target)
+        // rename(2) is atomic within one file system; the spool, done/ and rejected/ share one.
+        try UntrustedFile.rename(path, to: target)
     }
 }

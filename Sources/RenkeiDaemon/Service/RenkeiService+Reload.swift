@@ -23,6 +23,8 @@ extension RenkeiService {
                     + "stop renkeid, move the folder, then start it (systemctl restart renkeid)")
         }
         _ = try loadSchemas(from: next.schemasDirectory)
+        // Issue 13: a renewed certificate is loaded on reload; a broken one is refused before anything stops.
+        if let tls = next.ingestTLS { _ = try PushIngest.loadTLS(tls) }
         for name in next.subscriptions.keys.sorted() {
             guard let file = next.subscriptions[name]?.secretFile else { continue }
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {

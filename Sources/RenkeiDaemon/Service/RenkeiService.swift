@@ -93,14 +93,21 @@ public final class RenkeiService: Sendable {
         // Issue 5: push listener and pullers (token files and pull settings are checked here, at start-up).
         let allSources = configuration.sources.values.sorted { $0.name < $1.name }
         if let listen = configuration.ingestListen {
-            push = try PushIngest(listen: listen, sources: allSources, ingestor: ingestor, logger: logger.labelled("push"))
+            // Issue 13: HTTPS with ingest_tls, and the connection caps.
+            push = try PushIngest(
+                listen: listen, sources: allSources, ingestor: ingestor, limits: PushIngest.limits(for: configuration),
+                tls: configuration.ingestTLS, logger: logger.labelled("push"))
         } else {
             push = nil
         }
         var pulls: [PullSource] = []
         for source in allSources {
-            guard let settings = source.pull else { continue }
-            pulls.append(try PullSource(source: source.name, settings: settings, ingestor: ingestor, client: client, logger: logger.labelled("pull")))
+            guard let pull = source.pull else { continue }
+            pulls.append(
+                try PullSource(
+                    source: source.name, pull: pull,
+                    rejectedFolder: PullSource.rejectedFolder(for: source, stateDirectory: configuration.stateDirectory),
+                    ingestor: ingestor, client: client, logger: logger.labelled("pull")))
         }
         self.pulls = pulls
         let projection = projection

@@ -2,7 +2,8 @@ import Dispatch
 import Glibc
 import Synchronization
 
-/// Serves one connection on its own thread: read with deadlines, parse, call the handler, answer.
+/// Serves one connection on its own thread: TLS handshake, read with deadlines, parse, check the
+/// head, call the handler, answer.
 struct ConnectionHandler {
     let server: HTTPServer
     let socket: Socket
@@ -29,8 +30,32 @@ struct ConnectionHandler {
             if case .tcp = server.address { return socket.peerAddress() }
             return nil
         }()
+        let stream: ConnectionStream
+        do {
+            stream = ConnectionStream(socket: socket, tls: try server.tls?.makeSession())
+        } catch {
+            server.logger.error("cannot serve a connection on \(server.address): \(error)")
+            return
+        }
+        // The handshake counts as part of the first request's head: the header timeout bounds it.
         var parser = HTTPRequestParser(maxHeaderBytes: limits.maxHeaderBytes, maxBodyBytes: limits.maxBodyBytes)
         var phase = Phase.idle(since: clock.now)
+        switch stream.handshake(until: clock.now.advanced(by: limits.headerTimeout), clock: clock) {
+        case .ready(let early):
+            if !early.isEmpty {
+                parser.append(early)
+                phase = .head(since: clock.now)
+            }
+        case .plainHTTP:
+            server.logThrottled("plain HTTP", .notice, "plain HTTP from \(remoteAddress ?? "?") to the TLS listener \(server.address): answered 400")
+            let plain = ConnectionStream(socket: socket, tls: nil)
+            answerAndClose(.error(400, "this listener speaks TLS only: use https://"), on: plain)
+            return
+        case .failed(let reason):
+            server.logThrottled("TLS handshake", .notice, "TLS handshake from \(remoteAddress ?? "?") on \(server.address) failed: \(reason)")
+            socket.shutdown(reading: false, writing: true)
+            return
+        }
 
         while true {
             let event: HTTPRequestParser.Event?
@@ -38,14 +63,23 @@ struct ConnectionHandler {
                 event = try parser.next()
             } catch {
                 server.logger.debug("rejecting a request on \(server.address): \(error)")
-                answerAndClose(HTTPResponse.error(error.status, error.message))
+                answerAndClose(HTTPResponse.error(error.status, error.message), on: stream)
                 return
             }
             switch event {
             case .head(let head):
+                // Authentication and routing from the head alone: a refused client never gets to send
+                // its body, and is never told `100 Continue`.
+                if let refusal = server.headCheck?(head) {
+                    server.logThrottled(
+                        "refused \(refusal.status)", .notice,
+                        "refused \(head.method) \(head.target.prefix(200)) from \(remoteAddress ?? "?") before its body: \(refusal.status) \(HTTPResponse.reasonPhrase(refusal.status))")
+                    answerAndClose(refusal, on: stream)
+                    return
+                }
                 if head.expectsContinue && head.hasBody && parser.bufferedByteCount == 0 {
                     // RFC 9110 §10.1.1: tell the client to send the body it is holding back (curl waits up to 1 s).
-                    guard (try? socket.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))) != nil else { return }
+                    guard (try? stream.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))) != nil else { return }
                 }
                 phase = .body(head: head, since: clock.now)
                 continue
@@ -56,9 +90,9 @@ struct ConnectionHandler {
                 let stopping = server.stopping.load(ordering: .relaxed)
                 let close = !head.keepAlive || stopping
                 let bytes = response.serialized(close: close, includeBody: head.method != "HEAD")
-                guard (try? socket.write(bytes)) != nil else { return }
+                guard (try? stream.send(bytes)) != nil else { return }
                 if close {
-                    socket.shutdown(reading: false, writing: true)
+                    stream.closeWrite()
                     return
                 }
                 phase = .idle(since: clock.now)
@@ -81,7 +115,7 @@ struct ConnectionHandler {
                 deadline = since.advanced(by: limits.bodyTimeout + .seconds(seconds))
             }
             let wasIdle = parser.isAtRequestBoundary && parser.bufferedByteCount == 0
-            switch read(into: &parser, until: deadline, sliced: sliced, clock: clock) {
+            switch read(from: stream, into: &parser, until: deadline, sliced: sliced, clock: clock) {
             case .data:
                 if case .idle = phase, wasIdle { phase = .head(since: clock.now) }
             case .endOfStream, .stopping:
@@ -91,10 +125,10 @@ struct ConnectionHandler {
                 case .idle: return  // an idle keep-alive connection just closes
                 case .head:
                     server.logger.debug("request head not received within \(limits.headerTimeout) on \(server.address)")
-                    answerAndClose(.error(408, "request head not received within \(limits.headerTimeout)"))
+                    answerAndClose(.error(408, "request head not received within \(limits.headerTimeout)"), on: stream)
                 case .body:
                     server.logger.debug("request body too slow on \(server.address)")
-                    answerAndClose(.error(408, "request body not received in time"))
+                    answerAndClose(.error(408, "request body not received in time"), on: stream)
                 }
                 return
             }
@@ -103,8 +137,8 @@ struct ConnectionHandler {
 
     /// Waits for and reads bytes until `deadline`; idle waits are cut into slices to notice `stop()`.
     private func read(
-        into parser: inout HTTPRequestParser, until deadline: ContinuousClock.Instant, sliced: Bool,
-        clock: ContinuousClock
+        from stream: ConnectionStream, into parser: inout HTTPRequestParser, until deadline: ContinuousClock.Instant,
+        sliced: Bool, clock: ContinuousClock
     ) -> ReadOutcome {
         while true {
             if sliced && server.stopping.load(ordering: .relaxed) { return .stopping }
@@ -113,11 +147,13 @@ struct ConnectionHandler {
             let wait = sliced ? min(remaining, .milliseconds(200)) : remaining
             do {
                 guard try socket.waitReadable(timeout: wait) else { continue }
-                var chunk: [UInt8] = []
-                let count = try socket.read(appendingTo: &chunk, maximum: 65536)
-                if count == 0 { return .endOfStream }
-                parser.append(chunk)
-                return .data
+                switch try stream.receive() {
+                case .bytes(let chunk):
+                    parser.append(chunk)
+                    return .data
+                case .nothingYet: continue
+                case .endOfStream: return .endOfStream
+                }
             } catch {
                 return .endOfStream
             }
@@ -136,9 +172,9 @@ struct ConnectionHandler {
 
     /// Sends an error answer with `Connection: close`, then closes gently: shutdown(2) the write side
     /// and discard what the client still sends for a moment, so it reads the answer rather than a reset.
-    private func answerAndClose(_ response: HTTPResponse) {
-        guard (try? socket.write(response.serialized(close: true))) != nil else { return }
-        socket.shutdown(reading: false, writing: true)
+    private func answerAndClose(_ response: HTTPResponse, on stream: ConnectionStream) {
+        guard (try? stream.send(response.serialized(close: true))) != nil else { return }
+        stream.closeWrite()
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: .seconds(2))
         var discarded = 0

@@ -3,25 +3,37 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// A small HTTP/1.1 server over a UNIX socket or TCP, for the status socket, the ingest listener
-/// and test receivers.
+/// A small HTTP/1.1 server over a UNIX socket or TCP (optionally TLS), for the status socket, the
+/// ingest listener and test receivers.
 ///
 /// Threads, not the cooperative pool, do the blocking work: one accept thread, and one thread per
-/// connection that reads with `poll(2)` deadlines (``HTTPServerLimits``) and waits for the async
-/// handler through a semaphore. Shared state is behind a `Mutex`.
+/// connection that does the TLS handshake, reads with `poll(2)` deadlines (``HTTPServerLimits``)
+/// and waits for the async handler through a semaphore. Shared state is behind a `Mutex`.
 public final class HTTPServer: Sendable {
     struct State {
         var listener: Socket?
         var connections: [Int: Socket] = [:]
+        /// Each open connection's peer (``peerKey(_:)``), and how many connections each peer holds.
+        var connectionPeers: [Int: String] = [:]
+        var peerConnections: [String: Int] = [:]
         var nextConnectionID = 0
         var boundPort: Int?
         var acceptThreadRunning = false
+        /// Per kind of client-caused log line: when one was last logged, and how many were left out since.
+        var throttledLines: [String: (last: ContinuousClock.Instant, leftOut: Int)] = [:]
     }
+
+    /// Looks at a request head before its body is read (and before `100 Continue` is sent); a
+    /// response it returns is sent with `Connection: close` and the body is never read.
+    public typealias HeadCheck = @Sendable (HTTPRequestHead) -> HTTPResponse?
 
     /// The address given at creation.
     public let address: ListenAddress
     /// The limits given at creation.
     public let limits: HTTPServerLimits
+    /// TLS settings: when set, every connection starts with a TLS handshake.
+    let tls: TLSContext?
+    let headCheck: HeadCheck?
     let logger: Logger
     let handler: @Sendable (HTTPRequest) async -> HTTPResponse
     let state = Mutex(State())
@@ -30,15 +42,19 @@ public final class HTTPServer: Sendable {
     /// Creates a server; nothing is bound until ``start()``.
     /// - Parameters:
     ///   - address: where to listen.
-    ///   - limits: sizes, timeouts and connection count.
+    ///   - limits: sizes, timeouts and connection counts.
+    ///   - tls: serve HTTPS with these settings (`nil`: plain HTTP).
+    ///   - headCheck: refuses requests from their head alone (authentication), before any body is read.
     ///   - logger: for connection errors and rejected requests.
     ///   - handler: answers each request; it runs on the cooperative pool, one request per connection at a time.
     public init(
-        address: ListenAddress, limits: HTTPServerLimits = HTTPServerLimits(), logger: Logger,
-        handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse
+        address: ListenAddress, limits: HTTPServerLimits = HTTPServerLimits(), tls: TLSContext? = nil,
+        headCheck: HeadCheck? = nil, logger: Logger, handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse
     ) {
         self.address = address
         self.limits = limits
+        self.tls = tls
+        self.headCheck = headCheck
         self.logger = logger
         self.handler = handler
     }
@@ -76,7 +92,7 @@ public final class HTTPServer: Sendable {
         let thread = Thread { [self] in self.acceptLoop(listener) }
         thread.name = "renkei-accept"
         thread.start()
-        logger.info("listening on \(address)\(port.map { " (port \($0))" } ?? "")")
+        logger.info("listening on \(address)\(port.map { " (port \($0))" } ?? "")\(tls.map { " with TLS (\($0.minimumProtocolVersion) or later)" } ?? "")")
     }
 
     /// Stops accepting, lets in-flight requests finish until `deadline` passes, then closes what is left.
@@ -118,21 +134,28 @@ public final class HTTPServer: Sendable {
                 if stopping.load(ordering: .relaxed) { break }
                 let connection = try listener.accept()
                 try? connection.setTimeout(send: true, limits.writeTimeout)
-                let id: Int? = state.withLock { state in
-                    guard state.connections.count < limits.maxConnections else { return nil }
+                let peer = peerKey(connection)
+                let admitted: Result<Int, Refusal> = state.withLock { state in
+                    guard state.connections.count < limits.maxConnections else { return .failure(.serverFull) }
+                    if let cap = limits.maxConnectionsPerPeer, state.peerConnections[peer, default: 0] >= cap {
+                        return .failure(.peerFull)
+                    }
                     let id = state.nextConnectionID
                     state.nextConnectionID += 1
                     state.connections[id] = connection
-                    return id
+                    state.connectionPeers[id] = peer
+                    state.peerConnections[peer, default: 0] += 1
+                    return .success(id)
                 }
-                guard let id else {
-                    logger.warning("refusing a connection on \(address): \(limits.maxConnections) connections already open")
-                    try? connection.write(
-                        HTTPResponse.error(503, "too many connections; retry shortly").serialized(close: true))
+                let id: Int
+                switch admitted {
+                case .success(let admittedID): id = admittedID
+                case .failure(let refusal):
+                    refuse(connection, peer: peer, refusal)
                     continue
                 }
                 let thread = Thread { [self] in
-                    defer { _ = state.withLock { $0.connections.removeValue(forKey: id) } }
+                    defer { release(id) }
                     ConnectionHandler(server: self, socket: connection).run()
                 }
                 thread.name = "renkei-http-\(id)"
@@ -153,5 +176,68 @@ public final class HTTPServer: Sendable {
                 }
             }
         }
+    }
+
+    // MARK: - Connection caps
+
+    enum Refusal: Error { case serverFull, peerFull }
+
+    /// Who a connection comes from, for the per-peer cap: the client's IP address on TCP (any
+    /// port), its uid on a UNIX socket.
+    private func peerKey(_ connection: Socket) -> String {
+        switch address {
+        case .tcp: return connection.peerSocketAddress()?.host ?? "unknown"
+        case .unix: return connection.peerCredentials().map { "uid \($0.uid)" } ?? "unknown"
+        }
+    }
+
+    private func release(_ id: Int) {
+        state.withLock { state in
+            state.connections.removeValue(forKey: id)
+            guard let peer = state.connectionPeers.removeValue(forKey: id) else { return }
+            let left = state.peerConnections[peer, default: 1] - 1
+            state.peerConnections[peer] = left > 0 ? left : nil
+        }
+    }
+
+    /// Turns a connection away at once on the accept thread: a short 503 (plain HTTP only: a TLS
+    /// client gets its connection closed before the handshake), then close. Never blocks: the answer
+    /// fits the socket buffer, and what the client already sent is drained without waiting so the
+    /// close is a FIN rather than a reset that could destroy the answer.
+    private func refuse(_ connection: Socket, peer: String, _ refusal: Refusal) {
+        let message: String
+        switch refusal {
+        case .serverFull:
+            message = "too many connections (\(limits.maxConnections) open); retry shortly"
+        case .peerFull:
+            message = "too many connections from \(peer) (\(limits.maxConnectionsPerPeer ?? 0) open); "
+                + "reuse a kept-alive connection or retry shortly"
+        }
+        logThrottled("refused connection", .warning, "refusing a connection on \(address): \(message)")
+        if tls == nil {
+            try? connection.write(HTTPResponse.error(503, message).serialized(close: true))
+        }
+        connection.shutdown(reading: false, writing: true)
+        connection.drainWithoutWaiting()
+    }
+
+    // MARK: - Logging what clients cause
+
+    /// Logs `message` at `level` unless a line of the same `kind` was logged in the last 5 s; then it
+    /// is only counted, and the next line of that kind says how many were left out. Clients can cause
+    /// these lines (refusals, failed handshakes) as fast as they like; the journal should not fill up.
+    func logThrottled(_ kind: String, _ level: Logger.Level, _ message: @autoclosure () -> String) {
+        let leftOut: Int? = state.withLock { state in
+            let now = ContinuousClock.now
+            if var entry = state.throttledLines[kind], entry.last.duration(to: now) < .seconds(5) {
+                entry.leftOut += 1
+                state.throttledLines[kind] = entry
+                return nil
+            }
+            defer { state.throttledLines[kind] = (now, 0) }
+            return state.throttledLines[kind]?.leftOut ?? 0
+        }
+        guard let leftOut else { return }
+        logger.log(level, message() + (leftOut > 0 ? " (\(leftOut) more like this since the last report)" : ""))
     }
 }

@@ -18,6 +18,10 @@ public struct HTTPServerLimits: Sendable {
     public var writeTimeout: Duration
     /// The most connections served at once; more are answered 503 and closed.
     public var maxConnections: Int
+    /// The most connections one peer (an IP address on TCP, a uid on a UNIX socket) may hold at
+    /// once; more from it are answered 503 and closed at once, so one client cannot take every slot
+    /// of ``maxConnections``. `nil`: no per-peer cap.
+    public var maxConnectionsPerPeer: Int?
 
     /// Creates limits; the defaults suit the status socket and the ingest listener.
     /// - Parameters:
@@ -29,6 +33,7 @@ public struct HTTPServerLimits: Sendable {
     ///   - idleTimeout: 30 s.
     ///   - writeTimeout: 30 s.
     ///   - maxConnections: 64.
+    ///   - maxConnectionsPerPeer: none.
     public init(
         maxHeaderBytes: Int = 16 * 1024,
         maxBodyBytes: Int = 64 * 1024 * 1024,
@@ -37,7 +42,8 @@ public struct HTTPServerLimits: Sendable {
         minimumBodyBytesPerSecond: Int = 64 * 1024,
         idleTimeout: Duration = .seconds(30),
         writeTimeout: Duration = .seconds(30),
-        maxConnections: Int = 64
+        maxConnections: Int = 64,
+        maxConnectionsPerPeer: Int? = nil
     ) {
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
@@ -47,5 +53,6 @@ public struct HTTPServerLimits: Sendable {
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerPeer = maxConnectionsPerPeer
     }
 }

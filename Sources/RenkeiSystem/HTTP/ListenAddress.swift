@@ -32,6 +32,16 @@ public enum ListenAddress: Sendable, Hashable, CustomStringConvertible {
         return .tcp(host: String(host), port: port)
     }
 
+    /// Whether only this machine can connect: a UNIX socket, `localhost`, 127.0.0.0/8 or `::1`.
+    /// Anything else (`0.0.0.0`, `::`, a LAN address, a host name) is reachable from the network.
+    public var isLoopback: Bool {
+        switch self {
+        case .unix: return true
+        case .tcp(let host, let port):
+            return (try? SocketAddress.resolve(host: host, port: port))?.isLoopback ?? false
+        }
+    }
+
     /// `unix:/run/renkei/status.sock` or `127.0.0.1:8470` / `[::1]:8470`.
     public var description: String {
         switch self {

@@ -3,9 +3,15 @@ import Foundation
 /// Runs blocking work on a fresh thread and awaits it, keeping the cooperative pool free.
 ///
 /// The cooperative pool has one thread per core (two on a small VM): a blocking `recv` there can
-/// starve every task, including the HTTP handlers that would answer it.
-enum BlockingThread {
-    static func run<Value: Sendable, Failure: Error>(
+/// starve every task, including the HTTP handlers that would answer it. Every blocking call made
+/// from async code (a socket exchange, reading a spool file) goes through here.
+public enum BlockingThread {
+    /// Runs `body` on a new thread named `name` and returns its result (or rethrows its error).
+    /// - Parameters:
+    ///   - name: the thread's name, as `top -H` and debuggers show it.
+    ///   - body: the blocking work.
+    /// - Throws: what `body` throws.
+    public static func run<Value: Sendable, Failure: Error>(
         name: String = "renkei-blocking", _ body: @escaping @Sendable () throws(Failure) -> Value
     ) async throws(Failure) -> Value {
         let result: Result<Value, Failure> = await withCheckedContinuation { continuation in

@@ -90,7 +90,10 @@ final class Socket: Sendable {
     }
 
     /// The peer's address as text, for TCP sockets (getpeername(2)).
-    func peerAddress() -> String? {
+    func peerAddress() -> String? { peerSocketAddress()?.description }
+
+    /// The peer's IP address and port, for TCP sockets (getpeername(2)).
+    func peerSocketAddress() -> SocketAddress? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let result = withUnsafeMutablePointer(to: &storage) {
@@ -101,12 +104,12 @@ final class Socket: Sendable {
         case AF_INET:
             return withUnsafeBytes(of: storage) { raw in
                 let port = UInt16(bigEndian: raw.load(fromByteOffset: 2, as: UInt16.self))
-                return SocketAddress.ipv4(raw.load(fromByteOffset: 4, as: in_addr_t.self), port: port).description
+                return SocketAddress.ipv4(raw.load(fromByteOffset: 4, as: in_addr_t.self), port: port)
             }
         case AF_INET6:
             return withUnsafeBytes(of: storage) { raw in
                 let port = UInt16(bigEndian: raw.load(fromByteOffset: 2, as: UInt16.self))
-                return SocketAddress.ipv6(Array(raw[8..<24]), port: port).description
+                return SocketAddress.ipv6(Array(raw[8..<24]), port: port)
             }
         default:
             return nil
@@ -179,6 +182,21 @@ final class Socket: Sendable {
         let count = (try? result.get()) ?? 0
         buffer.removeLast(maximum - count)
         return try result.get()
+    }
+
+    /// Discards what the peer has already sent, without ever waiting (recv(2) with MSG_DONTWAIT, at
+    /// most 64 KiB): closing a socket with unread input sends a reset, which can destroy an answer
+    /// the peer has not read yet.
+    func drainWithoutWaiting() {
+        var sink = [UInt8](repeating: 0, count: 16384)
+        var total = 0
+        while total < 65536 {
+            let count = sink.withUnsafeMutableBytes { raw in
+                (try? Syscall.call("recv") { recv(descriptor, raw.baseAddress!, raw.count, Int32(MSG_DONTWAIT)) }) ?? 0
+            }
+            guard count > 0 else { return }
+            total += count
+        }
     }
 
     /// Writes every byte, or throws.

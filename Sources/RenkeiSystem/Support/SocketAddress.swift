@@ -40,6 +40,32 @@ enum SocketAddress: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The address without its port: `192.0.2.1`, `::1` (a UNIX socket's path).
+    var host: String {
+        switch self {
+        case .unix(let path): return path
+        case .ipv4(_, let port), .ipv6(_, let port):
+            let text = description
+            var host = text.dropLast(String(port).count + 1)
+            if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+            return String(host)
+        }
+    }
+
+    /// Whether only this machine can reach the address: 127.0.0.0/8, `::1`, `::ffff:127.x.y.z`, a UNIX socket.
+    var isLoopback: Bool {
+        switch self {
+        case .unix: return true
+        case .ipv4(let address, _):
+            return withUnsafeBytes(of: address) { $0[0] } == 127
+        case .ipv6(let bytes, _):
+            guard bytes.count == 16 else { return false }
+            if bytes[0..<15].allSatisfy({ $0 == 0 }) && bytes[15] == 1 { return true }
+            // RFC 4291 §2.5.5.2: an IPv4-mapped address, ::ffff:a.b.c.d.
+            return bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+        }
+    }
+
     /// Resolves a numeric host (`127.0.0.1`, `::1`, `0.0.0.0`, `::`) or `localhost`.
     /// - Throws: ``SystemError`` for names that are not numeric addresses.
     static func resolve(host: String, port: Int) throws(SystemError) -> SocketAddress {
