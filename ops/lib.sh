@@ -62,6 +62,26 @@ ensure_swift() {
         || die "swift is not on PATH and not in /opt/swift/usr/bin: install a Swift 6 toolchain for Debian 12 from swift.org and put its usr/bin on PATH"
 }
 
+# The Schemathesis API fuzzer (issue 13), pinned, in its own venv under .build (Debian's python3 and
+# python3-venv; only PyPI is reached). The status-socket fuzz test finds it there or in RENKEI_SCHEMATHESIS.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_VENV="$REPO_ROOT/.build/schemathesis"
+
+# Installs schemathesis==$SCHEMATHESIS_VERSION into $SCHEMATHESIS_VENV unless that version is there,
+# and exports RENKEI_SCHEMATHESIS (its executable).
+ensure_schemathesis() {
+    local exe="$SCHEMATHESIS_VENV/bin/schemathesis"
+    if ! "$exe" --version 2>/dev/null | grep -qF "version $SCHEMATHESIS_VERSION"; then
+        log "installing schemathesis $SCHEMATHESIS_VERSION into ${SCHEMATHESIS_VENV#"$REPO_ROOT"/}"
+        rm -rf "$SCHEMATHESIS_VENV"
+        /usr/bin/python3 -m venv "$SCHEMATHESIS_VENV" \
+            || die "python3 -m venv failed (apt-get install python3-venv)"
+        "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
+            || die "pip could not install schemathesis==$SCHEMATHESIS_VERSION from PyPI"
+    fi
+    export RENKEI_SCHEMATHESIS="$exe"
+}
+
 # Prints a free TCP port on 127.0.0.1 (bind to port 0, read what the kernel chose).
 free_port() {
     if command -v python3 >/dev/null 2>&1; then

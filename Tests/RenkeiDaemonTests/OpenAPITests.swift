@@ -47,6 +47,11 @@ import Testing
         response.status == 404 && String(decoding: response.body, as: UTF8.self).contains("no such endpoint")
     }
 
+    /// Not served by a handler: no such endpoint, or a known path's `405` for an undeclared method.
+    static func isNotServed(_ response: HTTPResponse) -> Bool {
+        isNoSuchEndpoint(response) || (response.status == 405 && response.headers["Allow"] != nil)
+    }
+
     @Test func documentIsOpenAPI31WithResponsesForEveryOperation() throws {
         let doc = try Self.document()
         #expect(doc["openapi"]?.stringValue?.hasPrefix("3.1") == true)
@@ -130,7 +135,7 @@ import Testing
                 for probe in chunk {
                     group.addTask {
                         let response = await routes.handle(HTTPRequest(method: probe.method, target: probe.target))
-                        return Self.isNoSuchEndpoint(response) ? nil : "\(probe.method) \(probe.target)"
+                        return Self.isNotServed(response) ? nil : "\(probe.method) \(probe.target)"
                     }
                 }
                 var found: [String] = []
@@ -141,6 +146,55 @@ import Testing
         }
         #expect(undocumented.isEmpty, "served but not in Schemas/openapi.json: \(undocumented)")
         await fixture.service.stop()
+    }
+
+    /// `StatusOperation.all`, which answers 405 and checks query values before routing (issue 13),
+    /// lists exactly the document's status-socket operations, each with the document's query
+    /// parameters: the same names, which are required, and the same values (enum, integer range).
+    @Test func operationTableMatchesTheDocument() throws {
+        let doc = try Self.document()
+        var documented: [String: String] = [:]
+        for member in doc["paths"]?.objectValue ?? JSONObject() {
+            guard member.value["servers"]?.arrayValue?.first?["url"]?.stringValue == "http://renkei" else { continue }
+            for method in Self.methods {
+                guard let operation = member.value[method.lowercased()] else { continue }
+                var parameters: [String] = []
+                for parameter in operation["parameters"]?.arrayValue ?? [] where parameter["in"]?.stringValue == "query" {
+                    let name = parameter["name"]?.stringValue ?? "?"
+                    let schema = parameter["schema"] ?? .null
+                    let values: String
+                    if let words = schema["enum"]?.arrayValue {
+                        values = "oneOf " + words.compactMap(\.stringValue).joined(separator: ",")
+                    } else if schema["type"]?.stringValue == "integer" {
+                        let low = schema["minimum"]?.integerValue.map(String.init) ?? "min"
+                        let high = schema["maximum"]?.integerValue.map(String.init) ?? "max"
+                        values = "integer \(low)...\(high)"
+                    } else {
+                        values = "text"
+                    }
+                    parameters.append("\(name) \(values)\(parameter["required"] == .bool(true) ? " required" : "")")
+                }
+                documented["\(method) \(member.key)"] = parameters.sorted().joined(separator: "; ")
+            }
+        }
+        var table: [String: String] = [:]
+        for operation in StatusOperation.all {
+            let key = "\(operation.method) /\(operation.template.joined(separator: "/"))"
+            #expect(table[key] == nil, "\(key) is listed twice in StatusOperation.all")
+            table[key] = operation.query.map { parameter in
+                let values: String
+                switch parameter.values {
+                case .text: values = "text"
+                case .oneOf(let words): values = "oneOf " + words.joined(separator: ",")
+                case .integer(let range):
+                    values = "integer \(range.lowerBound)...\(range.upperBound == Int64.max ? "max" : String(range.upperBound))"
+                }
+                return "\(parameter.name) \(values)\(parameter.required ? " required" : "")"
+            }.sorted().joined(separator: "; ")
+        }
+        for key in Set(documented.keys).union(table.keys).sorted() {
+            #expect(documented[key] == table[key], "\(key): openapi.json says \(documented[key] ?? "nothing"), StatusOperation.all says \(table[key] ?? "nothing")")
+        }
     }
 
     @Test func pushRouteMatchesTheDocument() async throws {

@@ -20,9 +20,9 @@ extension StatusRoutes {
                 return .error(400, "body must be {\"path\": \"FILE.db\"} or empty")
             }
             switch body["path"] {
-            case nil, .null?: break
+            case nil: break
             case .string(let text)?: requested = text
-            default: return .error(400, "path must be a string: a file name in \(folder) (backup_dir)")
+            default: return .error(400, "path: must be a string, a file name in \(folder) (backup_dir), or left out")
             }
         }
         let name: String

@@ -21,6 +21,9 @@ extension StatusRoutes {
             reply["access_log"] = accessLog.json
             return .json(200, .object(reply))
         case ("POST", "replay"):
+            guard !request.body.isEmpty else {
+                return .error(400, "body: required, the events to append as JSONL (one envelope a line) or a JSON array")
+            }
             return await service.replay(body: request.body, peer: request.peer)
         case ("POST", "rebuild"):
             return await service.startRebuild(auditing: request)

@@ -7,7 +7,8 @@ import RenkeiSystem
 /// connection per request, so a slow reader never holds up the writer.
 ///
 /// Each area has its own file (`StatusRoutes+Persons.swift`, `+Log`, `+Delivery`, `+Reviews`,
-/// `+Audit`); this file only dispatches on the first path segment after `/v1/`.
+/// `+Audit`); this file only dispatches on the first path segment after `/v1/`, once
+/// ``StatusOperation/check(_:_:in:)`` has refused a method or query value the document does not allow.
 struct StatusRoutes: Sendable {
     let service: RenkeiService
 
@@ -25,7 +26,12 @@ struct StatusRoutes: Sendable {
         let note = AuditNote()
         var response: HTTPResponse
         do {
-            response = try await route(request, segments, note) ?? .error(404, "no such endpoint: \(request.method) \(request.path)")
+            // What Schemas/openapi.json does not allow is refused first: 405 + Allow, 400 naming the parameter.
+            if let refusal = StatusOperation.check(request, segments) {
+                response = refusal
+            } else {
+                response = try await route(request, segments, note) ?? .error(404, "no such endpoint: \(request.method) \(request.path)")
+            }
         } catch let error as RenkeiError where error.code == .notFound {
             response = .error(404, error.message)
         } catch {
