@@ -63,6 +63,7 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/replay"),
         StatusOperation("GET", "/v1/access-log", query: [.integer("limit", 1...100_000)]),
         StatusOperation("POST", "/v1/backup"),
+        StatusOperation("POST", "/v1/keys/rotate"),
     ]
 
     // MARK: - Checking a request
