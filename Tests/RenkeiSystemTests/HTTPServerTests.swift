@@ -181,3 +181,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
+
+/// `handlerExecutor`: handler tasks run on the given executor (before and after a suspension), not on
+/// the cooperative pool, so a test receiver answers while other tests hold every pool thread.
+@Suite struct HTTPServerExecutorTests {
+    @Test func handlersRunOnTheGivenExecutor() async throws {
+        let executor = DispatchTaskExecutor(label: "handler-test")
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/e.sock"
+        let server = HTTPServer(
+            address: .unix(path: path, mode: 0o600, group: nil), logger: quietLogger, handlerExecutor: executor
+        ) { _ in
+            let before = executor.isCurrent
+            try? await Task.sleep(for: .milliseconds(5))
+            return .text(200, "\(before) \(executor.isCurrent)")
+        }
+        try server.start()
+        let body = try await BlockingThread.run { () throws(any Error) in
+            try UnixHTTPClient(socketPath: path, timeout: .seconds(30)).request(method: "GET", path: "/").body
+        }
+        await server.stop(deadline: .seconds(1))
+        #expect(String(decoding: body, as: UTF8.self) == "true true")
+        #expect(!executor.isCurrent)
+    }
+}

@@ -160,12 +160,15 @@ struct ConnectionHandler {
         }
     }
 
-    /// Runs the async handler on the cooperative pool and blocks this (non-pool) thread for the answer.
+    /// Runs the async handler (on the server's `handlerExecutor`, else the cooperative pool) and blocks
+    /// this (non-pool) thread for the answer.
     private func callHandler(_ request: HTTPRequest) -> HTTPResponse {
         let box = ResponseBox()
         let handler = server.handler
-        Task {
-            box.put(await handler(request))
+        if let executor = server.handlerExecutor {
+            Task(executorPreference: executor) { box.put(await handler(request)) }
+        } else {
+            Task { box.put(await handler(request)) }
         }
         return box.take()
     }

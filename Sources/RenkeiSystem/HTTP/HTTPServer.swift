@@ -36,6 +36,8 @@ public final class HTTPServer: Sendable {
     let headCheck: HeadCheck?
     let logger: Logger
     let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    /// Where handler tasks run; `nil`: the cooperative pool.
+    let handlerExecutor: (any TaskExecutor)?
     let state = Mutex(State())
     let stopping = Atomic<Bool>(false)
 
@@ -46,16 +48,20 @@ public final class HTTPServer: Sendable {
     ///   - tls: serve HTTPS with these settings (`nil`: plain HTTP).
     ///   - headCheck: refuses requests from their head alone (authentication), before any body is read.
     ///   - logger: for connection errors and rejected requests.
-    ///   - handler: answers each request; it runs on the cooperative pool, one request per connection at a time.
+    ///   - handlerExecutor: where handler tasks run (``DispatchTaskExecutor``); `nil`, the default: the
+    ///     cooperative pool.
+    ///   - handler: answers each request, one request per connection at a time.
     public init(
         address: ListenAddress, limits: HTTPServerLimits = HTTPServerLimits(), tls: TLSContext? = nil,
-        headCheck: HeadCheck? = nil, logger: Logger, handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse
+        headCheck: HeadCheck? = nil, logger: Logger, handlerExecutor: (any TaskExecutor)? = nil,
+        handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse
     ) {
         self.address = address
         self.limits = limits
         self.tls = tls
         self.headCheck = headCheck
         self.logger = logger
+        self.handlerExecutor = handlerExecutor
         self.handler = handler
     }
 

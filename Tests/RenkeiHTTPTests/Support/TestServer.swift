@@ -13,6 +13,9 @@ func withTestServer<T>(
         address: .tcp(host: "127.0.0.1", port: 0),
         limits: HTTPServerLimits(maxConnections: maxConnections),
         logger: Logger(label: "test-server", minimumLevel: .error, sink: LogSink { _ in }),
+        // Off the cooperative pool: other suites' synchronous tests may hold every pool thread for
+        // longer than a client's 10 s timeout, and this server must still answer.
+        handlerExecutor: DispatchTaskExecutor(label: "test-server"),
         handler: handler)
     try server.start()
     let port = try #require(server.boundPort)

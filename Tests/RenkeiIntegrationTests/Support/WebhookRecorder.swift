@@ -45,7 +45,8 @@ final class WebhookRecorder: Sendable {
         let box = self.box
         let server = HTTPServer(
             address: .tcp(host: "127.0.0.1", port: 0),
-            logger: Logger(label: "test-receiver", minimumLevel: .warning)
+            logger: Logger(label: "test-receiver", minimumLevel: .warning),
+            handlerExecutor: DispatchTaskExecutor(label: "test-receiver")  // answers even when the pool is busy
         ) { request in
             WebhookRecorder.answer(request, box: box)
         }
