@@ -62,6 +62,9 @@ final class PushIngest: Sendable {
         self.handler = handler
         server = HTTPServer(
             address: address, limits: limits, tls: context, headCheck: { head in handler.check(head) }, logger: logger,
+            // Off the cooperative pool, like the status socket: a source's push is answered even while
+            // the pool is busy.
+            handlerExecutor: DispatchTaskExecutor(label: "renkei-push"),
             handler: { request in await handler.handle(request) })
         handler.push.withLock { $0 = self }
     }

@@ -153,7 +153,11 @@ public final class RenkeiService: Sendable {
         let routes = StatusRoutes(service: self)
         let server = HTTPServer(
             address: .unix(path: socketPath, mode: 0o660, group: configuration.statusSocketGroup),
-            logger: logger.labelled("status"), handler: { request in await routes.handle(request) })
+            logger: logger.labelled("status"),
+            // Off the cooperative pool: the routes read SQLite synchronously, and an operator's request
+            // must be answered even while delivery and projection work keep the pool busy.
+            handlerExecutor: DispatchTaskExecutor(label: "renkei-status"),
+            handler: { request in await routes.handle(request) })
         try server.start()
         statusServer.withLock { $0 = server }
         if let warning = access.startupWarning { logger.warning(warning) }
