@@ -101,6 +101,21 @@ import Testing
             facts: .init(inScope: false))
         let sent = try Self.sent(decision)
         #expect(sent.body["view"] == ["uid": "U0000000002", "merged_into": "U0000000001"])
+
+        // An unlink that took the person out of scope says so, with uids only: none of the person's fields.
+        let held = try #require(DeltaPlannerTests.plan(library, DeltaPlannerTests.view(version: 1), nil).newState)
+        let unlinked = DeltaPlanner.planUnlinked(
+            policy: library, uid: "U0000000001", newUID: "U0000000003",
+            view: DeltaPlannerTests.view(version: 2, address: "港区9-9", library: false), previous: held,
+            cause: DeltaPlannerTests.cause, lsn: 11)
+        let unlinkedDelta = try #require(unlinked.delta)
+        #expect(String(decoding: unlinkedDelta.body, as: UTF8.self).contains("港区9-9"))
+        let reduced = try Self.sent(SendTimePolicy.decide(
+            kind: "person.unlinked", body: unlinkedDelta.body, plannedFields: unlinkedDelta.disclosedFields,
+            policy: library, facts: .init(inScope: false)))
+        #expect(!reduced.text.contains("港区9-9") && !reduced.text.contains("山田"), "\(reduced.text)")
+        #expect(reduced.body["view"] == ["uid": "U0000000001"])
+        #expect(reduced.body["changes"]?["split_into"]?["new"] == "U0000000003")
     }
 
     /// Protected now: address fields withheld, and no cause or lsn (they would say what happened and when).

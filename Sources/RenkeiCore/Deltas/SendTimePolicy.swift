@@ -10,9 +10,10 @@
 /// - `view`, `changes` and `withheld` keep only the fields the subscription may see now (restricted
 ///   fields, `my_number` and `tax`, only with a current `legal_basis`);
 /// - person deltas (`person.created`, `person.changed`) leave only while the live person — the uid
-///   the delta names, or the one it was merged into — is in `linked_to` scope (`person.merged` and
-///   `person.unlinked` only name uids and tell a receiver that what it held has ended, so they go to
-///   a receiver that held the person even when the person has left its scope);
+///   the delta names, or the one it was merged into — is in `linked_to` scope; `person.merged` and
+///   `person.unlinked` tell a receiver that what it held has ended, so they still go when the person
+///   has left its scope, but then carry only uids (`uid`, `merged_into`, `split_into`), none of the
+///   person's fields;
 /// - while the live person is protected, `address`, `postal_code` and `household_no` leave `view`
 ///   and `changes` and are listed under `withheld`, and the body carries no `cause` and no `lsn`
 ///   (they would say what happened to the person, and when);
@@ -93,7 +94,9 @@ public enum SendTimePolicy {
         if !announcesEnd, !facts.inScope, let source = policy.linkedTo {
             return .skip(reason: "the person is no longer linked to \(source) (\(path).linked_to)")
         }
-        let keeps = keptKeys(kind: kind, allowed: allowed)
+        // Out of scope now, an end-of-relation delta keeps only the uids it names.
+        let allowedNow = facts.inScope ? allowed : allowed.intersection(["uid"])
+        let keeps = keptKeys(kind: kind, allowed: allowedNow)
         // Nearly every delta: planned under the same policy, nothing protected — sent as it is.
         if !facts.isProtected, plannedFields.allSatisfy(keeps), !contains(body, Array("\"withheld\"".utf8)) {
             return .send(body: body, fields: plannedFields, members: [])
@@ -101,7 +104,7 @@ public enum SendTimePolicy {
         guard let parsed = try? JSONParser.parse(body), let object = parsed.objectValue else {
             return .skip(reason: "the stored body is not a JSON object (the outbox is damaged)")
         }
-        return person(kind: kind, body: object, allowed: allowed, keeps: keeps, facts: facts, path: path)
+        return person(kind: kind, body: object, allowed: allowedNow, keeps: keeps, facts: facts, path: path)
     }
 
     /// Which `view`/`changes` members of a person delta may leave: the allowed fields, the structural
