@@ -46,6 +46,18 @@ do {
     bootLogger.error("\(error.message)")
     exit(78)  // EX_CONFIG: systemd does not restart-loop on a broken configuration
 }
+if checkOnly {
+    // Checks and writes nothing: no state folder, no database, no socket (a whole service would
+    // create and migrate them).
+    do {
+        try RenkeiService.check(configuration)
+    } catch {
+        bootLogger.error("\(error.message)")
+        exit(78)
+    }
+    print("renkeid: \(configPath) is fine")
+    exit(0)
+}
 let level: Logger.Level = switch configuration.logLevel {
 case "debug": .debug
 case "notice": .notice
@@ -67,10 +79,6 @@ let exitCode: Int32 = await {
     var running = configuration
     do {
         let service = try await RenkeiService(configuration: configuration, logger: logger)
-        if checkOnly {
-            print("renkeid: \(configPath) is fine")
-            return 0
-        }
         try service.start()
         current.withLock { $0 = service }
     } catch let error as RenkeiError {

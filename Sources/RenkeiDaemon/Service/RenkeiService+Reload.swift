@@ -23,6 +23,16 @@ extension RenkeiService {
                 "state_dir changed from \(current.stateDirectory) to \(next.stateDirectory): a reload cannot move the state; "
                     + "stop renkeid, move the folder, then start it (systemctl restart renkeid)")
         }
+        try check(next)
+        return next
+    }
+
+    /// Checks everything about `configuration` that can be checked without the state: the schemas,
+    /// the push certificate, the at-rest key file, every subscription secret and every source token
+    /// file (`Configuration.load` has already checked the JSON and its rules). Reads files, writes
+    /// nothing, creates no folder: what `renkeid --check-config` and a reload run.
+    /// - Throws: ``RenkeiError`` naming the key or file to fix.
+    public static func check(_ next: Configuration) throws(RenkeiError) {
         _ = try loadSchemas(from: next.schemasDirectory)
         // Issue 13: a renewed certificate is loaded on reload; a broken one is refused before anything stops.
         if let tls = next.ingestTLS { _ = try PushIngest.loadTLS(tls) }
@@ -51,6 +61,5 @@ extension RenkeiService {
                     "sources.\(name).token_file: cannot read \(file), or it is empty (write the token there, readable by renkei)")
             }
         }
-        return next
     }
 }
