@@ -117,8 +117,9 @@ extension MatchDigest {
             }
         }
 
-        /// Name weights: missing, exact, normalised, variant, one edit, and the best of disagree
-        /// and surname only.
+        /// Name weights: missing, exact, normalised, variant, one edit, and the best of disagree,
+        /// surname only and (for a Latin-script record, whose words may agree in another order or
+        /// with initials whatever the sketches say) the fuzzy level.
         private let name: TextLevels
         /// Kana weights: missing, exact, normalised, fuzzy, one edit, disagree.
         private let kana: TextLevels
@@ -139,7 +140,9 @@ extension MatchDigest {
             name = TextLevels(
                 missing: w.weight(.name, .missing), exact: w.weight(.name, .exact), normalised: w.weight(.name, .normalised),
                 folded: w.weight(.name, .variant), partial: w.weight(.name, .partial),
-                floor: Swift.max(w.weight(.name, .disagree), MatchComparison.surnameOnlyWeight))
+                floor: Swift.max(
+                    w.weight(.name, .disagree), MatchComparison.surnameOnlyWeight,
+                    record.nameLatin ? w.weight(.name, .fuzzy) : -.infinity))
             kana = TextLevels(
                 missing: w.weight(.nameKana, .missing), exact: w.weight(.nameKana, .exact),
                 normalised: w.weight(.nameKana, .normalised), folded: w.weight(.nameKana, .fuzzy),

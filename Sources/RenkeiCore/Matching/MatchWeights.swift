@@ -59,7 +59,7 @@ public struct MatchWeights: Sendable, Hashable {
             // exact, normalised, variant, fuzzy, partial, disagree, missing
             [6.5, 6.5, 6.5, 5.0, 2.5, -6.0, 0],  // name (partial: one edit; surname only is scored apart)
             [6.0, 6.0, 6.0, 4.0, 1.5, -6.0, 0],  // name_kana
-            [11.0, 11.0, 11.0, 11.0, 4.0, -10.0, 0],  // birth_date
+            [11.0, 4.0, 4.0, 4.0, 4.0, -10.0, 0],  // birth_date (d/m swap, transposed, year ±1/10/100, one digit)
             [0.5, 0.5, 0.5, 0.5, 0.5, -5.0, 0],  // sex
             [5.0, 5.0, 4.0, 4.0, 1.0, -1.0, 0],  // address
         ], prior: -13.0, sameHousehold: 8.0)
@@ -129,5 +129,79 @@ public struct LinkingThresholds: Sendable, Hashable {
         self.autoLink = autoLink
         self.review = review
         self.margin = margin
+    }
+}
+
+extension MatchWeights {
+    /// log2(x) for x > 0 without libm (RenkeiCore links no C library): the binary exponent plus
+    /// ln(significand) / ln 2 by the atanh series (|error| < 1e-15).
+    static func log2(_ x: Double) -> Double {
+        guard x > 0, x.isFinite else { return x == 0 ? -.infinity : .nan }
+        let exponent = Double(x.exponent)
+        let s = x.significand  // 1 ≤ s < 2
+        let t = (s - 1) / (s + 1)  // 0 ≤ t < 1/3
+        let t2 = t * t
+        var term = t
+        var sum = 0.0
+        var n = 1.0
+        for _ in 0..<30 {
+            sum += term / n
+            term *= t2
+            n += 2
+        }
+        return exponent + 2 * sum / 0.693_147_180_559_945_3
+    }
+}
+
+extension AgreementLevel {
+    /// The level's key in `linking.weights`, events and reports.
+    public var key: String {
+        switch self {
+        case .exact: "exact"
+        case .normalised: "normalised"
+        case .variant: "variant"
+        case .fuzzy: "fuzzy"
+        case .partial: "partial"
+        case .disagree: "disagree"
+        case .missing: "missing"
+        }
+    }
+}
+
+extension MatchWeights {
+    /// `{field: {level: w, …}, "prior": w, "same_household": w}`: the shape of `linking.weights`.
+    public var json: JSONObject {
+        var members: [JSONObject.Member] = []
+        for field in MatchField.allCases {
+            let levels = AgreementLevel.allCases.map { JSONObject.Member(key: $0.key, value: .double(weight(field, $0))) }
+            members.append(.init(key: field.key, value: .object(JSONObject(uniqueMembers: levels))))
+        }
+        members.append(.init(key: "prior", value: .double(prior)))
+        members.append(.init(key: "same_household", value: .double(sameHousehold)))
+        return JSONObject(uniqueMembers: members)
+    }
+
+    /// Reads ``json`` back; what is left out keeps its ``standard`` value. `nil` when a value is
+    /// not a finite number.
+    public init?(json: JSONObject) {
+        self = .standard
+        for field in MatchField.allCases {
+            guard let levels = json[field.key]?.objectValue else { continue }
+            for level in AgreementLevel.allCases {
+                guard let value = levels[level.key] else { continue }
+                guard let number = value.numberValue, number.isFinite else { return nil }
+                var rows = weights
+                rows[field.rawValue][level.rawValue] = number
+                weights = rows
+            }
+        }
+        if let value = json["prior"] {
+            guard let number = value.numberValue, number.isFinite else { return nil }
+            prior = number
+        }
+        if let value = json["same_household"] {
+            guard let number = value.numberValue, number.isFinite else { return nil }
+            sameHousehold = number
+        }
     }
 }

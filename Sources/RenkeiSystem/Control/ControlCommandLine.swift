@@ -64,6 +64,8 @@ public enum ControlCommand: Sendable, Equatable {
     case rebuild
     /// `reviews` → `GET /v1/reviews`.
     case reviews
+    /// `linking estimate|report` → `POST /v1/linking/estimate`, `GET /v1/linking/report`.
+    case linking(action: String)
     /// `dead-letters [--subscription NAME]` → `GET /v1/dead-letters`.
     case deadLetters(subscription: String?)
     /// `disclosures --uid U` → `GET /v1/disclosures?uid=U`.
@@ -104,6 +106,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .verify: return ("GET", "/v1/verify")
         case .rebuild: return ("POST", "/v1/rebuild")
         case .reviews: return ("GET", "/v1/reviews")
+        case .linking(let action): return action == "estimate" ? ("POST", "/v1/linking/estimate") : ("GET", "/v1/linking/report")
         case .deadLetters(let subscription):
             return ("GET", "/v1/dead-letters" + (subscription.map { "?subscription=\(Percent.encode($0))" } ?? ""))
         case .disclosures(let uid): return ("GET", "/v1/disclosures?uid=\(Percent.encode(uid))")
