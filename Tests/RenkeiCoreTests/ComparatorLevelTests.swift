@@ -40,6 +40,9 @@ import Testing
         #expect(address("千代田区九段南1-2-1", "新宿区西新宿1-2-1") == .disagree)  // same numbers elsewhere
         #expect(address("九段南1-2", "九段北1-2") == .disagree)  // short keys: one edit is another place
         #expect(address("千代田区九段南1-2-1", "千代田区九段南１－２－１") == .normalised)
+        // Western order, as forms are filled in: the same address.
+        #expect(address("愛知県長生郡一宮町小入22-36-6", "22-36-6 小入, 長生郡一宮町, 愛知県") == .normalised)
+        #expect(address("25 pike place, kingston", "kingston, 25 pike place") == .disagree)  // Latin keeps its order
     }
 
     func name(_ a: String, _ b: String) -> AgreementLevel {

@@ -37,9 +37,9 @@ public enum MatchField: Int, Sendable, Hashable, CaseIterable {
 /// pair being a match; a score is the posterior 2^W / (1 + 2^W).
 ///
 /// The defaults were tuned on the synthetic population with known truth (`ops/bench link` reports
-/// their precision and recall); a municipality overrides any of them with `linking.weights`.
-/// They are not estimated by EM: plain EM over blocked candidate pairs was tried and converged to
-/// a class of "same address" pairs rather than "same person" (see BENCHMARKS.md, link).
+/// their precision and recall); a municipality overrides any of them with `linking.weights`, or
+/// has them estimated from its own records (``MatchEstimation``, ``LinkingParameters/weights(sameHousehold:)``,
+/// the `operator.linking_estimated` event).
 public struct MatchWeights: Sendable, Hashable {
     /// `weights[field][level]`.
     public var weights: [[Double]] {
