@@ -59,7 +59,7 @@ struct LinkPopulation {
     static func febrl(directory: String) -> LinkPopulation? {
         func rows(_ file: String) -> [[String]]? {
             guard let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else { return nil }
-            return text.split(separator: "\n").dropFirst().map { line in
+            return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
                 line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             }
         }

@@ -99,6 +99,9 @@ enum LinkBench {
             case .review(let candidates):
                 matched.reviews += 1
                 if candidates.contains(where: { $0.number == truth }) { matched.reviewsWithTruth += 1 }
+                if ProcessInfo.processInfo.environment["RENKEI_BENCH_DEBUG"] != nil, matched.reviews <= 12 {
+                    print("review: truth \(truth ?? -1) " + candidates.map { "\($0.number) \($0.comparison.score) \($0.reasons)" }.joined(separator: " | "))
+                }
             case .none: break
             }
             matchIndex.set(next, recordProfile)

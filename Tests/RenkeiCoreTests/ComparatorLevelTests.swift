@@ -77,5 +77,6 @@ import Testing
         #expect(abs(jw("dwayne", "duane") - 0.84) < 0.0005)
         #expect(abs(jw("dixon", "dicksonx") - 0.8133) < 0.0005)
         #expect(jw("abc", "xyz") == 0)
+        #expect(jw("alexandrovich", "al") > 0 && jw("al", "alexandrovich") > 0)  // very different lengths
     }
 }

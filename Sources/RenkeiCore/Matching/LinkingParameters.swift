@@ -56,28 +56,42 @@ public struct LinkingParameters: Sendable, Hashable {
     ///
     /// Each level given by the field's comparator weighs log2(m/u), rounded to 1/1000. The table is
     /// then made to respect the ordering rules `linking.weights` enforces (README, Linking): a
-    /// weaker agreement never weighs more than a stronger one (a level that came out above the next
-    /// stronger one is lowered to it — estimation noise on a rare level, never a reason to trust
-    /// a weaker agreement more), `missing` weighs 0 (no evidence) and therefore exact agreement
-    /// at least 0 and disagreement at most 0. The prior is log2 of the odds that two random records
+    /// weaker agreement never weighs more than a stronger one — levels out of order are pooled
+    /// into their mean weighted by m + u (isotonic regression), so a rare level out of order (a
+    /// width variant of a name above exact agreement, "same area, another house" below an
+    /// unrelated address) moves to its neighbour, not the other way round — `missing` weighs 0
+    /// (no evidence) and therefore exact agreement at least 0 and disagreement at most 0. The prior is log2 of the odds that two random records
     /// are one person: u came from random pairs, so the Bayes factors are relative to them.
     /// - Parameter sameHousehold: the same-household weight (not estimated: guardians are few).
     public func weights(sameHousehold: Double = MatchWeights.standard.sameHousehold) -> MatchWeights {
         var table = MatchWeights.standard.weights
         for field in MatchField.allCases {
-            var row = Array(repeating: 0.0, count: AgreementLevel.allCases.count)
             let given = Self.levels(field)
+            // log2(m/u) of each level the comparator gives, strongest first, with its mass m + u.
+            var blocks: [(weight: Double, mass: Double, levels: [AgreementLevel])] = []
+            for level in given {
+                let m = Swift.max(self.m[field.rawValue][level.rawValue], 1e-9)
+                let u = Swift.max(self.u[field.rawValue][level.rawValue], 1e-9)
+                let weight = Swift.min(Swift.max(MatchWeights.log2(m / u), -Self.weightLimit), Self.weightLimit)
+                blocks.append((weight, m + u, [level]))
+                // Pool adjacent violators: a weaker level weighing more than a stronger one is
+                // merged with it into their mass-weighted mean, so the order holds and the level
+                // that holds most pairs keeps about its own weight (noise on a rare level moves
+                // the rare level, not the common one).
+                while blocks.count >= 2, blocks[blocks.count - 2].weight < blocks[blocks.count - 1].weight {
+                    let last = blocks.removeLast()
+                    let previous = blocks.removeLast()
+                    let mass = previous.mass + last.mass
+                    blocks.append(((previous.weight * previous.mass + last.weight * last.mass) / mass, mass, previous.levels + last.levels))
+                }
+            }
+            var row = Array(repeating: 0.0, count: AgreementLevel.allCases.count)
+            for block in blocks {
+                for level in block.levels { row[level.rawValue] = (block.weight * 1000).rounded() / 1000 }
+            }
             var previous = Double.infinity
             for level in AgreementLevel.allCases where level != .missing {
-                var weight: Double
-                if given.contains(level) {
-                    let m = Swift.max(self.m[field.rawValue][level.rawValue], 1e-9)
-                    let u = Swift.max(self.u[field.rawValue][level.rawValue], 1e-9)
-                    weight = Swift.min(Swift.max(MatchWeights.log2(m / u), -Self.weightLimit), Self.weightLimit)
-                    weight = (weight * 1000).rounded() / 1000
-                } else {
-                    weight = previous  // not given: as the next stronger level
-                }
+                var weight = given.contains(level) ? row[level.rawValue] : previous  // not given: as the next stronger level
                 if level == .exact { weight = Swift.max(weight, 0) }
                 if level == .disagree { weight = Swift.min(weight, 0) }
                 weight = Swift.min(weight, previous)
@@ -90,7 +104,11 @@ public struct LinkingParameters: Sendable, Hashable {
         let p = Swift.min(Swift.max(matchProbability, 1e-15), 0.5)
         var prior = (MatchWeights.log2(p / (1 - p)) * 1000).rounded() / 1000
         prior = Swift.min(Swift.max(prior, -50), -1)
-        return MatchWeights(weights: table, prior: prior, sameHousehold: sameHousehold)
+        var weights = MatchWeights(weights: table, prior: prior, sameHousehold: sameHousehold)
+        // m and u of the name and of the kana are each measured alone; among namesakes the reading
+        // agrees too, so adding both would count one agreement twice.
+        weights.namesCombined = true
+        return weights
     }
 }
 

@@ -39,16 +39,19 @@ public struct LinkingReport: Sendable {
         var match = [0.0, 0.0, 0.0]  // below review, review, auto
         var nonMatch = [0.0, 0.0, 0.0]
         var histogram = (0..<10).map { (from: Double($0) / 10, matches: 0.0, nonMatches: 0.0) }
-        func walk(_ index: Int, _ total: Double, _ m: Double, _ u: Double) {
+        var terms = Array(repeating: 0.0, count: fields.count)
+        func walk(_ index: Int, _ m: Double, _ u: Double) {
             guard index == fields.count else {
                 let field = fields[index]
                 for level in LinkingParameters.levels(field) {
                     let pm = parameters.m[field.rawValue][level.rawValue], pu = parameters.u[field.rawValue][level.rawValue]
                     guard pm > 0 || pu > 0 else { continue }
-                    walk(index + 1, total + weights.weight(field, level), m * pm, u * pu)
+                    terms[index] = weights.weight(field, level)
+                    walk(index + 1, m * pm, u * pu)
                 }
                 return
             }
+            let total = weights.prior + weights.names(terms[0], terms[1]) + terms[2] + terms[3] + terms[4]
             let score = MatchWeights.score(total)
             let band = score >= thresholds.autoLink ? 2 : score >= thresholds.review ? 1 : 0
             match[band] += m
@@ -57,7 +60,7 @@ public struct LinkingReport: Sendable {
             histogram[bucket].matches += m
             histogram[bucket].nonMatches += u
         }
-        walk(0, weights.prior, 1, 1)
+        walk(0, 1, 1)
         let lambda = parameters.matchProbability
         let linkedMatches = lambda * match[2], linkedOthers = (1 - lambda) * nonMatch[2]
         let matchTotal = Swift.max(match.reduce(0, +), 1e-300)

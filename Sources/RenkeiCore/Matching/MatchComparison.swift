@@ -78,8 +78,14 @@ public struct MatchComparison: Sendable, Hashable {
         self.levels = (name, kana, date, sex, address)
         self.score = 0
         if name == .disagree, a.surname != 0, a.surname == candidate.surname { surnameOnly = true }
-        total = weights.prior + (surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)) + weights.weight(.nameKana, kana)
-            + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
+        let nameWeight = surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)
+        if weights.namesCombined {
+            total = weights.prior + weights.names(nameWeight, weights.weight(.nameKana, kana))
+                + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
+        } else {
+            total = weights.prior + nameWeight + weights.weight(.nameKana, kana)
+                + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
+        }
         if sameHousehold {
             self.sameHousehold = true
             total += weights.sameHousehold

@@ -320,7 +320,9 @@ public enum MatchText {
         var matchedX = Array(repeating: false, count: x.count), matchedY = Array(repeating: false, count: y.count)
         var matches = 0
         for i in x.indices {
-            for j in max(0, i - window)..<min(y.count, i + window + 1) where !matchedY[j] && x[i] == y[j] {
+            let low = max(0, i - window), high = min(y.count, i + window + 1)
+            guard low < high else { break }  // past the end of the shorter key
+            for j in low..<high where !matchedY[j] && x[i] == y[j] {
                 matchedX[i] = true
                 matchedY[j] = true
                 matches += 1

@@ -52,6 +52,11 @@ public struct MatchWeights: Sendable, Hashable {
     public var prior: Double
     /// Added when a guardian without 宛名番号 has a namesake in the child's household.
     public var sameHousehold: Double
+    /// When the name and its reading both agree, count the stronger of the two weights, not their
+    /// sum: a reading follows from the name, so among namesakes it agrees too (estimated weights,
+    /// whose name and kana factors are each measured alone, set this; the tuned defaults and
+    /// `linking.weights` add the two as before).
+    public var namesCombined = false
 
     /// The defaults.
     public static let standard = MatchWeights(
@@ -75,6 +80,12 @@ public struct MatchWeights: Sendable, Hashable {
     @inline(__always)
     public func weight(_ field: MatchField, _ level: AgreementLevel) -> Double {
         table[field.rawValue &* Self.levels &+ level.rawValue]
+    }
+
+    /// The weight of the name and its reading together (see ``namesCombined``).
+    @inline(__always)
+    public func names(_ name: Double, _ kana: Double) -> Double {
+        namesCombined && name > 0 && kana > 0 ? Swift.max(name, kana) : name + kana
     }
 
     /// The highest weight of a field at any level.
@@ -178,6 +189,7 @@ extension MatchWeights {
         }
         members.append(.init(key: "prior", value: .double(prior)))
         members.append(.init(key: "same_household", value: .double(sameHousehold)))
+        if namesCombined { members.append(.init(key: "names_combined", value: .bool(true))) }
         return JSONObject(uniqueMembers: members)
     }
 
@@ -199,6 +211,7 @@ extension MatchWeights {
             guard let number = value.numberValue, number.isFinite else { return nil }
             prior = number
         }
+        namesCombined = json["names_combined"]?.boolValue ?? false
         if let value = json["same_household"] {
             guard let number = value.numberValue, number.isFinite else { return nil }
             sameHousehold = number
