@@ -12,6 +12,7 @@ enum LinkBench {
         .number("--records", default: 100_000, "records linked incrementally against them"),
         .number("--quality-residents", default: 200_000, "residents of the quality run's population"),
         .number("--quality-records", default: 20_000, "records matched in the quality run"),
+        .flag("--estimated", "link the throughput run with weights estimated from its own residents and records"),
     ]
 
     static func run(_ arguments: [String]) {
@@ -21,7 +22,7 @@ enum LinkBench {
         let qualityResidents = options.number("--quality-residents")
         let qualityRecords = options.number("--quality-records")
         quality(residents: qualityResidents, records: qualityRecords)
-        throughput(residents: residents, records: records)
+        throughput(residents: residents, records: records, estimated: options.flag("--estimated"))
     }
 
     struct Counts {
@@ -125,11 +126,20 @@ enum LinkBench {
         return counts
     }
 
-    static func throughput(residents count: Int, records recordCount: Int) {
+    static func throughput(residents count: Int, records recordCount: Int, estimated: Bool) {
         var start = Date()
         var population: SyntheticPopulation? = SyntheticPopulation(residents: count)
         let records = population!.records(count: recordCount, seed: 11)
         let generate = Date().timeIntervalSince(start)
+        var weights = MatchWeights.standard
+        var estimateNote = "fixed default weights"
+        if estimated {
+            start = Date()
+            var profiles = population!.residents.map { profile($0.identity, standing: .unregistered, household: nil) }
+            profiles += records.map { profile($0.identity, standing: .unregistered, household: nil) }
+            weights = MatchEstimation.estimate(profiles).weights()
+            estimateNote = "weights estimated from the \(profiles.count) records in \(fmt(Date().timeIntervalSince(start), 1)) s (before the index; not in the linking peak)"
+        }
         let generationPeak = peakRSSMiB()
 
         // Baseline: exact key (name as given + birth date) in a dictionary.
@@ -176,9 +186,9 @@ enum LinkBench {
             let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
             if offset % 100 == 0 {
                 blocked += matchIndex.candidates(recordProfile).count
-                compared += matchIndex.candidates(recordProfile, weights: .standard, thresholds: thresholds).count
+                compared += matchIndex.candidates(recordProfile, weights: weights, thresholds: thresholds).count
             }
-            switch matchIndex.decide(recordProfile, weights: .standard, thresholds: thresholds, include: { _, _ in true }) {
+            switch matchIndex.decide(recordProfile, weights: weights, thresholds: thresholds, include: { _, _ in true }) {
             case .link: linked += 1
             case .review: reviews += 1
             case .none: break
@@ -189,7 +199,7 @@ enum LinkBench {
         let linkCPU = ThreadCPUTime.seconds - startCPU
         let rate = Double(recordCount) / linkTime
         let baselineRate = Double(recordCount) / baselineTime
-        print("## link throughput: \(recordCount) records linked incrementally against \(count) residents")
+        print("## link throughput: \(recordCount) records linked incrementally against \(count) residents (\(estimateNote))")
         print("(generation \(fmt(generate, 1)) s; index build incl. profiles: match \(fmt(build, 1)) s, baseline \(fmt(baselineBuild, 1)) s)")
         print("| method | records/s | auto-linked | reviews |")
         print("|---|---|---|---|")
