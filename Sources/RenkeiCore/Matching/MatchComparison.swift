@@ -79,8 +79,11 @@ public struct MatchComparison: Sendable, Hashable {
         self.score = 0
         if name == .disagree, a.surname != 0, a.surname == candidate.surname { surnameOnly = true }
         let nameWeight = surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)
-        if weights.namesCombined {
-            total = weights.prior + weights.names(nameWeight, weights.weight(.nameKana, kana))
+        let kanaWeight = weights.weight(.nameKana, kana)
+        if weights.namesCombined && nameWeight > 0 && kanaWeight > 0 {
+            // The stronger of the two (``MatchWeights/namesCombined``); the terms in the order
+            // the bound adds its own, so the bound stays above this total after rounding.
+            total = weights.prior + Swift.max(nameWeight, kanaWeight)
                 + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
         } else {
             total = weights.prior + nameWeight + weights.weight(.nameKana, kana)

@@ -151,7 +151,13 @@ extension MatchDigest {
             sex = record.sex != 0 ? w.highestWeight(.sex) : w.weight(.sex, .missing)
             address = record.addressExact != 0 ? w.highestWeight(.address) : w.weight(.address, .missing)
             self.household = household != nil && w.sameHousehold > 0 ? w.sameHousehold : nil
-            cutoff = Swift.min(w.prior + MatchIndex.keptAbovePrior, Self.reviewCeiling(thresholds.review))
+            // A runner-up can only make a link ambiguous when the best scores at least `auto_link`
+            // (total above the auto-link ceiling) and it lies within the margin of the best: one at
+            // or below that ceiling less the margin never changes a decision, however far above
+            // the prior it is (estimated weights put the prior near −20, where prior + 8 would
+            // keep every same-day stranger).
+            let runnerUp = Swift.max(w.prior + MatchIndex.keptAbovePrior, Self.reviewCeiling(thresholds.autoLink) - thresholds.margin)
+            cutoff = Swift.min(runnerUp, Self.reviewCeiling(thresholds.review))
         }
 
         /// Whether a candidate with this digest could be kept by the decision (never false when it
