@@ -138,6 +138,32 @@ import Testing
         #expect(estimated.recall >= standard.recall - 0.01, "recall \(estimated.recall) (defaults \(standard.recall))")
     }
 
+    /// Term frequency: exact agreement on the town's most common name weighs less than on a name
+    /// held once; the adjustment is carried by the weights and read back from their JSON.
+    @Test func commonNamesWeighLess() throws {
+        let weights = Self.estimated.weights()
+        let common = try #require(Self.estimated.commonNames.first)
+        #expect(common.share > Self.estimated.nameAgreement)
+        let adjustment = try #require(weights.commonNames.first { $0.name == common.name }?.weight)
+        #expect(adjustment <= -0.5)
+        // The same pair of records under two names: the common one scores lower by the adjustment.
+        let holder = try #require(Self.town.profiles.first { !$0.name.isEmpty && Self.folded($0) == common.name })
+        let a = MatchProfile(identity: ["name": .string(holder.name), "birth_date": "1980-01-01"])
+        let b = MatchProfile(identity: ["name": .string(holder.name), "birth_date": "1980-01-01"])
+        let rare = MatchProfile(identity: ["name": "勅使河原 某", "birth_date": "1980-01-01"])
+        let commonTotal = MatchComparison(a, b, weights: weights).total
+        let rareTotal = MatchComparison(rare, rare, weights: weights).total
+        #expect(abs((rareTotal - commonTotal) + adjustment) < 1e-9, "\(rareTotal) \(commonTotal) \(adjustment)")
+        let object = try #require(weights.json["common_names"])
+        #expect(object.arrayValue?.count == weights.commonNames.count)
+    }
+
+    static func folded(_ profile: MatchProfile) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: MatchText.nameKey(profile.name, variants: true).filter { $0 != " " })
+        return String(view)
+    }
+
     static func key(_ a: Int, _ b: Int) -> Int { min(a, b) << 32 | max(a, b) }
 }
 

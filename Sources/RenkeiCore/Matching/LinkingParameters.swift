@@ -7,6 +7,19 @@
 /// Carried in full by the `operator.linking_estimated` event (``json``), so a rebuild applies the
 /// very same weights and decides every record as before.
 public struct LinkingParameters: Sendable, Hashable {
+    public static func == (a: LinkingParameters, b: LinkingParameters) -> Bool {
+        a.m == b.m && a.u == b.u && a.matchProbability == b.matchProbability && a.records == b.records
+            && a.randomPairs == b.randomPairs && a.trainingPairs == b.trainingPairs && a.iterations == b.iterations
+            && a.seed == b.seed && a.nameAgreement == b.nameAgreement
+            && a.commonNames.map(\.name) == b.commonNames.map(\.name) && a.commonNames.map(\.share) == b.commonNames.map(\.share)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(m)
+        hasher.combine(u)
+        hasher.combine(seed)
+    }
+
     /// `m[field][level]`; 0 for a level the field's comparator never gives.
     public var m: [[Double]]
     /// `u[field][level]`.
@@ -23,6 +36,11 @@ public struct LinkingParameters: Sendable, Hashable {
     public var iterations: [MatchField: Int]
     /// The seed of the random pair sample.
     public var seed: UInt64
+    /// The most common folded names (variant-folded, lower case, without spaces) and their share
+    /// of the records that give a name, most common first.
+    public var commonNames: [(name: String, share: Double)] = []
+    /// P(two random records agree on the folded name): the u against which the shares weigh.
+    public var nameAgreement: Double = 0
 
     /// Empty parameters (every probability 0).
     public init() {
@@ -108,6 +126,14 @@ public struct LinkingParameters: Sendable, Hashable {
         // m and u of the name and of the kana are each measured alone; among namesakes the reading
         // agrees too, so adding both would count one agreement twice.
         weights.namesCombined = true
+        // Term frequency: agreeing on a name of share f is log2(u / f) weaker than on the average
+        // name (u = P(random pair agrees)); only weaker, never stronger, and never below 0 in all.
+        let exact = table[MatchField.name.rawValue][AgreementLevel.exact.rawValue]
+        weights.commonNames = commonNames.compactMap { entry in
+            guard nameAgreement > 0, entry.share > 0 else { return nil }
+            let adjustment = Swift.max((MatchWeights.log2(nameAgreement / entry.share) * 1000).rounded() / 1000, -exact)
+            return adjustment <= -0.5 ? (entry.name, adjustment) : nil
+        }
         return weights
     }
 }
@@ -146,6 +172,8 @@ extension LinkingParameters {
             .init(key: "training_pairs", value: counts(trainingPairs)),
             .init(key: "iterations", value: counts(iterations)),
             .init(key: "seed", value: .integer(Int64(bitPattern: seed))),
+            .init(key: "name_agreement", value: .double(Self.rounded(nameAgreement))),
+            .init(key: "common_names", value: .array(commonNames.map { .array([.string($0.name), .double(Self.rounded($0.share))]) })),
         ])
     }
 
@@ -171,6 +199,11 @@ extension LinkingParameters {
             if let n = json["iterations"]?[field.key]?.integerValue { iterations[field] = Int(n) }
         }
         seed = UInt64(bitPattern: json["seed"]?.integerValue ?? 0)
+        nameAgreement = json["name_agreement"]?.numberValue ?? 0
+        commonNames = (json["common_names"]?.arrayValue ?? []).compactMap { row in
+            guard let pair = row.arrayValue, pair.count == 2, let name = pair[0].stringValue, let share = pair[1].numberValue else { return nil }
+            return (name, share)
+        }
     }
 
     /// A probability with nine significant digits, so the event is short and reads back equal.

@@ -101,6 +101,7 @@ public struct LinkingReport: Sendable {
             summary["weights"] = nil
             summary["m"] = nil
             summary["u"] = nil
+            summary["common_names"] = .integer(Int64(parameters.commonNames.count))  // names are not listed here
             estimate = .object(summary)
             let e = Self.expected(parameters, weights: weights, thresholds: thresholds)
             expected = .object([

@@ -78,7 +78,14 @@ public struct MatchComparison: Sendable, Hashable {
         self.levels = (name, kana, date, sex, address)
         self.score = 0
         if name == .disagree, a.surname != 0, a.surname == candidate.surname { surnameOnly = true }
-        let nameWeight = surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)
+        var nameWeight = surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)
+        // A common name agrees by chance more often (term frequency; adjustments are ≤ 0, so
+        // the digest bound, which leaves them out, stays above the total).
+        if !weights.commonNameWeights.isEmpty, name == .exact || name == .normalised || name == .variant,
+            let adjustment = weights.commonNameWeights[a.nameFoldedHash]
+        {
+            nameWeight += adjustment
+        }
         let kanaWeight = weights.weight(.nameKana, kana)
         if weights.namesCombined && nameWeight > 0 && kanaWeight > 0 {
             // The stronger of the two (``MatchWeights/namesCombined``); the terms in the order

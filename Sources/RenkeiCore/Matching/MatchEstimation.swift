@@ -35,6 +35,8 @@ public enum MatchEstimation {
         public var maximumBlockSize = MatchIndex.maximumBlockSize
         /// The seed of every sample.
         public var seed: UInt64 = 14
+        /// At most this many common names get a term-frequency adjustment.
+        public var commonNames = 500
 
         /// The defaults.
         public init() {}
@@ -60,6 +62,7 @@ public enum MatchEstimation {
         parameters.seed = options.seed
         guard profiles.count >= 2 else { return parameters }
         parameters.u = uProbabilities(profiles, options: options)
+        (parameters.commonNames, parameters.nameAgreement) = commonNames(profiles, options: options)
         parameters.randomPairs = options.randomPairs
         var learnt = Array(repeating: Array(repeating: 0.0, count: AgreementLevel.allCases.count), count: MatchField.allCases.count)
         var sessionsLearning = Array(repeating: 0, count: MatchField.allCases.count)
@@ -144,6 +147,32 @@ public enum MatchEstimation {
             }
         }
         return u
+    }
+
+    /// The most common folded names (at most ``Options/commonNames``, most common first, ties by
+    /// key) with their shares, and the probability that two random records agree on the folded name.
+    static func commonNames(_ profiles: [MatchProfile], options: Options) -> (names: [(name: String, share: Double)], agreement: Double) {
+        var named: [(hash: UInt64, index: Int)] = []
+        for (index, profile) in profiles.enumerated() where profile.signature.nameFoldedHash != 0 {
+            named.append((profile.signature.nameFoldedHash, index))
+        }
+        guard named.count > 1 else { return ([], 0) }
+        named.sort { $0.hash != $1.hash ? $0.hash < $1.hash : $0.index < $1.index }
+        var runs: [(count: Int, first: Int, hash: UInt64)] = []
+        var agreeing = 0
+        var start = 0
+        for index in named.indices where index == named.count - 1 || named[index + 1].hash != named[index].hash {
+            let count = index + 1 - start
+            agreeing += count * (count - 1)
+            if count >= 2 { runs.append((count, named[start].index, named[start].hash)) }
+            start = index + 1
+        }
+        runs.sort { $0.count != $1.count ? $0.count > $1.count : $0.hash < $1.hash }
+        let n = Double(named.count)
+        let names = runs.prefix(options.commonNames).map { run in
+            (name: MatchText.string(profiles[run.first].keys.part(.nameFolded).map { Unicode.Scalar($0)! }), share: Double(run.count) / n)
+        }
+        return (names, Double(agreeing) / (n * (n - 1)))
     }
 
     /// The value whose equality is the field's exact level (0 or `nil`: missing).

@@ -57,6 +57,28 @@ public struct MatchWeights: Sendable, Hashable {
     /// whose name and kana factors are each measured alone, set this; the tuned defaults and
     /// `linking.weights` add the two as before).
     public var namesCombined = false
+    /// Term-frequency adjustments (≤ 0) of exact, width or variant name agreement on a common
+    /// name, by its folded key (variant-folded, lower case, without spaces): an agreement on
+    /// 佐藤花子 is weaker evidence than on 勅使河原某. Estimated weights set it; empty otherwise.
+    public var commonNames: [(name: String, weight: Double)] = [] {
+        didSet {
+            commonNameWeights = [:]
+            for entry in commonNames { commonNameWeights[MatchProfile.hash(entry.name.unicodeScalars), default: 0] = Swift.min(0, entry.weight) }
+        }
+    }
+    /// ``commonNames`` by the hash scoring compares (``MatchSignature/nameFoldedHash``).
+    private(set) var commonNameWeights: [UInt64: Double] = [:]
+
+    public static func == (a: MatchWeights, b: MatchWeights) -> Bool {
+        a.table == b.table && a.prior == b.prior && a.sameHousehold == b.sameHousehold && a.namesCombined == b.namesCombined
+            && a.commonNames.map(\.name) == b.commonNames.map(\.name) && a.commonNames.map(\.weight) == b.commonNames.map(\.weight)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(table)
+        hasher.combine(prior)
+        hasher.combine(commonNames.count)
+    }
 
     /// The defaults.
     public static let standard = MatchWeights(
@@ -190,6 +212,9 @@ extension MatchWeights {
         members.append(.init(key: "prior", value: .double(prior)))
         members.append(.init(key: "same_household", value: .double(sameHousehold)))
         if namesCombined { members.append(.init(key: "names_combined", value: .bool(true))) }
+        if !commonNames.isEmpty {
+            members.append(.init(key: "common_names", value: .array(commonNames.map { .array([.string($0.name), .double($0.weight)]) })))
+        }
         return JSONObject(uniqueMembers: members)
     }
 
@@ -212,6 +237,17 @@ extension MatchWeights {
             prior = number
         }
         namesCombined = json["names_combined"]?.boolValue ?? false
+        if let list = json["common_names"] {
+            guard let rows = list.arrayValue else { return nil }
+            var names: [(name: String, weight: Double)] = []
+            for row in rows {
+                guard let pair = row.arrayValue, pair.count == 2, let name = pair[0].stringValue, let weight = pair[1].numberValue,
+                    weight.isFinite
+                else { return nil }
+                names.append((name, weight))
+            }
+            commonNames = names
+        }
         if let value = json["same_household"] {
             guard let number = value.numberValue, number.isFinite else { return nil }
             sameHousehold = number
