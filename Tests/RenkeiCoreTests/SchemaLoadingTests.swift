@@ -86,7 +86,7 @@ enum SchemaFixtures {
             "tax.assessed", "tax.corrected",
             "childcare.applied", "childcare.enrolled", "childcare.fee_decided", "childcare.withdrawn",
             "library.patron_registered", "library.patron_updated", "library.patron_withdrawn",
-            "operator.linked", "operator.unlinked", "operator.review_rejected",
+            "operator.linked", "operator.unlinked", "operator.review_rejected", "operator.linking_estimated",
         ])
         #expect(schemas.sources == ["resident", "tax", "childcare", "library", "operator"])
     }

@@ -37,6 +37,12 @@ import Testing
         #expect(run("history") == nil)
         #expect(run("replay events.jsonl")?.command == .replay(file: "events.jsonl", chunkLines: 5000))
         #expect(run("rebuild")?.command.request.method == "POST")
+        // Issue 14.
+        #expect(run("linking estimate")?.command.request.method == "POST")
+        #expect(run("linking estimate")?.command.request.target == "/v1/linking/estimate")
+        #expect(run("linking report")?.command.request.method == "GET")
+        #expect(run("linking report")?.command.request.target == "/v1/linking/report")
+        #expect(run("linking") == nil && run("linking tune") == nil && run("linking report now") == nil)
         #expect(run("verify")?.command.request.target == "/v1/verify")
         #expect(run("dead-letters --subscription library-sync")?.command.request.target
             == "/v1/dead-letters?subscription=library-sync")

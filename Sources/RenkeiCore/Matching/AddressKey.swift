@@ -30,7 +30,7 @@ public enum AddressKey {
 
     /// The folded key of an address.
     public static func key(_ address: String) -> [Unicode.Scalar] {
-        var scalars = MatchText.widthFolded(address).filter { !MatchText.isSeparator($0) || $0 == "・" }
+        var scalars = japaneseOrder(MatchText.widthFolded(address)).filter { !MatchText.isSeparator($0) || $0 == "・" }
         for prefecture in prefectures where scalars.starts(with: prefecture) {
             scalars.removeFirst(prefecture.count)
             break
@@ -120,6 +120,27 @@ public enum AddressKey {
             }
             index = end
         }
+        return out
+    }
+
+    /// A Japanese address written in Western order, as foreign residents fill in forms —
+    /// `22-36-6 小入, 長生郡一宮町, 愛知県` — back in Japanese order (`愛知県長生郡一宮町小入22-36-6`):
+    /// the comma-separated parts reversed and the leading number moved after the town. Only for
+    /// text that starts with a digit, has a comma and is not all ASCII (Latin addresses keep
+    /// their order); anything else is returned as it is.
+    static func japaneseOrder(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        guard let first = scalars.first, ("0"..."9").contains(first), scalars.contains(where: { $0.value > 0x7F }),
+            scalars.contains(where: { $0 == "," || $0 == "、" })
+        else { return scalars }
+        let parts = scalars.split { $0 == "," || $0 == "、" }.map { Array($0.drop { $0 == " " }) }
+        guard parts.count >= 2, var head = parts.first else { return scalars }
+        let numberEnd = head.firstIndex { !("0"..."9").contains($0) && !MatchText.isDash($0.value) && $0 != " " } ?? head.endIndex
+        let number = head[..<numberEnd].filter { $0 != " " }
+        head = Array(head[numberEnd...])
+        var out: [Unicode.Scalar] = []
+        for part in parts.dropFirst().reversed() { out.append(contentsOf: part.filter { $0 != " " }) }
+        out.append(contentsOf: head.filter { $0 != " " })
+        out.append(contentsOf: number)
         return out
     }
 

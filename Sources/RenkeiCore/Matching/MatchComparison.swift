@@ -44,6 +44,10 @@ public struct MatchComparison: Sendable, Hashable {
         if a.sex != 0 && candidate.sex != 0 { sex = a.sex == candidate.sex ? .exact : .disagree }
         let address = Self.address(a, candidate) {
             MatchText.isSuffix(record.keys.part(.address), candidateKeys().part(.address))
+        } isTypo: {
+            MatchText.withinEdits(
+                record.keys.part(.address), candidateKeys().part(.address),
+                limit: MatchText.typoLimit(Int(min(a.addressCount, candidate.addressCount))))
         }
         var name = Self.name(a, candidate)
         var kana = Self.kana(a, candidate)
@@ -52,13 +56,17 @@ public struct MatchComparison: Sendable, Hashable {
         if name == .disagree || kana == .disagree {
             let best = weights.prior + weights.weight(.birthDate, date) + weights.weight(.sex, sex)
                 + weights.weight(.address, address) + (sameHousehold ? weights.sameHousehold : 0)
-                + (name == .disagree ? weights.weight(.name, .partial) : weights.weight(.name, name))
+                + (name == .disagree ? max(weights.weight(.name, .partial), weights.weight(.name, .fuzzy)) : weights.weight(.name, name))
                 + (kana == .disagree ? weights.weight(.nameKana, .partial) : weights.weight(.nameKana, kana))
             if !quick || best >= 1 {
                 if name == .disagree, a.nameFolded.mayBeOneEditFrom(candidate.nameFolded),
                     MatchText.withinOneEdit(record.keys.part(.nameFolded), candidateKeys().part(.nameFolded))
                 {
                     name = .partial
+                } else if name == .disagree, a.nameLatin, candidate.nameLatin,
+                    MatchText.latinNamesAgree(record.keys.part(.latinWords), candidateKeys().part(.latinWords))
+                {
+                    name = .fuzzy
                 }
                 if kana == .disagree, a.kanaStrong.mayBeOneEditFrom(candidate.kanaStrong),
                     MatchText.withinOneEdit(record.keys.part(.kanaStrong), candidateKeys().part(.kanaStrong))
@@ -70,8 +78,24 @@ public struct MatchComparison: Sendable, Hashable {
         self.levels = (name, kana, date, sex, address)
         self.score = 0
         if name == .disagree, a.surname != 0, a.surname == candidate.surname { surnameOnly = true }
-        total = weights.prior + (surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)) + weights.weight(.nameKana, kana)
-            + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
+        var nameWeight = surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)
+        // A common name agrees by chance more often (term frequency; adjustments are ≤ 0, so
+        // the digest bound, which leaves them out, stays above the total).
+        if !weights.commonNameWeights.isEmpty, name == .exact || name == .normalised || name == .variant,
+            let adjustment = weights.commonNameWeights[a.nameFoldedHash]
+        {
+            nameWeight += adjustment
+        }
+        let kanaWeight = weights.weight(.nameKana, kana)
+        if weights.namesCombined && nameWeight > 0 && kanaWeight > 0 {
+            // The stronger of the two (``MatchWeights/namesCombined``); the terms in the order
+            // the bound adds its own, so the bound stays above this total after rounding.
+            total = weights.prior + Swift.max(nameWeight, kanaWeight)
+                + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
+        } else {
+            total = weights.prior + nameWeight + weights.weight(.nameKana, kana)
+                + weights.weight(.birthDate, date) + weights.weight(.sex, sex) + weights.weight(.address, address)
+        }
         if sameHousehold {
             self.sameHousehold = true
             total += weights.sameHousehold
@@ -82,7 +106,7 @@ public struct MatchComparison: Sendable, Hashable {
         guard total >= 0 else { return }
         let kanjiGivenKnown = a.given.count != 0 && candidate.given.count != 0
         let kanjiGivenAgrees =
-            kanjiGivenKnown && a.given.mayBeOneEditFrom(candidate.given)
+            kanjiGivenKnown && name == .fuzzy || kanjiGivenKnown && a.given.mayBeOneEditFrom(candidate.given)
             && MatchText.withinOneEdit(record.keys.part(.given), candidateKeys().part(.given))
         let kanaGivenKnown = a.kanaGiven != 0 && candidate.kanaGiven != 0
         let kanaGivenAgrees = kanaGivenKnown && a.kanaGiven == candidate.kanaGiven
@@ -112,13 +136,20 @@ public struct MatchComparison: Sendable, Hashable {
         hasher.combine(score)
     }
 
-    /// Dates packed by ``MatchProfile/packedDate(_:)``: exact, day and month swapped, one digit off
-    /// or two adjacent digits transposed (partial), else disagree.
+    /// Dates packed by ``MatchProfile/packedDate(_:)``, each slip its own level (so each gets its
+    /// own weight): exact; day and month swapped (normalised); two adjacent digits transposed
+    /// (variant); the year off by 1, 10 or 100 with month and day equal (fuzzy); one other digit
+    /// off (partial); else disagree.
     static func date(_ a: UInt64, _ b: UInt64) -> AgreementLevel {
         guard a != 0, b != 0 else { return .missing }
         if a == b { return .exact }
         // Day and month swapped (YYYYMMDD ↔ YYYYDDMM).
-        if a >> 32 == b >> 32, (a >> 16) & 0xFFFF == b & 0xFFFF, a & 0xFFFF == (b >> 16) & 0xFFFF { return .partial }
+        if a >> 32 == b >> 32, (a >> 16) & 0xFFFF == b & 0xFFFF, a & 0xFFFF == (b >> 16) & 0xFFFF { return .normalised }
+        // The year off by 1, 10 or 100 (1989 → 1990, 1985 → 1995, 1985 → 1885), month and day equal.
+        if a & 0xFFFF_FFFF == b & 0xFFFF_FFFF {
+            let difference = abs(year(a) - year(b))
+            if difference == 1 || difference == 10 || difference == 100 { return .fuzzy }
+        }
         // One bit per differing digit (the lowest bit of each byte that differs), in plain arithmetic:
         // this runs for most candidates, so it must not allocate.
         var difference = a ^ b
@@ -135,10 +166,18 @@ public struct MatchComparison: Sendable, Hashable {
             guard differing >> UInt64(low + 8) == 1 else { return .disagree }
             let pairA = (a >> UInt64(low)) & 0xFFFF
             let pairB = (b >> UInt64(low)) & 0xFFFF
-            return pairA == (pairB >> 8 | (pairB & 0xFF) << 8) ? .partial : .disagree
+            return pairA == (pairB >> 8 | (pairB & 0xFF) << 8) ? .variant : .disagree
         default:
             return .disagree
         }
+    }
+
+    /// The year of a packed date (its top four digit bytes).
+    @inline(__always)
+    static func year(_ packed: UInt64) -> Int {
+        var value = 0
+        for shift in stride(from: 56, through: 32, by: -8) { value = value * 10 + Int((packed >> UInt64(shift)) & 0xFF) - 0x30 }
+        return value
     }
 
     static func name(_ a: MatchSignature, _ b: MatchSignature) -> AgreementLevel {
@@ -157,10 +196,17 @@ public struct MatchComparison: Sendable, Hashable {
         return .disagree
     }
 
-    /// Address agreement; `isSuffix` reads the scalar keys, asked only when the lengths and the
-    /// hashed tails allow one key to end with the other.
+    /// Address agreement; `isSuffix` and `isTypo` read the scalar keys, asked only when the
+    /// lengths and the hashed tails allow one key to end with the other, or the numbers agree and
+    /// the lengths allow a typo.
+    ///
+    /// Levels: exact, normalised (folded keys equal), variant (city or prefecture left out), fuzzy
+    /// (a typo: the numbers — 番地, house number, room — agree exactly and the folded keys are one
+    /// or two edits apart, by length), partial (same area, different house), disagree.
     @inline(__always)
-    static func address(_ a: MatchSignature, _ b: MatchSignature, isSuffix: () -> Bool) -> AgreementLevel {
+    static func address(
+        _ a: MatchSignature, _ b: MatchSignature, isSuffix: () -> Bool, isTypo: () -> Bool
+    ) -> AgreementLevel {
         guard a.addressExact != 0, b.addressExact != 0 else { return .missing }
         if a.addressExact == b.addressExact { return .exact }
         if a.addressHash == b.addressHash { return .normalised }
@@ -169,6 +215,12 @@ public struct MatchComparison: Sendable, Hashable {
             a.addressTail == b.addressTail, isSuffix()
         {
             return .variant
+        }
+        if a.addressNumbers != 0, a.addressNumbers == b.addressNumbers,
+            MatchText.typoLimit(Int(min(a.addressCount, b.addressCount))) >= Int(max(a.addressCount, b.addressCount) - min(a.addressCount, b.addressCount)),
+            isTypo()
+        {
+            return .fuzzy
         }
         if a.area == b.area, a.addressNamed { return .partial }
         return .disagree

@@ -117,8 +117,9 @@ extension MatchDigest {
             }
         }
 
-        /// Name weights: missing, exact, normalised, variant, one edit, and the best of disagree
-        /// and surname only.
+        /// Name weights: missing, exact, normalised, variant, one edit, and the best of disagree,
+        /// surname only and (for a Latin-script record, whose words may agree in another order or
+        /// with initials whatever the sketches say) the fuzzy level.
         private let name: TextLevels
         /// Kana weights: missing, exact, normalised, fuzzy, one edit, disagree.
         private let kana: TextLevels
@@ -139,7 +140,9 @@ extension MatchDigest {
             name = TextLevels(
                 missing: w.weight(.name, .missing), exact: w.weight(.name, .exact), normalised: w.weight(.name, .normalised),
                 folded: w.weight(.name, .variant), partial: w.weight(.name, .partial),
-                floor: Swift.max(w.weight(.name, .disagree), MatchComparison.surnameOnlyWeight))
+                floor: Swift.max(
+                    w.weight(.name, .disagree), MatchComparison.surnameOnlyWeight,
+                    record.nameLatin ? w.weight(.name, .fuzzy) : -.infinity))
             kana = TextLevels(
                 missing: w.weight(.nameKana, .missing), exact: w.weight(.nameKana, .exact),
                 normalised: w.weight(.nameKana, .normalised), folded: w.weight(.nameKana, .fuzzy),
@@ -148,7 +151,13 @@ extension MatchDigest {
             sex = record.sex != 0 ? w.highestWeight(.sex) : w.weight(.sex, .missing)
             address = record.addressExact != 0 ? w.highestWeight(.address) : w.weight(.address, .missing)
             self.household = household != nil && w.sameHousehold > 0 ? w.sameHousehold : nil
-            cutoff = Swift.min(w.prior + MatchIndex.keptAbovePrior, Self.reviewCeiling(thresholds.review))
+            // A runner-up can only make a link ambiguous when the best scores at least `auto_link`
+            // (total above the auto-link ceiling) and it lies within the margin of the best: one at
+            // or below that ceiling less the margin never changes a decision, however far above
+            // the prior it is (estimated weights put the prior near −20, where prior + 8 would
+            // keep every same-day stranger).
+            let runnerUp = Swift.max(w.prior + MatchIndex.keptAbovePrior, Self.reviewCeiling(thresholds.autoLink) - thresholds.margin)
+            cutoff = Swift.min(runnerUp, Self.reviewCeiling(thresholds.review))
         }
 
         /// Whether a candidate with this digest could be kept by the decision (never false when it

@@ -170,7 +170,7 @@ public struct MatchIndex: Sendable {
                 let comparison = MatchComparison(profile, signature, weights: weights, sameHousehold: same) {
                     keys[number]
                 }
-                if comparison.score >= thresholds.review || comparison.total > weights.prior + Self.keptAbovePrior {
+                if comparison.score >= thresholds.review || comparison.total > bound.cutoff {
                     scored.append((number, comparison))
                 }
             }

@@ -73,6 +73,10 @@ public struct MatchProfile: Sendable, Hashable {
         let joined = folded.filter { $0 != " " }
         signature.nameFolded = MatchSignature.Sketch(joined)
         builder.set(.nameFolded, joined)
+        if folded.allSatisfy({ $0.value < 0x80 }) {
+            signature.nameLatin = true
+            builder.set(.latinWords, folded)
+        }
         if let space = folded.firstIndex(of: " "), space > 0 {
             signature.surname = Self.hash(folded[..<space], skippingSpaces: true)
             let given = folded[(space + 1)...].filter { $0 != " " }
@@ -107,6 +111,8 @@ public struct MatchProfile: Sendable, Hashable {
         signature.addressNamed = address.first.map { !("0"..."9").contains($0) } ?? false
         signature.addressCount = UInt16(clamping: address.count)
         signature.addressTail = Self.hash(address.suffix(MatchSignature.tailLength))
+        let numbers = address.filter { ("0"..."9").contains($0) || $0 == "-" }
+        signature.addressNumbers = numbers.contains(where: { $0 != "-" }) ? Self.hash(numbers) : 0
     }
 
     /// Whether the profile has anything to match on.
@@ -222,9 +228,13 @@ struct MatchSignature: Sendable, Hashable {
     var area: UInt64 = 0
     /// Hash of the address key's last ``tailLength`` scalars, and the key's length.
     var addressTail: UInt64 = 0
+    /// Hash of the address key's digits and dashes (番地, house and room numbers); 0 without digits.
+    var addressNumbers: UInt64 = 0
     var addressCount: UInt16 = 0
     /// 1 male, 2 female, 0 unknown or missing.
     var sex: UInt8 = 0
+    /// The name is in Latin script (its words are kept for the order/initials/middle-name level).
+    var nameLatin = false
     /// The folded address starts with a place name (not a number), so "same area" means something.
     var addressNamed = false
     /// The person's standing.
@@ -250,13 +260,14 @@ struct MatchSignature: Sendable, Hashable {
     }
 }
 
-/// The scalar keys of a profile in one buffer: six parts (raw name, raw kana, folded name without
-/// spaces, folded given name, strong kana without spaces, address key), each a run of scalar values.
-/// The first six elements are the parts' end offsets; an empty profile allocates nothing.
+/// The scalar keys of a profile in one buffer: seven parts (raw name, raw kana, folded name without
+/// spaces, folded given name, strong kana without spaces, address key, and a Latin-script name's
+/// folded words with spaces), each a run of scalar values. The first seven elements are the parts'
+/// end offsets; an empty profile allocates nothing.
 struct MatchKeys: Sendable, Hashable {
     /// The parts, in buffer order.
     enum Part: Int, CaseIterable {
-        case name, kana, nameFolded, given, kanaStrong, address
+        case name, kana, nameFolded, given, kanaStrong, address, latinWords
     }
 
     private static let header = Part.allCases.count

@@ -247,6 +247,110 @@ public enum MatchText {
         return short[i...].elementsEqual(long[j...])
     }
 
+    /// Whether two keys are at most `limit` edits apart (Levenshtein distance: scalars inserted,
+    /// deleted or replaced). Dynamic programming stopped as soon as a row exceeds the limit; asked only for the few
+    /// pairs whose numbers and lengths allow a typo.
+    static func withinEdits(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>, limit: Int) -> Bool {
+        guard limit >= 0, abs(a.count - b.count) <= limit else { return false }
+        if limit == 0 { return a.elementsEqual(b) }
+        if limit == 1 { return withinOneEdit(a, b) }
+        let x = Array(a), y = Array(b)
+        var previous = Array(0...y.count)
+        var current = previous
+        for i in 1...max(x.count, 1) where !x.isEmpty {
+            current[0] = i
+            var best = i
+            for j in 1...max(y.count, 1) where !y.isEmpty {
+                current[j] = min(previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1), previous[j] + 1, current[j - 1] + 1)
+                best = min(best, current[j])
+            }
+            guard best <= limit else { return false }  // every later row is at least this
+            swap(&previous, &current)
+        }
+        return previous[y.count] <= limit
+    }
+
+    /// Whether two Latin-script names (folded words, space-separated) agree as people write
+    /// names on forms: every word of the shorter name pairs with a different word of the longer
+    /// one — equal, an initial of it (`V` / `van`), or close in spelling (Jaro–Winkler ≥ 0.9, both
+    /// at least four letters) — with at least two words paired and at least one of them spelt out
+    /// (`NGUYEN VAN AN` / `An Nguyen`, `An V. Nguyen`, `Jon Smith` / `John Smith`).
+    static func latinNamesAgree(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Bool {
+        let x = a.split(separator: 0x20), y = b.split(separator: 0x20)
+        let (short, long) = x.count <= y.count ? (x, y) : (y, x)
+        guard short.count >= 2 else { return false }
+        var used = Array(repeating: false, count: long.count)
+        var spelt = 0
+        // Equal words first, then close spellings, then initials, so an initial never takes the
+        // word another word spells out.
+        var pending: [ArraySlice<UInt32>] = []
+        for word in short {
+            if let index = long.indices.first(where: { !used[$0] && long[$0].elementsEqual(word) }) {
+                used[index] = true
+                spelt += 1
+            } else {
+                pending.append(word)
+            }
+        }
+        var initials: [ArraySlice<UInt32>] = []
+        for word in pending {
+            if word.count >= 4,
+                let index = long.indices.first(where: { !used[$0] && long[$0].count >= 4 && jaroWinkler(word, long[$0]) >= 0.9 })
+            {
+                used[index] = true
+                spelt += 1
+            } else {
+                initials.append(word)
+            }
+        }
+        for word in initials {
+            guard let index = long.indices.first(where: { other in
+                !used[other] && (word.count == 1 && long[other].first == word.first || long[other].count == 1 && word.first == long[other].first)
+            }) else { return false }
+            used[index] = true
+        }
+        return spelt >= 1
+    }
+
+    /// Jaro–Winkler similarity of two keys (0…1; prefix scale 0.1 over at most four scalars).
+    static func jaroWinkler(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Double {
+        let x = Array(a), y = Array(b)
+        guard !x.isEmpty, !y.isEmpty else { return x.isEmpty && y.isEmpty ? 1 : 0 }
+        let window = max(0, max(x.count, y.count) / 2 - 1)
+        var matchedX = Array(repeating: false, count: x.count), matchedY = Array(repeating: false, count: y.count)
+        var matches = 0
+        for i in x.indices {
+            let low = max(0, i - window), high = min(y.count, i + window + 1)
+            guard low < high else { break }  // past the end of the shorter key
+            for j in low..<high where !matchedY[j] && x[i] == y[j] {
+                matchedX[i] = true
+                matchedY[j] = true
+                matches += 1
+                break
+            }
+        }
+        guard matches > 0 else { return 0 }
+        var transpositions = 0
+        var j = 0
+        for i in x.indices where matchedX[i] {
+            while !matchedY[j] { j += 1 }
+            if x[i] != y[j] { transpositions += 1 }
+            j += 1
+        }
+        let m = Double(matches)
+        let jaro = (m / Double(x.count) + m / Double(y.count) + (m - Double(transpositions) / 2) / m) / 3
+        var prefix = 0
+        while prefix < min(4, x.count, y.count), x[prefix] == y[prefix] { prefix += 1 }
+        return jaro + Double(prefix) * 0.1 * (1 - jaro)
+    }
+
+    /// How many edits an address key of `length` scalars may differ by and still be a typo of the
+    /// other: none below 8 scalars (a short key one edit from another is another place: 九段南1-2 /
+    /// 九段北1-2), one up to 13, two from 14.
+    static func typoLimit(_ length: Int) -> Int {
+        length >= 14 ? 2 : length >= 8 ? 1 : 0
+    }
+
     /// Whether the shorter of two address keys (at least four scalars, not all ASCII) is a proper
     /// suffix of the longer: the city or town written on one side only.
     static func isSuffix(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Bool {
@@ -260,5 +364,12 @@ public enum MatchText {
         var view = String.UnicodeScalarView()
         view.append(contentsOf: scalars)
         return String(view)
+    }
+}
+
+extension MatchText {
+    /// ``jaroWinkler(_:_:)`` of two strings' scalars (tests).
+    public static func jaroWinklerForTests(_ a: String, _ b: String) -> Double {
+        jaroWinkler(ArraySlice(a.unicodeScalars.map(\.value)), ArraySlice(b.unicodeScalars.map(\.value)))
     }
 }

@@ -37,9 +37,9 @@ public enum MatchField: Int, Sendable, Hashable, CaseIterable {
 /// pair being a match; a score is the posterior 2^W / (1 + 2^W).
 ///
 /// The defaults were tuned on the synthetic population with known truth (`ops/bench link` reports
-/// their precision and recall); a municipality overrides any of them with `linking.weights`.
-/// They are not estimated by EM: plain EM over blocked candidate pairs was tried and converged to
-/// a class of "same address" pairs rather than "same person" (see BENCHMARKS.md, link).
+/// their precision and recall); a municipality overrides any of them with `linking.weights`, or
+/// has them estimated from its own records (``MatchEstimation``, ``LinkingParameters/weights(sameHousehold:)``,
+/// the `operator.linking_estimated` event).
 public struct MatchWeights: Sendable, Hashable {
     /// `weights[field][level]`.
     public var weights: [[Double]] {
@@ -52,6 +52,33 @@ public struct MatchWeights: Sendable, Hashable {
     public var prior: Double
     /// Added when a guardian without 宛名番号 has a namesake in the child's household.
     public var sameHousehold: Double
+    /// When the name and its reading both agree, count the stronger of the two weights, not their
+    /// sum: a reading follows from the name, so among namesakes it agrees too (estimated weights,
+    /// whose name and kana factors are each measured alone, set this; the tuned defaults and
+    /// `linking.weights` add the two as before).
+    public var namesCombined = false
+    /// Term-frequency adjustments (≤ 0) of exact, width or variant name agreement on a common
+    /// name, by its folded key (variant-folded, lower case, without spaces): an agreement on
+    /// 佐藤花子 is weaker evidence than on 勅使河原某. Estimated weights set it; empty otherwise.
+    public var commonNames: [(name: String, weight: Double)] = [] {
+        didSet {
+            commonNameWeights = [:]
+            for entry in commonNames { commonNameWeights[MatchProfile.hash(entry.name.unicodeScalars), default: 0] = Swift.min(0, entry.weight) }
+        }
+    }
+    /// ``commonNames`` by the hash scoring compares (``MatchSignature/nameFoldedHash``).
+    private(set) var commonNameWeights: [UInt64: Double] = [:]
+
+    public static func == (a: MatchWeights, b: MatchWeights) -> Bool {
+        a.table == b.table && a.prior == b.prior && a.sameHousehold == b.sameHousehold && a.namesCombined == b.namesCombined
+            && a.commonNames.map(\.name) == b.commonNames.map(\.name) && a.commonNames.map(\.weight) == b.commonNames.map(\.weight)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(table)
+        hasher.combine(prior)
+        hasher.combine(commonNames.count)
+    }
 
     /// The defaults.
     public static let standard = MatchWeights(
@@ -59,7 +86,7 @@ public struct MatchWeights: Sendable, Hashable {
             // exact, normalised, variant, fuzzy, partial, disagree, missing
             [6.5, 6.5, 6.5, 5.0, 2.5, -6.0, 0],  // name (partial: one edit; surname only is scored apart)
             [6.0, 6.0, 6.0, 4.0, 1.5, -6.0, 0],  // name_kana
-            [11.0, 11.0, 11.0, 11.0, 4.0, -10.0, 0],  // birth_date
+            [11.0, 4.0, 4.0, 4.0, 4.0, -10.0, 0],  // birth_date (d/m swap, transposed, year ±1/10/100, one digit)
             [0.5, 0.5, 0.5, 0.5, 0.5, -5.0, 0],  // sex
             [5.0, 5.0, 4.0, 4.0, 1.0, -1.0, 0],  // address
         ], prior: -13.0, sameHousehold: 8.0)
@@ -75,6 +102,12 @@ public struct MatchWeights: Sendable, Hashable {
     @inline(__always)
     public func weight(_ field: MatchField, _ level: AgreementLevel) -> Double {
         table[field.rawValue &* Self.levels &+ level.rawValue]
+    }
+
+    /// The weight of the name and its reading together (see ``namesCombined``).
+    @inline(__always)
+    public func names(_ name: Double, _ kana: Double) -> Double {
+        namesCombined && name > 0 && kana > 0 ? Swift.max(name, kana) : name + kana
     }
 
     /// The highest weight of a field at any level.
@@ -129,5 +162,95 @@ public struct LinkingThresholds: Sendable, Hashable {
         self.autoLink = autoLink
         self.review = review
         self.margin = margin
+    }
+}
+
+extension MatchWeights {
+    /// log2(x) for x > 0 without libm (RenkeiCore links no C library): the binary exponent plus
+    /// ln(significand) / ln 2 by the atanh series (|error| < 1e-15).
+    static func log2(_ x: Double) -> Double {
+        guard x > 0, x.isFinite else { return x == 0 ? -.infinity : .nan }
+        let exponent = Double(x.exponent)
+        let s = x.significand  // 1 ≤ s < 2
+        let t = (s - 1) / (s + 1)  // 0 ≤ t < 1/3
+        let t2 = t * t
+        var term = t
+        var sum = 0.0
+        var n = 1.0
+        for _ in 0..<30 {
+            sum += term / n
+            term *= t2
+            n += 2
+        }
+        return exponent + 2 * sum / 0.693_147_180_559_945_3
+    }
+}
+
+extension AgreementLevel {
+    /// The level's key in `linking.weights`, events and reports.
+    public var key: String {
+        switch self {
+        case .exact: "exact"
+        case .normalised: "normalised"
+        case .variant: "variant"
+        case .fuzzy: "fuzzy"
+        case .partial: "partial"
+        case .disagree: "disagree"
+        case .missing: "missing"
+        }
+    }
+}
+
+extension MatchWeights {
+    /// `{field: {level: w, …}, "prior": w, "same_household": w}`: the shape of `linking.weights`.
+    public var json: JSONObject {
+        var members: [JSONObject.Member] = []
+        for field in MatchField.allCases {
+            let levels = AgreementLevel.allCases.map { JSONObject.Member(key: $0.key, value: .double(weight(field, $0))) }
+            members.append(.init(key: field.key, value: .object(JSONObject(uniqueMembers: levels))))
+        }
+        members.append(.init(key: "prior", value: .double(prior)))
+        members.append(.init(key: "same_household", value: .double(sameHousehold)))
+        if namesCombined { members.append(.init(key: "names_combined", value: .bool(true))) }
+        if !commonNames.isEmpty {
+            members.append(.init(key: "common_names", value: .array(commonNames.map { .array([.string($0.name), .double($0.weight)]) })))
+        }
+        return JSONObject(uniqueMembers: members)
+    }
+
+    /// Reads ``json`` back; what is left out keeps its ``standard`` value. `nil` when a value is
+    /// not a finite number.
+    public init?(json: JSONObject) {
+        self = .standard
+        for field in MatchField.allCases {
+            guard let levels = json[field.key]?.objectValue else { continue }
+            for level in AgreementLevel.allCases {
+                guard let value = levels[level.key] else { continue }
+                guard let number = value.numberValue, number.isFinite else { return nil }
+                var rows = weights
+                rows[field.rawValue][level.rawValue] = number
+                weights = rows
+            }
+        }
+        if let value = json["prior"] {
+            guard let number = value.numberValue, number.isFinite else { return nil }
+            prior = number
+        }
+        namesCombined = json["names_combined"]?.boolValue ?? false
+        if let list = json["common_names"] {
+            guard let rows = list.arrayValue else { return nil }
+            var names: [(name: String, weight: Double)] = []
+            for row in rows {
+                guard let pair = row.arrayValue, pair.count == 2, let name = pair[0].stringValue, let weight = pair[1].numberValue,
+                    weight.isFinite
+                else { return nil }
+                names.append((name, weight))
+            }
+            commonNames = names
+        }
+        if let value = json["same_household"] {
+            guard let number = value.numberValue, number.isFinite else { return nil }
+            sameHousehold = number
+        }
     }
 }

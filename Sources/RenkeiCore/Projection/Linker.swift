@@ -7,10 +7,30 @@
 ///    `unregistered` uid, below that it gets its own uid.
 /// 3. Operator decisions (`operator.*` events) override both (``Projection/applyOperator(_:_:)``).
 struct Linker: Sendable {
-    /// Field weights.
-    var weights: MatchWeights = .standard
+    /// The field weights in force: the configured ones when `linking.weights` is set (they
+    /// override an estimate), else the last estimate (`operator.linking_estimated`), else the defaults.
+    private(set) var weights: MatchWeights = .standard
+    /// `linking.weights` (the defaults when not configured).
+    private(set) var configured: MatchWeights = .standard
+    /// The weights of the last `operator.linking_estimated` event applied.
+    private(set) var estimated: MatchWeights?
     /// `auto_link`, `review`, margin.
     var thresholds = LinkingThresholds()
+
+    init(weights: MatchWeights = .standard, thresholds: LinkingThresholds = LinkingThresholds()) {
+        configured = weights
+        self.weights = weights
+        self.thresholds = thresholds
+    }
+
+    /// Whether `linking.weights` overrides estimates: configured weights other than the defaults.
+    var isOverridden: Bool { configured != .standard }
+
+    /// Takes an estimate; it decides from now on unless `linking.weights` overrides it.
+    mutating func use(estimate: MatchWeights?) {
+        estimated = estimate
+        weights = isOverridden ? configured : (estimate ?? .standard)
+    }
 }
 
 extension Projection {

@@ -44,6 +44,8 @@ extension Projection {
                 }
             }
             change.decided.insert(owner)
+        case "operator.linking_estimated":
+            applyLinkingEstimated(event, &change)
         case "operator.unlinked":
             guard let uid = data["uid"]?.stringValue, let source = data["source"]?.stringValue,
                 let subject = data["subject"]?.stringValue

@@ -22,6 +22,7 @@ extension Projection {
         self.init(thresholds: thresholds, weights: weights)
         self.meta = meta
         self.decisions = decisions
+        if let weights = decisions.estimatedWeights { linker.use(estimate: weights) }
         for item in reviews {
             self.reviews[item.id] = item
             reviewByRecord[LinkKey(source: item.source, subject: item.subject)] = item.id

@@ -30,7 +30,7 @@ extension Projection {
         for candidate in item.candidates { reviewsByCandidate[candidate.uid, default: []].insert(item.id) }
     }
 
-    private mutating func unindexCandidates(of item: ReviewItem) {
+    mutating func unindexCandidates(of item: ReviewItem) {
         for candidate in item.candidates {
             reviewsByCandidate[candidate.uid]?.remove(item.id)
             if reviewsByCandidate[candidate.uid]?.isEmpty == true { reviewsByCandidate[candidate.uid] = nil }

@@ -112,12 +112,27 @@ public struct LinkDecisions: Sendable, Hashable {
     public var refused: Set<Pair> = []
     /// (source, subject) → uid, for operator links of records not seen yet.
     public var pins: [Pair] = []
+    /// The data of the last `operator.linking_estimated` event (weights, m, u, counts), and its lsn.
+    public var estimate: (data: JSONObject, lsn: Int64)? {
+        get { estimateData.map { ($0, estimateLSN) } }
+        set {
+            estimateData = newValue?.data
+            estimateLSN = newValue?.lsn ?? 0
+        }
+    }
+    private var estimateData: JSONObject?
+    private var estimateLSN: Int64 = 0
+
+    /// The weights of the last estimate, if any.
+    public var estimatedWeights: MatchWeights? {
+        estimateData?["weights"]?.objectValue.flatMap { MatchWeights(json: $0) }
+    }
 
     /// No decisions.
     public init() {}
 
     /// Whether nothing was decided.
-    public var isEmpty: Bool { refused.isEmpty && pins.isEmpty }
+    public var isEmpty: Bool { refused.isEmpty && pins.isEmpty && estimateData == nil }
 
     /// Compact JSON bytes: `{"refused": [[source, subject, uid]], "pins": [[source, subject, uid]]}`,
     /// sorted, for storage.
@@ -126,7 +141,11 @@ public struct LinkDecisions: Sendable, Hashable {
             .array(pairs.map { .array([.string($0.source), .string($0.subject), .string($0.uid)]) })
         }
         let refused = refused.sorted { ($0.source, $0.subject, $0.uid) < ($1.source, $1.subject, $1.uid) }
-        return JSONValue.object(["refused": rows(refused), "pins": rows(pins)]).serializedBytes
+        var object: JSONObject = ["refused": rows(refused), "pins": rows(pins)]
+        if let estimateData {
+            object["estimate"] = .object(["data": .object(estimateData), "lsn": .integer(estimateLSN)])
+        }
+        return JSONValue.object(object).serializedBytes
     }
 
     /// Reads decisions back from ``encoded`` bytes.
@@ -145,5 +164,11 @@ public struct LinkDecisions: Sendable, Hashable {
         }
         refused = Set(try rows("refused"))
         pins = try rows("pins")
+        if let estimate = stored.object["estimate"] {
+            guard let data = estimate["data"]?.objectValue, let lsn = estimate["lsn"]?.integerValue,
+                data["weights"]?.objectValue.flatMap({ MatchWeights(json: $0) }) != nil
+            else { throw stored.damaged("estimate") }
+            self.estimate = (data, lsn)
+        }
     }
 }

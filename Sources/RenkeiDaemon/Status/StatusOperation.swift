@@ -64,6 +64,8 @@ struct StatusOperation: Sendable {
         StatusOperation("GET", "/v1/access-log", query: [.integer("limit", 1...100_000)]),
         StatusOperation("POST", "/v1/backup"),
         StatusOperation("POST", "/v1/keys/rotate"),
+        StatusOperation("POST", "/v1/linking/estimate"),
+        StatusOperation("GET", "/v1/linking/report"),
     ]
 
     // MARK: - Checking a request

@@ -88,6 +88,7 @@ struct StatusRoutes: Sendable {
         case "dead-letters", "subscriptions", "disclosures": return try await delivery(request, s[1], rest)
         case "reviews", "links": return try await reviews(request, s[1], rest)
         case "access-log": return try audit(request, rest)
+        case "linking": return try await linking(request, rest)  // issue 14 (StatusRoutes+Linking.swift)
         case "backup": return try await backup(request, rest)  // issue 6: online backup (StatusRoutes+Backup.swift)
         case "keys": return try await keys(request, rest)  // issue 13: at-rest key rotation (StatusRoutes+Keys.swift)
         default: return nil

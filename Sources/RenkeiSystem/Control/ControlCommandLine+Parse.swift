@@ -65,6 +65,12 @@ extension ControlInvocation {
             command = [
                 "status": .status, "verify": .verify, "rebuild": .rebuild, "access-log": .accessLog, "metrics": .metrics,
             ][name]!
+        case "linking":
+            guard rest.count == 1, rest[0] == "estimate" || rest[0] == "report" else {
+                return .usage(ControlUsageError("linking takes estimate or report"))
+            }
+            if let error = unused([]) { return .usage(error) }
+            command = .linking(action: rest[0])
         case "reviews":
             switch (rest.first, rest.count) {
             case (nil, _):

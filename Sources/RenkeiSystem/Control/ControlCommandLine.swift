@@ -64,6 +64,8 @@ public enum ControlCommand: Sendable, Equatable {
     case rebuild
     /// `reviews` → `GET /v1/reviews`.
     case reviews
+    /// `linking estimate|report` → `POST /v1/linking/estimate`, `GET /v1/linking/report`.
+    case linking(action: String)
     /// `dead-letters [--subscription NAME] [--state dead|skipped]` → `GET /v1/dead-letters`
     /// (`skipped`: deltas not sent, each with its reason).
     case deadLetters(subscription: String?, state: String? = nil)
@@ -107,6 +109,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .verify: return ("GET", "/v1/verify")
         case .rebuild: return ("POST", "/v1/rebuild")
         case .reviews: return ("GET", "/v1/reviews")
+        case .linking(let action): return action == "estimate" ? ("POST", "/v1/linking/estimate") : ("GET", "/v1/linking/report")
         case .deadLetters(let subscription, let state):
             let query = [subscription.map { "subscription=\(Percent.encode($0))" }, state.map { "state=\(Percent.encode($0))" }]
                 .compactMap { $0 }.joined(separator: "&")

@@ -17,6 +17,8 @@ public enum ControlHelp {
         ("rebuild", "rebuild", "Rebuild projections from the log (POST /v1/rebuild) and show progress until done."),
         ("reviews", "reviews | reviews show ID | reviews link ID --uid U | reviews reject ID",
          "List match candidates waiting for an operator (GET /v1/reviews), show one, link its record to\nperson U, or reject the candidates (the record stays a person of its own)."),
+        ("linking", "linking estimate | linking report",
+         "Estimate the match weights from the population, without labels (POST /v1/linking/estimate;\nthe result is logged as operator.linking_estimated and decides records from then on), or show\nm, u and the weight per field and level, the expected precision, recall and review volume\n(GET /v1/linking/report)."),
         ("links", "links add|remove --uid U --source S --subject X",
          "Link a source's subject to a person, or unlink it (POST / DELETE /v1/links)."),
         ("dead-letters", "dead-letters [--subscription NAME] [--state dead|skipped] | dead-letters retry|skip ID",

@@ -1,0 +1,80 @@
+// MARK: - Estimated linking parameters (issue 14, `operator.linking_estimated`)
+
+extension Projection {
+    /// The weights deciding records now, and whether they are the configured override, an
+    /// estimate (with its lsn) or the defaults.
+    public var linkingWeights: (weights: MatchWeights, origin: String, estimateLSN: Int64?) {
+        let lsn = decisions.estimate?.lsn
+        if linker.isOverridden { return (linker.weights, "configured", lsn) }
+        if let lsn { return (linker.weights, "estimated", lsn) }
+        return (linker.weights, "default", nil)
+    }
+
+    /// The thresholds in force.
+    public var linkingThresholds: LinkingThresholds { linker.thresholds }
+
+    /// The match profile of every live source record, by uid then record order: what
+    /// ``MatchEstimation/estimate(_:options:)`` learns from (the records of one person are the
+    /// matches it must find, so merged persons are taken apart again).
+    public var recordProfiles: [MatchProfile] {
+        MatchEstimation.profiles(of: persons.keys.sorted().lazy.compactMap { persons[$0] })
+    }
+
+    /// Applies `operator.linking_estimated` {`weights`, `m`, `u`, …}: its `weights` decide records
+    /// from this event on (unless `linking.weights` overrides them), and every open review item is
+    /// decided again under them, keeping its id: an item whose record now links is settled by the
+    /// link (merge, method `match`), the others get their candidates rescored (an item with no
+    /// candidate left at `review` stays as it was). Items about a registry record (再転入) and
+    /// guardians' items are left alone. Links already made are not undone. The weights are read from the
+    /// event, never computed here, so a rebuild decides every record as before.
+    mutating func applyLinkingEstimated(_ event: Event, _ change: inout Change) {
+        guard let object = event.data["weights"]?.objectValue, let weights = MatchWeights(json: object) else { return }
+        decisions.estimate = (event.data, change.lsn)
+        decisionsDirty = true
+        linker.use(estimate: weights)
+        for id in reviews.keys.sorted() { rescoreReview(id, &change) }
+    }
+
+    /// Decides an open item's record again under the weights in force.
+    private mutating func rescoreReview(_ id: String, _ change: inout Change) {
+        guard let item = reviews[id] else { return }
+        let key = LinkKey(source: item.source, subject: item.subject)
+        // Items about a registry record (再転入) and a guardian's items (whose household evidence
+        // the item does not keep) stay as they are: neither is ever linked automatically here.
+        let household = item.candidates.contains { $0.reasons.contains { $0.hasPrefix("household:") } }
+        guard item.source != "resident", !household, let owner = linkIndex[key], let person = persons[owner],
+            person.mergedInto == nil, person.resident == nil, person.atenaNo == nil, let profile = Self.profile(of: person)
+        else { return }
+        let decision = matchIndex.decide(profile, weights: linker.weights, thresholds: linker.thresholds) { number, _ in
+            let other = Self.formatUID(Int64(number))
+            return other != owner && persons[other]?.mergedInto == nil && !refused(person, other)
+        }
+        switch decision {
+        case .link(let candidate):
+            closeReview(source: item.source, subject: item.subject)
+            let other = Self.formatUID(Int64(candidate.number))
+            update(owner, &change) { person in
+                for index in person.records.indices where person.records[index].link.method == "key" {
+                    person.records[index].link.method = "match"
+                    person.records[index].link.score = candidate.comparison.score
+                    person.records[index].link.reasons = candidate.reasons
+                }
+            }
+            change.decided.insert(merge(owner, other, &change))
+        case .review(let candidates):
+            unindexCandidates(of: item)
+            var updated = item
+            updated.candidates = candidates.map {
+                ReviewItem.Candidate(uid: Self.formatUID(Int64($0.number)), score: $0.comparison.score, reasons: $0.reasons)
+            }
+            reviews[id] = updated
+            indexCandidates(of: updated)
+            dirtyReviews.insert(id)
+            change.decided.insert(owner)
+        case .none:
+            // No candidate reaches `review` now: the item stays for the official (new parameters
+            // never drop a question already asked).
+            return
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import RenkeiCore
+import Testing
+
+/// The comparator levels issue 14 adds, level by level: date slips, address typos, Latin names.
+@Suite struct ComparatorLevelTests {
+    func level(_ field: MatchField, _ a: JSONObject, _ b: JSONObject) -> AgreementLevel {
+        MatchComparison(MatchProfile(identity: a), MatchProfile(identity: b), weights: .standard, quick: false).level(field)
+    }
+
+    func date(_ a: String, _ b: String) -> AgreementLevel {
+        level(.birthDate, ["name": "A B", "birth_date": .string(a)], ["name": "A B", "birth_date": .string(b)])
+    }
+
+    @Test func eachDateSlipHasItsOwnLevel() {
+        #expect(date("1985-06-12", "1985-06-12") == .exact)
+        #expect(date("1985-06-12", "1985-12-06") == .normalised)  // day and month swapped
+        #expect(date("1985-06-12", "1985-06-21") == .variant)  // adjacent digits transposed
+        #expect(date("1985-06-12", "1958-06-12") == .variant)
+        #expect(date("1989-06-12", "1990-06-12") == .fuzzy)  // year off by 1 (two digits differ)
+        #expect(date("1985-06-12", "1995-06-12") == .fuzzy)  // by 10
+        #expect(date("1985-06-12", "1885-06-12") == .fuzzy)  // by 100
+        #expect(date("1985-06-12", "1987-06-12") == .partial)  // one digit, year off by 2
+        #expect(date("1985-06-12", "1985-06-19") == .partial)
+        #expect(date("1985-06-12", "1986-06-13") == .disagree)  // year and day
+        #expect(date("1985-06-12", "1990-01-01") == .disagree)
+    }
+
+    func address(_ a: String, _ b: String) -> AgreementLevel {
+        level(.address, ["name": "A B", "address": .string(a)], ["name": "A B", "address": .string(b)])
+    }
+
+    @Test func addressTyposAreALevelOfTheirOwn() {
+        // The public benchmark's case: the same number, one letter wrong.
+        #expect(address("25 pike place, kingston", "25 pike mlace, kingston") == .fuzzy)
+        #expect(address("25 pike place, kingston", "25 pike plaec, kingston") == .fuzzy)  // two edits on a long key
+        #expect(address("25 pike place, kingston", "27 pike place, kingston") == .disagree)  // another house
+        #expect(address("25 pike place", "25 oak street") == .disagree)
+        #expect(address("東京都千代田区九段南1丁目2番1号", "東京都千代田区九段面1丁目2番1号") == .fuzzy)  // a typo in the town
+        #expect(address("千代田区九段南1-2-1", "千代田区九段南1-2-3") == .partial)  // same area, another house
+        #expect(address("千代田区九段南1-2-1", "新宿区西新宿1-2-1") == .disagree)  // same numbers elsewhere
+        #expect(address("九段南1-2", "九段北1-2") == .disagree)  // short keys: one edit is another place
+        #expect(address("千代田区九段南1-2-1", "千代田区九段南１－２－１") == .normalised)
+        // Western order, as forms are filled in: the same address.
+        #expect(address("愛知県長生郡一宮町小入22-36-6", "22-36-6 小入, 長生郡一宮町, 愛知県") == .normalised)
+        #expect(address("25 pike place, kingston", "kingston, 25 pike place") == .disagree)  // Latin keeps its order
+    }
+
+    func name(_ a: String, _ b: String) -> AgreementLevel {
+        level(.name, ["name": .string(a)], ["name": .string(b)])
+    }
+
+    @Test func latinNamesAsPeopleWriteThem() {
+        #expect(name("NGUYEN VAN AN", "An Nguyen Van") == .normalised)  // order and case
+        #expect(name("NGUYEN VAN AN", "An Nguyen") == .fuzzy)  // middle name dropped
+        #expect(name("NGUYEN VAN AN", "An V. Nguyen") == .fuzzy)  // middle name as an initial
+        #expect(name("NGUYEN VAN AN", "A. Nguyen") == .fuzzy)  // given name as an initial
+        #expect(name("Jean-Pierre Dupont", "Jean Pierre DUPONT") == .normalised)  // hyphen
+        #expect(name("Jonathan Smith", "Jonahtan Smith") == .fuzzy)  // close spelling, two edits (Jaro–Winkler)
+        #expect(name("NGUYEN VAN AN", "NGUYEN VAN ANH") == .partial)  // one edit, not fuzzy
+        #expect(name("NGUYEN VAN AN", "TRAN VAN BINH") != .fuzzy)
+        #expect(name("Maria Silva", "Mario Costa") == .disagree)
+        #expect(name("NGUYEN", "NGUYEN VAN AN") != .fuzzy)  // one word is not enough
+    }
+
+    /// Twins with Latin names still differ in the given name: the fuzzy level never hides that.
+    @Test func latinTwinsAreNotFuzzy() {
+        let a = MatchProfile(identity: ["name": "NGUYEN VAN AN", "birth_date": "2015-03-03", "address": "足立区千住1-1-1"])
+        let b = MatchProfile(identity: ["name": "NGUYEN VAN BINH", "birth_date": "2015-03-03", "address": "足立区千住1-1-1"])
+        #expect(MatchComparison(a, b, weights: .standard, quick: false).level(.name) != .fuzzy)
+    }
+
+    @Test func jaroWinklerReferenceValues() {
+        func jw(_ a: String, _ b: String) -> Double {
+            MatchText.jaroWinklerForTests(a, b)
+        }
+        #expect(abs(jw("martha", "marhta") - 0.9611) < 0.0005)
+        #expect(abs(jw("dwayne", "duane") - 0.84) < 0.0005)
+        #expect(abs(jw("dixon", "dicksonx") - 0.8133) < 0.0005)
+        #expect(jw("abc", "xyz") == 0)
+        #expect(jw("alexandrovich", "al") > 0 && jw("al", "alexandrovich") > 0)  // very different lengths
+    }
+}

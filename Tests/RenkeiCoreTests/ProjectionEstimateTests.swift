@@ -1,0 +1,120 @@
+import RenkeiCore
+import Testing
+
+/// `operator.linking_estimated` through the projection (issue 14): the weights it carries decide
+/// from then on, pending reviews are decided again, and a rebuild or a restart decides the same.
+@Suite struct ProjectionEstimateTests {
+    /// Same name and birth date, no kana, another address: a review under the defaults.
+    static func patron(_ subject: String, id: String) -> String {
+        #"{"source":"library","event_id":"\#(id)","type":"library.patron_registered","occurred_at":"2026-04-03T11:00:00+09:00","subject":"\#(subject)","data":{"name":"高橋 一郎","birth_date":"1985-06-12","address":"大阪府大阪市北区1-1"}}"#
+    }
+
+    /// Weights under which that pair links: a different address is no evidence, a higher prior.
+    static var linkingWeights: MatchWeights {
+        var weights = MatchWeights.standard
+        weights.weights[MatchField.address.rawValue][AgreementLevel.disagree.rawValue] = 0
+        weights.prior = -10
+        return weights
+    }
+
+    /// The event's data: estimated parameters' shape, with the weights above.
+    static func estimateData(_ weights: MatchWeights = linkingWeights) -> JSONObject {
+        var parameters = LinkingParameters()
+        parameters.records = 2
+        var data = parameters.json()
+        data["weights"] = .object(weights.json)
+        return data
+    }
+
+    static func estimateEvent(id: String, _ data: JSONObject = estimateData()) -> String {
+        #"{"source":"operator","event_id":"\#(id)","type":"operator.linking_estimated","occurred_at":"2026-05-01T09:00:00+09:00","subject":"linking","data":\#(JSONValue.object(data).serializedString)}"#
+    }
+
+    var projection: Projection
+    var nextLSN: Int64 = 1
+    var log: [LoggedEvent] = []
+
+    init() { projection = Projection() }
+
+    mutating func apply(_ line: String) throws {
+        defer { nextLSN += 1 }
+        let event = try EventLog.event(line, lsn: nextLSN)
+        log.append(event)
+        projection.apply(event)
+    }
+
+    @Test func theEventIsValidUnderItsSchema() {
+        let envelope: JSONObject = [
+            "source": "operator", "event_id": "OP-1", "type": "operator.linking_estimated",
+            "occurred_at": "2026-05-01T09:00:00+09:00", "subject": "linking",
+            "data": .object(MatchEstimationTests.estimated.json()),
+        ]
+        if case .failure(let rejection) = SchemaFixtures.validator.validate(
+            value: .object(envelope), expectedSource: "operator", allowOperator: true)
+        {
+            Issue.record("rejected: \(rejection.description)")
+        }
+    }
+
+    @Test mutating func pendingReviewsAreDecidedAgainAndRebuildsAgree() throws {
+        try apply(ProjectionMatchingTests.resident("000000001", id: "R1"))
+        try apply(Self.patron("LIB-9", id: "L1"))
+        #expect(projection.openReviews.map(\.subject) == ["LIB-9"])
+        #expect(projection.linkingWeights.origin == "default")
+
+        try apply(Self.estimateEvent(id: "O1"))
+        #expect(projection.linkingWeights.origin == "estimated" && projection.linkingWeights.weights == Self.linkingWeights)
+        // The pending item is decided again under the new weights: now a link (merge, method match).
+        #expect(projection.openReviews.isEmpty)
+        #expect(projection.uid(source: "library", subject: "LIB-9") == "U0000000001")
+        let link = projection.personView("U0000000001")?["links"]?.arrayValue?.first { $0["subject"] == "LIB-9" }
+        #expect(link?["method"] == "match")
+
+        // Records after the event are decided under it.
+        try apply(Self.patron("LIB-10", id: "L2"))
+        #expect(projection.uid(source: "library", subject: "LIB-10") == "U0000000001")
+
+        // Rebuild from lsn 1: the same persons, queue and decisions.
+        let rebuilt = EventLog.project(log)
+        for number in 1...Int(projection.meta.nextUID - 1) {
+            let uid = Projection.formatUID(Int64(number))
+            #expect(rebuilt.personRecord(uid)?.encoded == projection.personRecord(uid)?.encoded, "\(uid)")
+        }
+        #expect(rebuilt.openReviews == projection.openReviews)
+        #expect(rebuilt.decisions == projection.decisions)
+
+        // A restart restores the estimate with the decisions: the next record links there too.
+        let decisions = try LinkDecisions(decoding: projection.decisions.encoded)
+        var restored = Projection(
+            restoring: (1..<Int(projection.meta.nextUID)).compactMap { projection.personRecord(Projection.formatUID(Int64($0))) },
+            households: [], meta: projection.meta, reviews: projection.openReviews, decisions: decisions)
+        #expect(restored.linkingWeights.weights == Self.linkingWeights)
+        let next = try EventLog.event(Self.patron("LIB-11", id: "L3"), lsn: nextLSN)
+        restored.apply(next)
+        #expect(restored.uid(source: "library", subject: "LIB-11") == "U0000000001")
+    }
+
+    /// Without the event the same records stay under review (the event is what changed them).
+    @Test mutating func withoutTheEventTheReviewStays() throws {
+        try apply(ProjectionMatchingTests.resident("000000001", id: "R1"))
+        try apply(Self.patron("LIB-9", id: "L1"))
+        try apply(Self.patron("LIB-10", id: "L2"))
+        #expect(projection.openReviews.map(\.subject).contains("LIB-9"))
+        #expect(projection.uid(source: "library", subject: "LIB-9") != "U0000000001")
+        #expect(projection.uid(source: "library", subject: "LIB-10") != "U0000000001")
+    }
+
+    /// `linking.weights` configured: an estimate is recorded but the configured weights decide.
+    @Test mutating func configuredWeightsOverrideAnEstimate() throws {
+        var configured = MatchWeights.standard
+        configured.prior = -14
+        projection = Projection(weights: configured)
+        try apply(ProjectionMatchingTests.resident("000000001", id: "R1"))
+        try apply(Self.patron("LIB-9", id: "L1"))
+        try apply(Self.estimateEvent(id: "O1"))
+        #expect(projection.linkingWeights.origin == "configured" && projection.linkingWeights.weights == configured)
+        #expect(projection.decisions.estimate != nil)
+        try apply(Self.patron("LIB-10", id: "L2"))
+        #expect(projection.uid(source: "library", subject: "LIB-10") != "U0000000001")
+    }
+}
