@@ -133,6 +133,9 @@ func heartbeatLoop() async {
     if watchdogInterval != nil { notifier.notify("WATCHDOG=1") }
     while !Task.isCancelled {
         next = next.advanced(by: tick)
+        // Fixed rate, but never catching up in a burst: a loop that fell a whole tick behind (a busy
+        // machine) starts again from now, so pings stay about a tick apart.
+        if next < clock.now { next = clock.now }
         try? await Task.sleep(until: next, clock: clock)
         if Task.isCancelled { return }
         guard let service = current.withLock({ $0 }) else {
