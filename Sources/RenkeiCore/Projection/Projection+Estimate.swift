@@ -53,13 +53,7 @@ extension Projection {
         case .link(let candidate):
             closeReview(source: item.source, subject: item.subject)
             let other = Self.formatUID(Int64(candidate.number))
-            update(owner, &change) { person in
-                for index in person.records.indices where person.records[index].link.method == "key" {
-                    person.records[index].link.method = "match"
-                    person.records[index].link.score = candidate.comparison.score
-                    person.records[index].link.reasons = candidate.reasons
-                }
-            }
+            update(owner, &change) { $0.markMatched(by: candidate) }
             change.decided.insert(merge(owner, other, &change))
         case .review(let candidates):
             unindexCandidates(of: item)

@@ -92,13 +92,7 @@ extension Projection {
             let other = Self.formatUID(Int64(candidate.number))
             // The unregistered side's records become `match` links with the reasons.
             let unregistered = reviewAbout == nil ? other : subjectUID
-            update(unregistered, &change) { person in
-                for index in person.records.indices where person.records[index].link.method == "key" {
-                    person.records[index].link.method = "match"
-                    person.records[index].link.score = candidate.comparison.score
-                    person.records[index].link.reasons = candidate.reasons
-                }
-            }
+            update(unregistered, &change) { $0.markMatched(by: candidate) }
             change.decided.insert(merge(subjectUID, other, &change))
         case .review(let candidates):
             if let link = reviewAbout {
@@ -134,5 +128,17 @@ extension Projection {
         guard let person = persons[uid], let resident = person.resident else { return }
         openReview(source: "resident", subject: resident.link.subject, candidates: Array(found.prefix(5)), lsn: change.lsn)
         change.decided.insert(uid)
+    }
+}
+
+extension PersonRecord {
+    /// Turns the records this person was keyed by alone (an unregistered founder's own record) into
+    /// `match` links carrying the score and reasons of the match that joined them to another person.
+    mutating func markMatched(by candidate: MatchIndex.Candidate) {
+        for index in records.indices where records[index].link.method == "key" {
+            records[index].link.method = "match"
+            records[index].link.score = candidate.comparison.score
+            records[index].link.reasons = candidate.reasons
+        }
     }
 }
