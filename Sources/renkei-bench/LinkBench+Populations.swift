@@ -91,21 +91,10 @@ struct LinkPopulation {
     }
 }
 
-/// splitmix64 for the bench's own corruptions.
-struct BenchRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+/// The bench's own corruptions, drawn from RenkeiCore's SplitMix64.
+typealias BenchRandom = SplitMix
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+extension SplitMix {
     mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
 
     /// One scalar replaced by its neighbour in the text (a letter or kanji, never a digit, when

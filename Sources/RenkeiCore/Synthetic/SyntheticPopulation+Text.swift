@@ -59,13 +59,16 @@ extension SyntheticPopulation {
     }
 }
 
-/// SplitMix64: small, fast, and the same sequence on every machine.
-struct SplitMix: Sendable {
+/// SplitMix64: small, fast, and the same sequence on every machine (the synthetic populations,
+/// estimation's sampling and the benchmarks' own corruptions all draw from it).
+public struct SplitMix: Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    /// Starts the sequence of `seed`.
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    /// The next 64 random bits.
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -73,9 +76,11 @@ struct SplitMix: Sendable {
         return z ^ (z >> 31)
     }
 
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    /// A number in `0..<bound`.
+    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 
-    mutating func chance(_ probability: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < probability }
+    /// `true` with the given probability.
+    public mutating func chance(_ probability: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < probability }
 
     /// A skewed index in 0..<count (common surnames are common: the first is about 3%, close to
     /// 佐藤's share in Japan).
