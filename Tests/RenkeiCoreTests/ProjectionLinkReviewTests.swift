@@ -76,6 +76,25 @@ import Testing
         #expect(projection.openReviews.map(\.subject) == ["LIB-2"])
     }
 
+    /// A merge of the person the item names renames its candidate; it never settles the item.
+    @Test mutating func aMergeOfThePersonKeepsTheItem() throws {
+        // U0000000001: an unrelated patron alone; U0000000002: the resident, with LIB-2 matched.
+        try apply(ProjectionMatchingTests.patron("LIB-0", id: "L0", name: "山田 太郎", kana: "ﾔﾏﾀﾞ ﾀﾛｳ", birth: "1970-01-01"))
+        try apply(ProjectionMatchingTests.resident("000000001", id: "R1"))
+        try apply(Self.movedPatron("LIB-2", id: "L2"))
+        #expect(projection.uid(source: "library", subject: "LIB-2") == "U0000000002")
+        try apply(ProjectionEstimateTests.estimateEvent(id: "O1", ProjectionEstimateTests.estimateData(Self.strictWeights)))
+        let id = try #require(projection.openReviews.first?.id)
+        #expect(projection.review(id)?.candidates.map(\.uid) == ["U0000000002"])
+        // An official links LIB-0 to the resident: the two uids merge into the lower.
+        try apply(ProjectionMatchingTests.operatorEvent(
+            "linked", id: "OP1", #"{"uid":"U0000000002","source":"library","subject":"LIB-0"}"#))
+        #expect(projection.uid(source: "library", subject: "LIB-2") == "U0000000001")
+        let item = try #require(projection.review(id))
+        #expect(item.candidates.map(\.uid) == ["U0000000001"] && Projection.asksAboutLink(item))
+        #expect(EventLog.project(log).openReviews.map(\.encoded) == projection.openReviews.map(\.encoded))
+    }
+
     @Test mutating func underWeightsThatStillMakeTheLinksNothingIsListed() throws {
         try apply(ProjectionMatchingTests.resident("000000001", id: "R1"))
         try apply(ProjectionMatchingTests.patron("LIB-1", id: "L1"))
