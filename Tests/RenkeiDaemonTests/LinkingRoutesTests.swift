@@ -129,6 +129,33 @@ struct LinkingRoutesTests {
         ])
     }
 
+    /// A restart reads the sizes done from the stored decisions: the next size is estimated at
+    /// once, the one done before never again.
+    @Test(.timeLimit(.minutes(2)))
+    func aRestartRemembersTheSizesDone() async throws {
+        let first = try await ReviewFixture(linking: ["estimate_at_records": [2]])
+        #expect(try await first.ingest([
+            ReviewEvents.resident("000000001", id: "R1"), ReviewEvents.fullPatron("LIB-1", id: "L1"),
+            ReviewEvents.weakPatron("LIB-9", id: "L9"),
+        ]) == 3)
+        #expect(await first.wait {
+            try await first.request("GET", "/v1/linking/report").json["estimate_lsn"]?.integerValue != nil
+        })
+        await first.stop(removing: false)
+
+        let second = try await ReviewFixture(linking: ["estimate_at_records": [2, 3]], root: first.root)
+        defer { Task { await second.stop() } }
+        #expect(await second.wait { second.service.projection.isLive })
+        #expect(second.service.projection.projection.withLock { $0.decisions.estimatedAtRecords } == 2)
+        #expect(try await second.ingest([ReviewEvents.weakPatron("LIB-10", id: "L10", address: "京都府京都市1-1")]) == 1)
+        @Sendable func estimates() throws -> [String] {
+            try EventLog.read(in: second.service.reader(), after: 0, limit: 100).map(\.event)
+                .filter { $0.type == "operator.linking_estimated" }.map(\.eventID)
+        }
+        #expect(await second.wait { try estimates().count == 2 })
+        #expect(try estimates() == ["OP-renkeid-estimate-at-records-2", "OP-renkeid-estimate-at-records-3"])
+    }
+
     @Test func dueSizes() {
         #expect(AutoEstimate.due(sizes: [1000, 10000], records: 999, done: 0) == nil)
         #expect(AutoEstimate.due(sizes: [1000, 10000], records: 1000, done: 0) == 1000)
