@@ -50,7 +50,7 @@ let package = Package(
 
         .testTarget(name: "RenkeiCoreTests", dependencies: ["RenkeiCore"]),
         .testTarget(name: "RenkeiCryptoTests", dependencies: ["RenkeiCrypto"]),
-        .testTarget(name: "RenkeiStoreTests", dependencies: ["RenkeiStore", "RenkeiCore"]),
+        .testTarget(name: "RenkeiStoreTests", dependencies: ["RenkeiStore", "RenkeiCore", "RenkeiCrypto"]),
         .testTarget(name: "RenkeiHTTPTests", dependencies: ["RenkeiHTTP", "RenkeiSystem"]),
         .testTarget(name: "RenkeiSystemTests", dependencies: ["RenkeiSystem"]),
         .testTarget(

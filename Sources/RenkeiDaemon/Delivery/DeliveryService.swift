@@ -116,7 +116,7 @@ final class DeliveryService: Sendable {
 
     /// Puts rows an operator put back in line (retried dead letters, replayed deltas) into their
     /// lanes' queues. Call after the write has committed.
-    func requeue(_ changed: [DeliveryStore.Changed]) {
+    func requeue(_ changed: [Outbox.Changed]) {
         let now = Self.nowMs()
         for (name, rows) in Dictionary(grouping: changed, by: \.subscription) {
             guard let lane = lanes[name] else { continue }
@@ -127,7 +127,7 @@ final class DeliveryService: Sendable {
 
     /// Drops a skipped dead letter from its lane's queue, so the uid's later deltas flow. Call
     /// after the write has committed.
-    func forget(_ changed: DeliveryStore.Changed) {
+    func forget(_ changed: Outbox.Changed) {
         guard let lane = lanes[changed.subscription] else { return }
         lane.queue.withLock { $0.remove(seq: changed.row.seq, uid: changed.row.uid, nowMs: Self.nowMs()) }
         lane.wakeup.signal()
@@ -175,7 +175,7 @@ final class DeliveryService: Sendable {
                 // below half (a read per lane turn cost more than the sends it fed).
                 if limit > 0, blocked || !unread || held <= queueWindow / 2 {
                     do {
-                        let rows = try DeliveryStore.queueRows(subscription: lane.name, after: after, limit: limit, in: reader)
+                        let rows = try Outbox.queueRows(subscription: lane.name, after: after, limit: limit, in: reader)
                         if !rows.isEmpty { lane.queue.withLock { $0.load(rows, nowMs: now) } }
                         unread = rows.count == limit
                     } catch {
@@ -217,10 +217,10 @@ final class DeliveryService: Sendable {
     /// (``DeliveryRedaction``), and sends each on its own task, or records it as skipped.
     private func start(_ taken: [LaneQueue.Taken], lane: Lane, reader: Database) {
         let policy = lane.subscription.policy
-        let rows: [Int64: (state: String, pending: DeliveryStore.Pending, facts: SendTimePolicy.Facts)]
+        let rows: [Int64: (state: OutboxState?, pending: Outbox.Pending, facts: SendTimePolicy.Facts)]
         do {
             rows = Dictionary(
-                try DeliveryStore.deltas(seqs: taken.map(\.seq), linkedTo: policy.linkedTo, in: reader).map { ($0.pending.seq, $0) },
+                try Outbox.deltas(seqs: taken.map(\.seq), linkedTo: policy.linkedTo, in: reader).map { ($0.pending.seq, $0) },
                 uniquingKeysWith: { first, _ in first })
         } catch {
             logger.error("subscription \(lane.name): cannot read \(taken.count) delta(s) from the outbox: \(error)")
@@ -233,10 +233,10 @@ final class DeliveryService: Sendable {
                 release(item, .gone, lane: lane)
                 continue
             }
-            guard state == "pending" else {
+            guard state == .pending else {
                 // Cannot happen while operator actions update the queue; never send it, and never let
                 // a dead head be forgotten (it must keep blocking its uid).
-                release(item, state == "dead" ? .dead(attempts: pending.attempts) : .gone, lane: lane)
+                release(item, state == .dead ? .dead(attempts: pending.attempts) : .gone, lane: lane)
                 continue
             }
             let prepared: DeliveryRedaction.Prepared
@@ -310,7 +310,7 @@ final class DeliveryService: Sendable {
     /// - Parameter wire: the bytes signed and sent: `outgoing.body` with `my_number` opened for an
     ///   entitled subscription (``MyNumberVault/revealedForSend(_:policy:)``).
     private func attempt(
-        _ pending: DeliveryStore.Pending, _ outgoing: DeliveryRedaction.Outgoing, wire: [UInt8], lane: Lane
+        _ pending: Outbox.Pending, _ outgoing: DeliveryRedaction.Outgoing, wire: [UInt8], lane: Lane
     ) async -> LaneQueue.Outcome {
         let body = wire
         let subscription = lane.subscription
@@ -403,7 +403,7 @@ final class DeliveryService: Sendable {
         let now = Self.nowMs()
         for name in lanes.keys.sorted() {
             guard let lane = lanes[name] else { continue }
-            let counts = (try? DeliveryStore.counts(subscription: name, in: reader)) ?? .init()
+            let counts = (try? Outbox.counts(subscription: name, in: reader)) ?? .init()
             object[name] = [
                 "state": .string(lane.paused.load(ordering: .relaxed) ? "paused" : "running"),
                 "backlog": .integer(counts.backlog),

@@ -39,7 +39,7 @@ enum HouseholdDeltas {
                         conceal: causeConcernsProtected || !record.protectedMembers.isEmpty)
                 else { continue }
                 try putState(newState, subscription: policy.name, householdNo: householdNo, in: db)
-                try DeliveryStore.enqueue(delta, in: db, nowMs: nowMs)
+                try Outbox.enqueue(delta, in: db, nowMs: nowMs)
             }
         }
     }

@@ -64,21 +64,15 @@ public final class RenkeiService: Sendable {
         writer = try LogWriter(path: databasePath)
         // Only the views' checkpoint is read here: the views themselves load after READY=1 (see
         // `Readiness`), so a restart over a large log is ready in well under a second.
+        // Opening the writer brought the schema to the current version (``StateSchema``).
         let (checkpoint, head, paused) = try await writer.perform { db in
-            try EventLog.createSchema(in: db)
-            try ProjectionStore.createSchema(in: db)
-            try DeliveryStore.createSchema(in: db)
-            try AccessLog.createSchema(in: db)
-            return (
+            (
                 try ProjectionStore.checkpoint(in: db), try EventLog.head(in: db).lsn,
-                try DeliveryStore.pausedSubscriptions(in: db)
+                try Outbox.pausedSubscriptions(in: db)
             )
         }
         let keyFile = configuration.atRestKeyFile
-        let opened = try await writer.perform { db in
-            try AtRestKeyStore.createSchema(in: db)
-            return try AtRestKeyStore.open(kek: kek, keyFile: keyFile, in: db)
-        }
+        let opened = try await writer.perform { db in try AtRestKeyStore.open(kek: kek, keyFile: keyFile, in: db) }
         for note in opened.notes { logger.notice(note) }
         atRest = Mutex(opened)
         let vault = MyNumberVault(cipher: opened.cipher)

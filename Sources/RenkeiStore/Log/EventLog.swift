@@ -12,6 +12,7 @@ import RenkeiCrypto
 /// most of its pages at every commit (measured: 40% more WAL frames and ~2x the append time). Reads by
 /// subject belong in the projection's own tables.
 public enum EventLog {
+    /// The table and its triggers, as migration 1 of ``StateSchema`` creates them (frozen text).
     static let schema = """
         CREATE TABLE IF NOT EXISTS events (
             lsn INTEGER PRIMARY KEY CHECK (lsn >= 1),
@@ -35,21 +36,6 @@ public enum EventLog {
     static let selectAfter = """
         SELECT lsn, recorded_at, hash, body FROM events WHERE lsn > ? ORDER BY lsn LIMIT ?
         """
-
-    /// Creates the `events` table, its index and its append-only triggers, if they do not exist yet.
-    /// - Throws: ``StoreError`` when SQLite refuses (for example on a read-only connection).
-    public static func createSchema(in db: Database) throws(StoreError) {
-        try db.inTransaction { () throws(StoreError) in
-            try db.execute(schema)
-            // Issue 13: a log from an earlier version gets the column; its rows keep NULL (no provenance).
-            let info = try db.prepare("PRAGMA table_info(events)")
-            defer { info.reset() }
-            try info.bind([])
-            var columns: [String] = []
-            while try info.step() { columns.append(info.string(1) ?? "") }
-            if !columns.contains("provenance") { try db.execute("ALTER TABLE events ADD COLUMN provenance BLOB") }
-        }
-    }
 
     /// The last event's log sequence number and chain hash, or `(0, 32 zero bytes)` for an empty log.
     /// - Throws: ``StoreError``.
