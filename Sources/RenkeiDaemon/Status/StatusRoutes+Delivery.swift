@@ -9,11 +9,8 @@ extension StatusRoutes {
         switch (request.method, name, rest.count) {
         case ("GET", "dead-letters", 0):
             let subscription = request.query["subscription"]
-            if request.query["state"] == "skipped" {
-                let letters = try Outbox.skipped(subscription: subscription, in: service.reader())
-                return .json(200, ["dead_letters": .array(letters)])
-            }
-            let letters = try Outbox.deadLetters(subscription: subscription, in: service.reader())
+            let state: OutboxState = request.query["state"] == OutboxState.skipped.rawValue ? .skipped : .dead
+            let letters = try await service.store.read { db in try Outbox.letters(state: state, subscription: subscription, in: db) }
             return .json(200, ["dead_letters": .array(letters)])
         case ("POST", "dead-letters", 2) where rest[1] == "skip":
             guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
@@ -51,7 +48,7 @@ extension StatusRoutes {
             return .json(200, ["subscription": .string(subscription), "state": .string(paused ? "paused" : "running")])
         case ("GET", "disclosures", 0):
             guard let uid = request.query["uid"] else { return .error(400, "give ?uid=U…") }
-            let entries = try Outbox.disclosures(uid: uid, in: service.reader())
+            let entries = try await service.store.read { db in try Outbox.disclosures(uid: uid, in: db) }
             return .json(200, ["uid": .string(uid), "disclosures": .array(entries)])
         default:
             return nil

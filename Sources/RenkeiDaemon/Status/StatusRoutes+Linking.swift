@@ -17,7 +17,7 @@ extension StatusRoutes {
     func linking(_ request: HTTPRequest, _ rest: [String]) async throws -> Answer {
         switch (request.method, rest) {
         case ("POST", ["estimate"]): return try startEstimate(request)
-        case ("GET", ["report"]): return .json(200, .object(try linkingReport()))
+        case ("GET", ["report"]): return .json(200, .object(try await linkingReport()))
         default: return nil
         }
     }
@@ -45,9 +45,7 @@ extension StatusRoutes {
         Task.detached {
             defer { Self.estimating.withLock { $0 = false } }
             do {
-                let persons = try service.reader().prepare("SELECT record FROM persons ORDER BY uid").rows([]) {
-                    try PersonRecord(decoding: $0.blob(0) ?? [])
-                }
+                let persons = try await service.store.read { db in try ProjectionStore.personRecords(in: db) }
                 let profiles = MatchEstimation.profiles(of: persons)
                 let parameters = MatchEstimation.estimate(profiles, options: options)
                 let lsn = try await decisions.append(
@@ -63,11 +61,8 @@ extension StatusRoutes {
 
     /// The report of the weights in force: configured (`linking.weights` overrides an estimate),
     /// else the last estimate, else the defaults.
-    private func linkingReport() throws -> JSONObject {
-        let db = try service.reader()
-        let decisions = try db.prepare("SELECT decisions FROM link_decisions WHERE id = 1").rows([]) {
-            try LinkDecisions(decoding: $0.blob(0) ?? [])
-        }.first ?? LinkDecisions()
+    private func linkingReport() async throws -> JSONObject {
+        let decisions = try await service.store.read { db in try ProjectionStore.linkDecisions(in: db) }
         let configured = service.projection.weights
         let parameters = decisions.estimate.map { LinkingParameters(json: $0.data) }
         let weights: MatchWeights

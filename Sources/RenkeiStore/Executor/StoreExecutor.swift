@@ -61,10 +61,41 @@ public final class StoreExecutor: Sendable {
         return try result.get()
     }
 
+    /// Runs `body` with a thread's read-only connection like ``read(_:)``, without waiting for it:
+    /// for work nobody awaits (counting the log for `/v1/status` after start-up).
+    /// - Parameter onError: called on that thread with the error, when the connection cannot be
+    ///   opened or `body` throws.
+    public func readDetached(
+        _ body: @escaping @Sendable (Database) throws -> Void, onError: @escaping @Sendable (any Error) -> Void
+    ) {
+        let path = self.path
+        submit { worker in
+            do {
+                let db = try worker.connection(path: path)
+                defer { db.rollbackIfNeeded() }
+                try body(db)
+            } catch {
+                onError(error)
+            }
+        }
+    }
+
+    /// The `name` of the executor whose thread runs the caller, or `nil` off the store's threads
+    /// (on Linux, `Thread.current.name` does not tell: a thread there carries its creator's name).
+    public static var currentName: String? {
+        Thread.current.threadDictionary[threadMarker] as? String
+    }
+
+    private static let threadMarker = "renkei.StoreExecutor"
+
     private func submit(_ job: @escaping @Sendable (Worker) -> Void) {
         if queue.push(job, threadLimit: threadCount) {
             let queue = self.queue
-            let thread = Thread { Worker().loop(queue) }
+            let name = self.name
+            let thread = Thread {
+                Thread.current.threadDictionary[Self.threadMarker] = name
+                Worker().loop(queue)
+            }
             thread.name = name
             thread.start()
         }

@@ -78,6 +78,55 @@ public enum EventLog {
         return DeltaCause(source: statement.string(0) ?? "", eventID: statement.string(1) ?? "", type: statement.string(2) ?? "")
     }
 
+    /// Per source: how many events the log holds up to `lsn`, and the `recorded_at` of the newest.
+    /// - Throws: ``StoreError``.
+    public static func countsBySource(upTo lsn: Int64, in db: Database) throws -> [(source: String, events: Int64, lastRecordedAt: String?)] {
+        try db.prepare("SELECT source, COUNT(*), MAX(recorded_at) FROM events WHERE lsn <= ? GROUP BY source")
+            .rows([.integer(lsn)]) { row in (row.string(0) ?? "", row.int64(1), row.string(2)) }
+    }
+
+    /// One stored event's columns, its canonical body unparsed and its provenance, as
+    /// ``rows(ofSources:in:_:)`` hands them over.
+    public struct Row {
+        /// The event's log sequence number.
+        public var lsn: Int64
+        /// The envelope's `source`, `event_id`, `type` and `subject` (the columns).
+        public var source: String
+        /// See ``source``.
+        public var eventID: String
+        /// See ``source``.
+        public var type: String
+        /// See ``source``.
+        public var subject: String
+        /// When it was logged (RFC 3339).
+        public var recordedAt: String
+        /// The canonical envelope bytes; read only when needed.
+        public var body: () -> [UInt8]
+        /// The stored ``Provenance`` JSON, `nil` for rows from before issue 13.
+        public var provenance: [UInt8]?
+    }
+
+    /// Calls `body` with every event of `sources`, in lsn order (a pass over the log: there is no
+    /// index by subject). Bodies are copied out only when `body` asks for them.
+    /// - Throws: ``StoreError``, or what `body` throws.
+    public static func rows(ofSources sources: [String], in db: Database, _ body: (Row) throws -> Void) throws {
+        let placeholders = sources.map { _ in "?" }.joined(separator: ", ")
+        let statement = try db.prepare(
+            """
+            SELECT lsn, source, event_id, type, subject, recorded_at, body, provenance FROM events
+            WHERE source IN (\(placeholders)) ORDER BY lsn
+            """)
+        defer { statement.reset() }
+        try statement.bind(sources.map { .text($0) })
+        while try statement.step() {
+            try body(
+                Row(
+                    lsn: statement.int64(0), source: statement.string(1) ?? "", eventID: statement.string(2) ?? "",
+                    type: statement.string(3) ?? "", subject: statement.string(4) ?? "", recordedAt: statement.string(5) ?? "",
+                    body: { statement.blob(6) ?? [] }, provenance: statement.blob(7)))
+        }
+    }
+
     /// Rebuilds an event from the canonical envelope bytes stored in `body`.
     static func decode(body: [UInt8], lsn: Int64) throws(StoreError) -> Event {
         let value: JSONValue

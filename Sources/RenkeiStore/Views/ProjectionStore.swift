@@ -126,7 +126,41 @@ public enum ProjectionStore {
             .run([.text(subscription), .text(uid), .blob(state.encoded)])
     }
 
+    /// The stored state of what `subscription` was last sent about household `householdNo`, or `nil`.
+    public static func householdSentState(subscription: String, householdNo: String, in db: Database) throws -> JSONObject? {
+        try db.prepare("SELECT state FROM household_sent_states WHERE subscription = ? AND household_no = ?")
+            .rows([.text(subscription), .text(householdNo)]) { (try? JSONParser.parse($0.blob(0) ?? []))?.objectValue }
+            .first ?? nil
+    }
+
+    /// Stores what `subscription` was sent about household `householdNo`.
+    public static func putHouseholdSentState(
+        _ state: JSONObject, subscription: String, householdNo: String, in db: Database
+    ) throws {
+        try db.prepare("INSERT OR REPLACE INTO household_sent_states(subscription, household_no, state) VALUES (?, ?, ?)")
+            .run([.text(subscription), .text(householdNo), .blob(JSONValue.object(state).serializedBytes)])
+    }
+
     // MARK: - Reads for the status socket (any connection)
+
+    /// The stored record of `uid`, if the uid was ever allocated.
+    public static func personRecord(_ uid: String, in db: Database) throws -> PersonRecord? {
+        try db.prepare("SELECT record FROM persons WHERE uid = ?").rows([.text(uid)]) {
+            try PersonRecord(decoding: $0.blob(0) ?? [])
+        }.first
+    }
+
+    /// Every stored person record, in uid order.
+    public static func personRecords(in db: Database) throws -> [PersonRecord] {
+        try db.prepare("SELECT record FROM persons ORDER BY uid").rows([]) { try PersonRecord(decoding: $0.blob(0) ?? []) }
+    }
+
+    /// The operator's link decisions and the last estimate (empty when none).
+    public static func linkDecisions(in db: Database) throws -> LinkDecisions {
+        try db.prepare("SELECT decisions FROM link_decisions WHERE id = 1").rows([]) {
+            try LinkDecisions(decoding: $0.blob(0) ?? [])
+        }.first ?? LinkDecisions()
+    }
 
     /// The rendered view of `uid`, or `nil` when there is no such person.
     public static func view(uid: String, in db: Database) throws -> JSONObject? {
