@@ -8,7 +8,8 @@ import PackageDescription
 //   CTLS                      libssl, for the push listener's TLS (RenkeiSystem's TLSContext only)
 //   RenkeiCore                pure domain: JSON, events, schemas, projection, deltas (no C, no I/O)
 //   RenkeiCrypto              the only importer of CCrypto (SHA-256, HMAC, Standard Webhooks)
-//   RenkeiStore               the only importer of CSQLite (log, projection checkpoint, outbox)
+//   RenkeiStore               the only importer of CSQLite: the state schema and its migrations; log, views,
+//                             outbox and ledger, cursors, access log, at-rest keys; its own threads for reads
 //   RenkeiHTTP                the only importer of CCurl (outbound HTTP client)
 //   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), sd_notify, signals, logging
 //   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes

@@ -130,11 +130,17 @@ public enum AccessLog {
 /// One access-log entry as written: who asked (`SO_PEERCRED`), what, the answer's status, what was
 /// decided about it (`action`) and the person uid it resolved to.
 public struct AccessLogEntry: Sendable, Hashable {
+    /// When (RFC 3339).
     public var at: String
+    /// The caller's uid and pid from `SO_PEERCRED`.
     public var callerUID: UInt32?
+    /// See ``callerUID``.
     public var callerPID: Int32?
+    /// The request's method and target (path and query as sent).
     public var method: String
+    /// See ``method``.
     public var target: String
+    /// The answer's HTTP status.
     public var status: Int
     /// `reveal_protected`, `change`, or `nil` for a plain read.
     public var action: String?

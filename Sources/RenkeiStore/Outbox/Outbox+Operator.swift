@@ -5,7 +5,9 @@ public import RenkeiCore
 extension Outbox {
     /// A row an operator action changed, for the lane's in-memory queue.
     public struct Changed: Sendable {
+        /// The subscription whose lane holds it.
         public var subscription: String
+        /// The row as the lane's queue takes it back.
         public var row: QueueRow
     }
 

@@ -4,28 +4,32 @@ public import RenkeiCore
 /// ``StateSchema`` creates).
 ///
 /// Rows are written on the writer connection (inside the projection's transaction, or through
-/// `LogWriter.perform`); the delivery loop reads through its own read-only connection. Row states
-/// are ``OutboxState``.
+/// `LogWriter.perform`); the delivery lanes read on the store's threads (``StoreExecutor``). Row
+/// states are ``OutboxState``.
 ///
 /// A delta's body lives in `outbox_bodies`, written once when the delta is planned, apart from its
 /// `outbox` row, whose state every attempt's outcome rewrites: SQLite writes a whole row on UPDATE,
 /// so a body in the row (about 600 bytes) was copied into the WAL again with every outcome.
 public enum Outbox {
-    /// The kind of a household delta, whose `uid` is a 世帯番号 (no person view to look up).
-    public static let householdKind = "household.changed"
-
     /// One delta waiting to be sent.
     public struct Pending: Sendable {
+        /// The row's seq (log order).
         public var seq: Int64
         /// The person's uid; for `household.changed`, the 世帯番号.
         public var uid: String
+        /// The delta id (`webhook-id`), the same on every attempt.
         public var deltaID: String
+        /// `person.changed`, `person.merged`, `household.changed`, …
         public var kind: String
+        /// The body as planned (`outbox_bodies`).
         public var body: [UInt8]
+        /// Attempts made so far.
         public var attempts: Int
+        /// When the next attempt is due (ms since 1970).
         public var nextAttemptMs: Int64
         /// The disclosed field names, comma-separated.
         public var fields: String
+        /// The lsn of the event that caused the delta.
         public var lsn: Int64
 
         /// Creates a row as ``Outbox/deltas(seqs:linkedTo:in:)`` reads it.
@@ -138,7 +142,7 @@ public enum Outbox {
                    ?2 IS NULL OR EXISTS (SELECT 1 FROM person_links l WHERE l.uid = o.uid AND l.source = ?2)
             FROM json_each(?1) j JOIN outbox o ON o.seq = j.value
             LEFT JOIN outbox_bodies b ON b.seq = o.seq
-            LEFT JOIN persons p ON p.uid = o.uid AND o.kind != '\(householdKind)'
+            LEFT JOIN persons p ON p.uid = o.uid AND o.kind != '\(SendTimePolicy.householdKind)'
             """
         ).rows([.text(list), linkedTo.map { .text($0) } ?? .null]) { row in
             // Left-joined so that a missing body is an error rather than a row silently left out,
@@ -252,11 +256,17 @@ public enum Outbox {
 
     /// Counts for `/v1/status`.
     public struct Counts: Sendable {
+        /// Not delivered yet: pending and dead.
         public var backlog: Int64 = 0
+        /// Dead letters.
         public var dead: Int64 = 0
+        /// Delivered.
         public var delivered: Int64 = 0
+        /// Skipped (never sent).
         public var skipped: Int64 = 0
+        /// `created_ms` of the oldest undelivered delta, if any.
         public var oldestUndeliveredMs: Int64?
+        /// The newest stored error, scrubbed of personal numbers.
         public var lastError: String?
 
         /// Zero counts.
@@ -358,7 +368,7 @@ public enum Outbox {
                 "time": .string(row.string(7) ?? ""),
                 "kind": kind.map { .string($0) } ?? .null,
             ]
-            if kind == householdKind { entry["household_no"] = .string(row.string(2) ?? "") }
+            if kind == SendTimePolicy.householdKind { entry["household_no"] = .string(row.string(2) ?? "") }
             return .object(entry)
         }
     }
