@@ -8,7 +8,8 @@ import PackageDescription
 //   CTLS                      libssl, for the push listener's TLS (RenkeiSystem's TLSContext only)
 //   RenkeiCore                pure domain: JSON, events, schemas, projection, deltas (no C, no I/O)
 //   RenkeiCrypto              the only importer of CCrypto (SHA-256, HMAC, Standard Webhooks)
-//   RenkeiStore               the only importer of CSQLite (log, projection checkpoint, outbox)
+//   RenkeiStore               the only importer of CSQLite: the state schema and its migrations; log, views,
+//                             outbox and ledger, cursors, access log, at-rest keys; its own threads for reads
 //   RenkeiHTTP                the only importer of CCurl (outbound HTTP client)
 //   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), UNIX-socket HTTP client,
 //                             sd_notify, signals, logging
@@ -55,7 +56,7 @@ let package = Package(
 
         .testTarget(name: "RenkeiCoreTests", dependencies: ["RenkeiCore"]),
         .testTarget(name: "RenkeiCryptoTests", dependencies: ["RenkeiCrypto"]),
-        .testTarget(name: "RenkeiStoreTests", dependencies: ["RenkeiStore", "RenkeiCore"]),
+        .testTarget(name: "RenkeiStoreTests", dependencies: ["RenkeiStore", "RenkeiCore", "RenkeiCrypto"]),
         .testTarget(name: "RenkeiHTTPTests", dependencies: ["RenkeiHTTP", "RenkeiSystem"]),
         .testTarget(name: "RenkeiSystemTests", dependencies: ["RenkeiSystem", "RenkeiCore"]),
         .testTarget(name: "RenkeiControlTests", dependencies: ["RenkeiControl", "RenkeiCore"]),

@@ -310,19 +310,13 @@ enum ReplayBench {
     /// stopped daemon's database, keeping the log, sent states and outbox.
     static func emptyViews(_ path: String) throws {
         let db = try Database(path: path)
-        try db.transaction {
-            try db.execute(
-                "DELETE FROM persons; DELETE FROM households; DELETE FROM person_links; DELETE FROM projection_meta; "
-                    + "DELETE FROM reviews; DELETE FROM link_decisions;")
-        }
+        try db.transaction { try ProjectionStore.clearViews(in: db) }
     }
 
     /// The lsn of the views stored in a database (its `projection_meta` checkpoint), 0 when none.
     static func storedCheckpoint(_ path: String) throws -> Int64 {
         let db = try Database(path: path, readOnly: true)
-        let statement = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1")
-        guard try statement.step(), let meta = statement.blob(0) else { return 0 }
-        return try JSONParser.parse(meta)["lsn"]?.integerValue ?? 0
+        return try ProjectionStore.checkpoint(in: db) ?? 0
     }
 
     static func databasePath(_ state: String) throws -> String {

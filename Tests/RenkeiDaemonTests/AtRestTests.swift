@@ -31,7 +31,7 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = try Database(path: folder.appendingPathComponent("renkei.db").path)
-        try AtRestKeyStore.createSchema(in: db)
+        try StateSchema.migrate(db)
         let first = KeyEncryptionKey(bytes: SecureRandom.bytes(32))
         let created = try AtRestKeyStore.open(kek: first, keyFile: "k", in: db)
         let token = created.cipher.seal(Self.numbers[0], field: "my_number")

@@ -92,12 +92,12 @@ struct DeliveryFaultTests {
         #expect(!receiver.delivered.contains { $0.id == skippedID }, "the skipped delta was delivered")
         let skipped = await fixture.request("GET", "/v1/dead-letters?subscription=faults&state=skipped").json
         #expect((skipped["dead_letters"]?.arrayValue ?? []).compactMap { $0["delta_id"]?.stringValue } == [skippedID])
-        let state = try DeliveryStore.state(deltaID: skippedID, in: fixture.service.reader())
-        #expect(state == "skipped")
+        let state = try Outbox.state(deltaID: skippedID, in: fixture.service.reader())
+        #expect(state == .skipped)
         #expect(await fixture.counts("faults")["skipped"]?.integerValue == 1)
         // The trigger-kept counts behind /v1/status equal a count over the outbox itself.
         let reader = try fixture.service.reader()
-        let kept = try DeliveryStore.counts(subscription: "faults", in: reader)
+        let kept = try Outbox.counts(subscription: "faults", in: reader)
         let counted = Dictionary(uniqueKeysWithValues: try reader.prepare(
             "SELECT state, COUNT(*) FROM outbox WHERE subscription = 'faults' GROUP BY state"
         ).rows([]) { ($0.string(0) ?? "", $0.int64(1)) })

@@ -1,4 +1,5 @@
 @testable import RenkeiDaemon
+import RenkeiStore
 import Testing
 
 /// The lane's in-memory queue on its own: per-uid order, one delta out per uid, dead letters

@@ -1,3 +1,4 @@
+import RenkeiStore
 import Foundation
 import RenkeiCore
 @testable import RenkeiDaemon
@@ -45,7 +46,7 @@ struct DeliveryPurposeTests {
             "changes": ["members": ["old": ["U0000000003", "U0000000001"], "new": ["U0000000001", "U0000000002"]]],
             "view": ["household_no": "H9", "members": ["U0000000001", "U0000000002"]],
         ]
-        let pending = DeliveryStore.Pending(
+        let pending = Outbox.Pending(
             seq: 1, uid: "H9", deltaID: "mirror:H9:3", kind: "household.changed", body: body.serializedBytes, attempts: 0,
             nextAttemptMs: 0, fields: "household_no,members", lsn: 7)
         let policy = SubscriptionPolicy(name: "mirror", fields: ["uid", "household_no"])

@@ -37,7 +37,6 @@ struct DeliveryStoreSchemaTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let db = try Database(path: directory + "/renkei.db")
-        try ProjectionStore.createSchema(in: db)
         try body(db)
     }
 
@@ -55,6 +54,13 @@ struct DeliveryStoreSchemaTests {
 
     @Test func anOlderOutboxKeepsEveryDeltaAndBodyAfterTheUpgrade() throws {
         try Self.withDatabase { db in
+            // The projection's tables as they were (the deltas' facts read them), and the old outbox.
+            try db.execute(
+                """
+                CREATE TABLE persons(uid TEXT PRIMARY KEY, record BLOB NOT NULL, view BLOB NOT NULL);
+                CREATE TABLE person_links(
+                    source TEXT NOT NULL, subject TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY(source, subject));
+                """)
             try db.execute(Self.oldOutbox)
             let insert = try db.prepare(
                 """
@@ -71,44 +77,44 @@ struct DeliveryStoreSchemaTests {
                 ])
             }
 
-            try DeliveryStore.createSchema(in: db)
+            #expect(try StateSchema.migrate(db).adoptedLegacy)
             #expect(try !Self.hasBodyColumn(db))
             let states = try db.prepare("SELECT seq, state, attempts FROM outbox ORDER BY seq").rows([]) {
                 "\($0.int64(0)):\($0.string(1) ?? ""):\($0.int64(2))"
             }
             #expect(states == ["1:delivered:1", "2:pending:2", "3:dead:5", "4:skipped:3"])
-            let read = try DeliveryStore.deltas(seqs: [1, 2, 3, 4], in: db).sorted { $0.pending.seq < $1.pending.seq }
+            let read = try Outbox.deltas(seqs: [1, 2, 3, 4], in: db).sorted { $0.pending.seq < $1.pending.seq }
             #expect(read.map { String(decoding: $0.pending.body, as: UTF8.self) } == [
                 "{\"old\":\"A1\"}", "{\"old\":\"A2\"}", "{\"old\":\"B1\"}", "{\"old\":\"C1\"}",
             ])
-            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, limit: 100, in: db).map(\.seq) == [2, 3])
+            #expect(try Outbox.queueRows(subscription: "s", after: 0, limit: 100, in: db).map(\.seq) == [2, 3])
 
             // A second start finds nothing to do; new deltas follow the old ones in seq order.
-            try DeliveryStore.createSchema(in: db)
-            try DeliveryStore.enqueue(Self.delta("A", version: 3, body: "{\"new\":1}"), in: db, nowMs: 0)
-            let new = try DeliveryStore.deltas(seqs: [5], in: db)
+            #expect(try StateSchema.migrate(db) == .init(from: StateSchema.currentVersion, to: StateSchema.currentVersion, adoptedLegacy: false))
+            try Outbox.enqueue(Self.delta("A", version: 3, body: "{\"new\":1}"), in: db, nowMs: 0)
+            let new = try Outbox.deltas(seqs: [5], in: db)
             #expect(new.map { String(decoding: $0.pending.body, as: UTF8.self) } == ["{\"new\":1}"])
-            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, limit: 100, in: db).map(\.seq) == [2, 3, 5])
+            #expect(try Outbox.queueRows(subscription: "s", after: 0, limit: 100, in: db).map(\.seq) == [2, 3, 5])
         }
     }
 
     @Test func aBodyIsWrittenOnceAndOutcomesLeaveItAlone() throws {
         try Self.withDatabase { db in
-            try DeliveryStore.createSchema(in: db)
+            try StateSchema.migrate(db)
             #expect(try !Self.hasBodyColumn(db))
             let delta = Self.delta("A", version: 1, body: "{\"uid\":\"A\"}")
-            try DeliveryStore.enqueue(delta, in: db, nowMs: 0)
+            try Outbox.enqueue(delta, in: db, nowMs: 0)
             // The same delta id again (a replayed projection) is ignored, body included.
-            try DeliveryStore.enqueue(Self.delta("A", version: 1, body: "{\"other\":true}"), in: db, nowMs: 0)
+            try Outbox.enqueue(Self.delta("A", version: 1, body: "{\"other\":true}"), in: db, nowMs: 0)
             #expect(try db.prepare("SELECT COUNT(*) FROM outbox_bodies").rows([]) { $0.int64(0) } == [1])
 
-            let pending = try #require(try DeliveryStore.deltas(seqs: [1], in: db).first?.pending)
-            try DeliveryStore.markFailed(
+            let pending = try #require(try Outbox.deltas(seqs: [1], in: db).first?.pending)
+            try Outbox.markFailed(
                 seq: 1, dead: false, status: 503, error: "HTTP 503", excerpt: nil, nextAttemptMs: 0, at: "t", in: db)
-            try DeliveryStore.markDelivered(
+            try Outbox.markDelivered(
                 pending, subscription: "s", legalBasis: nil, status: 200, at: "t", fields: "uid", in: db)
-            let after = try #require(try DeliveryStore.deltas(seqs: [1], in: db).first)
-            #expect(after.state == "delivered")
+            let after = try #require(try Outbox.deltas(seqs: [1], in: db).first)
+            #expect(after.state == .delivered)
             #expect(after.pending.attempts == 2)
             #expect(after.pending.body == delta.body)
         }
@@ -116,10 +122,10 @@ struct DeliveryStoreSchemaTests {
 
     @Test func aMissingBodyIsAnErrorNotAMissingDelta() throws {
         try Self.withDatabase { db in
-            try DeliveryStore.createSchema(in: db)
-            try DeliveryStore.enqueue(Self.delta("A", version: 1, body: "{}"), in: db, nowMs: 0)
+            try StateSchema.migrate(db)
+            try Outbox.enqueue(Self.delta("A", version: 1, body: "{}"), in: db, nowMs: 0)
             try db.execute("DELETE FROM outbox_bodies")
-            #expect(throws: RenkeiError.self) { try DeliveryStore.deltas(seqs: [1], in: db) }
+            #expect(throws: RenkeiError.self) { try Outbox.deltas(seqs: [1], in: db) }
         }
     }
 }

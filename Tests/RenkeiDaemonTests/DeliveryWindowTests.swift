@@ -22,12 +22,12 @@ struct DeliveryWindowTests {
                 ).run([.text(n == 6 ? "other" : "s"), .text(Self.uid(n)), .text("d\(n)"), .text([2, 3, 7].contains(n) ? "dead" : n == 4 ? "delivered" : "pending")])
             }
             func seqs(after: Int64, limit: Int) throws -> [Int64] {
-                try DeliveryStore.queueRows(subscription: "s", after: after, limit: limit, in: db).map(\.seq)
+                try Outbox.queueRows(subscription: "s", after: after, limit: limit, in: db).map(\.seq)
             }
             #expect(try seqs(after: 0, limit: 3) == [1, 2, 3])
             #expect(try seqs(after: 3, limit: 3) == [5, 7, 8])
             #expect(try seqs(after: 8, limit: 3) == [9, 10])
-            #expect(try DeliveryStore.queueRows(subscription: "s", after: 0, limit: 3, in: db).map(\.isDead) == [false, true, true])
+            #expect(try Outbox.queueRows(subscription: "s", after: 0, limit: 3, in: db).map(\.isDead) == [false, true, true])
         }
     }
 

@@ -49,7 +49,7 @@ import Testing
     @Test func emptyLogHeadIsZero() throws {
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
-        try EventLog.createSchema(in: db)
+        try StateSchema.migrate(db)
         let head = try EventLog.head(in: db)
         #expect(head.lsn == 0 && head.hash == [UInt8](repeating: 0, count: 32))
         #expect(try EventLog.verify(in: db) == VerifyReport(ok: true, checked: 0))

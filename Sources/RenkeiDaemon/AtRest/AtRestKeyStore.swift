@@ -8,7 +8,7 @@ import RenkeiSystem
 /// (KEK) of `secrets.at_rest_key_file` (envelope encryption): the database alone, or a backup, holds
 /// no usable key; the key file alone holds no data.
 ///
-/// Table `at_rest_keys`: one row per wrapping of the (single) data key. A rotation adds a wrapping
+/// Table `at_rest_keys` (RenkeiStore's ``AtRestKeys``): one row per wrapping of the (single) data key. A rotation adds a wrapping
 /// under a new KEK with a higher `generation`; the first start with that KEK's file removes the older
 /// wrappings. The log is never touched: tokens keep naming the same data key.
 enum AtRestKeyStore {
@@ -23,16 +23,6 @@ enum AtRestKeyStore {
         var generation: Int64
         /// What to tell the operator (a created key, a finished or pending rotation).
         var notes: [String]
-    }
-
-    static func createSchema(in db: Database) throws {
-        try db.execute(
-            """
-            CREATE TABLE IF NOT EXISTS at_rest_keys(
-                key_id TEXT NOT NULL, kek_id TEXT NOT NULL, generation INTEGER NOT NULL, wrapped BLOB NOT NULL,
-                created_at TEXT NOT NULL,
-                PRIMARY KEY(key_id, kek_id)) WITHOUT ROWID;
-            """)
     }
 
     /// Reads a KEK file. It must be one line of base64 of 32 bytes, open to no others and not group-writable.
@@ -66,7 +56,7 @@ enum AtRestKeyStore {
     ///   under, or does not unwrap it.
     static func open(kek: KeyEncryptionKey, keyFile: String, in db: Database) throws -> Opened {
         try db.transaction {
-            let rows = try wrappings(in: db)
+            let rows = try AtRestKeys.wrappings(in: db)
             guard !rows.isEmpty else {
                 let cipher = AtRestCipher.generate()
                 try insert(cipher, kek: kek, generation: 1, in: db)
@@ -93,7 +83,7 @@ enum AtRestKeyStore {
             var notes: [String] = []
             let older = rows.filter { $0.generation < mine.generation }
             if !older.isEmpty {
-                try db.prepare("DELETE FROM at_rest_keys WHERE generation < ?").run([.integer(mine.generation)])
+                try AtRestKeys.deleteGenerations(below: mine.generation, in: db)
                 notes.append(
                     "at rest: key rotation finished: data key \(cipher.keyID) is now wrapped only under kek id \(kek.id); "
                         + "removed the wrapping under kek id \(older.map(\.kekID).joined(separator: ", ")) (destroy that key file)")
@@ -112,35 +102,16 @@ enum AtRestKeyStore {
     /// - Returns: the new generation.
     static func rotate(_ opened: Opened, to newKEK: KeyEncryptionKey, in db: Database) throws -> Int64 {
         try db.transaction {
-            try db.prepare("DELETE FROM at_rest_keys WHERE generation > ? OR kek_id = ?").run([
-                .integer(opened.generation), .text(newKEK.id),
-            ])
+            try AtRestKeys.deletePending(above: opened.generation, orKEK: newKEK.id, in: db)
             let generation = opened.generation + 1
             try insert(opened.cipher, kek: newKEK, generation: generation, in: db)
             return generation
         }
     }
 
-    // MARK: - Rows
-
-    private struct Row {
-        var keyID: String
-        var kekID: String
-        var generation: Int64
-        var wrapped: [UInt8]
-    }
-
-    private static func wrappings(in db: Database) throws -> [Row] {
-        try db.prepare("SELECT key_id, kek_id, generation, wrapped FROM at_rest_keys ORDER BY generation").rows([]) { row in
-            Row(keyID: row.string(0) ?? "", kekID: row.string(1) ?? "", generation: row.int64(2), wrapped: row.blob(3) ?? [])
-        }
-    }
-
     private static func insert(_ cipher: AtRestCipher, kek: KeyEncryptionKey, generation: Int64, in db: Database) throws {
-        try db.prepare("INSERT INTO at_rest_keys(key_id, kek_id, generation, wrapped, created_at) VALUES (?, ?, ?, ?, ?)")
-            .run([
-                .text(cipher.keyID), .text(kek.id), .integer(generation), .blob(cipher.wrapped(under: kek)),
-                .text(Timestamp.rfc3339(Date())),
-            ])
+        try AtRestKeys.insert(
+            AtRestKeys.Wrapping(keyID: cipher.keyID, kekID: kek.id, generation: generation, wrapped: cipher.wrapped(under: kek)),
+            at: Timestamp.rfc3339(Date()), in: db)
     }
 }

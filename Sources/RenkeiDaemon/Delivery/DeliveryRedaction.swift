@@ -32,10 +32,10 @@ enum DeliveryRedaction {
     ///   - pending: the delta as the outbox holds it.
     ///   - policy: the subscription's policy in force now (after any reload).
     ///   - facts: for a person delta, the live person's protection and scope
-    ///     (``DeliveryStore/deltas(seqs:linkedTo:in:)``); for a household delta, its members'
-    ///     (``DeliveryStore/householdFacts(members:linkedTo:in:)``).
+    ///     (``Outbox/deltas(seqs:linkedTo:in:)``); for a household delta, its members'
+    ///     (``Outbox/householdFacts(members:linkedTo:in:)``).
     static func prepare(
-        _ pending: DeliveryStore.Pending, policy: SubscriptionPolicy, facts: SendTimePolicy.Facts
+        _ pending: Outbox.Pending, policy: SubscriptionPolicy, facts: SendTimePolicy.Facts
     ) -> Prepared {
         let planned = pending.fields.split(separator: ",").map(String.init)
         switch SendTimePolicy.decide(kind: pending.kind, body: pending.body, plannedFields: planned, policy: policy, facts: facts) {
@@ -50,11 +50,11 @@ enum DeliveryRedaction {
     /// - Parameter facts: the person facts read with the row (ignored for households, whose
     ///   members are looked up here).
     static func prepare(
-        _ pending: DeliveryStore.Pending, facts: SendTimePolicy.Facts, policy: SubscriptionPolicy, reader: Database
+        _ pending: Outbox.Pending, facts: SendTimePolicy.Facts, policy: SubscriptionPolicy, reader: Database
     ) throws -> Prepared {
         guard pending.kind == SendTimePolicy.householdKind else { return prepare(pending, policy: policy, facts: facts) }
         let members = (try? JSONParser.parse(pending.body))?.objectValue.map(SendTimePolicy.namedMembers) ?? []
-        let householdFacts = try DeliveryStore.householdFacts(members: members, linkedTo: policy.linkedTo, in: reader)
+        let householdFacts = try Outbox.householdFacts(members: members, linkedTo: policy.linkedTo, in: reader)
         return prepare(pending, policy: policy, facts: householdFacts)
     }
 }

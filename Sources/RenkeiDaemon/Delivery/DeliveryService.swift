@@ -53,7 +53,8 @@ final class DeliveryService: Sendable {
 
     let lanes: [String: Lane]
     let writer: LogWriter
-    let databasePath: String
+    /// Where the lanes' outbox reads run (the store's threads, never the cooperative pool).
+    let store: StoreExecutor
     let client: HTTPClient
     let logger: Logger
     let recorder: OutcomeRecorder
@@ -67,7 +68,7 @@ final class DeliveryService: Sendable {
 
     /// - Throws: ``RenkeiError`` when a secret file cannot be read or parsed (named in the message).
     init(
-        subscriptions: [Configuration.Subscription], paused: Set<String>, writer: LogWriter, databasePath: String,
+        subscriptions: [Configuration.Subscription], paused: Set<String>, writer: LogWriter, store: StoreExecutor,
         client: HTTPClient, vault: MyNumberVault, logger: Logger, queueWindow: Int = DeliveryService.defaultQueueWindow
     ) throws(RenkeiError) {
         self.vault = vault
@@ -92,7 +93,7 @@ final class DeliveryService: Sendable {
         }
         self.lanes = lanes
         self.writer = writer
-        self.databasePath = databasePath
+        self.store = store
         self.client = client
         self.logger = logger
         self.recorder = OutcomeRecorder(writer: writer, logger: logger)
@@ -116,7 +117,7 @@ final class DeliveryService: Sendable {
 
     /// Puts rows an operator put back in line (retried dead letters, replayed deltas) into their
     /// lanes' queues. Call after the write has committed.
-    func requeue(_ changed: [DeliveryStore.Changed]) {
+    func requeue(_ changed: [Outbox.Changed]) {
         let now = Self.nowMs()
         for (name, rows) in Dictionary(grouping: changed, by: \.subscription) {
             guard let lane = lanes[name] else { continue }
@@ -127,7 +128,7 @@ final class DeliveryService: Sendable {
 
     /// Drops a skipped dead letter from its lane's queue, so the uid's later deltas flow. Call
     /// after the write has committed.
-    func forget(_ changed: DeliveryStore.Changed) {
+    func forget(_ changed: Outbox.Changed) {
         guard let lane = lanes[changed.subscription] else { return }
         lane.queue.withLock { $0.remove(seq: changed.row.seq, uid: changed.row.uid, nowMs: Self.nowMs()) }
         lane.wakeup.signal()
@@ -150,13 +151,6 @@ final class DeliveryService: Sendable {
     }
 
     private func run(_ lane: Lane) async {
-        let reader: Database
-        do {
-            reader = try Database(path: databasePath, readOnly: true)
-        } catch {
-            logger.error("subscription \(lane.name): cannot open the database for reading: \(error)")
-            return
-        }
         var lastReadMs: Int64 = 0
         var blocked = false
         // The last read filled its limit: rows are known to be left in the outbox.
@@ -175,7 +169,10 @@ final class DeliveryService: Sendable {
                 // below half (a read per lane turn cost more than the sends it fed).
                 if limit > 0, blocked || !unread || held <= queueWindow / 2 {
                     do {
-                        let rows = try DeliveryStore.queueRows(subscription: lane.name, after: after, limit: limit, in: reader)
+                        let name = lane.name
+                        let rows = try await store.read { db in
+                            try Outbox.queueRows(subscription: name, after: after, limit: limit, in: db)
+                        }
                         if !rows.isEmpty { lane.queue.withLock { $0.load(rows, nowMs: now) } }
                         unread = rows.count == limit
                     } catch {
@@ -192,7 +189,7 @@ final class DeliveryService: Sendable {
                     return (taken, queue.nextDueMs, queue.isBlocked)
                 }
                 blocked = isBlocked
-                if !taken.isEmpty { start(taken, lane: lane, reader: reader) }
+                if !taken.isEmpty { await start(taken, lane: lane) }
                 if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue - now))) }
                 // Blocked with rows left unread: go round again at once to read past the blocked ones.
                 if blocked, unread { wait = .zero }
@@ -213,15 +210,30 @@ final class DeliveryService: Sendable {
     /// ``defaultQueueWindow`` unless a test asks for a small one.
     let queueWindow: Int
 
-    /// Reads the bodies of the taken deltas (one query), applies the policy in force now to each
-    /// (``DeliveryRedaction``), and sends each on its own task, or records it as skipped.
-    private func start(_ taken: [LaneQueue.Taken], lane: Lane, reader: Database) {
+    /// One taken delta as read from the outbox: its state, the row, and (for a pending one) what the
+    /// policy in force now makes of it.
+    private typealias Read = (state: OutboxState?, pending: Outbox.Pending, prepared: Result<DeliveryRedaction.Prepared, any Error>)
+
+    /// Reads the bodies of the taken deltas (one query) and applies the policy in force now to each
+    /// (``DeliveryRedaction``), on a store thread; then sends each on its own task, or records it as skipped.
+    private func start(_ taken: [LaneQueue.Taken], lane: Lane) async {
         let policy = lane.subscription.policy
-        let rows: [Int64: (state: String, pending: DeliveryStore.Pending, facts: SendTimePolicy.Facts)]
+        let seqs = taken.map(\.seq)
+        let rows: [Int64: Read]
         do {
-            rows = Dictionary(
-                try DeliveryStore.deltas(seqs: taken.map(\.seq), linkedTo: policy.linkedTo, in: reader).map { ($0.pending.seq, $0) },
-                uniquingKeysWith: { first, _ in first })
+            rows = try await store.read { db in
+                var rows: [Int64: Read] = [:]
+                for (state, pending, facts) in try Outbox.deltas(seqs: seqs, linkedTo: policy.linkedTo, in: db)
+                where rows[pending.seq] == nil {
+                    // Only a pending delta is prepared; the checks read the people's views now.
+                    let prepared: Result<DeliveryRedaction.Prepared, any Error> =
+                        state == .pending
+                        ? Result { try DeliveryRedaction.prepare(pending, facts: facts, policy: policy, reader: db) }
+                        : .success(.skip(reason: ""))
+                    rows[pending.seq] = (state, pending, prepared)
+                }
+                return rows
+            }
         } catch {
             logger.error("subscription \(lane.name): cannot read \(taken.count) delta(s) from the outbox: \(error)")
             let retryAt = Self.nowMs() + Self.unrecordedRetryMs
@@ -229,19 +241,19 @@ final class DeliveryService: Sendable {
             return
         }
         for item in taken {
-            guard let (state, pending, facts) = rows[item.seq] else {
+            guard let (state, pending, checked) = rows[item.seq] else {
                 release(item, .gone, lane: lane)
                 continue
             }
-            guard state == "pending" else {
+            guard state == .pending else {
                 // Cannot happen while operator actions update the queue; never send it, and never let
                 // a dead head be forgotten (it must keep blocking its uid).
-                release(item, state == "dead" ? .dead(attempts: pending.attempts) : .gone, lane: lane)
+                release(item, state == .dead ? .dead(attempts: pending.attempts) : .gone, lane: lane)
                 continue
             }
             let prepared: DeliveryRedaction.Prepared
             do {
-                prepared = try DeliveryRedaction.prepare(pending, facts: facts, policy: policy, reader: reader)
+                prepared = try checked.get()
             } catch {
                 logger.error("subscription \(lane.name): cannot check the policy in force for \(pending.deltaID): \(error)")
                 release(item, .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs), lane: lane)
@@ -310,7 +322,7 @@ final class DeliveryService: Sendable {
     /// - Parameter wire: the bytes signed and sent: `outgoing.body` with `my_number` opened for an
     ///   entitled subscription (``MyNumberVault/revealedForSend(_:policy:)``).
     private func attempt(
-        _ pending: DeliveryStore.Pending, _ outgoing: DeliveryRedaction.Outgoing, wire: [UInt8], lane: Lane
+        _ pending: Outbox.Pending, _ outgoing: DeliveryRedaction.Outgoing, wire: [UInt8], lane: Lane
     ) async -> LaneQueue.Outcome {
         let body = wire
         let subscription = lane.subscription
@@ -403,7 +415,7 @@ final class DeliveryService: Sendable {
         let now = Self.nowMs()
         for name in lanes.keys.sorted() {
             guard let lane = lanes[name] else { continue }
-            let counts = (try? DeliveryStore.counts(subscription: name, in: reader)) ?? .init()
+            let counts = (try? Outbox.counts(subscription: name, in: reader)) ?? .init()
             object[name] = [
                 "state": .string(lane.paused.load(ordering: .relaxed) ? "paused" : "running"),
                 "backlog": .integer(counts.backlog),

@@ -39,7 +39,7 @@ enum HouseholdDeltas {
                         conceal: causeConcernsProtected || !record.protectedMembers.isEmpty)
                 else { continue }
                 try putState(newState, subscription: policy.name, householdNo: householdNo, in: db)
-                try DeliveryStore.enqueue(delta, in: db, nowMs: nowMs)
+                try Outbox.enqueue(delta, in: db, nowMs: nowMs)
             }
         }
     }
@@ -93,13 +93,10 @@ enum HouseholdDeltas {
     }
 
     static func state(subscription: String, householdNo: String, in db: Database) throws -> JSONObject? {
-        try db.prepare("SELECT state FROM household_sent_states WHERE subscription = ? AND household_no = ?")
-            .rows([.text(subscription), .text(householdNo)]) { (try? JSONParser.parse($0.blob(0) ?? []))?.objectValue }
-            .first ?? nil
+        try ProjectionStore.householdSentState(subscription: subscription, householdNo: householdNo, in: db)
     }
 
     static func putState(_ state: JSONObject, subscription: String, householdNo: String, in db: Database) throws {
-        try db.prepare("INSERT OR REPLACE INTO household_sent_states(subscription, household_no, state) VALUES (?, ?, ?)")
-            .run([.text(subscription), .text(householdNo), .blob(JSONValue.object(state).serializedBytes)])
+        try ProjectionStore.putHouseholdSentState(state, subscription: subscription, householdNo: householdNo, in: db)
     }
 }

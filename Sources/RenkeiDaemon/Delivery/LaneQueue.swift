@@ -1,3 +1,4 @@
+import RenkeiStore
 /// One subscription's undelivered deltas, in memory: which delta of which uid goes next.
 ///
 /// The outbox table stays the truth; this is an index over its `pending` and `dead` rows that the
@@ -18,13 +19,7 @@
 /// in memory as it did on disk.
 struct LaneQueue: Sendable {
     /// One outbox row as the queue needs it.
-    struct Row: Sendable, Equatable {
-        var seq: Int64
-        var uid: String
-        var attempts: Int
-        var nextAttemptMs: Int64
-        var isDead: Bool
-    }
+    typealias Row = Outbox.QueueRow
 
     /// A delta handed out to be sent.
     struct Taken: Sendable, Equatable {

@@ -6,7 +6,7 @@ import Synchronization
 enum DeliveryOutcome: Sendable {
     /// A 2xx: mark delivered and add a disclosure row listing what `outgoing` disclosed.
     case delivered(
-        DeliveryStore.Pending, subscription: String, legalBasis: String?, status: Int, at: String,
+        Outbox.Pending, subscription: String, legalBasis: String?, status: Int, at: String,
         outgoing: DeliveryRedaction.Outgoing)
     /// Anything else: count the attempt, keep the error, and either schedule a retry or dead-letter it.
     case failed(
@@ -81,15 +81,15 @@ final class OutcomeRecorder: Sendable {
     private static func apply(_ outcome: DeliveryOutcome, in db: Database) throws {
         switch outcome {
         case .delivered(let pending, let subscription, let legalBasis, let status, let at, let outgoing):
-            try DeliveryStore.markDelivered(
+            try Outbox.markDelivered(
                 pending, subscription: subscription, legalBasis: legalBasis, status: status, at: at,
                 fields: outgoing.fields, members: outgoing.members, in: db)
         case .failed(let seq, let dead, let status, let error, let excerpt, let nextAttemptMs, let at):
-            try DeliveryStore.markFailed(
+            try Outbox.markFailed(
                 seq: seq, dead: dead, status: status, error: error, excerpt: excerpt, nextAttemptMs: nextAttemptMs, at: at,
                 in: db)
         case .skipped(let seq, let reason, let at):
-            try DeliveryStore.markSkipped(seq: seq, reason: reason, at: at, in: db)
+            try Outbox.markSkipped(seq: seq, reason: reason, at: at, in: db)
         }
     }
 }

@@ -150,7 +150,7 @@ final class PullSource: Sendable {
         do {
             let provenance = Provenance(via: .pull, source: source, url: Provenance.redacted(url: url))
             report = try await ingestor.ingest(lines, expectedSource: source, provenance: provenance) { db throws(StoreError) in
-                try PullCursors.store(next, for: source, in: db)
+                try PullCursors.store(next, for: source, at: Timestamp.rfc3339(Date()), in: db)
             }
         } catch {
             return .failed("could not write the log: \(error.message)")
@@ -222,35 +222,5 @@ final class PullSource: Sendable {
             }
         }
         return result
-    }
-}
-
-/// The `pull_cursors` table: one cursor per pulled source, written with its events.
-enum PullCursors {
-    static let schema = """
-        CREATE TABLE IF NOT EXISTS pull_cursors (
-            source TEXT PRIMARY KEY,
-            cursor TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )
-        """
-
-    /// The stored cursor of `source`, or nil before its first successful pull.
-    static func cursor(of source: String, in db: Database) throws(StoreError) -> String? {
-        try db.execute(schema)
-        let statement = try db.prepare("SELECT cursor FROM pull_cursors WHERE source = ?")
-        defer { statement.reset() }
-        try statement.bind([.text(source)])
-        guard try statement.step() else { return nil }
-        return statement.string(0)
-    }
-
-    /// Stores the cursor (inside the caller's transaction).
-    static func store(_ cursor: String, for source: String, in db: Database) throws(StoreError) {
-        try db.execute(schema)
-        try db.prepare("""
-            INSERT INTO pull_cursors (source, cursor, updated_at) VALUES (?, ?, ?)
-            ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at
-            """).run([.text(source), .text(cursor), .text(Timestamp.rfc3339(Date()))])
     }
 }

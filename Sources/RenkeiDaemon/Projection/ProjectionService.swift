@@ -174,7 +174,7 @@ final class ProjectionService: Sendable {
                     try ProjectionStore.putSentState(state, subscription: policy.name, uid: uid, in: db)
                 }
                 if let delta = plan.delta {
-                    try DeliveryStore.enqueue(delta, in: db, nowMs: now)
+                    try Outbox.enqueue(delta, in: db, nowMs: now)
                 }
             }
         }

@@ -69,9 +69,7 @@ struct DecisionLookup {
 
     /// The stored person record, if the uid was ever allocated.
     func record(_ uid: String) throws -> PersonRecord? {
-        try db.prepare("SELECT record FROM persons WHERE uid = ?").rows([.text(uid)]) {
-            try PersonRecord(decoding: $0.blob(0) ?? [])
-        }.first
+        try ProjectionStore.personRecord(uid, in: db)
     }
 
     /// The live uid a uid stands for (following `merged_into`), or `nil` for an unknown uid.

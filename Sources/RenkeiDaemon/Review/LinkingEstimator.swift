@@ -23,7 +23,8 @@ struct LinkingEstimator: Sendable {
     /// Whether an estimate is running (one at a time, whoever started it).
     private static let running = Mutex(false)
 
-    let databasePath: String
+    /// The store, read on its own threads.
+    let store: StoreExecutor
     let decisions: OperatorDecisions
     /// The same-household weight the event carries (not estimated).
     let sameHousehold: Double
@@ -52,10 +53,7 @@ struct LinkingEstimator: Sendable {
     func run(options: MatchEstimation.Options = MatchEstimation.Options(), trigger: Trigger? = nil) async -> Int64? {
         defer { Self.release() }
         do {
-            let reader = try Database(path: databasePath, readOnly: true)
-            let persons = try reader.prepare("SELECT record FROM persons ORDER BY uid").rows([]) {
-                try PersonRecord(decoding: $0.blob(0) ?? [])
-            }
+            let persons = try await store.read { db in try ProjectionStore.personRecords(in: db) }
             let profiles = MatchEstimation.profiles(of: persons)
             let parameters = MatchEstimation.estimate(profiles, options: options)
             var data = parameters.json(sameHousehold: sameHousehold)

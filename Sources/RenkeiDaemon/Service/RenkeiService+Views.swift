@@ -10,12 +10,17 @@ extension RenkeiService {
     /// Whether the stored views (what person, household and review reads answer from) reflect every
     /// event in the log: always once the views are live, and while they load only if nothing was
     /// logged after their checkpoint.
-    func viewsAreCurrent() throws -> Bool {
+    func viewsAreCurrent() async throws -> Bool {
         switch projection.readiness.withLock({ $0 }) {
         case .ready: return true
         case .catchingUp: return false
-        case .loading(let checkpoint): return try checkpoint >= EventLog.head(in: reader()).lsn
+        case .loading(let checkpoint): return try await checkpoint >= headLSN()
         }
+    }
+
+    /// The log's head, read on a store thread.
+    func headLSN() async throws -> Int64 {
+        try await store.read { db in try EventLog.head(in: db).lsn }
     }
 
     /// `nil` when the views are current (at once, or within ``viewsPatience``); otherwise the `503`
@@ -24,12 +29,12 @@ extension RenkeiService {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: Self.viewsPatience)
         while true {
-            if try viewsAreCurrent() { return nil }
+            if try await viewsAreCurrent() { return nil }
             if clock.now >= deadline { break }
             try? await Task.sleep(for: .milliseconds(20))
         }
         let state = projection.readiness.withLock { $0 }.name
-        let head = try EventLog.head(in: reader()).lsn
+        let head = try await headLSN()
         var response = HTTPResponse.error(
             503,
             "the views are catching up with the log after a start (projection_state \(state), projection_lsn "

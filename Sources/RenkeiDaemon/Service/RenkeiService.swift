@@ -15,6 +15,8 @@ public final class RenkeiService: Sendable {
     let logger: Logger
     let databasePath: String
     let writer: LogWriter
+    /// The store's threads for blocking reads (status routes, delivery lanes, verify, backup).
+    let store: StoreExecutor
     let ingestor: Ingestor
     let spool: SpoolIngest
     // Issue 5 (push and pull ingest): the listener on `ingest_listen` and one puller per `pull` source.
@@ -58,27 +60,22 @@ public final class RenkeiService: Sendable {
             throw RenkeiError(.io, "cannot create state_dir \(configuration.stateDirectory): check ownership (systemd: StateDirectory=renkei)", cause: error)
         }
         databasePath = configuration.stateDirectory + "/renkei.db"
+        store = StoreExecutor(path: databasePath)
         StateFiles.restrictModes(databasePath: databasePath, logger: logger)
         // The key file is checked before the database is opened: a daemon without it never starts.
         let kek = try AtRestKeyStore.loadKeyFile(configuration.atRestKeyFile)
         writer = try LogWriter(path: databasePath)
         // Only the views' checkpoint is read here: the views themselves load after READY=1 (see
         // `Readiness`), so a restart over a large log is ready in well under a second.
+        // Opening the writer brought the schema to the current version (``StateSchema``).
         let (checkpoint, head, paused) = try await writer.perform { db in
-            try EventLog.createSchema(in: db)
-            try ProjectionStore.createSchema(in: db)
-            try DeliveryStore.createSchema(in: db)
-            try AccessLog.createSchema(in: db)
-            return (
+            (
                 try ProjectionStore.checkpoint(in: db), try EventLog.head(in: db).lsn,
-                try DeliveryStore.pausedSubscriptions(in: db)
+                try Outbox.pausedSubscriptions(in: db)
             )
         }
         let keyFile = configuration.atRestKeyFile
-        let opened = try await writer.perform { db in
-            try AtRestKeyStore.createSchema(in: db)
-            return try AtRestKeyStore.open(kek: kek, keyFile: keyFile, in: db)
-        }
+        let opened = try await writer.perform { db in try AtRestKeyStore.open(kek: kek, keyFile: keyFile, in: db) }
         for note in opened.notes { logger.notice(note) }
         atRest = Mutex(opened)
         let vault = MyNumberVault(cipher: opened.cipher)
@@ -86,7 +83,7 @@ public final class RenkeiService: Sendable {
         let subscriptions = configuration.subscriptions.values.sorted { $0.policy.name < $1.policy.name }
         client = HTTPClient(maxConnections: 64)
         let delivery = try DeliveryService(
-            subscriptions: subscriptions, paused: paused, writer: writer, databasePath: databasePath, client: client,
+            subscriptions: subscriptions, paused: paused, writer: writer, store: store, client: client,
             vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow)
         self.delivery = delivery
         // A fresh state (no views stored, empty log) is live at once; otherwise the views load in the background.
@@ -127,7 +124,7 @@ public final class RenkeiService: Sendable {
         let autoEstimate = AutoEstimate(
             sizes: configuration.linkingEstimateAtRecords,
             estimator: LinkingEstimator(
-                databasePath: databasePath,
+                store: store,
                 decisions: OperatorDecisions(validator: validator, writer: writer, operatorUID: UserDatabase.effectiveUserID),
                 sameHousehold: configuration.matchWeights.sameHousehold, logger: logger.labelled("linking")))
         writer.setCommitHandler { db, events in
@@ -200,7 +197,7 @@ public final class RenkeiService: Sendable {
         logger.notice("stopped")
     }
 
-    /// A new read-only connection (status requests).
+    /// A new read-only connection, for tests (the daemon reads through ``store``).
     func reader() throws -> Database {
         try Database(path: databasePath, readOnly: true)
     }
@@ -289,15 +286,15 @@ public final class RenkeiService: Sendable {
 
     /// Walks both hash chains: the event log's and the access log's (issue 13).
     func verify() async throws -> (events: VerifyReport, accessLog: AccessLog.VerifyReport) {
-        let path = databasePath
-        return try await Task.detached {
-            let db = try Database(path: path, readOnly: true)
-            return (try EventLog.verify(in: db), try AccessLog.verify(in: db))
-        }.value
+        try await store.read { db in (try EventLog.verify(in: db), try AccessLog.verify(in: db)) }
     }
 
     func statusJSON() throws -> JSONValue {
-        let reader = try reader()
+        try statusJSON(reader: reader())
+    }
+
+    /// `GET /v1/status`, read through `reader`.
+    func statusJSON(reader: Database) throws -> JSONValue {
         let head = try EventLog.head(in: reader).lsn
         return [
             "version": .string(Self.version),

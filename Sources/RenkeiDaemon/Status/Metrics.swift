@@ -1,10 +1,11 @@
 import Foundation
 import RenkeiCore
+import RenkeiStore
 
 extension RenkeiService {
     /// `/metrics` in the Prometheus text exposition format (version 0.0.4): the figures of `/v1/status`.
-    func metricsText() throws -> String {
-        let status = try statusJSON()
+    func metricsText(reader: Database) throws -> String {
+        let status = try statusJSON(reader: reader)
         var out = MetricsWriter()
         out.gauge("renkei_uptime_seconds", "Seconds since the daemon started.", status["uptime_s"])
         out.gauge("renkei_head_lsn", "Last log sequence number appended.", status["head_lsn"])

@@ -20,33 +20,24 @@ enum PersonHistory {
         guard let uid = try lookup.live(asked), let person = try lookup.record(uid) else { return nil }
         let records = Set(person.records.map { Key(source: $0.link.source, subject: $0.link.subject) })
         let sources = Set(records.map(\.source)).union([EventValidatorOperator.source]).sorted()
-        let placeholders = sources.map { _ in "?" }.joined(separator: ", ")
-        let statement = try db.prepare(
-            """
-            SELECT lsn, source, event_id, type, subject, recorded_at, body, provenance FROM events
-            WHERE source IN (\(placeholders)) ORDER BY lsn
-            """)
-        defer { statement.reset() }
-        try statement.bind(sources.map { .text($0) })
         var entries: [JSONValue] = []
-        while try statement.step() {
-            let source = statement.string(1) ?? "", subject = statement.string(4) ?? ""
-            let isOperator = source == EventValidatorOperator.source
+        try EventLog.rows(ofSources: sources, in: db) { row in
+            let isOperator = row.source == EventValidatorOperator.source
             // Columns first: only the bodies of the person's events (and operator events) are parsed.
-            guard isOperator || records.contains(Key(source: source, subject: subject)) else { continue }
-            let envelope = (try? JSONParser.parse(statement.blob(6) ?? []))?.objectValue ?? [:]
+            guard isOperator || records.contains(Key(source: row.source, subject: row.subject)) else { return }
+            let envelope = (try? JSONParser.parse(row.body()))?.objectValue ?? [:]
             if isOperator {
                 // operator.linked / unlinked {uid, source, subject}: the person's if it names them or one of their records.
                 let data = envelope["data"]?.objectValue ?? [:]
                 let named = data["uid"]?.stringValue.map { $0 == uid || $0 == asked } ?? false
                 let record = Key(source: data["source"]?.stringValue ?? "", subject: data["subject"]?.stringValue ?? "")
-                guard named || records.contains(record) else { continue }
+                guard named || records.contains(record) else { return }
             }
-            let provenance = statement.blob(7).flatMap { try? JSONParser.parse($0) } ?? .null
+            let provenance = row.provenance.flatMap { try? JSONParser.parse($0) } ?? .null
             entries.append([
-                "lsn": .integer(statement.int64(0)), "recorded_at": .string(statement.string(5) ?? ""),
-                "source": .string(source), "event_id": .string(statement.string(2) ?? ""),
-                "type": .string(statement.string(3) ?? ""), "subject": .string(subject),
+                "lsn": .integer(row.lsn), "recorded_at": .string(row.recordedAt),
+                "source": .string(row.source), "event_id": .string(row.eventID),
+                "type": .string(row.type), "subject": .string(row.subject),
                 "occurred_at": envelope["occurred_at"] ?? .null, "provenance": provenance,
             ])
         }

@@ -1,3 +1,4 @@
+import RenkeiStore
 import RenkeiSystem
 
 /// One operation of the status socket as `Schemas/openapi.json` declares it: its method, its path
@@ -49,7 +50,7 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/reviews/{id}/reject"),
         StatusOperation("POST", "/v1/links"),
         StatusOperation("DELETE", "/v1/links"),
-        StatusOperation("GET", "/v1/dead-letters", query: [.text("subscription"), .oneOf("state", ["skipped"])]),
+        StatusOperation("GET", "/v1/dead-letters", query: [.text("subscription"), .oneOf("state", [OutboxState.skipped.rawValue])]),
         StatusOperation("POST", "/v1/dead-letters/{id}/retry"),
         StatusOperation("POST", "/v1/dead-letters/{id}/skip"),
         StatusOperation("POST", "/v1/subscriptions/{name}/pause"),

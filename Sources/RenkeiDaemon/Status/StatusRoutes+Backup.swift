@@ -39,7 +39,7 @@ extension StatusRoutes {
         let destination = folder + "/" + name
         let source = service.databasePath
         let started = ContinuousClock.now
-        let outcome: Result<(DatabaseBackup.Report, Int64), StoreError> = await Self.onOwnThread {
+        let outcome: Result<(DatabaseBackup.Report, Int64), StoreError> = await service.store.run {
             Result { () throws(StoreError) in
                 let report = try DatabaseBackup.copy(from: source, to: destination)
                 let head = try EventLog.head(in: Database(path: report.path, readOnly: true)).lsn
@@ -89,14 +89,5 @@ extension StatusRoutes {
     struct BackupPathError: Error, Equatable {
         var message: String
         init(_ message: String) { self.message = message }
-    }
-
-    /// Runs blocking SQLite work on a fresh thread so the cooperative pool stays free.
-    static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: body()) }
-            thread.name = "renkei-backup"
-            thread.start()
-        }
     }
 }

@@ -9,16 +9,13 @@ extension StatusRoutes {
         switch (request.method, name, rest.count) {
         case ("GET", "dead-letters", 0):
             let subscription = request.query["subscription"]
-            if request.query["state"] == "skipped" {
-                let letters = try DeliveryStore.skipped(subscription: subscription, in: service.reader())
-                return .json(200, ["dead_letters": .array(letters)])
-            }
-            let letters = try DeliveryStore.deadLetters(subscription: subscription, in: service.reader())
+            let state: OutboxState = request.query["state"] == OutboxState.skipped.rawValue ? .skipped : .dead
+            let letters = try await service.store.read { db in try Outbox.letters(state: state, subscription: subscription, in: db) }
             return .json(200, ["dead_letters": .array(letters)])
         case ("POST", "dead-letters", 2) where rest[1] == "skip":
             guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
             let at = Timestamp.rfc3339(Date())
-            let found = try await service.writer.perform { db in try DeliveryStore.skipDeadLetter(id: id, at: at, in: db) }
+            let found = try await service.writer.perform { db in try Outbox.skipDeadLetter(id: id, at: at, in: db) }
             guard let found else { return .error(404, "no dead letter \(rest[0]) (skip takes a dead letter's id from GET /v1/dead-letters)") }
             service.logger.notice("delivery: dead letter \(rest[0]) skipped by an operator; later deltas of its uid flow")
             service.delivery.forget(found)
@@ -30,7 +27,7 @@ extension StatusRoutes {
                 return .error(400, "give ?from_lsn=N (an lsn from 1): deltas of events from that lsn on are sent again")
             }
             let queued = try await service.writer.perform { db in
-                try db.transaction { try DeliveryStore.replay(subscription: subscription, fromLSN: fromLSN, in: db) }
+                try db.transaction { try Outbox.replay(subscription: subscription, fromLSN: fromLSN, in: db) }
             }
             let count = queued.count
             service.logger.notice("delivery: \(subscription): \(count) delivered delta(s) from lsn \(fromLSN) queued again (replay)")
@@ -38,7 +35,7 @@ extension StatusRoutes {
             return .json(200, ["subscription": .string(subscription), "from_lsn": .integer(fromLSN), "queued": .integer(Int64(count))])
         case ("POST", "dead-letters", 2) where rest[1] == "retry":
             guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
-            let found = try await service.writer.perform { db in try DeliveryStore.retryDeadLetter(id: id, in: db) }
+            let found = try await service.writer.perform { db in try Outbox.retryDeadLetter(id: id, in: db) }
             guard let found else { return .error(404, "no dead letter \(rest[0])") }
             service.delivery.requeue([found])
             return .json(200, ["retried": .string(rest[0])])
@@ -46,12 +43,12 @@ extension StatusRoutes {
             let subscription = rest[0]
             guard service.delivery.lanes[subscription] != nil else { return .error(404, "no subscription \(subscription)") }
             let paused = rest[1] == "pause"
-            try await service.writer.perform { db in try DeliveryStore.setPaused(paused, subscription: subscription, in: db) }
+            try await service.writer.perform { db in try Outbox.setPaused(paused, subscription: subscription, in: db) }
             service.delivery.setPaused(paused, subscription: subscription)
             return .json(200, ["subscription": .string(subscription), "state": .string(paused ? "paused" : "running")])
         case ("GET", "disclosures", 0):
             guard let uid = request.query["uid"] else { return .error(400, "give ?uid=U…") }
-            let entries = try DeliveryStore.disclosures(uid: uid, in: service.reader())
+            let entries = try await service.store.read { db in try Outbox.disclosures(uid: uid, in: db) }
             return .json(200, ["uid": .string(uid), "disclosures": .array(entries)])
         default:
             return nil

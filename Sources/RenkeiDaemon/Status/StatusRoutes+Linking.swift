@@ -13,7 +13,7 @@ extension StatusRoutes {
     func linking(_ request: HTTPRequest, _ rest: [String]) async throws -> Answer {
         switch (request.method, rest) {
         case ("POST", ["estimate"]): return try startEstimate(request)
-        case ("GET", ["report"]): return .json(200, .object(try linkingReport()))
+        case ("GET", ["report"]): return .json(200, .object(try await linkingReport()))
         default: return nil
         }
     }
@@ -34,7 +34,7 @@ extension StatusRoutes {
             return .error(409, "an estimate is already running; see GET /v1/linking/report when it is done")
         }
         let estimator = LinkingEstimator(
-            databasePath: service.databasePath,
+            store: service.store,
             decisions: OperatorDecisions(validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid),
             sameHousehold: service.projection.weights.sameHousehold, logger: service.logger)
         Task.detached { await estimator.run(options: options) }
@@ -44,11 +44,8 @@ extension StatusRoutes {
     /// The report of the weights in force: the last estimate with the values `linking.weights`
     /// configures written over it, else the configured weights over the defaults; per value, where
     /// it comes from.
-    private func linkingReport() throws -> JSONObject {
-        let db = try service.reader()
-        let decisions = try db.prepare("SELECT decisions FROM link_decisions WHERE id = 1").rows([]) {
-            try LinkDecisions(decoding: $0.blob(0) ?? [])
-        }.first ?? LinkDecisions()
+    private func linkingReport() async throws -> JSONObject {
+        let decisions = try await service.store.read { db in try ProjectionStore.linkDecisions(in: db) }
         let configured = service.projection.weights
         let parameters = decisions.estimate.map { LinkingParameters(json: $0.data) }
         let (weights, origin) = WeightsOverride.inForce(configured: configured, estimated: decisions.estimatedWeights)

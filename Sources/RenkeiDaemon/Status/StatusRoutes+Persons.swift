@@ -5,14 +5,13 @@ import RenkeiSystem
 extension StatusRoutes {
     /// `GET /v1/persons/{uid}`, `GET /v1/persons?source=&subject=` (`?reveal=protected` is audited),
     /// `GET /v1/persons/{uid}/history`. The uid read is noted for the access log in `audit`.
-    func persons(_ request: HTTPRequest, _ rest: [String], _ audit: AuditNote) throws -> Answer {
+    func persons(_ request: HTTPRequest, _ rest: [String], _ audit: AuditNote, in reader: Database) throws -> Answer {
         guard request.method == "GET" else { return nil }
         if rest.count == 2, rest[1] == "history" {
             audit.uid = rest[0]
-            return try history(uid: rest[0], audit)
+            return try history(uid: rest[0], audit, in: reader)
         }
         let reveal = request.query["reveal"] == "protected"
-        let reader = try service.reader()
         let uid: String
         switch rest.count {
         case 1:
@@ -35,8 +34,8 @@ extension StatusRoutes {
     }
 
     /// `GET /v1/persons/{uid}/history`: the person's events with their provenance, no data (``PersonHistory``).
-    func history(uid asked: String, _ audit: AuditNote) throws -> Answer {
-        guard let (uid, events) = try PersonHistory.events(of: asked, in: service.reader()) else {
+    func history(uid asked: String, _ audit: AuditNote, in db: Database) throws -> Answer {
+        guard let (uid, events) = try PersonHistory.events(of: asked, in: db) else {
             return .error(404, "no person \(asked)")
         }
         audit.uid = uid
@@ -44,9 +43,9 @@ extension StatusRoutes {
     }
 
     /// `GET /v1/households/{no}`: protected members are left out unless `?reveal=protected`.
-    func households(_ request: HTTPRequest, _ rest: [String]) throws -> Answer {
+    func households(_ request: HTTPRequest, _ rest: [String], in db: Database) throws -> Answer {
         guard request.method == "GET", rest.count == 1 else { return nil }
-        guard let household = try ProjectionStore.household(rest[0], in: service.reader()),
+        guard let household = try ProjectionStore.household(rest[0], in: db),
             !household.members.isEmpty || !household.protectedMembers.isEmpty
         else {
             return .error(404, "no household \(rest[0])")

@@ -16,10 +16,11 @@ extension StatusRoutes {
         do {
             switch (request.method, name, rest.count) {
             case ("GET", "reviews", 0):
-                let items = try ProjectionStore.reviews(in: service.reader())
+                let items = try await service.store.read { db in try ProjectionStore.reviews(in: db) }
                 return .json(200, ["reviews": .array(items.map(\.jsonValue))])
             case ("GET", "reviews", 1):
-                return .json(200, try openReview(rest[0], in: service.reader()).jsonValue)
+                let id = rest[0]
+                return .json(200, try await service.store.read { db in try self.openReview(id, in: db) }.jsonValue)
             case ("POST", "reviews", 2) where rest[1] == "reject":
                 return try await rejectReview(rest[0], by: request)
             case ("POST", "reviews", 2) where rest[1] == "link":
@@ -51,7 +52,7 @@ extension StatusRoutes {
     /// `operator.review_rejected`: the item closes; its candidates are never linked to the record
     /// automatically again.
     private func rejectReview(_ id: String, by request: HTTPRequest) async throws -> Answer {
-        let item = try openReview(id, in: service.reader())
+        let item = try await service.store.read { db in try self.openReview(id, in: db) }
         let lsn = try await decisions(by: request).append(
             type: "operator.review_rejected", subject: item.id, data: ["review_id": .string(item.id)])
         return .json(200, ["review_id": .string(item.id), "decision": "rejected", "lsn": .integer(lsn)])
@@ -60,20 +61,23 @@ extension StatusRoutes {
     /// `operator.linked` for the review's record, to one of its candidates (a uid that a merge
     /// retired stands for the uid that kept it). Linking elsewhere is `POST /v1/links`.
     private func linkReview(_ id: String, body: [UInt8], by request: HTTPRequest) async throws -> Answer {
-        let reader = try service.reader()
-        let item = try openReview(id, in: reader)
-        let asked = try DecisionRequest.parse(body, keys: ["uid"], sources: Set(service.configuration.sources.keys))
-        let lookup = DecisionLookup(db: reader)
-        guard let uid = try lookup.live(asked.uid) else { throw DecisionRefusal(404, "uid: no person \(asked.uid)") }
-        let candidates = item.candidates.map(\.uid)
-        guard try candidates.contains(where: { try lookup.live($0) == uid }) else {
-            throw DecisionRefusal(
-                409,
-                "uid: \(asked.uid) is not a candidate of \(item.id) (candidates: \(candidates.joined(separator: ", "))); "
-                    + "to link \(item.source) \(item.subject) to another person use POST /v1/links, "
-                    + "or POST /v1/reviews/\(item.id)/reject if it is none of them")
+        let sources = Set(service.configuration.sources.keys)
+        let (item, uid) = try await service.store.read { db in
+            let item = try self.openReview(id, in: db)
+            let asked = try DecisionRequest.parse(body, keys: ["uid"], sources: sources)
+            let lookup = DecisionLookup(db: db)
+            guard let uid = try lookup.live(asked.uid) else { throw DecisionRefusal(404, "uid: no person \(asked.uid)") }
+            let candidates = item.candidates.map(\.uid)
+            guard try candidates.contains(where: { try lookup.live($0) == uid }) else {
+                throw DecisionRefusal(
+                    409,
+                    "uid: \(asked.uid) is not a candidate of \(item.id) (candidates: \(candidates.joined(separator: ", "))); "
+                        + "to link \(item.source) \(item.subject) to another person use POST /v1/links, "
+                        + "or POST /v1/reviews/\(item.id)/reject if it is none of them")
+            }
+            if let target = try lookup.record(uid) { try lookup.checkRegistry(linking: item.source, item.subject, to: target) }
+            return (item, uid)
         }
-        if let target = try lookup.record(uid) { try lookup.checkRegistry(linking: item.source, item.subject, to: target) }
         let lsn = try await append(
             "operator.linked", subject: item.subject,
             ["uid": .string(uid), "source": .string(item.source), "subject": .string(item.subject)], by: request)
@@ -85,12 +89,15 @@ extension StatusRoutes {
     private func link(body: [UInt8], by request: HTTPRequest) async throws -> Answer {
         let asked = try DecisionRequest.parse(
             body, keys: ["uid", "source", "subject"], sources: Set(service.configuration.sources.keys))
-        let (source, subject) = (asked.source ?? "", asked.subject ?? "")
-        let lookup = DecisionLookup(db: try service.reader())
-        guard let uid = try lookup.live(asked.uid), let target = try lookup.record(uid) else {
-            throw DecisionRefusal(404, "uid: no person \(asked.uid)")
+        let (source, subject, askedUID) = (asked.source ?? "", asked.subject ?? "", asked.uid)
+        let uid = try await service.store.read { db in
+            let lookup = DecisionLookup(db: db)
+            guard let uid = try lookup.live(askedUID), let target = try lookup.record(uid) else {
+                throw DecisionRefusal(404, "uid: no person \(askedUID)")
+            }
+            try lookup.checkRegistry(linking: source, subject, to: target)
+            return uid
         }
-        try lookup.checkRegistry(linking: source, subject, to: target)
         let lsn = try await append(
             "operator.linked", subject: subject,
             ["uid": .string(uid), "source": .string(source), "subject": .string(subject)], by: request)
@@ -102,18 +109,20 @@ extension StatusRoutes {
     private func unlink(body: [UInt8], by request: HTTPRequest) async throws -> Answer {
         let asked = try DecisionRequest.parse(
             body, keys: ["uid", "source", "subject"], sources: Set(service.configuration.sources.keys))
-        let (source, subject) = (asked.source ?? "", asked.subject ?? "")
-        let reader = try service.reader()
-        let lookup = DecisionLookup(db: reader)
-        guard let uid = try lookup.live(asked.uid), let person = try lookup.record(uid) else {
-            throw DecisionRefusal(404, "uid: no person \(asked.uid)")
-        }
-        guard try ProjectionStore.uid(source: source, subject: subject, in: reader) == uid else {
-            throw DecisionRefusal(404, "\(source) \(subject) is not linked to \(asked.uid): see GET /v1/persons/\(uid)")
-        }
-        guard person.records.count > 1 else {
-            throw DecisionRefusal(
-                409, "\(source) \(subject) is the only record of \(uid): there is nothing to split it from")
+        let (source, subject, askedUID) = (asked.source ?? "", asked.subject ?? "", asked.uid)
+        let uid = try await service.store.read { db in
+            let lookup = DecisionLookup(db: db)
+            guard let uid = try lookup.live(askedUID), let person = try lookup.record(uid) else {
+                throw DecisionRefusal(404, "uid: no person \(askedUID)")
+            }
+            guard try ProjectionStore.uid(source: source, subject: subject, in: db) == uid else {
+                throw DecisionRefusal(404, "\(source) \(subject) is not linked to \(askedUID): see GET /v1/persons/\(uid)")
+            }
+            guard person.records.count > 1 else {
+                throw DecisionRefusal(
+                    409, "\(source) \(subject) is the only record of \(uid): there is nothing to split it from")
+            }
+            return uid
         }
         let lsn = try await append(
             "operator.unlinked", subject: subject,

@@ -3,8 +3,9 @@ import RenkeiCore
 import RenkeiStore
 import RenkeiSystem
 
-/// The status socket's endpoints (contract §6), answered from the database through a read-only
-/// connection per request, so a slow reader never holds up the writer.
+/// The status socket's endpoints (contract §6), answered from the database through read-only
+/// connections on the store's threads (``RenkeiService/store``), so a slow reader never holds up the
+/// writer and no SQLite call blocks the cooperative pool.
 ///
 /// Each area has its own file (`StatusRoutes+Persons.swift`, `+Log`, `+Delivery`, `+Reviews`,
 /// `+Audit`); this file only dispatches on the first path segment after `/v1/`, once
@@ -69,8 +70,10 @@ struct StatusRoutes: Sendable {
     }
 
     private func route(_ request: HTTPRequest, _ s: [String], _ note: AuditNote) async throws -> Answer {
+        let service = service
         if request.method == "GET", s == ["metrics"] {
-            return .text(200, try service.metricsText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let text = try await service.store.read { db in try service.metricsText(reader: db) }
+            return .text(200, text, contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         guard s.first == "v1", s.count >= 2 else { return nil }
         let rest = Array(s.dropFirst(2))
@@ -81,13 +84,14 @@ struct StatusRoutes: Sendable {
             return notYet
         }
         switch s[1] {
-        case "status" where rest.isEmpty && request.method == "GET": return .json(200, try service.statusJSON())
-        case "persons": return try persons(request, rest, note)
-        case "households": return try households(request, rest)
+        case "status" where rest.isEmpty && request.method == "GET":
+            return .json(200, try await service.store.read { db in try service.statusJSON(reader: db) })
+        case "persons": return try await service.store.read { db in try self.persons(request, rest, note, in: db) }
+        case "households": return try await service.store.read { db in try self.households(request, rest, in: db) }
         case "verify", "replay", "rebuild": return try await log(request, s[1], rest)
         case "dead-letters", "subscriptions", "disclosures": return try await delivery(request, s[1], rest)
         case "reviews", "links": return try await reviews(request, s[1], rest)
-        case "access-log": return try audit(request, rest)
+        case "access-log": return try await service.store.read { db in try self.audit(request, rest, in: db) }
         case "linking": return try await linking(request, rest)  // issue 14 (StatusRoutes+Linking.swift)
         case "backup": return try await backup(request, rest)  // issue 6: online backup (StatusRoutes+Backup.swift)
         case "keys": return try await keys(request, rest)  // issue 13: at-rest key rotation (StatusRoutes+Keys.swift)

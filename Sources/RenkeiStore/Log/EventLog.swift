@@ -12,6 +12,7 @@ import RenkeiCrypto
 /// most of its pages at every commit (measured: 40% more WAL frames and ~2x the append time). Reads by
 /// subject belong in the projection's own tables.
 public enum EventLog {
+    /// The table and its triggers, as migration 1 of ``StateSchema`` creates them (frozen text).
     static let schema = """
         CREATE TABLE IF NOT EXISTS events (
             lsn INTEGER PRIMARY KEY CHECK (lsn >= 1),
@@ -35,21 +36,6 @@ public enum EventLog {
     static let selectAfter = """
         SELECT lsn, recorded_at, hash, body FROM events WHERE lsn > ? ORDER BY lsn LIMIT ?
         """
-
-    /// Creates the `events` table, its index and its append-only triggers, if they do not exist yet.
-    /// - Throws: ``StoreError`` when SQLite refuses (for example on a read-only connection).
-    public static func createSchema(in db: Database) throws(StoreError) {
-        try db.inTransaction { () throws(StoreError) in
-            try db.execute(schema)
-            // Issue 13: a log from an earlier version gets the column; its rows keep NULL (no provenance).
-            let info = try db.prepare("PRAGMA table_info(events)")
-            defer { info.reset() }
-            try info.bind([])
-            var columns: [String] = []
-            while try info.step() { columns.append(info.string(1) ?? "") }
-            if !columns.contains("provenance") { try db.execute("ALTER TABLE events ADD COLUMN provenance BLOB") }
-        }
-    }
 
     /// The last event's log sequence number and chain hash, or `(0, 32 zero bytes)` for an empty log.
     /// - Throws: ``StoreError``.
@@ -90,6 +76,55 @@ public enum EventLog {
         try statement.bind([.integer(lsn)])
         guard try statement.step() else { return nil }
         return DeltaCause(source: statement.string(0) ?? "", eventID: statement.string(1) ?? "", type: statement.string(2) ?? "")
+    }
+
+    /// Per source: how many events the log holds up to `lsn`, and the `recorded_at` of the newest.
+    /// - Throws: ``StoreError``.
+    public static func countsBySource(upTo lsn: Int64, in db: Database) throws -> [(source: String, events: Int64, lastRecordedAt: String?)] {
+        try db.prepare("SELECT source, COUNT(*), MAX(recorded_at) FROM events WHERE lsn <= ? GROUP BY source")
+            .rows([.integer(lsn)]) { row in (row.string(0) ?? "", row.int64(1), row.string(2)) }
+    }
+
+    /// One stored event's columns, its canonical body unparsed and its provenance, as
+    /// ``rows(ofSources:in:_:)`` hands them over.
+    public struct Row {
+        /// The event's log sequence number.
+        public var lsn: Int64
+        /// The envelope's `source`, `event_id`, `type` and `subject` (the columns).
+        public var source: String
+        /// See ``source``.
+        public var eventID: String
+        /// See ``source``.
+        public var type: String
+        /// See ``source``.
+        public var subject: String
+        /// When it was logged (RFC 3339).
+        public var recordedAt: String
+        /// The canonical envelope bytes; read only when needed.
+        public var body: () -> [UInt8]
+        /// The stored ``Provenance`` JSON, `nil` for rows from before issue 13.
+        public var provenance: [UInt8]?
+    }
+
+    /// Calls `body` with every event of `sources`, in lsn order (a pass over the log: there is no
+    /// index by subject). Bodies are copied out only when `body` asks for them.
+    /// - Throws: ``StoreError``, or what `body` throws.
+    public static func rows(ofSources sources: [String], in db: Database, _ body: (Row) throws -> Void) throws {
+        let placeholders = sources.map { _ in "?" }.joined(separator: ", ")
+        let statement = try db.prepare(
+            """
+            SELECT lsn, source, event_id, type, subject, recorded_at, body, provenance FROM events
+            WHERE source IN (\(placeholders)) ORDER BY lsn
+            """)
+        defer { statement.reset() }
+        try statement.bind(sources.map { .text($0) })
+        while try statement.step() {
+            try body(
+                Row(
+                    lsn: statement.int64(0), source: statement.string(1) ?? "", eventID: statement.string(2) ?? "",
+                    type: statement.string(3) ?? "", subject: statement.string(4) ?? "", recordedAt: statement.string(5) ?? "",
+                    body: { statement.blob(6) ?? [] }, provenance: statement.blob(7)))
+        }
     }
 
     /// Rebuilds an event from the canonical envelope bytes stored in `body`.

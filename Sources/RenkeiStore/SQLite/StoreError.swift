@@ -6,7 +6,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
-            case open, sql, corruptLog, closed, invalidArgument
+            case open, sql, corruptLog, closed, invalidArgument, newerSchema
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -21,6 +21,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let closed = Code(.closed)
         /// The caller passed something the store cannot take (a bug in the caller).
         public static let invalidArgument = Code(.invalidArgument)
+        /// The database's schema version (`PRAGMA user_version`) is newer than this build knows: a newer
+        /// Renkei wrote it, and this one must not touch it.
+        public static let newerSchema = Code(.newerSchema)
 
         public var description: String { "\(value)" }
     }

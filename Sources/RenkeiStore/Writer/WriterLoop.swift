@@ -11,7 +11,7 @@ struct WriterLoop {
 
     static func open(path: String) throws(StoreError) -> Database {
         let database = try Database(path: path)
-        try EventLog.createSchema(in: database)
+        try StateSchema.migrate(database)
         return database
     }
 

@@ -1,22 +1,23 @@
-import RenkeiCore
-import RenkeiStore
+public import RenkeiCore
 
 // MARK: - Operator actions on the outbox (status socket, writer connection)
 
-extension DeliveryStore {
+extension Outbox {
     /// A row an operator action changed, for the lane's in-memory queue.
-    struct Changed: Sendable {
-        var subscription: String
-        var row: LaneQueue.Row
+    public struct Changed: Sendable {
+        /// The subscription whose lane holds it.
+        public var subscription: String
+        /// The row as the lane's queue takes it back.
+        public var row: QueueRow
     }
 
     /// Puts a dead-lettered delta back in line as a fresh delivery (attempts from zero); the deltas
     /// of its uid that waited behind it follow once it is delivered.
     /// - Returns: the row as it is now, or `nil` if there is no dead letter with that id.
-    static func retryDeadLetter(id: Int64, in db: Database) throws -> Changed? {
+    public static func retryDeadLetter(id: Int64, in db: Database) throws -> Changed? {
         try db.prepare(
             """
-            UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = 0 WHERE seq = ? AND state = 'dead'
+            UPDATE outbox SET state = \(OutboxState.pending.sql), attempts = 0, next_attempt_ms = 0 WHERE seq = ? AND state = \(OutboxState.dead.sql)
             RETURNING subscription, seq, uid
             """
         ).rows([.integer(id)], changed).first
@@ -26,12 +27,12 @@ extension DeliveryStore {
     /// disclosure ledger) and the later deltas of its uid flow. Their `prev_version` still names the
     /// last delta *planned*, so the receiver sees the gap the skip left.
     /// - Returns: the row (its queue fields as they were), or `nil` if there is no dead letter with that id.
-    static func skipDeadLetter(id: Int64, at: String, in db: Database) throws -> Changed? {
+    public static func skipDeadLetter(id: Int64, at: String, in db: Database) throws -> Changed? {
         try db.prepare(
             """
-            UPDATE outbox SET state = 'skipped', next_attempt_ms = 0, delivered_at = NULL,
+            UPDATE outbox SET state = \(OutboxState.skipped.sql), next_attempt_ms = 0, delivered_at = NULL,
                 skip_reason = 'skipped by an operator (POST /v1/dead-letters/{id}/skip)',
-                last_attempt_at = COALESCE(last_attempt_at, ?) WHERE seq = ? AND state = 'dead'
+                last_attempt_at = COALESCE(last_attempt_at, ?) WHERE seq = ? AND state = \(OutboxState.dead.sql)
             RETURNING subscription, seq, uid
             """
         ).rows([.text(at), .integer(id)], changed).first
@@ -42,11 +43,11 @@ extension DeliveryStore {
     /// (log order), so per uid they go out in version order, ahead of anything still pending.
     /// Pending, dead-lettered and skipped deltas are left as they are.
     /// - Returns: the rows queued again.
-    static func replay(subscription: String, fromLSN: Int64, in db: Database) throws -> [Changed] {
+    public static func replay(subscription: String, fromLSN: Int64, in db: Database) throws -> [Changed] {
         try db.prepare(
             """
-            UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = 0, last_error = NULL
-            WHERE subscription = ? AND lsn >= ? AND state = 'delivered'
+            UPDATE outbox SET state = \(OutboxState.pending.sql), attempts = 0, next_attempt_ms = 0, last_error = NULL
+            WHERE subscription = ? AND lsn >= ? AND state = \(OutboxState.delivered.sql)
             RETURNING subscription, seq, uid
             """
         ).rows([.text(subscription), .integer(fromLSN)], changed)
@@ -56,16 +57,18 @@ extension DeliveryStore {
     private static func changed(_ row: Statement) -> Changed {
         Changed(
             subscription: row.string(0) ?? "",
-            row: LaneQueue.Row(seq: row.int64(1), uid: row.string(2) ?? "", attempts: 0, nextAttemptMs: 0, isDead: false))
+            row: QueueRow(seq: row.int64(1), uid: row.string(2) ?? "", attempts: 0, nextAttemptMs: 0, isDead: false))
     }
 
     /// The skipped deltas (for `GET /v1/dead-letters?state=skipped`).
-    static func skipped(subscription: String?, in db: Database) throws -> [JSONValue] {
-        try letters(state: "skipped", subscription: subscription, in: db)
+    public static func skipped(subscription: String?, in db: Database) throws -> [JSONValue] {
+        try letters(state: .skipped, subscription: subscription, in: db)
     }
 
     /// The state of one delta (`pending`, `delivered`, `dead`, `skipped`), or `nil` if none has that id.
-    static func state(deltaID: String, in db: Database) throws -> String? {
-        try db.prepare("SELECT state FROM outbox WHERE delta_id = ?").rows([.text(deltaID)]) { $0.string(0) }.first ?? nil
+    public static func state(deltaID: String, in db: Database) throws -> OutboxState? {
+        try db.prepare("SELECT state FROM outbox WHERE delta_id = ?").rows([.text(deltaID)]) {
+            $0.string(0).flatMap(OutboxState.init(rawValue:))
+        }.first ?? nil
     }
 }

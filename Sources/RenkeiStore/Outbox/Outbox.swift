@@ -1,148 +1,80 @@
-import Foundation
-import RenkeiCore
-import RenkeiStore
+public import RenkeiCore
 
-/// The outbox, delivery bookkeeping and disclosure ledger tables, and the SQL over them.
+/// The outbox, delivery bookkeeping and disclosure ledger: the SQL over their tables (which
+/// ``StateSchema`` creates).
 ///
 /// Rows are written on the writer connection (inside the projection's transaction, or through
-/// `LogWriter.perform`); the delivery loop reads through its own read-only connection.
+/// `LogWriter.perform`); the delivery lanes read on the store's threads (``StoreExecutor``). Row
+/// states are ``OutboxState``.
 ///
 /// A delta's body lives in `outbox_bodies`, written once when the delta is planned, apart from its
 /// `outbox` row, whose state every attempt's outcome rewrites: SQLite writes a whole row on UPDATE,
 /// so a body in the row (about 600 bytes) was copied into the WAL again with every outcome.
-enum DeliveryStore {
-    /// Creates the delivery tables that do not exist yet, and moves the bodies of an older database
-    /// out of `outbox` (see ``moveBodiesOutOfOutbox(in:)``).
-    static func createSchema(in db: Database) throws {
-        try db.execute(
-            """
-            CREATE TABLE IF NOT EXISTS outbox(
-                seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                subscription TEXT NOT NULL,
-                uid TEXT NOT NULL,
-                delta_id TEXT NOT NULL UNIQUE,
-                kind TEXT NOT NULL,
-                version INTEGER NOT NULL,
-                lsn INTEGER NOT NULL,
-                fields TEXT NOT NULL,
-                state TEXT NOT NULL DEFAULT 'pending',
-                attempts INTEGER NOT NULL DEFAULT 0,
-                next_attempt_ms INTEGER NOT NULL DEFAULT 0,
-                created_ms INTEGER NOT NULL,
-                last_attempt_at TEXT,
-                last_status INTEGER,
-                last_error TEXT,
-                response_excerpt TEXT,
-                delivered_at TEXT);
-            DROP INDEX IF EXISTS outbox_by_uid;
-            CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox(subscription, state, seq);
-            CREATE TABLE IF NOT EXISTS outbox_bodies(
-                seq INTEGER PRIMARY KEY,
-                body BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS disclosures(
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                subscription TEXT NOT NULL,
-                uid TEXT NOT NULL,
-                delta_id TEXT NOT NULL,
-                fields TEXT NOT NULL,
-                lsn INTEGER NOT NULL,
-                legal_basis TEXT,
-                delivered_at TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS disclosures_by_uid ON disclosures(uid, id);
-            CREATE TABLE IF NOT EXISTS disclosure_members(
-                uid TEXT NOT NULL,
-                disclosure_id INTEGER NOT NULL REFERENCES disclosures(id),
-                PRIMARY KEY(uid, disclosure_id)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS subscription_control(
-                subscription TEXT PRIMARY KEY,
-                paused INTEGER NOT NULL DEFAULT 0);
-            CREATE TABLE IF NOT EXISTS household_sent_states(
-                subscription TEXT NOT NULL, household_no TEXT NOT NULL, state BLOB NOT NULL,
-                PRIMARY KEY(subscription, household_no));
-            CREATE INDEX IF NOT EXISTS outbox_errors ON outbox(subscription, last_attempt_at) WHERE last_error IS NOT NULL;
-            """)
-        try moveBodiesOutOfOutbox(in: db)
-        try createCounts(in: db)
-        try addSkipReason(in: db)
-    }
-
-    /// Adds `outbox.skip_reason` (why a delta was not sent: the policy in force at send time left
-    /// nothing of it, or an operator skipped a dead letter) to a database from before it.
-    static func addSkipReason(in db: Database) throws {
-        let hasColumn = try db.prepare("SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'skip_reason'")
-            .rows([]) { $0.int64(0) }.first == 1
-        if !hasColumn { try db.execute("ALTER TABLE outbox ADD COLUMN skip_reason TEXT") }
-    }
-
-    /// Upgrades a database written before bodies had their own table (its `outbox` has a `body`
-    /// column): copies every body to `outbox_bodies` under its seq and drops the column, in one
-    /// transaction. Does nothing on a database already upgraded or created without the column.
-    ///
-    /// Dropping a column rewrites the table (https://www.sqlite.org/lang_altertable.html#altertabdropcol),
-    /// so the first start after the upgrade takes time in proportion to the outbox; it happens once.
-    static func moveBodiesOutOfOutbox(in db: Database) throws {
-        let hasBodyColumn = try db.prepare("SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'body'")
-            .rows([]) { $0.int64(0) }.first == 1
-        guard hasBodyColumn else { return }
-        try db.transaction {
-            try db.execute(
-                """
-                INSERT OR IGNORE INTO outbox_bodies(seq, body) SELECT seq, body FROM outbox;
-                ALTER TABLE outbox DROP COLUMN body;
-                """)
-        }
-    }
-
-    /// `outbox_counts`: rows per (subscription, state), kept by triggers in the transaction of every
-    /// change to the outbox, so `/v1/status` reads a few rows instead of counting an outbox that keeps
-    /// every delivered delta (counting 480,000 rows took 3 s; a city's year is tens of millions).
-    /// A database from before the table is counted once, when the table is made.
-    static func createCounts(in db: Database) throws {
-        let exists = try !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_counts'")
-            .rows([]) { _ in true }.isEmpty
-        if exists { return }
-        try db.transaction {
-            try db.execute(
-                """
-                CREATE TABLE outbox_counts(
-                    subscription TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,
-                    PRIMARY KEY(subscription, state)) WITHOUT ROWID;
-                INSERT INTO outbox_counts(subscription, state, n)
-                    SELECT subscription, state, COUNT(*) FROM outbox GROUP BY subscription, state;
-                CREATE TRIGGER outbox_counts_insert AFTER INSERT ON outbox BEGIN
-                    INSERT INTO outbox_counts(subscription, state, n) VALUES (new.subscription, new.state, 1)
-                        ON CONFLICT(subscription, state) DO UPDATE SET n = n + 1;
-                END;
-                CREATE TRIGGER outbox_counts_update AFTER UPDATE OF state ON outbox WHEN old.state IS NOT new.state BEGIN
-                    UPDATE outbox_counts SET n = n - 1 WHERE subscription = old.subscription AND state = old.state;
-                    INSERT INTO outbox_counts(subscription, state, n) VALUES (new.subscription, new.state, 1)
-                        ON CONFLICT(subscription, state) DO UPDATE SET n = n + 1;
-                END;
-                CREATE TRIGGER outbox_counts_delete AFTER DELETE ON outbox BEGIN
-                    UPDATE outbox_counts SET n = n - 1 WHERE subscription = old.subscription AND state = old.state;
-                END;
-                """)
-        }
-    }
-
+public enum Outbox {
     /// One delta waiting to be sent.
-    struct Pending: Sendable {
-        var seq: Int64
+    public struct Pending: Sendable {
+        /// The row's seq (log order).
+        public var seq: Int64
         /// The person's uid; for `household.changed`, the 世帯番号.
-        var uid: String
-        var deltaID: String
-        var kind: String
-        var body: [UInt8]
-        var attempts: Int
-        var nextAttemptMs: Int64
+        public var uid: String
+        /// The delta id (`webhook-id`), the same on every attempt.
+        public var deltaID: String
+        /// `person.changed`, `person.merged`, `household.changed`, …
+        public var kind: String
+        /// The body as planned (`outbox_bodies`).
+        public var body: [UInt8]
+        /// Attempts made so far.
+        public var attempts: Int
+        /// When the next attempt is due (ms since 1970).
+        public var nextAttemptMs: Int64
         /// The disclosed field names, comma-separated.
-        var fields: String
-        var lsn: Int64
+        public var fields: String
+        /// The lsn of the event that caused the delta.
+        public var lsn: Int64
+
+        /// Creates a row as ``Outbox/deltas(seqs:linkedTo:in:)`` reads it.
+        public init(
+            seq: Int64, uid: String, deltaID: String, kind: String, body: [UInt8], attempts: Int, nextAttemptMs: Int64,
+            fields: String, lsn: Int64
+        ) {
+            self.seq = seq
+            self.uid = uid
+            self.deltaID = deltaID
+            self.kind = kind
+            self.body = body
+            self.attempts = attempts
+            self.nextAttemptMs = nextAttemptMs
+            self.fields = fields
+            self.lsn = lsn
+        }
+    }
+
+    /// One outbox row as a lane's in-memory queue holds it (no body).
+    public struct QueueRow: Sendable, Equatable {
+        /// The row's seq (log order).
+        public var seq: Int64
+        /// The person's uid; for a household delta, the 世帯番号.
+        public var uid: String
+        /// Attempts made so far.
+        public var attempts: Int
+        /// When the next attempt is due (ms since 1970).
+        public var nextAttemptMs: Int64
+        /// Whether the row is ``OutboxState/dead``.
+        public var isDead: Bool
+
+        /// Creates a row.
+        public init(seq: Int64, uid: String, attempts: Int, nextAttemptMs: Int64, isDead: Bool) {
+            self.seq = seq
+            self.uid = uid
+            self.attempts = attempts
+            self.nextAttemptMs = nextAttemptMs
+            self.isDead = isDead
+        }
     }
 
     /// Adds a planned delta to the outbox, its body to `outbox_bodies`; a delta id already there is
     /// left as it is. Call inside the transaction that plans it.
-    static func enqueue(_ delta: PlannedDelta, in db: Database, nowMs: Int64) throws {
+    public static func enqueue(_ delta: PlannedDelta, in db: Database, nowMs: Int64) throws {
         try db.prepare(
             """
             INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, fields, created_ms)
@@ -170,23 +102,23 @@ enum DeliveryStore {
     /// Each state is read as its own range of `outbox_by_state`, already in seq order, and only the
     /// `limit` lowest of the two are kept: `state IN (…) ORDER BY seq` would sort every undelivered
     /// row of the subscription on each read.
-    static func queueRows(subscription: String, after seq: Int64, limit: Int, in db: Database) throws -> [LaneQueue.Row] {
+    public static func queueRows(subscription: String, after seq: Int64, limit: Int, in db: Database) throws -> [QueueRow] {
         try db.prepare(
             """
             SELECT seq, uid, attempts, next_attempt_ms, state FROM (
                 SELECT * FROM (
                     SELECT seq, uid, attempts, next_attempt_ms, state FROM outbox
-                    WHERE subscription = ?1 AND state = 'pending' AND seq > ?2 ORDER BY seq LIMIT ?3)
+                    WHERE subscription = ?1 AND state = \(OutboxState.pending.sql) AND seq > ?2 ORDER BY seq LIMIT ?3)
                 UNION ALL
                 SELECT * FROM (
                     SELECT seq, uid, attempts, next_attempt_ms, state FROM outbox
-                    WHERE subscription = ?1 AND state = 'dead' AND seq > ?2 ORDER BY seq LIMIT ?3))
+                    WHERE subscription = ?1 AND state = \(OutboxState.dead.sql) AND seq > ?2 ORDER BY seq LIMIT ?3))
             ORDER BY seq LIMIT ?3
             """
         ).rows([.text(subscription), .integer(seq), .integer(Int64(limit))]) { row in
-            LaneQueue.Row(
+            QueueRow(
                 seq: row.int64(0), uid: row.string(1) ?? "", attempts: Int(row.int64(2)),
-                nextAttemptMs: row.int64(3), isDead: row.string(4) == "dead")
+                nextAttemptMs: row.int64(3), isDead: row.string(4) == OutboxState.dead.rawValue)
         }
     }
 
@@ -198,9 +130,9 @@ enum DeliveryStore {
     /// with ``householdFacts(members:linkedTo:in:)``.
     /// - Throws: ``RenkeiError`` when a row has no body (the outbox is damaged: nothing is sent, and
     ///   the caller tries again later), or a ``StoreError``.
-    static func deltas(
+    public static func deltas(
         seqs: [Int64], linkedTo: String? = nil, in db: Database
-    ) throws -> [(state: String, pending: Pending, facts: SendTimePolicy.Facts)] {
+    ) throws -> [(state: OutboxState?, pending: Pending, facts: SendTimePolicy.Facts)] {
         guard !seqs.isEmpty else { return [] }
         let list = "[" + seqs.map(String.init).joined(separator: ",") + "]"
         let rows = try db.prepare(
@@ -210,7 +142,7 @@ enum DeliveryStore {
                    ?2 IS NULL OR EXISTS (SELECT 1 FROM person_links l WHERE l.uid = o.uid AND l.source = ?2)
             FROM json_each(?1) j JOIN outbox o ON o.seq = j.value
             LEFT JOIN outbox_bodies b ON b.seq = o.seq
-            LEFT JOIN persons p ON p.uid = o.uid AND o.kind != 'household.changed'
+            LEFT JOIN persons p ON p.uid = o.uid AND o.kind != '\(SendTimePolicy.householdKind)'
             """
         ).rows([.text(list), linkedTo.map { .text($0) } ?? .null]) { row in
             // Left-joined so that a missing body is an error rather than a row silently left out,
@@ -226,7 +158,7 @@ enum DeliveryStore {
                 nextAttemptMs: row.int64(5), fields: row.string(6) ?? "", lsn: row.int64(7))
             let facts = SendTimePolicy.Facts(
                 isProtected: !row.isNull(10) && row.int64(10) == 1, inScope: row.int64(12) == 1)
-            return (row.string(9) ?? "", pending, facts, row.string(11))
+            return (row.string(9).flatMap(OutboxState.init(rawValue:)), pending, facts, row.string(11))
         }
         return try rows.map { state, pending, facts, mergedInto in
             // A retired uid's view is {uid, merged_into}: the person it stands for now is the survivor.
@@ -239,7 +171,7 @@ enum DeliveryStore {
     /// Whether the person `uid` stands for now is protected and linked to `linkedTo` (true without
     /// one), following `merged_into` from view to view. A uid with no view (not yet projected) is
     /// neither protected nor linked.
-    static func liveFacts(uid: String, linkedTo: String?, in db: Database) throws -> (isProtected: Bool, inScope: Bool) {
+    public static func liveFacts(uid: String, linkedTo: String?, in db: Database) throws -> (isProtected: Bool, inScope: Bool) {
         var current = uid
         var seen = Set<String>()
         while seen.insert(current).inserted {
@@ -266,7 +198,7 @@ enum DeliveryStore {
 
     /// For a `household.changed` delta: which of the members it names are protected now, and which
     /// are out of `linkedTo` scope now (following merges, as ``liveFacts(uid:linkedTo:in:)``).
-    static func householdFacts(members: [String], linkedTo: String?, in db: Database) throws -> SendTimePolicy.Facts {
+    public static func householdFacts(members: [String], linkedTo: String?, in db: Database) throws -> SendTimePolicy.Facts {
         var facts = SendTimePolicy.Facts()
         for member in members {
             let live = try liveFacts(uid: member, linkedTo: linkedTo, in: db)
@@ -279,12 +211,12 @@ enum DeliveryStore {
     /// Marks a delta delivered and records the disclosure (`fields`: what the sent body's `view` held;
     /// `members`: for a household delta, every person the sent body names, each of whom then finds
     /// the row under their own uid).
-    static func markDelivered(
+    public static func markDelivered(
         _ pending: Pending, subscription: String, legalBasis: String?, status: Int, at: String, fields: String,
         members: [String] = [], in db: Database
     ) throws {
         try db.prepare(
-            "UPDATE outbox SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE seq = ?"
+            "UPDATE outbox SET state = \(OutboxState.delivered.sql), attempts = attempts + 1, last_status = ?, last_attempt_at = ?, delivered_at = ?, last_error = NULL WHERE seq = ?"
         ).run([.integer(Int64(status)), .text(at), .text(at), .integer(pending.seq)])
         try db.prepare(
             "INSERT INTO disclosures(subscription, uid, delta_id, fields, lsn, legal_basis, delivered_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -300,13 +232,14 @@ enum DeliveryStore {
 
     /// Marks a delta that the policy in force at send time does not let leave as `skipped`, with the
     /// reason: never sent, never in the disclosure ledger; the uid's later deltas then flow.
-    static func markSkipped(seq: Int64, reason: String, at: String, in db: Database) throws {
+    public static func markSkipped(seq: Int64, reason: String, at: String, in db: Database) throws {
         try db.prepare(
-            "UPDATE outbox SET state = 'skipped', skip_reason = ?, next_attempt_ms = 0, last_attempt_at = COALESCE(last_attempt_at, ?) WHERE seq = ? AND state = 'pending'"
+            "UPDATE outbox SET state = \(OutboxState.skipped.sql), skip_reason = ?, next_attempt_ms = 0, last_attempt_at = COALESCE(last_attempt_at, ?) WHERE seq = ? AND state = \(OutboxState.pending.sql)"
         ).run([.text(reason), .text(at), .integer(seq)])
     }
 
-    static func markFailed(
+    /// Records a failed attempt: `dead` dead-letters the delta, otherwise it stays pending until `nextAttemptMs`.
+    public static func markFailed(
         seq: Int64, dead: Bool, status: Int?, error: String, excerpt: String?, nextAttemptMs: Int64, at: String,
         in db: Database
     ) throws {
@@ -316,45 +249,54 @@ enum DeliveryStore {
                 next_attempt_ms = ?, last_attempt_at = ? WHERE seq = ?
             """
         ).run([
-            .text(dead ? "dead" : "pending"), status.map { .integer(Int64($0)) } ?? .null, .text(error),
+            .text((dead ? OutboxState.dead : .pending).rawValue), status.map { .integer(Int64($0)) } ?? .null, .text(error),
             excerpt.map { .text($0) } ?? .null, .integer(nextAttemptMs), .text(at), .integer(seq),
         ])
     }
 
     /// Counts for `/v1/status`.
-    struct Counts: Sendable {
-        var backlog: Int64 = 0
-        var dead: Int64 = 0
-        var delivered: Int64 = 0
-        var skipped: Int64 = 0
-        var oldestUndeliveredMs: Int64?
-        var lastError: String?
+    public struct Counts: Sendable {
+        /// Not delivered yet: pending and dead.
+        public var backlog: Int64 = 0
+        /// Dead letters.
+        public var dead: Int64 = 0
+        /// Delivered.
+        public var delivered: Int64 = 0
+        /// Skipped (never sent).
+        public var skipped: Int64 = 0
+        /// `created_ms` of the oldest undelivered delta, if any.
+        public var oldestUndeliveredMs: Int64?
+        /// The newest stored error, scrubbed of personal numbers.
+        public var lastError: String?
+
+        /// Zero counts.
+        public init() {}
     }
 
     /// The counts of one subscription, from `outbox_counts` (no count over the outbox); the oldest
     /// undelivered delta is the first `pending` or `dead` row in seq order (`outbox_by_state`), and the
     /// last error the newest row that has one (`outbox_errors`).
-    static func counts(subscription: String, in db: Database) throws -> Counts {
+    public static func counts(subscription: String, in db: Database) throws -> Counts {
         var counts = Counts()
         for (state, n) in try db.prepare("SELECT state, n FROM outbox_counts WHERE subscription = ?")
             .rows([.text(subscription)], { ($0.string(0) ?? "", $0.int64(1)) })
         {
-            switch state {
-            case "pending": counts.backlog += n
-            case "dead":
+            switch OutboxState(rawValue: state) {
+            case .pending: counts.backlog += n
+            case .dead:
                 counts.backlog += n
                 counts.dead = n
-            case "delivered": counts.delivered = n
-            case "skipped": counts.skipped = n
-            default: break
+            case .delivered: counts.delivered = n
+            case .skipped: counts.skipped = n
+            case nil: break
             }
         }
         let oldest = try db.prepare(
             """
             SELECT MIN(created_ms) FROM (
-                SELECT created_ms FROM (SELECT created_ms FROM outbox WHERE subscription = ?1 AND state = 'pending' ORDER BY seq LIMIT 1)
+                SELECT created_ms FROM (SELECT created_ms FROM outbox WHERE subscription = ?1 AND state = \(OutboxState.pending.sql) ORDER BY seq LIMIT 1)
                 UNION ALL
-                SELECT created_ms FROM (SELECT created_ms FROM outbox WHERE subscription = ?1 AND state = 'dead' ORDER BY seq LIMIT 1))
+                SELECT created_ms FROM (SELECT created_ms FROM outbox WHERE subscription = ?1 AND state = \(OutboxState.dead.sql) ORDER BY seq LIMIT 1))
             """
         ).rows([.text(subscription)]) { $0.isNull(0) ? nil : $0.int64(0) }.first
         counts.oldestUndeliveredMs = oldest ?? nil
@@ -364,19 +306,20 @@ enum DeliveryStore {
         return counts
     }
 
-    static func deadLetters(subscription: String?, in db: Database) throws -> [JSONValue] {
-        try letters(state: "dead", subscription: subscription, in: db)
+    /// The dead letters (of one subscription, or all), oldest first, as `GET /v1/dead-letters` lists them.
+    public static func deadLetters(subscription: String?, in db: Database) throws -> [JSONValue] {
+        try letters(state: .dead, subscription: subscription, in: db)
     }
 
     /// Undelivered deltas in one terminal state (`dead` or `skipped`), oldest first, as
     /// `GET /v1/dead-letters` lists them.
-    static func letters(state: String, subscription: String?, in db: Database) throws -> [JSONValue] {
+    public static func letters(state: OutboxState, subscription: String?, in db: Database) throws -> [JSONValue] {
         let sql = """
             SELECT seq, subscription, delta_id, uid, last_status, last_error, attempts, last_attempt_at, response_excerpt,
                    skip_reason
             FROM outbox WHERE state = ?2 AND (?1 IS NULL OR subscription = ?1) ORDER BY seq
             """
-        return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null, .text(state)]) { row in
+        return try db.prepare(sql).rows([subscription.map { .text($0) } ?? .null, .text(state.rawValue)]) { row in
             .object([
                 "id": .string(String(row.int64(0))),
                 "subscription": .string(row.string(1) ?? ""),
@@ -388,7 +331,7 @@ enum DeliveryStore {
                 "attempts": .integer(row.int64(6)),
                 "last_attempt_at": row.string(7).map { .string($0) } ?? .null,
                 "response_excerpt": row.string(8).map { .string(PersonalNumberScrubber.scrub($0)) } ?? .null,
-                "state": .string(state),
+                "state": .string(state.rawValue),
                 "reason": row.string(9).map { .string($0) } ?? .null,
             ])
         }
@@ -399,7 +342,7 @@ enum DeliveryStore {
     /// `household.changed` deltas whose sent body named it as a member. Every entry has `kind`;
     /// household entries also have `household_no`, and when found through membership their `uid` is
     /// the person asked about.
-    static func disclosures(uid: String, in db: Database) throws -> [JSONValue] {
+    public static func disclosures(uid: String, in db: Database) throws -> [JSONValue] {
         try db.prepare(
             """
             SELECT d.id, d.subscription, d.uid, d.delta_id, d.fields, d.lsn, d.legal_basis, d.delivered_at, o.kind, 0
@@ -425,18 +368,20 @@ enum DeliveryStore {
                 "time": .string(row.string(7) ?? ""),
                 "kind": kind.map { .string($0) } ?? .null,
             ]
-            if kind == HouseholdDeltas.kind { entry["household_no"] = .string(row.string(2) ?? "") }
+            if kind == SendTimePolicy.householdKind { entry["household_no"] = .string(row.string(2) ?? "") }
             return .object(entry)
         }
     }
 
-    static func setPaused(_ paused: Bool, subscription: String, in db: Database) throws {
+    /// Stores whether `subscription` is paused (kept across restarts).
+    public static func setPaused(_ paused: Bool, subscription: String, in db: Database) throws {
         try db.prepare(
             "INSERT INTO subscription_control(subscription, paused) VALUES (?, ?) ON CONFLICT(subscription) DO UPDATE SET paused = excluded.paused"
         ).run([.text(subscription), .integer(paused ? 1 : 0)])
     }
 
-    static func pausedSubscriptions(in db: Database) throws -> Set<String> {
+    /// The subscriptions stored as paused.
+    public static func pausedSubscriptions(in db: Database) throws -> Set<String> {
         Set(try db.prepare("SELECT subscription FROM subscription_control WHERE paused = 1").rows([]) { $0.string(0) ?? "" })
     }
 }

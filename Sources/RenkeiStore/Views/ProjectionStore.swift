@@ -1,29 +1,13 @@
-import RenkeiCore
-import RenkeiStore
+public import RenkeiCore
 
-/// The projection's tables: persons (internal record and rendered view), households, the
-/// (source, subject) index, the checkpoint, and each subscription's sent state.
+/// The projection's tables (which ``StateSchema`` creates): persons (internal record and rendered
+/// view), households, the (source, subject) index, reviews, link decisions, the checkpoint, and each
+/// subscription's sent state.
 ///
 /// Views are derived data: `POST /v1/rebuild` replaces every row from the log.
-enum ProjectionStore {
-    static func createSchema(in db: Database) throws {
-        try db.execute(
-            """
-            CREATE TABLE IF NOT EXISTS projection_meta(id INTEGER PRIMARY KEY CHECK (id = 1), meta BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS persons(uid TEXT PRIMARY KEY, record BLOB NOT NULL, view BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS households(household_no TEXT PRIMARY KEY, record BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS person_links(
-                source TEXT NOT NULL, subject TEXT NOT NULL, uid TEXT NOT NULL, PRIMARY KEY(source, subject));
-            CREATE INDEX IF NOT EXISTS person_links_by_uid ON person_links(uid);
-            CREATE TABLE IF NOT EXISTS reviews(id TEXT PRIMARY KEY, item BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS link_decisions(id INTEGER PRIMARY KEY CHECK (id = 1), decisions BLOB NOT NULL);
-            CREATE TABLE IF NOT EXISTS sent_states(
-                subscription TEXT NOT NULL, uid TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY(subscription, uid));
-            """)
-    }
-
+public enum ProjectionStore {
     /// The lsn of the stored views (their checkpoint), `nil` when nothing is stored yet.
-    static func checkpoint(in db: Database) throws -> Int64? {
+    public static func checkpoint(in db: Database) throws -> Int64? {
         let metaBytes = try db.prepare("SELECT meta FROM projection_meta WHERE id = 1").rows([]) { $0.blob(0) ?? [] }.first
         return try metaBytes.map { try ProjectionMeta(decoding: $0).lsn }
     }
@@ -31,7 +15,7 @@ enum ProjectionStore {
     /// Loads the stored projection (empty when nothing is stored yet), matching later records with
     /// `thresholds` and `weights` (`linking` in the configuration).
     /// - Parameter isCancelled: asked every 1,000 persons; `true` stops the load with `CancellationError`.
-    static func load(
+    public static func load(
         from db: Database, thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard,
         isCancelled: () -> Bool = { false }
     ) throws -> Projection {
@@ -59,7 +43,7 @@ enum ProjectionStore {
     /// Writes what changed since the last save, and the checkpoint.
     /// - Parameter persons: whether to write the dirty persons too (a rebuild writes them itself,
     ///   with ``savePerson(_:view:in:replacing:)``, while it plans their deltas).
-    static func saveDirty(_ projection: Projection, in db: Database, persons: Bool = true) throws {
+    public static func saveDirty(_ projection: Projection, in db: Database, persons: Bool = true) throws {
         if persons {
             for uid in projection.dirtyPersons.sorted() {
                 guard let record = projection.personRecord(uid), let view = projection.personView(uid) else { continue }
@@ -92,7 +76,7 @@ enum ProjectionStore {
     }
 
     /// What ``savePerson(_:view:in:links:)`` does with a person's (source, subject) rows.
-    enum LinkRows {
+    public enum LinkRows: Sendable {
         /// Leave them: the person's links did not change.
         case keep
         /// Delete and write them again.
@@ -102,7 +86,7 @@ enum ProjectionStore {
     }
 
     /// Writes one person's row (record and rendered view) and, as `links` says, its (source, subject) rows.
-    static func savePerson(_ record: PersonRecord, view: JSONObject, in db: Database, links: LinkRows = .replace) throws {
+    public static func savePerson(_ record: PersonRecord, view: JSONObject, in db: Database, links: LinkRows = .replace) throws {
         try db.prepare("INSERT OR REPLACE INTO persons(uid, record, view) VALUES (?, ?, ?)")
             .run([.text(record.uid), .blob(record.encoded), .blob(JSONValue.object(view).serializedBytes)])
         guard links != .keep else { return }
@@ -113,55 +97,96 @@ enum ProjectionStore {
         }
     }
 
-    static func saveMeta(_ meta: ProjectionMeta, in db: Database) throws {
+    /// Writes the checkpoint (the lsn the views are at, and the uid counters).
+    public static func saveMeta(_ meta: ProjectionMeta, in db: Database) throws {
         try db.prepare("INSERT OR REPLACE INTO projection_meta(id, meta) VALUES (1, ?)").run([.blob(meta.encoded)])
     }
 
     /// Removes every person and household row (before a rebuild writes them anew).
-    static func clearViews(in db: Database) throws {
+    public static func clearViews(in db: Database) throws {
         try db.execute("DELETE FROM persons; DELETE FROM households; DELETE FROM person_links; DELETE FROM projection_meta; DELETE FROM reviews; DELETE FROM link_decisions;")
     }
 
-    static func sentState(subscription: String, uid: String, in db: Database) throws -> SentState? {
+    /// What `subscription` was last sent about `uid`, or `nil` when nothing was.
+    public static func sentState(subscription: String, uid: String, in db: Database) throws -> SentState? {
         try sentStateBytes(subscription: subscription, uid: uid, in: db).map { try SentState(decoding: $0) }
     }
 
     /// The stored ``SentState/encoded`` bytes of (subscription, uid), unparsed.
-    static func sentStateBytes(subscription: String, uid: String, in db: Database) throws -> [UInt8]? {
+    public static func sentStateBytes(subscription: String, uid: String, in db: Database) throws -> [UInt8]? {
         let statement = try db.prepare("SELECT state FROM sent_states WHERE subscription = ? AND uid = ?")
         defer { statement.reset() }
         try statement.bind([.text(subscription), .text(uid)])
         return try statement.step() ? statement.blob(0) ?? [] : nil
     }
 
-    static func putSentState(_ state: SentState, subscription: String, uid: String, in db: Database) throws {
+    /// Stores what `subscription` was sent about `uid` (in the transaction that plans the delta).
+    public static func putSentState(_ state: SentState, subscription: String, uid: String, in db: Database) throws {
         try db.prepare("INSERT OR REPLACE INTO sent_states(subscription, uid, state) VALUES (?, ?, ?)")
             .run([.text(subscription), .text(uid), .blob(state.encoded)])
     }
 
+    /// The stored state of what `subscription` was last sent about household `householdNo`, or `nil`.
+    public static func householdSentState(subscription: String, householdNo: String, in db: Database) throws -> JSONObject? {
+        try db.prepare("SELECT state FROM household_sent_states WHERE subscription = ? AND household_no = ?")
+            .rows([.text(subscription), .text(householdNo)]) { (try? JSONParser.parse($0.blob(0) ?? []))?.objectValue }
+            .first ?? nil
+    }
+
+    /// Stores what `subscription` was sent about household `householdNo`.
+    public static func putHouseholdSentState(
+        _ state: JSONObject, subscription: String, householdNo: String, in db: Database
+    ) throws {
+        try db.prepare("INSERT OR REPLACE INTO household_sent_states(subscription, household_no, state) VALUES (?, ?, ?)")
+            .run([.text(subscription), .text(householdNo), .blob(JSONValue.object(state).serializedBytes)])
+    }
+
     // MARK: - Reads for the status socket (any connection)
 
-    static func view(uid: String, in db: Database) throws -> JSONObject? {
+    /// The stored record of `uid`, if the uid was ever allocated.
+    public static func personRecord(_ uid: String, in db: Database) throws -> PersonRecord? {
+        try db.prepare("SELECT record FROM persons WHERE uid = ?").rows([.text(uid)]) {
+            try PersonRecord(decoding: $0.blob(0) ?? [])
+        }.first
+    }
+
+    /// Every stored person record, in uid order.
+    public static func personRecords(in db: Database) throws -> [PersonRecord] {
+        try db.prepare("SELECT record FROM persons ORDER BY uid").rows([]) { try PersonRecord(decoding: $0.blob(0) ?? []) }
+    }
+
+    /// The operator's link decisions and the last estimate (empty when none).
+    public static func linkDecisions(in db: Database) throws -> LinkDecisions {
+        try db.prepare("SELECT decisions FROM link_decisions WHERE id = 1").rows([]) {
+            try LinkDecisions(decoding: $0.blob(0) ?? [])
+        }.first ?? LinkDecisions()
+    }
+
+    /// The rendered view of `uid`, or `nil` when there is no such person.
+    public static func view(uid: String, in db: Database) throws -> JSONObject? {
         try db.prepare("SELECT view FROM persons WHERE uid = ?").rows([.text(uid)]) { row in
             (try? JSONParser.parse(row.blob(0) ?? []))?.objectValue
         }.first ?? nil
     }
 
-    static func uid(source: String, subject: String, in db: Database) throws -> String? {
+    /// The uid a (source, subject) record is linked to, or `nil` when none.
+    public static func uid(source: String, subject: String, in db: Database) throws -> String? {
         try db.prepare("SELECT uid FROM person_links WHERE source = ? AND subject = ?")
             .rows([.text(source), .text(subject)]) { $0.string(0) }.first ?? nil
     }
 
     /// Every open review item, by id.
-    static func reviews(in db: Database) throws -> [ReviewItem] {
+    public static func reviews(in db: Database) throws -> [ReviewItem] {
         try db.prepare("SELECT item FROM reviews ORDER BY id").rows([]) { try ReviewItem(decoding: $0.blob(0) ?? []) }
     }
 
-    static func review(_ id: String, in db: Database) throws -> ReviewItem? {
+    /// The open review item `id`, or `nil`.
+    public static func review(_ id: String, in db: Database) throws -> ReviewItem? {
         try db.prepare("SELECT item FROM reviews WHERE id = ?").rows([.text(id)]) { try ReviewItem(decoding: $0.blob(0) ?? []) }.first
     }
 
-    static func household(_ householdNo: String, in db: Database) throws -> HouseholdRecord? {
+    /// The stored household `householdNo`, or `nil`.
+    public static func household(_ householdNo: String, in db: Database) throws -> HouseholdRecord? {
         try db.prepare("SELECT record FROM households WHERE household_no = ?").rows([.text(householdNo)]) { row in
             try? HouseholdRecord(decoding: row.blob(0) ?? [])
         }.first ?? nil
