@@ -20,21 +20,27 @@ public final class RenkeiService: Sendable {
     // Issue 5 (push and pull ingest): the listener on `ingest_listen` and one puller per `pull` source.
     let push: PushIngest?
     let pulls: [PullSource]
-    private let pullTasks = Mutex<[Task<Void, Never>]>([])
     let projection: ProjectionService
     let delivery: DeliveryService
     let client: HTTPClient
     /// The at-rest data key of `my_number` and the key file it was unwrapped with (see ``AtRestKeyStore``).
     let atRest: Mutex<AtRestKeyStore.Opened>
-    let startedAt = Date()
+    let startedAt: Date
+    /// What the services' sleeps and timers run on (``ContinuousClock`` in the daemon).
+    let clock: any Clock<Duration>
+    /// Where the services' timestamps come from.
+    let wallClock: WallClock
     /// Who may do what on the status socket (``StatusAccess``), from the configured groups.
     let access: StatusAccess
     /// The log's head when this process opened it: per-source counters are seeded from the log up
     /// to here (``seedSourceCounters()``), and count live appends after it.
     let startHead: Int64
-    private let statusServer = Mutex<HTTPServer?>(nil)
-    private let spoolTask = Mutex<Task<Void, Never>?>(nil)
-    private let rebuildTask = Mutex<Task<Void, Never>?>(nil)
+    /// When deliveries still in flight are cancelled: set when a stop begins (``beginStop(deadline:)``).
+    private let stopBy = StopDeadline()
+    /// The group ``start()`` runs, for ``stop(deadline:)``.
+    private let embedded = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
+    /// The group of ``makeGroup()``, for ``beginStop(deadline:)``.
+    private let group = Mutex<ServiceGroup?>(nil)
 
     /// Opens the state and checks everything that can be checked before serving: the schemas,
     /// the secrets, the database. Projection catches up with the log here.
@@ -44,9 +50,18 @@ public final class RenkeiService: Sendable {
     }
 
     /// - Parameter deliveryQueueWindow: see ``DeliveryService/defaultQueueWindow`` (tests make it small).
-    init(configuration: Configuration, logger: Logger, deliveryQueueWindow: Int) async throws {
+    /// - Parameters:
+    ///   - clock: what the services' sleeps and timers run on (tests pass a ``ManualClock``).
+    ///   - wallClock: where timestamps come from.
+    init(
+        configuration: Configuration, logger: Logger, deliveryQueueWindow: Int,
+        clock: any Clock<Duration> = ContinuousClock(), wallClock: WallClock = .system
+    ) async throws {
         self.configuration = configuration
         self.logger = logger
+        self.clock = clock
+        self.wallClock = wallClock
+        startedAt = wallClock.now()
         access = try StatusAccess(configuration: configuration)
         let schemas = try Self.loadSchemas(from: configuration.schemasDirectory)
         let validator = EventValidator(schemas: schemas)
@@ -87,7 +102,7 @@ public final class RenkeiService: Sendable {
         client = HTTPClient(maxConnections: 64)
         let delivery = try DeliveryService(
             subscriptions: subscriptions, paused: paused, writer: writer, databasePath: databasePath, client: client,
-            vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow)
+            vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow, wallClock: wallClock)
         self.delivery = delivery
         // A fresh state (no views stored, empty log) is live at once; otherwise the views load in the background.
         projection = ProjectionService(
@@ -95,7 +110,7 @@ public final class RenkeiService: Sendable {
             policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
             thresholds: configuration.linkingThresholds, weights: configuration.matchWeights,
             readiness: checkpoint == nil && head == 0 ? .ready : .loading(checkpoint: checkpoint ?? 0),
-            vault: vault, onDeltas: { delivery.wake() })
+            vault: vault, wallClock: wallClock, onDeltas: { delivery.wake() })
         let statistics = SourceStatistics(sources: configuration.sources.keys)
         ingestor = Ingestor(
             validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),
@@ -119,7 +134,7 @@ public final class RenkeiService: Sendable {
                 try PullSource(
                     source: source.name, pull: pull,
                     rejectedFolder: PullSource.rejectedFolder(for: source, stateDirectory: configuration.stateDirectory),
-                    ingestor: ingestor, client: client, logger: logger.labelled("pull")))
+                    ingestor: ingestor, client: client, logger: logger.labelled("pull"), clock: clock, wallClock: wallClock))
         }
         self.pulls = pulls
         let projection = projection
@@ -142,11 +157,14 @@ public final class RenkeiService: Sendable {
         return try SchemaSet(files: files)
     }
 
-    /// Starts serving: delivery, the status socket, spool scanning.
-    public func start() throws {
+    /// Binds the status socket and the push listener (so that a start fails here, before
+    /// `READY=1`), and returns every part of the daemon as one ``ServiceGroup``, in start order:
+    /// the status server; the delivery lanes; the projector; the ingest sources (pull, push, spool).
+    /// A graceful shutdown stops them in the reverse order: no new input, the projector, deliveries
+    /// in flight finish (up to the deadline given to ``beginStop(deadline:)``), the status socket last.
+    /// - Throws: ``SystemError`` when a socket cannot be bound.
+    public func makeGroup() throws -> ServiceGroup {
         seedSourceCounters()
-        projection.startLoading(databasePath: databasePath, writer: writer)
-        delivery.start()
         let socketPath = configuration.statusSocket
         try? FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
@@ -159,35 +177,75 @@ public final class RenkeiService: Sendable {
             handlerExecutor: DispatchTaskExecutor(label: "renkei-status"),
             handler: { request in await routes.handle(request) })
         try server.start()
-        statusServer.withLock { $0 = server }
         if let warning = access.startupWarning { logger.warning(warning) }
-        let spool = spool
-        let interval = configuration.spoolPollInterval
-        spoolTask.withLock { $0 = Task { await spool.run(interval: interval) } }
         // Issue 5: push and pull.
         try push?.start()
-        pullTasks.withLock { tasks in tasks = pulls.map { pull in Task { await pull.run() } } }
+        let stopBy = stopBy
+        let lanes: [any Service] = delivery.lanes.keys.sorted().compactMap { name in
+            delivery.lanes[name].map { LaneService(delivery: delivery, lane: $0, stopBy: { stopBy.instant }) }
+        }
+        var ingest: [any Service] = pulls
+        if let push { ingest.append(PushListenerService(push: push)) }
+        ingest.append(SpoolService(spool: spool, interval: configuration.spoolPollInterval, clock: clock))
+        let group = ServiceGroup(
+            stages: [
+                [StatusServerService(server: server)],
+                lanes,
+                [ProjectorService(projection: projection, databasePath: databasePath, writer: writer)],
+                ingest,
+            ],
+            logger: logger)
+        self.group.withLock { $0 = group }
         logger.notice("serving: status socket \(socketPath), \(configuration.sources.count) source(s), \(configuration.subscriptions.count) subscription(s)")
+        return group
     }
 
-    /// Stops in order: no new input, the current batch finishes, deliveries in flight finish up to
-    /// `deadline`, then the log closes.
-    public func stop(deadline: Duration = .seconds(10)) async {
-        projection.cancelLoading()
-        let spoolTask = spoolTask.withLock { $0 }
-        spoolTask?.cancel()
-        // Issue 5: no new pushes or pulls; a request being committed finishes first.
-        let pullTasks = pullTasks.withLock { $0 }
-        for task in pullTasks { task.cancel() }
-        await push?.stop(deadline: .seconds(5))
-        for task in pullTasks { await task.value }
-        await spoolTask?.value
-        await delivery.stop(deadline: deadline)
-        await rebuildTask.withLock({ $0 })?.value
-        await statusServer.withLock({ $0 })?.stop(deadline: .seconds(2))
+    /// Runs `group` (from ``makeGroup()``) until it stops, then closes the HTTP client and the log.
+    /// - Throws: ``ServiceGroupError`` when a service failed (the others have been stopped).
+    public func run(_ group: ServiceGroup) async throws {
+        defer { logger.notice("stopped") }
+        do {
+            try await group.run()
+        } catch {
+            await client.shutdown()
+            await writer.close()
+            throw error
+        }
         await client.shutdown()
         await writer.close()
-        logger.notice("stopped")
+    }
+
+    /// Starts the graceful shutdown of the running group; deliveries in flight may take until
+    /// `deadline` from now.
+    public func beginStop(deadline: Duration) {
+        stopBy.set(ContinuousClock.now.advanced(by: deadline))
+        group.withLock { $0 }?.triggerGracefulShutdown()
+    }
+
+    /// Starts serving in a task of its own, for code that embeds a service (tests, benchmarks);
+    /// renkeid runs ``makeGroup()`` and ``run(_:)`` in its own group instead.
+    public func start() throws {
+        let group = try makeGroup()
+        let task = Task { [self] in
+            do {
+                try await run(group)
+            } catch {
+                logger.error("\(error)")
+            }
+        }
+        embedded.withLock { $0 = (group, task) }
+    }
+
+    /// Stops what ``start()`` started, in order (see ``makeGroup()``), and waits until it has stopped.
+    public func stop(deadline: Duration = .seconds(10)) async {
+        guard let running = embedded.withLock({ $0 }) else {
+            // Never started: only close the state.
+            await client.shutdown()
+            await writer.close()
+            return
+        }
+        beginStop(deadline: deadline)
+        await running.task.value
     }
 
     /// A new read-only connection (status requests).
@@ -200,7 +258,7 @@ public final class RenkeiService: Sendable {
     /// - Throws: when the entry could not be written (logged here as an error); the caller decides the answer.
     func recordAccess(_ request: HTTPRequest, status: Int, uid: String? = nil) async throws {
         let entry = AccessLogEntry(
-            at: Timestamp.rfc3339(Date()), callerUID: request.peer?.uid, callerPID: request.peer?.pid,
+            at: Timestamp.rfc3339(wallClock.now()), callerUID: request.peer?.uid, callerPID: request.peer?.pid,
             method: request.method, target: request.target, status: status,
             action: AccessLog.operatorAction(method: request.method, query: request.query), uid: uid)
         do {
@@ -237,43 +295,30 @@ public final class RenkeiService: Sendable {
     ///   waits for) would wait for the whole rebuild, and `renkeictl rebuild` would time out on a large
     ///   city instead of showing progress. `StatusRoutes` records every other answer itself.
     func startRebuild(auditing request: HTTPRequest? = nil) async -> HTTPResponse {
-        guard projection.isLive else {
+        switch projection.claimRebuild() {
+        case .refuseLoading(let state):
             var response = HTTPResponse.error(
-                503, "the views are still loading after the start (projection_state \(projection.readiness.withLock { $0 }.name) "
+                503, "the views are still loading after the start (projection_state \(state) "
                     + "in GET /v1/status); a rebuild can start once it is ready")
             response.headers["Retry-After"] = "10"
             return response
+        case .refuseRunning:
+            return .error(409, "a rebuild is already running; follow it in GET /v1/status")
+        case .start:
+            break
         }
-        // Claimed here, so a second request answers 409 even before the rebuild's task exists.
-        let claimed = projection.rebuildProgress.withLock { progress -> Bool in
-            guard progress == nil else { return false }
-            progress = (0, 0)
-            return true
-        }
-        guard claimed else { return .error(409, "a rebuild is already running; follow it in GET /v1/status") }
         let response = HTTPResponse.json(202, ["rebuild": "started"])
         if let request {
             do {
                 try await recordAccess(request, status: response.status)
             } catch {
                 // Not audited, not started (issue 13: audited requests fail closed).
-                projection.rebuildProgress.withLock { $0 = nil }
+                projection.abandonClaimedRebuild()
                 return StatusRoutes.unaudited
             }
         }
-        let projection = projection
-        let logger = logger
-        let writer = writer
-        rebuildTask.withLock { task in
-            task = Task {
-                do {
-                    try await writer.perform { db in try projection.rebuild(db) }
-                } catch {
-                    projection.rebuildProgress.withLock { $0 = nil }
-                    logger.error("rebuild failed: \(error); the previous views stay in place")
-                }
-            }
-        }
+        // The projector service runs it as a child task.
+        projection.startClaimedRebuild()
         return response
     }
 
@@ -291,13 +336,24 @@ public final class RenkeiService: Sendable {
         let head = try EventLog.head(in: reader).lsn
         return [
             "version": .string(Self.version),
-            "uptime_s": .integer(Int64(Date().timeIntervalSince(startedAt))),
+            "uptime_s": .integer(Int64(wallClock.now().timeIntervalSince(startedAt))),
             "head_lsn": .integer(head),
             "projection_lsn": .integer(projection.lsn),
-            "projection_state": .string(projection.readiness.withLock { $0 }.name),
+            "projection_state": .string(projection.readiness.name),
             "rebuild": projection.rebuildJSON,
-            "sources": ingestor.statistics.statusJSON(now: Date()),
+            "sources": ingestor.statistics.statusJSON(now: wallClock.now()),
             "subscriptions": delivery.statusJSON(reader: reader),
         ]
+    }
+}
+
+/// When a stop's deliveries in flight are cancelled: set when the stop begins.
+final class StopDeadline: Sendable {
+    private let value = Mutex<ContinuousClock.Instant>(ContinuousClock.now.advanced(by: .seconds(10)))
+
+    var instant: ContinuousClock.Instant { value.withLock { $0 } }
+
+    func set(_ instant: ContinuousClock.Instant) {
+        value.withLock { $0 = instant }
     }
 }
