@@ -153,9 +153,9 @@ final class DeliveryService: Sendable {
     }
 
     /// One lane's loop (``LaneService``): runs until its task is cancelled, sending each taken delta
-    /// on a child task; then stops taking deltas and lets those in flight finish until `stopBy`,
-    /// cancelling what is left.
-    func runLane(_ lane: Lane, stopBy: @escaping @Sendable () -> ContinuousClock.Instant) async {
+    /// on a child task; then stops taking deltas and lets those in flight finish for up to `grace`
+    /// (read when the stop begins), cancelling what is left.
+    func runLane(_ lane: Lane, grace: @escaping @Sendable () -> Duration) async {
         let reader: Database
         do {
             reader = try Database(path: databasePath, readOnly: true)
@@ -166,8 +166,7 @@ final class DeliveryService: Sendable {
         }
         await withDiscardingTaskGroup { group in
             await turn(lane, reader: reader, group: &group)
-            let remaining = ContinuousClock.now.duration(to: stopBy())
-            if !(await lane.flights.wait(upTo: max(.zero, remaining))) {
+            if !(await lane.flights.wait(upTo: grace())) {
                 lane.canceller.cancelAll()
             }
         }
@@ -447,12 +446,12 @@ final class DeliveryService: Sendable {
 struct LaneService: Service {
     let delivery: DeliveryService
     let lane: DeliveryService.Lane
-    /// When deliveries still in flight are cancelled (set when the stop begins).
-    let stopBy: @Sendable () -> ContinuousClock.Instant
+    /// How long deliveries in flight may still take once cancelled (set when the stop begins).
+    let grace: @Sendable () -> Duration
 
     var name: String { "delivery lane \(lane.name)" }
 
     func run() async {
-        await delivery.runLane(lane, stopBy: stopBy)
+        await delivery.runLane(lane, grace: grace)
     }
 }

@@ -240,7 +240,7 @@ final class SpoolIngest: Sendable {
             try self.move(path, to: "\(folder)/rejected", name: name)
         }
         ingestor.statistics.record(
-            source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(reason)", at: Date())
+            source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(reason)", at: ingestor.wallClock.now())
         logger.warning("spool \(source)/\(name): \(reason)")
     }
 

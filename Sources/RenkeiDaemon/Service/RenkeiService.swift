@@ -35,8 +35,9 @@ public final class RenkeiService: Sendable {
     /// The log's head when this process opened it: per-source counters are seeded from the log up
     /// to here (``seedSourceCounters()``), and count live appends after it.
     let startHead: Int64
-    /// When deliveries still in flight are cancelled: set when a stop begins (``beginStop(deadline:)``).
-    private let stopBy = StopDeadline()
+    /// How long deliveries in flight may still take once the lanes stop: set when a stop begins
+    /// (``beginStop(deadline:)``).
+    private let stopGrace = StopGrace()
     /// The group ``start()`` runs, for ``stop(deadline:)``.
     private let embedded = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
     /// The group of ``makeGroup()``, for ``beginStop(deadline:)``.
@@ -114,7 +115,7 @@ public final class RenkeiService: Sendable {
         let statistics = SourceStatistics(sources: configuration.sources.keys)
         ingestor = Ingestor(
             validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),
-            vault: vault, logger: logger.labelled("ingest"))
+            vault: vault, logger: logger.labelled("ingest"), wallClock: wallClock)
         spool = SpoolIngest(sources: Array(configuration.sources.values), ingestor: ingestor, logger: logger.labelled("spool"))
         try spool.prepareFolders()
         // Issue 5: push listener and pullers (token files and pull settings are checked here, at start-up).
@@ -180,9 +181,9 @@ public final class RenkeiService: Sendable {
         if let warning = access.startupWarning { logger.warning(warning) }
         // Issue 5: push and pull.
         try push?.start()
-        let stopBy = stopBy
+        let stopGrace = stopGrace
         let lanes: [any Service] = delivery.lanes.keys.sorted().compactMap { name in
-            delivery.lanes[name].map { LaneService(delivery: delivery, lane: $0, stopBy: { stopBy.instant }) }
+            delivery.lanes[name].map { LaneService(delivery: delivery, lane: $0, grace: { stopGrace.duration }) }
         }
         var ingest: [any Service] = pulls
         if let push { ingest.append(PushListenerService(push: push)) }
@@ -215,10 +216,10 @@ public final class RenkeiService: Sendable {
         await writer.close()
     }
 
-    /// Starts the graceful shutdown of the running group; deliveries in flight may take until
-    /// `deadline` from now.
+    /// Starts the graceful shutdown of the running group; once the lanes stop, deliveries in flight
+    /// may take up to `deadline`.
     public func beginStop(deadline: Duration) {
-        stopBy.set(ContinuousClock.now.advanced(by: deadline))
+        stopGrace.set(deadline)
         group.withLock { $0 }?.triggerGracefulShutdown()
     }
 
@@ -347,13 +348,13 @@ public final class RenkeiService: Sendable {
     }
 }
 
-/// When a stop's deliveries in flight are cancelled: set when the stop begins.
-final class StopDeadline: Sendable {
-    private let value = Mutex<ContinuousClock.Instant>(ContinuousClock.now.advanced(by: .seconds(10)))
+/// How long a stop lets deliveries in flight finish: set when the stop begins.
+final class StopGrace: Sendable {
+    private let value = Mutex<Duration>(.seconds(10))
 
-    var instant: ContinuousClock.Instant { value.withLock { $0 } }
+    var duration: Duration { value.withLock { $0 } }
 
-    func set(_ instant: ContinuousClock.Instant) {
-        value.withLock { $0 = instant }
+    func set(_ duration: Duration) {
+        value.withLock { $0 = duration }
     }
 }

@@ -41,7 +41,8 @@ extension StatusRoutes {
         }
         guard started else { return .error(409, "an estimate is already running; see GET /v1/linking/report when it is done") }
         let service = service
-        let decisions = OperatorDecisions(validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid)
+        let decisions = OperatorDecisions(
+            validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid, wallClock: service.wallClock)
         Task.detached {
             defer { Self.estimating.withLock { $0 = false } }
             do {
