@@ -10,8 +10,10 @@ import PackageDescription
 //   RenkeiCrypto              the only importer of CCrypto (SHA-256, HMAC, Standard Webhooks)
 //   RenkeiStore               the only importer of CSQLite (log, projection checkpoint, outbox)
 //   RenkeiHTTP                the only importer of CCurl (outbound HTTP client)
-//   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), sd_notify, signals, logging
-//   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes
+//   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), sd_notify, signals, logging,
+//                             services (Service, ServiceGroup) and clocks (ManualClock, WallClock)
+//   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes, the daemon's
+//                             services and reload (see ARCHITECTURE.md)
 //   renkeid, renkeictl        thin executables
 let package = Package(
     name: "Renkei",
