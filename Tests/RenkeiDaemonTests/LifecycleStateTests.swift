@@ -1,7 +1,8 @@
 import Foundation
+import Glibc
 import RenkeiCore
 @testable import RenkeiDaemon
-import RenkeiSystem
+@testable import RenkeiSystem
 import Testing
 
 /// The projection's lifecycle state machine: each transition and the action it returns.
@@ -187,6 +188,45 @@ import Testing
         let gap = first.duration(to: second)
         #expect(gap >= .seconds(16) && gap <= .seconds(24))
 
+        group.triggerGracefulShutdown()
+        try await running
+    }
+}
+
+/// The heartbeat's ticks run on the daemon's clock: with a manual clock, each advance by half
+/// `WatchdogSec` sends one `WATCHDOG=1`, and nothing waits for real time.
+@Suite struct HeartbeatClockTests {
+    @Test(.timeLimit(.minutes(1)))
+    func eachTickOfTheClockSendsOneWatchdogPing() async throws {
+        let folder = "/tmp/rkh-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/notify"
+        let receiver = try Socket.make(family: AF_UNIX, datagram: true)
+        try receiver.bind(.unix(path))
+        func nextMessage() throws -> String {
+            // Bounded wait for a datagram that is due now (never used to prove that none came).
+            guard try receiver.waitReadable(timeout: .seconds(10)) else { return "(nothing)" }
+            var buffer: [UInt8] = []
+            _ = try receiver.read(appendingTo: &buffer)
+            return String(decoding: buffer, as: UTF8.self)
+        }
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "20000000"])
+        let clock = ManualClock()
+        // No service runs (as between two during a reload): each tick is a bare WATCHDOG=1.
+        let heartbeat = HeartbeatService(
+            notifier: notifier, clock: clock, logger: Logger(label: "t", minimumLevel: .error, sink: LogSink { _ in }),
+            current: ServiceSlot())
+        let group = ServiceGroup(services: [heartbeat])
+        async let running: Void = group.run()
+
+        #expect(try nextMessage() == "WATCHDOG=1", "one ping at start")
+        for _ in 0..<3 {
+            await clock.sleepUntilSleepers(1)
+            #expect(clock.sleeperDeadlines.first.map { clock.now.duration(to: $0) } == .seconds(10), "a tick is half WatchdogSec")
+            clock.advance(by: .seconds(10))
+            #expect(try nextMessage() == "WATCHDOG=1")
+        }
         group.triggerGracefulShutdown()
         try await running
     }
