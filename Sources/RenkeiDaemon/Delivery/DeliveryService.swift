@@ -30,7 +30,7 @@ final class DeliveryService: Sendable {
     final class Lane: Sendable {
         let subscription: Configuration.Subscription
         let signer: WebhookSigner?
-        let wakeup = Wakeup()
+        let wakeup: Wakeup
         /// The undelivered deltas, in memory (see ``LaneQueue``).
         let queue = Mutex(LaneQueue())
         /// Set when the outbox may hold rows the queue has not read yet (new deltas, start-up).
@@ -48,7 +48,11 @@ final class DeliveryService: Sendable {
         /// Cancels the lane's requests still on the wire when its stop deadline passes.
         let canceller: RequestCanceller
 
-        init(subscription: Configuration.Subscription, signer: WebhookSigner?, paused: Bool, client: HTTPClient) {
+        init(
+            subscription: Configuration.Subscription, signer: WebhookSigner?, paused: Bool, client: HTTPClient,
+            clock: any Clock<Duration>
+        ) {
+            self.wakeup = Wakeup(clock: clock)
             self.subscription = subscription
             self.signer = signer
             self.paused = Atomic(paused)
@@ -89,7 +93,7 @@ final class DeliveryService: Sendable {
     init(
         subscriptions: [Configuration.Subscription], paused: Set<String>, writer: LogWriter, databasePath: String,
         client: HTTPClient, vault: MyNumberVault, logger: Logger, queueWindow: Int = DeliveryService.defaultQueueWindow,
-        wallClock: WallClock = .system
+        wallClock: WallClock = .system, clock: any Clock<Duration> = ContinuousClock()
     ) throws(RenkeiError) {
         self.vault = vault
         self.wallClock = wallClock
@@ -110,7 +114,7 @@ final class DeliveryService: Sendable {
                 }
             }
             lanes[subscription.policy.name] = Lane(
-                subscription: subscription, signer: signer, paused: paused.contains(subscription.policy.name), client: client)
+                subscription: subscription, signer: signer, paused: paused.contains(subscription.policy.name), client: client, clock: clock)
         }
         self.lanes = lanes
         self.writer = writer

@@ -103,7 +103,7 @@ public final class RenkeiService: Sendable {
         client = HTTPClient(maxConnections: 64)
         let delivery = try DeliveryService(
             subscriptions: subscriptions, paused: paused, writer: writer, databasePath: databasePath, client: client,
-            vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow, wallClock: wallClock)
+            vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow, wallClock: wallClock, clock: clock)
         self.delivery = delivery
         // A fresh state (no views stored, empty log) is live at once; otherwise the views load in the background.
         projection = ProjectionService(
