@@ -12,8 +12,10 @@ import PackageDescription
 //                             outbox and ledger, cursors, access log, at-rest keys; its own threads for reads
 //   RenkeiHTTP                the only importer of CCurl (outbound HTTP client)
 //   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), UNIX-socket HTTP client,
-//                             sd_notify, signals, logging
-//   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes
+//                             sd_notify, signals, logging, services (Service, ServiceGroup) and clocks
+//                             (ManualClock, WallClock)
+//   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes, the daemon's
+//                             services and reload (see ARCHITECTURE.md)
 //   RenkeiControl             renkeictl: argument parsing, help, reply formatting, requests over the status
 //                             socket (RenkeiCore's JSON, RenkeiSystem's UNIX-socket HTTP client)
 //   renkeid, renkeictl        thin executables

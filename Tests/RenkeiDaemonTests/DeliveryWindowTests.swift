@@ -91,7 +91,7 @@ struct DeliveryWindowTests {
         // at every turn: once a turn has begun and ended after the rows were in the outbox, a paused
         // lane has had its chance to read them. `lastLoopMs` is stamped as a turn begins.
         let lane = try #require(fixture.service.delivery.lanes["w"])
-        let rowsIn = DeliveryService.nowMs()
+        let rowsIn = fixture.service.delivery.nowMs()
         #expect(await fixture.wait { lane.lastLoopMs.load(ordering: .relaxed) > rowsIn })
         let turnAfter = lane.lastLoopMs.load(ordering: .relaxed)
         #expect(await fixture.wait { lane.lastLoopMs.load(ordering: .relaxed) > turnAfter }, "the lane's turn did not end")

@@ -50,7 +50,7 @@ import Testing
 
         let second = try await IngestFixture(root: first.root, push: false, start: false)
         // Before start(): nothing is read yet beyond the checkpoint.
-        #expect(second.service.projection.readiness.withLock { $0 } == .loading(checkpoint: 80))
+        #expect(second.service.projection.readiness == .loading(checkpoint: 80))
         #expect(try second.status()["projection_lsn"]?.integerValue == 80)
         #expect(try second.status()["projection_state"]?.stringValue == "loading")
         // Logged while loading (the loader has not even started): acknowledged as always.
@@ -86,7 +86,7 @@ import Testing
         try db.execute("DELETE FROM persons; DELETE FROM person_links; DELETE FROM households; DELETE FROM projection_meta;")
 
         let second = try await IngestFixture(root: first.root, push: false, start: false)
-        #expect(second.service.projection.readiness.withLock { $0 } == .loading(checkpoint: 0))
+        #expect(second.service.projection.readiness == .loading(checkpoint: 0))
         try second.service.start()
         #expect(await Self.waitLive(second))
         #expect(try Self.views(second.service) == before)

@@ -30,7 +30,7 @@ final class DeliveryService: Sendable {
     final class Lane: Sendable {
         let subscription: Configuration.Subscription
         let signer: WebhookSigner?
-        let wakeup = Wakeup()
+        let wakeup: Wakeup
         /// The undelivered deltas, in memory (see ``LaneQueue``).
         let queue = Mutex(LaneQueue())
         /// Set when the outbox may hold rows the queue has not read yet (new deltas, start-up).
@@ -41,11 +41,35 @@ final class DeliveryService: Sendable {
         /// at least once a second, paused or not, so a stale value means it is stuck: the watchdog
         /// then stops `WATCHDOG=1` and systemd restarts the daemon.
         let lastLoopMs = Atomic<Int64>(0)
+        /// How many deltas of this lane are on the wire or being recorded (child tasks of the lane's service).
+        let inFlight = Mutex<Int>(0)
+        /// Idle when ``inFlight`` is 0: the lane's stop waits on it.
+        let flights = IdleSignal()
+        /// Cancels the lane's requests still on the wire when its stop deadline passes.
+        let canceller: RequestCanceller
 
-        init(subscription: Configuration.Subscription, signer: WebhookSigner?, paused: Bool) {
+        init(
+            subscription: Configuration.Subscription, signer: WebhookSigner?, paused: Bool, client: HTTPClient,
+            clock: any Clock<Duration>
+        ) {
+            self.wakeup = Wakeup(clock: clock)
             self.subscription = subscription
             self.signer = signer
             self.paused = Atomic(paused)
+            self.canceller = RequestCanceller(client: client)
+        }
+
+        func flightStarted() {
+            inFlight.withLock { $0 += 1 }
+            flights.set(idle: false)
+        }
+
+        func flightEnded() {
+            let idle = inFlight.withLock { count -> Bool in
+                count -= 1
+                return count == 0
+            }
+            if idle { flights.set(idle: true) }
         }
 
         var name: String { subscription.policy.name }
@@ -60,18 +84,20 @@ final class DeliveryService: Sendable {
     let recorder: OutcomeRecorder
     /// Opens `my_number` tokens for entitled subscriptions, just before signing (``MyNumberVault``).
     let vault: MyNumberVault
-    private let tasks = Mutex<[Task<Void, Never>]>([])
     /// The last `at` text and its millisecond: formatting a date costs more than the rest of an
     /// outcome's bookkeeping, and at thousands of deltas a second many share a millisecond.
     private let lastStamp = Mutex<(ms: Int64, text: String)>((0, ""))
-    private let running = Mutex<Int>(0)
+    /// Where timestamps come from (`last_attempt_at`, retry times, the webhook timestamp).
+    let wallClock: WallClock
 
     /// - Throws: ``RenkeiError`` when a secret file cannot be read or parsed (named in the message).
     init(
         subscriptions: [Configuration.Subscription], paused: Set<String>, writer: LogWriter, store: StoreExecutor,
-        client: HTTPClient, vault: MyNumberVault, logger: Logger, queueWindow: Int = DeliveryService.defaultQueueWindow
+        client: HTTPClient, vault: MyNumberVault, logger: Logger, queueWindow: Int = DeliveryService.defaultQueueWindow,
+        wallClock: WallClock = .system, clock: any Clock<Duration> = ContinuousClock()
     ) throws(RenkeiError) {
         self.vault = vault
+        self.wallClock = wallClock
         self.queueWindow = queueWindow
         var lanes: [String: Lane] = [:]
         for subscription in subscriptions {
@@ -89,7 +115,7 @@ final class DeliveryService: Sendable {
                 }
             }
             lanes[subscription.policy.name] = Lane(
-                subscription: subscription, signer: signer, paused: paused.contains(subscription.policy.name))
+                subscription: subscription, signer: signer, paused: paused.contains(subscription.policy.name), client: client, clock: clock)
         }
         self.lanes = lanes
         self.writer = writer
@@ -97,14 +123,6 @@ final class DeliveryService: Sendable {
         self.client = client
         self.logger = logger
         self.recorder = OutcomeRecorder(writer: writer, logger: logger)
-    }
-
-    /// Starts one loop per subscription.
-    func start() {
-        for lane in lanes.values {
-            let task = Task { await self.run(lane) }
-            tasks.withLock { $0.append(task) }
-        }
     }
 
     /// Tells every lane that new deltas may be waiting in the outbox.
@@ -118,7 +136,7 @@ final class DeliveryService: Sendable {
     /// Puts rows an operator put back in line (retried dead letters, replayed deltas) into their
     /// lanes' queues. Call after the write has committed.
     func requeue(_ changed: [Outbox.Changed]) {
-        let now = Self.nowMs()
+        let now = nowMs()
         for (name, rows) in Dictionary(grouping: changed, by: \.subscription) {
             guard let lane = lanes[name] else { continue }
             lane.queue.withLock { $0.requeue(rows.map(\.row), nowMs: now) }
@@ -130,19 +148,8 @@ final class DeliveryService: Sendable {
     /// after the write has committed.
     func forget(_ changed: Outbox.Changed) {
         guard let lane = lanes[changed.subscription] else { return }
-        lane.queue.withLock { $0.remove(seq: changed.row.seq, uid: changed.row.uid, nowMs: Self.nowMs()) }
+        lane.queue.withLock { $0.remove(seq: changed.row.seq, uid: changed.row.uid, nowMs: nowMs()) }
         lane.wakeup.signal()
-    }
-
-    /// Stops taking new deltas and waits for deliveries in flight, up to `deadline`.
-    func stop(deadline: Duration) async {
-        for task in tasks.withLock({ $0 }) { task.cancel() }
-        wake()
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: deadline)
-        while running.withLock({ $0 }) > 0, clock.now < end {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
     }
 
     func setPaused(_ paused: Bool, subscription: String) {
@@ -150,13 +157,25 @@ final class DeliveryService: Sendable {
         lanes[subscription]?.wakeup.signal()
     }
 
-    private func run(_ lane: Lane) async {
+    /// One lane's loop (``LaneService``): runs until its task is cancelled, sending each taken delta
+    /// on a child task; then stops taking deltas and lets those in flight finish for up to `grace`
+    /// (read when the stop begins), cancelling what is left.
+    func runLane(_ lane: Lane, grace: @escaping @Sendable () -> Duration) async {
+        await withDiscardingTaskGroup { group in
+            await turn(lane, group: &group)
+            if !(await lane.flights.wait(upTo: grace())) {
+                lane.canceller.cancelAll()
+            }
+        }
+    }
+
+    private func turn(_ lane: Lane, group: inout DiscardingTaskGroup) async {
         var lastReadMs: Int64 = 0
         var blocked = false
         // The last read filled its limit: rows are known to be left in the outbox.
         var unread = false
         while !Task.isCancelled {
-            let now = Self.nowMs()
+            let now = nowMs()
             lane.lastLoopMs.store(now, ordering: .relaxed)
             var wait = Duration.seconds(1)
             let paused = lane.paused.load(ordering: .relaxed)
@@ -189,12 +208,17 @@ final class DeliveryService: Sendable {
                     return (taken, queue.nextDueMs, queue.isBlocked)
                 }
                 blocked = isBlocked
-                if !taken.isEmpty { await start(taken, lane: lane) }
+                if !taken.isEmpty { await start(taken, lane: lane, group: &group) }
                 if let nextDue { wait = min(wait, .milliseconds(max(0, nextDue - now))) }
                 // Blocked with rows left unread: go round again at once to read past the blocked ones.
                 if blocked, unread { wait = .zero }
             }
-            await lane.wakeup.wait(timeout: max(wait, .milliseconds(5)))
+            let timeout = max(wait, .milliseconds(5))
+            await withTaskCancellationHandler {
+                await lane.wakeup.wait(timeout: timeout)
+            } onCancel: {
+                lane.wakeup.signal()
+            }
         }
     }
 
@@ -216,7 +240,7 @@ final class DeliveryService: Sendable {
 
     /// Reads the bodies of the taken deltas (one query) and applies the policy in force now to each
     /// (``DeliveryRedaction``), on a store thread; then sends each on its own task, or records it as skipped.
-    private func start(_ taken: [LaneQueue.Taken], lane: Lane) async {
+    private func start(_ taken: [LaneQueue.Taken], lane: Lane, group: inout DiscardingTaskGroup) async {
         let policy = lane.subscription.policy
         let seqs = taken.map(\.seq)
         let rows: [Int64: Read]
@@ -236,7 +260,7 @@ final class DeliveryService: Sendable {
             }
         } catch {
             logger.error("subscription \(lane.name): cannot read \(taken.count) delta(s) from the outbox: \(error)")
-            let retryAt = Self.nowMs() + Self.unrecordedRetryMs
+            let retryAt = nowMs() + Self.unrecordedRetryMs
             for item in taken { release(item, .unchanged(nextAttemptMs: retryAt), lane: lane) }
             return
         }
@@ -256,7 +280,7 @@ final class DeliveryService: Sendable {
                 prepared = try checked.get()
             } catch {
                 logger.error("subscription \(lane.name): cannot check the policy in force for \(pending.deltaID): \(error)")
-                release(item, .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs), lane: lane)
+                release(item, .unchanged(nextAttemptMs: nowMs() + Self.unrecordedRetryMs), lane: lane)
                 continue
             }
             // At-rest step, separate from the policy checks above: the bytes that leave get the plain
@@ -267,31 +291,31 @@ final class DeliveryService: Sendable {
                     wire = try vault.revealedForSend(outgoing.body, policy: policy)
                 } catch {
                     logger.error("subscription \(lane.name): cannot open my_number for \(pending.deltaID): \(error.message); not sent, retried")
-                    release(item, .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs), lane: lane)
+                    release(item, .unchanged(nextAttemptMs: nowMs() + Self.unrecordedRetryMs), lane: lane)
                     continue
                 }
             }
-            running.withLock { $0 += 1 }
+            lane.flightStarted()
             switch prepared {
             case .send(let outgoing):
-                Task {
+                group.addTask {
                     let outcome = await self.attempt(pending, outgoing, wire: wire, lane: lane)
-                    lane.queue.withLock { $0.finish(item, outcome, nowMs: Self.nowMs()) }
-                    self.running.withLock { $0 -= 1 }
+                    lane.queue.withLock { $0.finish(item, outcome, nowMs: self.nowMs()) }
+                    lane.flightEnded()
                     lane.wakeup.signal()
                 }
             case .skip(let reason):
                 // Nothing goes on the wire: the slot is free at once; the uid's later deltas wait
                 // until the skip is durable, as they would for a delivery.
                 lane.queue.withLock { $0.answered() }
-                Task {
+                group.addTask {
                     let recorded = await self.recorder.record(.skipped(seq: pending.seq, reason: reason, at: self.stamp()))
                     if recorded {
                         self.logger.notice("subscription \(lane.name): \(pending.deltaID) skipped, not sent: \(reason)")
                     }
-                    let outcome: LaneQueue.Outcome = recorded ? .gone : .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs)
-                    lane.queue.withLock { $0.finish(item, outcome, nowMs: Self.nowMs()) }
-                    self.running.withLock { $0 -= 1 }
+                    let outcome: LaneQueue.Outcome = recorded ? .gone : .unchanged(nextAttemptMs: self.nowMs() + Self.unrecordedRetryMs)
+                    lane.queue.withLock { $0.finish(item, outcome, nowMs: self.nowMs()) }
+                    lane.flightEnded()
                     lane.wakeup.signal()
                 }
             }
@@ -302,15 +326,15 @@ final class DeliveryService: Sendable {
     private func release(_ taken: LaneQueue.Taken, _ outcome: LaneQueue.Outcome, lane: Lane) {
         lane.queue.withLock { queue in
             queue.answered()
-            queue.finish(taken, outcome, nowMs: Self.nowMs())
+            queue.finish(taken, outcome, nowMs: nowMs())
         }
     }
 
-    static func nowMs() -> Int64 { Timestamp.nowMs() }
+    func nowMs() -> Int64 { wallClock.nowMs() }
 
     /// Now as RFC 3339 with milliseconds (`last_attempt_at`, `delivered_at`, the ledger's `time`).
     private func stamp() -> String {
-        let now = Date()
+        let now = wallClock.now()
         let ms = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         if let cached = lastStamp.withLock({ $0.ms == ms ? $0.text : nil }) { return cached }
         let text = Timestamp.rfc3339(now)
@@ -326,7 +350,7 @@ final class DeliveryService: Sendable {
     ) async -> LaneQueue.Outcome {
         let body = wire
         let subscription = lane.subscription
-        let timestamp = Int64(Date().timeIntervalSince1970)
+        let timestamp = Int64(wallClock.now().timeIntervalSince1970)
         var headers = OutboundHeaders()
         headers.append(name: "Content-Type", value: "application/json")
         headers.append(name: "webhook-id", value: pending.deltaID)
@@ -342,7 +366,8 @@ final class DeliveryService: Sendable {
             tls: TLSOptions(
                 caFile: subscription.tls.caFile, clientCertificate: subscription.tls.clientCertificate,
                 clientKey: subscription.tls.clientKey))
-        let result = await client.send(request)
+        // Not stopped by the lane's cancellation: a delivery in flight finishes up to the stop deadline.
+        let result = await client.send(request, cancelledBy: lane.canceller)
         // The request is over: its slot may carry another uid while this outcome is written.
         lane.queue.withLock { $0.answered() }
         lane.wakeup.signal()
@@ -359,7 +384,7 @@ final class DeliveryService: Sendable {
                 .delivered(
                     pending, subscription: subscription.policy.name, legalBasis: subscription.policy.legalBasis,
                     status: response.status, at: at, outgoing: outgoing))
-            guard recorded else { return .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs) }
+            guard recorded else { return .unchanged(nextAttemptMs: nowMs() + Self.unrecordedRetryMs) }
             logger.debug("subscription \(lane.name): delivered \(pending.deltaID) (\(response.status))")
             return .delivered
         case .success(let response):
@@ -368,7 +393,7 @@ final class DeliveryService: Sendable {
             // Issue 13: a receiver may echo a 個人番号 back; it is masked before it is stored or shown.
             excerpt = PersonalNumberScrubber.scrub(String(decoding: response.body.prefix(512), as: UTF8.self))
             retryable = Self.isRetryable(status: response.status)
-            retryAfter = RetryAfter.delay(header: response.headers["Retry-After"], now: Date())
+            retryAfter = RetryAfter.delay(header: response.headers["Retry-After"], now: wallClock.now())
         case .failure(let failure) where failure.kind == TransportFailure.Kind.cancelled:
             // Shutting down: not an attempt; the delta stays pending for the next start.
             return .unchanged(nextAttemptMs: pending.nextAttemptMs)
@@ -378,7 +403,7 @@ final class DeliveryService: Sendable {
         }
         let dead = !retryable || attempts >= subscription.maxAttempts
         let delay = Self.backoff(attempts: attempts, base: subscription.retryBaseSeconds, retryAfter: retryAfter)
-        let next = Self.nowMs() + Int64(delay * 1000)
+        let next = nowMs() + Int64(delay * 1000)
         lane.lastError.withLock { $0 = "\(pending.deltaID): \(error)" }
         if dead {
             logger.error("subscription \(lane.name): \(pending.deltaID) dead-lettered after \(attempts) attempt(s): \(error); later deltas for this person wait — see `renkeictl dead-letters`")
@@ -388,7 +413,7 @@ final class DeliveryService: Sendable {
         let recorded = await recorder.record(
             .failed(
                 seq: pending.seq, dead: dead, status: status, error: error, excerpt: excerpt, nextAttemptMs: next, at: at))
-        guard recorded else { return .unchanged(nextAttemptMs: Self.nowMs() + Self.unrecordedRetryMs) }
+        guard recorded else { return .unchanged(nextAttemptMs: nowMs() + Self.unrecordedRetryMs) }
         return dead ? .dead(attempts: attempts) : .retry(attempts: attempts, nextAttemptMs: next)
     }
 
@@ -412,7 +437,7 @@ final class DeliveryService: Sendable {
     /// The `subscriptions` object of `/v1/status`.
     func statusJSON(reader: Database) -> JSONValue {
         var object = JSONObject()
-        let now = Self.nowMs()
+        let now = nowMs()
         for name in lanes.keys.sorted() {
             guard let lane = lanes[name] else { continue }
             let counts = (try? Outbox.counts(subscription: name, in: reader)) ?? .init()
@@ -428,5 +453,20 @@ final class DeliveryService: Sendable {
             ]
         }
         return .object(object)
+    }
+}
+
+/// One subscription's delivery lane as a service: its loop, and its deliveries in flight as child
+/// tasks. Cancelled, it takes no new delta and lets those in flight finish until the stop deadline.
+struct LaneService: Service {
+    let delivery: DeliveryService
+    let lane: DeliveryService.Lane
+    /// How long deliveries in flight may still take once cancelled (set when the stop begins).
+    let grace: @Sendable () -> Duration
+
+    var name: String { "delivery lane \(lane.name)" }
+
+    func run() async {
+        await delivery.runLane(lane, grace: grace)
     }
 }

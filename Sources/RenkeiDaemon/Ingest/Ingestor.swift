@@ -51,12 +51,15 @@ final class Ingestor: Sendable {
     /// Seals `my_number` after validation, before the event is logged (see ``MyNumberVault``).
     let vault: MyNumberVault
     let logger: Logger
+    /// Where the statistics' timestamps come from.
+    let wallClock: WallClock
 
     init(
         validator: EventValidator, writer: LogWriter, statistics: SourceStatistics, configuredSources: Set<String>,
-        vault: MyNumberVault, logger: Logger
+        vault: MyNumberVault, logger: Logger, wallClock: WallClock = .system
     ) {
         self.validator = validator
+        self.wallClock = wallClock
         self.vault = vault
         self.writer = writer
         self.statistics = statistics
@@ -171,7 +174,7 @@ final class Ingestor: Sendable {
             }
         }
         report.rejected.sort { $0.line < $1.line }
-        let now = Date()
+        let now = wallClock.now()
         for (source, counts) in perSource where configuredSources.contains(source) {
             statistics.record(
                 source: source, accepted: counts.accepted, duplicates: counts.duplicates, rejected: counts.rejected,

@@ -11,9 +11,11 @@ import RenkeiSystem
 /// so after a crash or a failing feed the next pull starts exactly after what was logged; events sent
 /// again are duplicates (no-ops). While the feed fails, attempts back off exponentially (with jitter)
 /// up to ``maximumBackoff``. Last success, lag and last error show in `/v1/status`.
-final class PullSource: Sendable {
+final class PullSource: Service {
     /// The longest wait between attempts while the feed fails.
     static let maximumBackoff: Double = 300
+
+    var name: String { "pull \(source)" }
     /// The most pages taken back to back before pausing for `interval` (bounds one round).
     static let maximumPagesPerRound = 1000
 
@@ -27,6 +29,10 @@ final class PullSource: Sendable {
     let ingestor: Ingestor
     let client: HTTPClient
     let logger: Logger
+    /// What the pauses between requests (``interval``, the backoff) sleep on.
+    let clock: any Clock<Duration>
+    /// Where `next_attempt_at` and the lag's timestamps come from.
+    let wallClock: WallClock
 
     /// - Parameters:
     ///   - source: the source name.
@@ -35,7 +41,7 @@ final class PullSource: Sendable {
     /// - Throws: ``RenkeiError`` (`io`) when the rejected folder cannot be created.
     init(
         source: String, pull: Configuration.Pull, rejectedFolder: String, ingestor: Ingestor, client: HTTPClient,
-        logger: Logger
+        logger: Logger, clock: any Clock<Duration> = ContinuousClock(), wallClock: WallClock = .system
     ) throws(RenkeiError) {
         do {
             try FileManager.default.createDirectory(atPath: rejectedFolder, withIntermediateDirectories: true)
@@ -53,6 +59,8 @@ final class PullSource: Sendable {
         self.ingestor = ingestor
         self.client = client
         self.logger = logger
+        self.clock = clock
+        self.wallClock = wallClock
     }
 
     /// Where a pulled source's refused events go: its spool's `rejected/` when it has a spool (one
@@ -74,6 +82,10 @@ final class PullSource: Sendable {
 
     /// Pulls until cancelled.
     func run() async {
+        await pullUntilCancelled()
+    }
+
+    private func pullUntilCancelled() async {
         var failures = 0
         var pages = 0
         while !Task.isCancelled {
@@ -92,7 +104,7 @@ final class PullSource: Sendable {
                 failures += 1
                 wait = Self.backoff(failures: failures, interval: interval)
                 logger.warning("pull \(source): \(message); attempt \(failures) failed, next in \(Int(wait.rounded())) s")
-                let next = Date().addingTimeInterval(wait)
+                let next = wallClock.now().addingTimeInterval(wait)
                 ingestor.statistics.updatePull(source: source, url: url) { state in
                     state.lastError = message
                     state.consecutiveFailures = failures
@@ -100,7 +112,7 @@ final class PullSource: Sendable {
                 }
             }
             pages = 0
-            try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+            try? await clock.sleep(for: .milliseconds(Int(wait * 1000)))
         }
     }
 
@@ -164,7 +176,7 @@ final class PullSource: Sendable {
             }
             if let file { logger.warning("pull \(source): \(report.rejected.count) refused event(s) written to \(file)") }
         }
-        let now = Date()
+        let now = wallClock.now()
         ingestor.statistics.updatePull(source: source, url: url) { state in
             state.cursor = next
             state.lastSuccessAt = now
@@ -181,7 +193,7 @@ final class PullSource: Sendable {
     /// (its position in the page), `error`, `raw` (the event as received), and the page's `url`,
     /// `after` and `next_cursor`. Returns the file's path, or nil when it could not be written (logged).
     func writeRejections(_ rejections: [IngestReport.Rejection], events: [JSONValue], after: String?, next: String) -> String? {
-        let stamp = Timestamp.rfc3339(Date()).replacingOccurrences(of: ":", with: "")
+        let stamp = Timestamp.rfc3339(wallClock.now()).replacingOccurrences(of: ":", with: "")
         let entries: [JSONValue] = rejections.map { rejection in
             var entry: JSONObject = [
                 "source": .string(source), "url": .string(url), "after": after.map { .string($0) } ?? .null,

@@ -214,3 +214,16 @@ final class PushIngest: Sendable {
         }
     }
 }
+
+/// The push listener as a service: it accepts on its own threads from ``PushIngest/start()`` on;
+/// cancelled, it stops accepting and lets requests being committed finish (up to 5 s).
+struct PushListenerService: Service {
+    let push: PushIngest
+
+    var name: String { "push listener" }
+
+    func run() async {
+        await waitUntilCancelled()
+        await push.stop(deadline: .seconds(5))
+    }
+}

@@ -85,11 +85,9 @@ final class SourceStatistics: Sendable {
     }
 }
 
-/// Time as the daemon records it: RFC 3339 text (UTC, milliseconds) and Unix milliseconds.
+/// Time as the daemon records it: RFC 3339 text (UTC, milliseconds). "Now" comes from a
+/// ``WallClock`` (milliseconds: ``WallClock/nowMs()``).
 enum Timestamp {
-    /// Milliseconds since 1970 (outbox schedules, heartbeats).
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-
     static func rfc3339(_ date: Date) -> String {
         date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted))
     }

@@ -35,7 +35,7 @@ extension SpoolIngest {
             let reason = "header: \(error); no row of this file was taken"
             let rejection = RowRejection(line: headerRecord.line, column: error.column, error: reason, raw: headerRecord.raw)
             ingestor.statistics.record(source: source, accepted: 0, duplicates: 0, rejected: records.count - 1,
-                                       lastError: "\(name): \(reason)", at: Date())
+                                       lastError: "\(name): \(reason)", at: ingestor.wallClock.now())
             return (report, [entry(rejection, file: name, encoding: settings.encoding)])
         }
 
@@ -54,7 +54,7 @@ extension SpoolIngest {
         }
         if !rejections.isEmpty {
             ingestor.statistics.record(source: source, accepted: 0, duplicates: 0, rejected: rejections.count,
-                                       lastError: lastError.map { "\(name): \($0)" }, at: Date())
+                                       lastError: lastError.map { "\(name): \($0)" }, at: ingestor.wallClock.now())
         }
         var start = 0
         while start < lines.count {

@@ -119,12 +119,12 @@ final class SpoolIngest: Sendable {
         return taken
     }
 
-    /// Runs until cancelled, scanning every `interval` seconds.
-    func run(interval: Double) async {
+    /// Runs until cancelled, scanning every `interval` seconds of `clock`.
+    func run(interval: Double, clock: any Clock<Duration>) async {
         while !Task.isCancelled {
             let taken = await scanOnce()
             if taken == 0 {
-                try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
+                try? await clock.sleep(for: .milliseconds(Int(interval * 1000)))
             }
         }
     }
@@ -240,7 +240,7 @@ final class SpoolIngest: Sendable {
             try self.move(path, to: "\(folder)/rejected", name: name)
         }
         ingestor.statistics.record(
-            source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(reason)", at: Date())
+            source: source, accepted: 0, duplicates: 0, rejected: 1, lastError: "\(name): \(reason)", at: ingestor.wallClock.now())
         logger.warning("spool \(source)/\(name): \(reason)")
     }
 
@@ -255,5 +255,19 @@ final class SpoolIngest: Sendable {
         }
         // rename(2) is atomic within one file system; the spool, done/ and rejected/ share one.
         try UntrustedFile.rename(path, to: target)
+    }
+}
+
+/// The spool folders as a service: scans until cancelled; a file being taken is finished first.
+struct SpoolService: Service {
+    let spool: SpoolIngest
+    /// `spool_poll_interval_s`.
+    let interval: Double
+    let clock: any Clock<Duration>
+
+    var name: String { "spool" }
+
+    func run() async {
+        await spool.run(interval: interval, clock: clock)
     }
 }

@@ -4,82 +4,75 @@ import RenkeiStore
 import RenkeiSystem
 import Synchronization
 
-/// Where the views in memory stand after a start (`projection_state` in `/v1/status`).
-///
-/// renkeid sends `READY=1` as soon as the log is open: reading a large city's stored views into
-/// memory takes seconds, and the log never waits for it. Meanwhile events are accepted and logged
-/// durably as always; the stored views (what person, household and review reads answer from)
-/// stay at the checkpoint until the views are loaded and have caught up with the log.
-enum Readiness: Sendable, Equatable {
-    /// The stored views (at lsn `checkpoint`) are being read into memory on a thread of their own.
-    case loading(checkpoint: Int64)
-    /// In memory; the events logged after the checkpoint are being applied, a chunk per writer turn.
-    case catchingUp
-    /// Every committed event is applied as it is committed.
-    case ready
-
-    /// `loading`, `catching_up` or `ready`.
-    var name: String {
-        switch self {
-        case .loading: return "loading"
-        case .catchingUp: return "catching_up"
-        case .ready: return "ready"
-        }
-    }
-}
-
 extension ProjectionService {
     /// Events applied per writer turn while catching up, so appends interleave with the catch-up.
     static let catchUpChunk = 5000
 
     /// Reads the stored views into memory on a thread of its own (a read-only connection, one read
     /// transaction, so it sees exactly the checkpoint), then catches up with the log on the writer
-    /// thread a chunk at a time, and goes live. Nothing happens unless ``readiness`` is `.loading`.
+    /// thread a chunk at a time, and goes live. Nothing happens unless the views are loading.
     ///
     /// If the stored views cannot be read, they are rebuilt from the log instead (on the writer thread).
-    func startLoading(databasePath: String, writer: LogWriter) {
-        guard case .loading(let checkpoint) = readiness.withLock({ $0 }) else { return }
-        let thresholds = thresholds
-        let weights = weights
-        let service = self
-        let thread = Thread {
-            let clock = ContinuousClock()
-            let started = clock.now
-            let loaded: Projection?
-            do {
-                let db = try Database(path: databasePath, readOnly: true)
-                try db.execute("BEGIN")
-                defer { try? db.execute("COMMIT") }
-                loaded = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights) {
-                    service.loadCancelled.load(ordering: .relaxed)
-                }
-            } catch {
-                if service.loadCancelled.load(ordering: .relaxed) { return }
-                service.logger.error(
-                    "projection: the stored views could not be read (\(error)); rebuilding them from the log")
-                loaded = nil
-            }
-            if service.loadCancelled.load(ordering: .relaxed) { return }
-            if let loaded {
-                let seconds = Double((clock.now - started).components.attoseconds) / 1e18
-                    + Double((clock.now - started).components.seconds)
-                service.logger.notice(
-                    "projection: loaded \(loaded.personCount) persons at lsn \(loaded.lsn) (checkpoint \(checkpoint)) in "
-                        + String(format: "%.2f", seconds) + " s; catching up with the log")
-            }
-            Task { await service.goLive(loaded, writer: writer) }
+    /// Returns when the views are live, or when the service stops (``stop()``) part-way.
+    func loadAndGoLive(databasePath: String, writer: LogWriter) async {
+        guard case .startLoader(let checkpoint) = lifecycle.withLock({ $0.start() }) else { return }
+        let loaded = await readStoredViews(databasePath: databasePath, checkpoint: checkpoint)
+        switch lifecycle.withLock({ $0.loaded(readable: loaded != nil) }) {
+        case .discard: return
+        case .rebuildFromLog, .install: await goLive(loaded, writer: writer)
         }
-        thread.name = "renkei-views-loader"
-        thread.start()
     }
 
-    /// Asks a running load to stop (the service is stopping).
-    func cancelLoading() {
-        loadCancelled.store(true, ordering: .relaxed)
+    /// The loader thread's work, awaited without holding a task of the pool while it reads.
+    /// - Returns: the views, or `nil` when they could not be read (or the service stopped).
+    private func readStoredViews(databasePath: String, checkpoint: Int64) async -> Projection? {
+        let thresholds = thresholds
+        let weights = weights
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Projection?, Never>) in
+            let thread = Thread { [self] in
+                let clock = ContinuousClock()
+                let started = clock.now
+                let loaded: Projection?
+                do {
+                    let db = try Database(path: databasePath, readOnly: true)
+                    try db.execute("BEGIN")
+                    defer { try? db.execute("COMMIT") }
+                    loaded = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights) {
+                        self.lifecycle.withLock { $0.isStopping }
+                    }
+                } catch {
+                    if !lifecycle.withLock({ $0.isStopping }) {
+                        logger.error("projection: the stored views could not be read (\(error)); rebuilding them from the log")
+                    }
+                    continuation.resume(returning: nil)
+                    return
+                }
+                if let loaded, !lifecycle.withLock({ $0.isStopping }) {
+                    let elapsed = clock.now - started
+                    let seconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
+                    logger.notice(
+                        "projection: loaded \(loaded.personCount) persons at lsn \(loaded.lsn) (checkpoint \(checkpoint)) in "
+                            + String(format: "%.2f", seconds) + " s; catching up with the log")
+                }
+                continuation.resume(returning: loaded)
+            }
+            thread.name = "renkei-views-loader"
+            thread.start()
+        }
+    }
+
+    /// The service stops: a running load stops reading, the catch-up stops at its next chunk.
+    func stop() {
+        switch lifecycle.withLock({ $0.stop() }) {
+        case .cancelLoader: logger.info("projection: stopping while the views load; the next start loads them again")
+        case .none: break
+        }
+        rebuildRequests.continuation.finish()
     }
 
     /// Installs `loaded` and applies the log after it, one chunk per writer turn; `nil` rebuilds.
     private func goLive(_ loaded: Projection?, writer: LogWriter) async {
+        let stopping = { self.lifecycle.withLock { $0.isStopping } }
         do {
             guard let loaded else {
                 try await writer.perform { db in try self.rebuild(db) }
@@ -87,27 +80,30 @@ extension ProjectionService {
             }
             try await writer.perform { _ in
                 self.projection.withLock { $0 = loaded }
-                self.readiness.withLock { $0 = .catchingUp }
+                self.lifecycle.withLock { $0.installed() }
             }
             var applied: Int64 = 0
-            while !loadCancelled.load(ordering: .relaxed) {
-                let (count, done) = try await writer.perform { db in try self.catchUpStep(db) }
+            while true {
+                let (count, action) = try await writer.perform { db in try self.catchUpStep(db) }
                 applied += Int64(count)
-                if done { break }
-            }
-            if !loadCancelled.load(ordering: .relaxed) {
-                logger.notice("projection: live at lsn \(lsn) (\(applied) event(s) applied after the checkpoint)")
+                switch action {
+                case .continueCatchingUp: continue
+                case .stop: return
+                case .announceLive:
+                    logger.notice("projection: live at lsn \(lsn) (\(applied) event(s) applied after the checkpoint)")
+                    return
+                }
             }
         } catch {
             // `closed`: the service is stopping; anything else was logged where it happened.
-            if !loadCancelled.load(ordering: .relaxed) { logger.error("projection: could not go live: \(error)") }
+            if !stopping() { logger.error("projection: could not go live: \(error)") }
         }
     }
 
     /// Applies up to ``catchUpChunk`` events after the views' lsn (writer thread); at the head, the
     /// views go live in the same turn, so no commit can fall between the two.
-    /// - Returns: how many events were applied, and whether the views are live now.
-    private func catchUpStep(_ db: Database) throws -> (Int, Bool) {
+    /// - Returns: how many events were applied, and what to do next.
+    private func catchUpStep(_ db: Database) throws -> (Int, ProjectionLifecycle.CatchUpAction) {
         let chunk = try EventLog.read(in: db, after: projection.withLock { $0.lsn }, limit: Self.catchUpChunk)
         if !chunk.isEmpty {
             do {
@@ -115,12 +111,36 @@ extension ProjectionService {
             } catch {
                 logger.error("projection: could not save the views while catching up: \(error); reloading and catching up")
                 recover(db)
-                return (chunk.count, true)
+                return (chunk.count, .stop)
             }
             onDeltas()
         }
-        guard chunk.count < Self.catchUpChunk else { return (chunk.count, false) }
-        readiness.withLock { $0 = .ready }
-        return (chunk.count, true)
+        let reachedHead = chunk.count < Self.catchUpChunk
+        return (chunk.count, lifecycle.withLock { $0.caughtUpChunk(reachedHead: reachedHead) })
+    }
+}
+
+/// The projector as a service: loads the views after a start and catches up, then runs the
+/// rebuilds asked for on the status socket, each as a child task. On cancellation the load stops
+/// at its next step; a rebuild on the writer thread cannot be interrupted and is waited for.
+///
+/// Applying committed events is not a task of its own: it happens on the log writer's thread, in
+/// the commit handler (``ProjectionService/handleCommit(_:events:)``).
+struct ProjectorService: Service {
+    let projection: ProjectionService
+    let databasePath: String
+    let writer: LogWriter
+
+    var name: String { "projector" }
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await projection.loadAndGoLive(databasePath: databasePath, writer: writer) }
+            // Ends when the task is cancelled.
+            for await _ in projection.rebuildRequests.stream {
+                group.addTask { await projection.runRebuild(writer: writer) }
+            }
+            projection.stop()
+        }
     }
 }

@@ -21,9 +21,9 @@ extension ProjectionService {
     /// - Throws: what stopped the rebuild (reading the log, or writing the views).
     func rebuild(_ db: Database) throws {
         let target = try EventLog.head(in: db).lsn
-        rebuildProgress.withLock { $0 = (0, target) }
-        rebuildBeat()
-        defer { rebuildProgress.withLock { $0 = nil } }
+        let began = wallClock.nowMs()
+        lifecycle.withLock { $0.rebuildBegan(target: target, nowMs: began) }
+        defer { lifecycle.withLock { $0.rebuildEnded() } }
         let checkpoint = lsn
         projection.withLock { views in
             views = Projection(
@@ -38,7 +38,7 @@ extension ProjectionService {
             ProcessMemory.releaseFreed()
             if !recover(db) {
                 // The placeholder holds no persons: applying events to it would take them for new people.
-                readiness.withLock { $0 = .loading(checkpoint: checkpoint) }
+                lifecycle.withLock { $0.rebuildLeftNoViews(checkpoint: checkpoint) }
                 logger.error(
                     "projection: after the failed rebuild the stored views could not be loaded again; no event "
                         + "is applied to them until renkeid is restarted (a start loads them, or rebuilds them "
@@ -63,8 +63,9 @@ extension ProjectionService {
         defer { reader.stop() }
         while let chunk = try reader.next() {
             for event in chunk { _ = fresh.apply(vault.sealed(event)) }
-            rebuildProgress.withLock { $0 = (chunk.last?.lsn ?? target, target) }
-            rebuildBeat()
+            let done = chunk.last?.lsn ?? target
+            let now = wallClock.nowMs()
+            lifecycle.withLock { $0.rebuildProgressed(done: done, nowMs: now) }
         }
         try db.transaction {
             try ProjectionStore.clearViews(in: db)
@@ -86,7 +87,7 @@ extension ProjectionService {
                 else { continue }
                 try HouseholdDeltas.plan(
                     [householdNo], cause: cause, lsn: record.lsn, projection: fresh, policies: policies,
-                    db: db, nowMs: Timestamp.nowMs())
+                    db: db, nowMs: wallClock.nowMs())
             }
         }
         // The transaction rewrote every view: its pages (gigabytes for a large city) sit in the WAL. Copy
@@ -101,14 +102,44 @@ extension ProjectionService {
         }
         fresh.clearDirty()
         projection.withLock { $0 = fresh }
-        readiness.withLock { $0 = .ready }
+        lifecycle.withLock { $0.rebuildSucceeded() }
         onDeltas()
         logger.notice("projection: rebuilt \(fresh.personCount) persons from \(target) events")
     }
 
     /// The `rebuild` member of `/v1/status`.
     var rebuildJSON: JSONValue {
-        guard let progress = rebuildProgress.withLock({ $0 }) else { return .null }
+        guard let progress = lifecycle.withLock({ $0.rebuild }) else { return .null }
         return ["done_lsn": .integer(progress.done), "target_lsn": .integer(progress.target)]
+    }
+
+    /// Claims a rebuild for `POST /v1/rebuild` (see ``ProjectionLifecycle/rebuildRequested(nowMs:)``);
+    /// ``startClaimedRebuild()`` then starts it, or ``abandonClaimedRebuild()`` gives the claim up.
+    func claimRebuild() -> ProjectionLifecycle.RebuildRequestAction {
+        let now = wallClock.nowMs()
+        return lifecycle.withLock { $0.rebuildRequested(nowMs: now) }
+    }
+
+    /// Gives up a claimed rebuild that will not run.
+    func abandonClaimedRebuild() {
+        lifecycle.withLock { $0.rebuildAbandoned() }
+    }
+
+    /// Hands a claimed rebuild to the projector service, which runs it as a child task.
+    func startClaimedRebuild() {
+        if case .terminated = rebuildRequests.continuation.yield(()) {
+            // The projector has stopped: the rebuild never runs.
+            abandonClaimedRebuild()
+        }
+    }
+
+    /// Runs one rebuild on the writer thread (the projector service's child task).
+    func runRebuild(writer: LogWriter) async {
+        do {
+            try await writer.perform { db in try self.rebuild(db) }
+        } catch {
+            abandonClaimedRebuild()
+            logger.error("rebuild failed: \(error); the previous views stay in place")
+        }
     }
 }

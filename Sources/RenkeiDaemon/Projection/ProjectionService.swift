@@ -16,23 +16,24 @@ final class ProjectionService: Sendable {
     let policies: [SubscriptionPolicy]
     let logger: Logger
     let onDeltas: @Sendable () -> Void
-    /// `(done_lsn, target_lsn)` while a rebuild runs.
-    let rebuildProgress = Mutex<(done: Int64, target: Int64)?>(nil)
-    /// When the running rebuild last made progress (ms since 1970): a rebuild holds the writer
-    /// thread for as long as it takes, and the watchdog counts it alive while this keeps moving.
-    let rebuildHeartbeatMs = Atomic<Int64>(0)
+    /// Loading, catching up, ready, rebuilding, stopping: one state machine under one lock (see
+    /// ``ProjectionLifecycle``); the work its actions ask for is done here and in the `+Loading` and
+    /// `+Rebuild` files.
+    let lifecycle: Mutex<ProjectionLifecycle>
+    /// Where timestamps come from (the outbox's `created_at`, the rebuild's heartbeat).
+    let wallClock: WallClock
+    /// `POST /v1/rebuild` requests, for the projector service (``ProjectorService``) to run.
+    let rebuildRequests = AsyncStream<Void>.makeStream()
 
+    /// Long work on the writer thread is still moving (the watchdog's heartbeat of a rebuild).
     func rebuildBeat() {
-        rebuildHeartbeatMs.store(Timestamp.nowMs(), ordering: .relaxed)
+        let now = wallClock.nowMs()
+        lifecycle.withLock { $0.beat(nowMs: now) }
     }
     /// `linking` from the configuration, for rebuilds.
     let thresholds: LinkingThresholds
     /// `linking.weights` from the configuration, for rebuilds.
     let weights: MatchWeights
-    /// Whether the views in memory are live (see ``Readiness``); changed on the writer thread only.
-    let readiness: Mutex<Readiness>
-    /// Set by ``cancelLoading()``: the loader stops reading.
-    let loadCancelled = Atomic<Bool>(false)
     /// Seals a plain `my_number` met in an event logged before numbers were sealed at ingest.
     let vault: MyNumberVault
 
@@ -44,7 +45,7 @@ final class ProjectionService: Sendable {
     init(
         projection: Projection, policies: [SubscriptionPolicy], logger: Logger,
         thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard,
-        readiness: Readiness = .ready, vault: MyNumberVault,
+        readiness: Readiness = .ready, vault: MyNumberVault, wallClock: WallClock = .system,
         onDeltas: @escaping @Sendable () -> Void
     ) {
         self.projection = Mutex(projection)
@@ -53,18 +54,22 @@ final class ProjectionService: Sendable {
         self.weights = weights
         self.policies = policies.sorted { $0.name < $1.name }
         self.logger = logger
-        self.readiness = Mutex(readiness)
+        self.lifecycle = Mutex(ProjectionLifecycle(readiness: readiness))
+        self.wallClock = wallClock
         self.onDeltas = onDeltas
     }
 
     /// The lsn the views (stored and in memory) have reached: the stored checkpoint while loading.
     var lsn: Int64 {
-        if case .loading(let checkpoint) = readiness.withLock({ $0 }) { return checkpoint }
+        if let checkpoint = lifecycle.withLock({ $0.checkpointWhileLoading }) { return checkpoint }
         return projection.withLock { $0.lsn }
     }
 
+    /// Where the views stand (`projection_state`).
+    var readiness: Readiness { lifecycle.withLock { $0.readiness } }
+
     /// Whether events are applied as they are committed (``Readiness/ready``).
-    var isLive: Bool { readiness.withLock { $0 } == .ready }
+    var isLive: Bool { lifecycle.withLock { $0.isLive } }
 
     /// Applies newly committed events (writer thread). On a database error the in-memory state is
     /// reloaded from the last saved checkpoint and caught up from the log.
@@ -92,7 +97,7 @@ final class ProjectionService: Sendable {
                         cause: { effect.cause })
                     try HouseholdDeltas.plan(
                         Self.householdsToPlan(effect, projection: projection, policies: policies), cause: effect.cause, lsn: event.lsn,
-                        projection: projection, policies: policies, db: db, nowMs: Timestamp.nowMs(),
+                        projection: projection, policies: policies, db: db, nowMs: wallClock.nowMs(),
                         causeConcernsProtected: effect.persons.contains { projection.personRecord($0.uid)?.isProtected == true })
                 }
                 try ProjectionStore.saveDirty(projection, in: db)
@@ -134,7 +139,7 @@ final class ProjectionService: Sendable {
         for uids: [String], lsn: Int64, projection: Projection, db: Database, effect: ProjectionEffect? = nil,
         view knownView: JSONObject? = nil, cause: () throws -> DeltaCause?
     ) throws {
-        let now = Timestamp.nowMs()
+        let now = wallClock.nowMs()
         var known: DeltaCause??
         func resolvedCause() throws -> DeltaCause? {
             if let known { return known }
@@ -189,7 +194,7 @@ final class ProjectionService: Sendable {
     /// - Returns: whether the stored views were loaded into memory (catching up may still have failed).
     @discardableResult
     func recover(_ db: Database) -> Bool {
-        defer { readiness.withLock { $0 = .ready } }
+        defer { lifecycle.withLock { $0.recovered() } }
         var loaded = false
         do {
             // `isCancelled` is asked every 1,000 persons: a beat, never a cancellation.

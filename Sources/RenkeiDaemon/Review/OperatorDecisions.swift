@@ -1,6 +1,7 @@
 import Foundation
 import RenkeiCore
 import RenkeiStore
+import RenkeiSystem
 
 /// Writes operator decisions as `operator.*` events (contract §2, §6): validated with
 /// `allowOperator`, source `operator`, a fresh `event_id`, appended through the log writer like
@@ -10,6 +11,8 @@ struct OperatorDecisions: Sendable {
     let writer: LogWriter
     /// The deciding operator's uid on the status socket (`SO_PEERCRED`), for the events' provenance.
     var operatorUID: UInt32? = nil
+    /// Where the events' `occurred_at` comes from.
+    var wallClock: WallClock = .system
 
     /// Appends one operator event and returns its lsn.
     /// - Parameters:
@@ -24,7 +27,7 @@ struct OperatorDecisions: Sendable {
         let envelope: JSONObject = [
             "source": .string(EventValidatorOperator.source),
             "event_id": .string(eventID ?? "OP-" + UUID().uuidString.lowercased()),
-            "type": .string(type), "occurred_at": .string(Timestamp.rfc3339(Date())), "subject": .string(subject),
+            "type": .string(type), "occurred_at": .string(Timestamp.rfc3339(wallClock.now())), "subject": .string(subject),
             "data": .object(data),
         ]
         let event: Event

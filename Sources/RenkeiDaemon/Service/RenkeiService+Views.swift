@@ -11,7 +11,7 @@ extension RenkeiService {
     /// event in the log: always once the views are live, and while they load only if nothing was
     /// logged after their checkpoint.
     func viewsAreCurrent() async throws -> Bool {
-        switch projection.readiness.withLock({ $0 }) {
+        switch projection.readiness {
         case .ready: return true
         case .catchingUp: return false
         case .loading(let checkpoint): return try await checkpoint >= headLSN()
@@ -26,14 +26,15 @@ extension RenkeiService {
     /// `nil` when the views are current (at once, or within ``viewsPatience``); otherwise the `503`
     /// answer for a read, with `Retry-After`, saying how far the views are.
     func waitForCurrentViews() async throws -> HTTPResponse? {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: Self.viewsPatience)
+        var waited = Duration.zero
         while true {
             if try await viewsAreCurrent() { return nil }
-            if clock.now >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(20))
+            if waited >= Self.viewsPatience { break }
+            // A status request's own wait, on the service's clock (the views change on other threads).
+            try? await clock.sleep(for: .milliseconds(20))
+            waited += .milliseconds(20)
         }
-        let state = projection.readiness.withLock { $0 }.name
+        let state = projection.readiness.name
         let head = try await headLSN()
         var response = HTTPResponse.error(
             503,

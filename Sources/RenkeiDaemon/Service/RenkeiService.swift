@@ -22,21 +22,28 @@ public final class RenkeiService: Sendable {
     // Issue 5 (push and pull ingest): the listener on `ingest_listen` and one puller per `pull` source.
     let push: PushIngest?
     let pulls: [PullSource]
-    private let pullTasks = Mutex<[Task<Void, Never>]>([])
     let projection: ProjectionService
     let delivery: DeliveryService
     let client: HTTPClient
     /// The at-rest data key of `my_number` and the key file it was unwrapped with (see ``AtRestKeyStore``).
     let atRest: Mutex<AtRestKeyStore.Opened>
-    let startedAt = Date()
+    let startedAt: Date
+    /// What the services' sleeps and timers run on (``ContinuousClock`` in the daemon).
+    let clock: any Clock<Duration>
+    /// Where the services' timestamps come from.
+    let wallClock: WallClock
     /// Who may do what on the status socket (``StatusAccess``), from the configured groups.
     let access: StatusAccess
     /// The log's head when this process opened it: per-source counters are seeded from the log up
     /// to here (``seedSourceCounters()``), and count live appends after it.
     let startHead: Int64
-    private let statusServer = Mutex<HTTPServer?>(nil)
-    private let spoolTask = Mutex<Task<Void, Never>?>(nil)
-    private let rebuildTask = Mutex<Task<Void, Never>?>(nil)
+    /// How long deliveries in flight may still take once the lanes stop: set when a stop begins
+    /// (``beginStop(deadline:)``).
+    private let stopGrace = StopGrace()
+    /// The group ``start()`` runs, for ``stop(deadline:)``.
+    private let embedded = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
+    /// The group of ``makeGroup()``, for ``beginStop(deadline:)``.
+    private let group = Mutex<ServiceGroup?>(nil)
 
     /// Opens the state and checks everything that can be checked before serving: the schemas,
     /// the secrets, the database. Projection catches up with the log here.
@@ -46,9 +53,18 @@ public final class RenkeiService: Sendable {
     }
 
     /// - Parameter deliveryQueueWindow: see ``DeliveryService/defaultQueueWindow`` (tests make it small).
-    init(configuration: Configuration, logger: Logger, deliveryQueueWindow: Int) async throws {
+    /// - Parameters:
+    ///   - clock: what the services' sleeps and timers run on (tests pass a ``ManualClock``).
+    ///   - wallClock: where timestamps come from.
+    init(
+        configuration: Configuration, logger: Logger, deliveryQueueWindow: Int,
+        clock: any Clock<Duration> = ContinuousClock(), wallClock: WallClock = .system
+    ) async throws {
         self.configuration = configuration
         self.logger = logger
+        self.clock = clock
+        self.wallClock = wallClock
+        startedAt = wallClock.now()
         access = try StatusAccess(configuration: configuration)
         let schemas = try Self.loadSchemas(from: configuration.schemasDirectory)
         let validator = EventValidator(schemas: schemas)
@@ -84,7 +100,7 @@ public final class RenkeiService: Sendable {
         client = HTTPClient(maxConnections: 64)
         let delivery = try DeliveryService(
             subscriptions: subscriptions, paused: paused, writer: writer, store: store, client: client,
-            vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow)
+            vault: vault, logger: logger.labelled("delivery"), queueWindow: deliveryQueueWindow, wallClock: wallClock, clock: clock)
         self.delivery = delivery
         // A fresh state (no views stored, empty log) is live at once; otherwise the views load in the background.
         projection = ProjectionService(
@@ -92,11 +108,11 @@ public final class RenkeiService: Sendable {
             policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
             thresholds: configuration.linkingThresholds, weights: configuration.matchWeights,
             readiness: checkpoint == nil && head == 0 ? .ready : .loading(checkpoint: checkpoint ?? 0),
-            vault: vault, onDeltas: { delivery.wake() })
+            vault: vault, wallClock: wallClock, onDeltas: { delivery.wake() })
         let statistics = SourceStatistics(sources: configuration.sources.keys)
         ingestor = Ingestor(
             validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),
-            vault: vault, logger: logger.labelled("ingest"))
+            vault: vault, logger: logger.labelled("ingest"), wallClock: wallClock)
         spool = SpoolIngest(sources: Array(configuration.sources.values), ingestor: ingestor, logger: logger.labelled("spool"))
         try spool.prepareFolders()
         // Issue 5: push listener and pullers (token files and pull settings are checked here, at start-up).
@@ -116,7 +132,7 @@ public final class RenkeiService: Sendable {
                 try PullSource(
                     source: source.name, pull: pull,
                     rejectedFolder: PullSource.rejectedFolder(for: source, stateDirectory: configuration.stateDirectory),
-                    ingestor: ingestor, client: client, logger: logger.labelled("pull")))
+                    ingestor: ingestor, client: client, logger: logger.labelled("pull"), clock: clock, wallClock: wallClock))
         }
         self.pulls = pulls
         let projection = projection
@@ -149,11 +165,14 @@ public final class RenkeiService: Sendable {
         return try SchemaSet(files: files)
     }
 
-    /// Starts serving: delivery, the status socket, spool scanning.
-    public func start() throws {
+    /// Binds the status socket and the push listener (so that a start fails here, before
+    /// `READY=1`), and returns every part of the daemon as one ``ServiceGroup``, in start order:
+    /// the status server; the delivery lanes; the projector; the ingest sources (pull, push, spool).
+    /// A graceful shutdown stops them in the reverse order: no new input, the projector, deliveries
+    /// in flight finish (up to the deadline given to ``beginStop(deadline:)``), the status socket last.
+    /// - Throws: ``SystemError`` when a socket cannot be bound.
+    public func makeGroup() throws -> ServiceGroup {
         seedSourceCounters()
-        projection.startLoading(databasePath: databasePath, writer: writer)
-        delivery.start()
         let socketPath = configuration.statusSocket
         try? FileManager.default.createDirectory(
             atPath: URL(fileURLWithPath: socketPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
@@ -166,35 +185,75 @@ public final class RenkeiService: Sendable {
             handlerExecutor: DispatchTaskExecutor(label: "renkei-status"),
             handler: { request in await routes.handle(request) })
         try server.start()
-        statusServer.withLock { $0 = server }
         if let warning = access.startupWarning { logger.warning(warning) }
-        let spool = spool
-        let interval = configuration.spoolPollInterval
-        spoolTask.withLock { $0 = Task { await spool.run(interval: interval) } }
         // Issue 5: push and pull.
         try push?.start()
-        pullTasks.withLock { tasks in tasks = pulls.map { pull in Task { await pull.run() } } }
+        let stopGrace = stopGrace
+        let lanes: [any Service] = delivery.lanes.keys.sorted().compactMap { name in
+            delivery.lanes[name].map { LaneService(delivery: delivery, lane: $0, grace: { stopGrace.duration }) }
+        }
+        var ingest: [any Service] = pulls
+        if let push { ingest.append(PushListenerService(push: push)) }
+        ingest.append(SpoolService(spool: spool, interval: configuration.spoolPollInterval, clock: clock))
+        let group = ServiceGroup(
+            stages: [
+                [StatusServerService(server: server)],
+                lanes,
+                [ProjectorService(projection: projection, databasePath: databasePath, writer: writer)],
+                ingest,
+            ],
+            logger: logger)
+        self.group.withLock { $0 = group }
         logger.notice("serving: status socket \(socketPath), \(configuration.sources.count) source(s), \(configuration.subscriptions.count) subscription(s)")
+        return group
     }
 
-    /// Stops in order: no new input, the current batch finishes, deliveries in flight finish up to
-    /// `deadline`, then the log closes.
-    public func stop(deadline: Duration = .seconds(10)) async {
-        projection.cancelLoading()
-        let spoolTask = spoolTask.withLock { $0 }
-        spoolTask?.cancel()
-        // Issue 5: no new pushes or pulls; a request being committed finishes first.
-        let pullTasks = pullTasks.withLock { $0 }
-        for task in pullTasks { task.cancel() }
-        await push?.stop(deadline: .seconds(5))
-        for task in pullTasks { await task.value }
-        await spoolTask?.value
-        await delivery.stop(deadline: deadline)
-        await rebuildTask.withLock({ $0 })?.value
-        await statusServer.withLock({ $0 })?.stop(deadline: .seconds(2))
+    /// Runs `group` (from ``makeGroup()``) until it stops, then closes the HTTP client and the log.
+    /// - Throws: ``ServiceGroupError`` when a service failed (the others have been stopped).
+    public func run(_ group: ServiceGroup) async throws {
+        defer { logger.notice("stopped") }
+        do {
+            try await group.run()
+        } catch {
+            await client.shutdown()
+            await writer.close()
+            throw error
+        }
         await client.shutdown()
         await writer.close()
-        logger.notice("stopped")
+    }
+
+    /// Starts the graceful shutdown of the running group; once the lanes stop, deliveries in flight
+    /// may take up to `deadline`.
+    public func beginStop(deadline: Duration) {
+        stopGrace.set(deadline)
+        group.withLock { $0 }?.triggerGracefulShutdown()
+    }
+
+    /// Starts serving in a task of its own, for code that embeds a service (tests, benchmarks);
+    /// renkeid runs ``makeGroup()`` and ``run(_:)`` in its own group instead.
+    public func start() throws {
+        let group = try makeGroup()
+        let task = Task { [self] in
+            do {
+                try await run(group)
+            } catch {
+                logger.error("\(error)")
+            }
+        }
+        embedded.withLock { $0 = (group, task) }
+    }
+
+    /// Stops what ``start()`` started, in order (see ``makeGroup()``), and waits until it has stopped.
+    public func stop(deadline: Duration = .seconds(10)) async {
+        guard let running = embedded.withLock({ $0 }) else {
+            // Never started: only close the state.
+            await client.shutdown()
+            await writer.close()
+            return
+        }
+        beginStop(deadline: deadline)
+        await running.task.value
     }
 
     /// A new read-only connection, for tests (the daemon reads through ``store``).
@@ -207,7 +266,7 @@ public final class RenkeiService: Sendable {
     /// - Throws: when the entry could not be written (logged here as an error); the caller decides the answer.
     func recordAccess(_ request: HTTPRequest, status: Int, uid: String? = nil) async throws {
         let entry = AccessLogEntry(
-            at: Timestamp.rfc3339(Date()), callerUID: request.peer?.uid, callerPID: request.peer?.pid,
+            at: Timestamp.rfc3339(wallClock.now()), callerUID: request.peer?.uid, callerPID: request.peer?.pid,
             method: request.method, target: request.target, status: status,
             action: AccessLog.operatorAction(method: request.method, query: request.query), uid: uid)
         do {
@@ -244,43 +303,30 @@ public final class RenkeiService: Sendable {
     ///   waits for) would wait for the whole rebuild, and `renkeictl rebuild` would time out on a large
     ///   city instead of showing progress. `StatusRoutes` records every other answer itself.
     func startRebuild(auditing request: HTTPRequest? = nil) async -> HTTPResponse {
-        guard projection.isLive else {
+        switch projection.claimRebuild() {
+        case .refuseLoading(let state):
             var response = HTTPResponse.error(
-                503, "the views are still loading after the start (projection_state \(projection.readiness.withLock { $0 }.name) "
+                503, "the views are still loading after the start (projection_state \(state) "
                     + "in GET /v1/status); a rebuild can start once it is ready")
             response.headers["Retry-After"] = "10"
             return response
+        case .refuseRunning:
+            return .error(409, "a rebuild is already running; follow it in GET /v1/status")
+        case .start:
+            break
         }
-        // Claimed here, so a second request answers 409 even before the rebuild's task exists.
-        let claimed = projection.rebuildProgress.withLock { progress -> Bool in
-            guard progress == nil else { return false }
-            progress = (0, 0)
-            return true
-        }
-        guard claimed else { return .error(409, "a rebuild is already running; follow it in GET /v1/status") }
         let response = HTTPResponse.json(202, ["rebuild": "started"])
         if let request {
             do {
                 try await recordAccess(request, status: response.status)
             } catch {
                 // Not audited, not started (issue 13: audited requests fail closed).
-                projection.rebuildProgress.withLock { $0 = nil }
+                projection.abandonClaimedRebuild()
                 return StatusRoutes.unaudited
             }
         }
-        let projection = projection
-        let logger = logger
-        let writer = writer
-        rebuildTask.withLock { task in
-            task = Task {
-                do {
-                    try await writer.perform { db in try projection.rebuild(db) }
-                } catch {
-                    projection.rebuildProgress.withLock { $0 = nil }
-                    logger.error("rebuild failed: \(error); the previous views stay in place")
-                }
-            }
-        }
+        // The projector service runs it as a child task.
+        projection.startClaimedRebuild()
         return response
     }
 
@@ -298,13 +344,24 @@ public final class RenkeiService: Sendable {
         let head = try EventLog.head(in: reader).lsn
         return [
             "version": .string(Self.version),
-            "uptime_s": .integer(Int64(Date().timeIntervalSince(startedAt))),
+            "uptime_s": .integer(Int64(wallClock.now().timeIntervalSince(startedAt))),
             "head_lsn": .integer(head),
             "projection_lsn": .integer(projection.lsn),
-            "projection_state": .string(projection.readiness.withLock { $0 }.name),
+            "projection_state": .string(projection.readiness.name),
             "rebuild": projection.rebuildJSON,
-            "sources": ingestor.statistics.statusJSON(now: Date()),
+            "sources": ingestor.statistics.statusJSON(now: wallClock.now()),
             "subscriptions": delivery.statusJSON(reader: reader),
         ]
+    }
+}
+
+/// How long a stop lets deliveries in flight finish: set when the stop begins.
+final class StopGrace: Sendable {
+    private let value = Mutex<Duration>(.seconds(10))
+
+    var duration: Duration { value.withLock { $0 } }
+
+    func set(_ duration: Duration) {
+        value.withLock { $0 = duration }
     }
 }

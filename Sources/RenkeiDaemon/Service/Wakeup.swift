@@ -9,15 +9,33 @@ import Synchronization
 /// task is started only when none is due at or before the new deadline. A busy delivery lane waits
 /// once per delta; starting a sleeping task each time cost more than the rest of its turn. A timer
 /// that fires early for a later wait just makes the loop look once more, which it tolerates.
+///
+/// Timers run on the clock given (the service's: a ``ManualClock`` in tests).
 final class Wakeup: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
-        /// When the earliest running timer task fires, if one runs.
-        var timerDue: ContinuousClock.Instant?
+        /// When the earliest running timer task fires (time since this wake-up was made), if one runs.
+        var timerDue: Duration?
     }
 
     private let state = Mutex(State())
+    /// Time on the clock since this wake-up was made.
+    private let elapsed: @Sendable () -> Duration
+    /// Sleeps until that much time has passed since this wake-up was made.
+    private let sleepUntil: @Sendable (Duration) async throws -> Void
+
+    /// - Parameter clock: what the timers run on.
+    init(clock: any Clock<Duration> = ContinuousClock()) {
+        (elapsed, sleepUntil) = Self.measure(clock)
+    }
+
+    private static func measure<C: Clock>(
+        _ clock: C
+    ) -> (@Sendable () -> Duration, @Sendable (Duration) async throws -> Void) where C.Duration == Duration {
+        let origin = clock.now
+        return ({ origin.duration(to: clock.now) }, { due in try await clock.sleep(until: origin.advanced(by: due), tolerance: nil) })
+    }
 
     /// Wakes the waiter, or the next one to wait.
     func signal() {
@@ -34,7 +52,7 @@ final class Wakeup: Sendable {
 
     /// Waits until signalled or until `timeout` has passed (or a little earlier, see above).
     func wait(timeout: Duration) async {
-        let due = ContinuousClock.now.advanced(by: timeout)
+        let due = elapsed() + timeout
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let (resumeNow, startTimer) = state.withLock { state -> (Bool, Bool) in
                 if state.pending {
@@ -52,7 +70,7 @@ final class Wakeup: Sendable {
             }
             guard startTimer else { return }
             Task {
-                try? await Task.sleep(until: due, clock: .continuous)
+                try? await self.sleepUntil(due)
                 let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                     if state.timerDue == due { state.timerDue = nil }
                     guard let waiter = state.waiter else { return nil }

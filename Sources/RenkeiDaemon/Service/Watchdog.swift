@@ -1,4 +1,5 @@
 import Foundation
+import RenkeiSystem
 public import RenkeiCore
 import RenkeiStore
 import Synchronization
@@ -38,10 +39,10 @@ public final class Watchdog: Sendable {
     public func check(within bound: Duration) async -> LivenessReport {
         var failures: [String] = []
         let boundMs = bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000
-        if !(await probeWriter(within: bound)) && !rebuildIsAdvancing(now: Timestamp.nowMs(), boundMs: boundMs) {
+        if !(await probeWriter(within: bound)) && !rebuildIsAdvancing(now: service.wallClock.nowMs(), boundMs: boundMs) {
             failures.append("the log writer did not answer within \(bound)")
         }
-        let now = Timestamp.nowMs()
+        let now = service.wallClock.nowMs()
         for name in service.delivery.lanes.keys.sorted() {
             guard let lane = service.delivery.lanes[name] else { continue }
             // Taking the lane's locks proves no lane task holds them forever.
@@ -61,30 +62,23 @@ public final class Watchdog: Sendable {
     /// as alive while its heartbeat is more recent than the probe bound, so systemd does not kill a daemon
     /// that is busy rebuilding, only one that is stuck.
     private func rebuildIsAdvancing(now: Int64, boundMs: Int64) -> Bool {
-        let projection = service.projection
-        guard projection.rebuildProgress.withLock({ $0 }) != nil else { return false }
-        return now - projection.rebuildHeartbeatMs.load(ordering: .relaxed) <= boundMs
+        service.projection.lifecycle.withLock { $0.rebuildIsAdvancing(nowMs: now, boundMs: boundMs) }
     }
 
     private func probeWriter(within bound: Duration) async -> Bool {
         guard writerProbeOutstanding.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return false }
-        let answered = Atomic<Bool>(false)
+        let answered = IdleSignal(idle: false)
         let writer = service.writer
         let probe = self
-        // Unstructured on purpose: `perform` cannot be cancelled, and a task group would wait for it.
+        // Unstructured on purpose: `perform` cannot be cancelled, and a task group would wait for
+        // it; a wedged writer is exactly what this must not wait for.
         Task {
             _ = try? await writer.perform { _ in true }
-            answered.store(true, ordering: .releasing)
+            answered.set(idle: true)
             probe.writerProbeOutstanding.store(false, ordering: .releasing)
         }
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: bound)
-        while clock.now < deadline {
-            if answered.load(ordering: .acquiring) { return true }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return answered.load(ordering: .acquiring)
+        return await answered.wait(upTo: bound)
     }
 }
 
@@ -92,7 +86,7 @@ extension RenkeiService {
     /// The `STATUS=` sent with `READY=1`: no database query, so READY is never held up by it
     /// (``statusLine()`` counts the outbox, which takes seconds on a large one).
     public func startingStatusLine() -> String {
-        let state = projection.readiness.withLock { $0 }
+        let state = projection.readiness
         return state == .ready ? "serving" : "serving; views \(state.name.replacingOccurrences(of: "_", with: " ")) from lsn \(projection.lsn)"
     }
 

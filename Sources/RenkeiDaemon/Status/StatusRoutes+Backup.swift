@@ -26,7 +26,7 @@ extension StatusRoutes {
             }
         }
         let name: String
-        switch Self.backupName(requested, folder: folder) {
+        switch Self.backupName(requested, folder: folder, now: service.wallClock.now()) {
         case .success(let chosen): name = chosen
         case .failure(let refusal): return .error(400, refusal.message)
         }
@@ -64,9 +64,9 @@ extension StatusRoutes {
     /// The file name a backup gets in `folder`: `requested` when it is a plain file name, or an absolute
     /// path whose folder is `folder` (after resolving symbolic links and `..`); a time-stamped name when `nil`.
     /// - Returns: the name, or the message of a `400`.
-    static func backupName(_ requested: String?, folder: String) -> Result<String, BackupPathError> {
+    static func backupName(_ requested: String?, folder: String, now: Date = Date()) -> Result<String, BackupPathError> {
         guard let requested else {
-            return .success("renkei-\(Timestamp.rfc3339(Date()).replacingOccurrences(of: ":", with: "")).db")
+            return .success("renkei-\(Timestamp.rfc3339(now).replacingOccurrences(of: ":", with: "")).db")
         }
         let outside = BackupPathError(
             "backups are written only to backup_dir \(folder): give a file name (e.g. before-upgrade.db) or a path "

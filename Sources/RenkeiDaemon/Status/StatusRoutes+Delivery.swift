@@ -14,7 +14,7 @@ extension StatusRoutes {
             return .json(200, ["dead_letters": .array(letters)])
         case ("POST", "dead-letters", 2) where rest[1] == "skip":
             guard let id = Int64(rest[0]) else { return .error(400, "a dead-letter id is a number (see GET /v1/dead-letters)") }
-            let at = Timestamp.rfc3339(Date())
+            let at = Timestamp.rfc3339(service.wallClock.now())
             let found = try await service.writer.perform { db in try Outbox.skipDeadLetter(id: id, at: at, in: db) }
             guard let found else { return .error(404, "no dead letter \(rest[0]) (skip takes a dead letter's id from GET /v1/dead-letters)") }
             service.logger.notice("delivery: dead letter \(rest[0]) skipped by an operator; later deltas of its uid flow")

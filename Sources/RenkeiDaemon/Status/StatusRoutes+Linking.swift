@@ -35,7 +35,9 @@ extension StatusRoutes {
         }
         let estimator = LinkingEstimator(
             store: service.store,
-            decisions: OperatorDecisions(validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid),
+            decisions: OperatorDecisions(
+                validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid,
+                wallClock: service.wallClock),
             sameHousehold: service.projection.weights.sameHousehold, logger: service.logger)
         Task.detached { await estimator.run(options: options) }
         return .json(202, ["estimate": "started", "report": "GET /v1/linking/report"])

@@ -84,6 +84,25 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Sends one request that the calling task's cancellation does not stop: only `canceller` does.
+    ///
+    /// For a service that, once cancelled, lets its requests in flight finish up to a deadline of
+    /// its own and then cancels what is left.
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - canceller: cancels this request when ``RequestCanceller/cancelAll()`` is called (at once
+    ///     if it was already).
+    /// - Returns: The response, or why there was none.
+    public func send(_ request: OutboundRequest, cancelledBy canceller: RequestCanceller) async -> Result<OutboundResponse, TransportFailure> {
+        let ticket = Ticket()
+        let engine = self.engine
+        guard canceller.add(ticket) else { return .failure(.cancelled("the request's sender stopped before it started")) }
+        defer { canceller.remove(ticket) }
+        return await withCheckedContinuation { continuation in
+            engine.submit(Submission(request: request, ticket: ticket, continuation: continuation))
+        }
+    }
+
     /// Stops the loop thread: requests not yet answered fail with `.cancelled`, every handle is freed.
     ///
     /// Returns once the thread has finished. Later `send` calls fail at once; calling it again is harmless.
@@ -92,5 +111,49 @@ public final class HTTPClient: Sendable {
         await withCheckedContinuation { continuation in
             engine.requestStop(waiter: continuation)
         }
+    }
+
+    /// Cancels in-flight requests sent with ``send(_:cancelledBy:)`` when told to.
+    func cancel(_ tickets: [Ticket]) {
+        for ticket in tickets { engine.cancel(ticket) }
+    }
+}
+
+/// Cancels the requests sent with it (``HTTPClient/send(_:cancelledBy:)``) on demand, not when
+/// their tasks are cancelled.
+public final class RequestCanceller: Sendable {
+    private struct State {
+        var cancelled = false
+        var tickets: [ObjectIdentifier: Ticket] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let client: HTTPClient
+
+    /// - Parameter client: the client the requests are sent with.
+    public init(client: HTTPClient) {
+        self.client = client
+    }
+
+    /// Cancels every request in flight, and every later one at once.
+    public func cancelAll() {
+        let tickets = state.withLock { state -> [Ticket] in
+            state.cancelled = true
+            return Array(state.tickets.values)
+        }
+        client.cancel(tickets)
+    }
+
+    /// - Returns: `false` when already cancelled.
+    func add(_ ticket: Ticket) -> Bool {
+        state.withLock { state in
+            guard !state.cancelled else { return false }
+            state.tickets[ObjectIdentifier(ticket)] = ticket
+            return true
+        }
+    }
+
+    func remove(_ ticket: Ticket) {
+        _ = state.withLock { $0.tickets.removeValue(forKey: ObjectIdentifier(ticket)) }
     }
 }

@@ -36,6 +36,8 @@ public final class HTTPServer: Sendable {
     let headCheck: HeadCheck?
     let logger: Logger
     let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    /// Set once the accept thread has ended and every connection is closed: ``stop(deadline:)`` waits on it.
+    private let idle = IdleSignal()
     /// Where handler tasks run; `nil`: the cooperative pool.
     let handlerExecutor: (any TaskExecutor)?
     let state = Mutex(State())
@@ -95,6 +97,7 @@ public final class HTTPServer: Sendable {
             $0.boundPort = port
             $0.acceptThreadRunning = true
         }
+        idle.set(idle: false)
         let thread = Thread { [self] in self.acceptLoop(listener) }
         thread.name = "renkei-accept"
         thread.start()
@@ -110,18 +113,11 @@ public final class HTTPServer: Sendable {
             return state.listener
         }
         listener?.shutdown()
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: deadline)
-        while state.withLock({ $0.acceptThreadRunning || !$0.connections.isEmpty }), clock.now < end {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await idle.wait(upTo: deadline)
         // Past the deadline: wake every connection thread; each then closes its own socket.
         let left = state.withLock { Array($0.connections.values) }
         for socket in left { socket.shutdown() }
-        let hardEnd = clock.now.advanced(by: .seconds(2))
-        while state.withLock({ $0.acceptThreadRunning || !$0.connections.isEmpty }), clock.now < hardEnd {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        _ = await idle.wait(upTo: .seconds(2))
         if case .unix(let path, _, _) = address {
             // unlink(2): remove our socket file so a later start does not find a stale one.
             _ = unlink(path)
@@ -132,7 +128,13 @@ public final class HTTPServer: Sendable {
     // MARK: - Accepting
 
     private func acceptLoop(_ listener: Socket) {
-        defer { state.withLock { $0.acceptThreadRunning = false } }
+        defer {
+            let drained = state.withLock { state -> Bool in
+                state.acceptThreadRunning = false
+                return state.connections.isEmpty
+            }
+            if drained { idle.set(idle: true) }
+        }
         while !stopping.load(ordering: .relaxed) {
             do {
                 // Poll in slices so stop() is noticed even if shutdown(2) on a listener does not wake accept.
@@ -198,12 +200,15 @@ public final class HTTPServer: Sendable {
     }
 
     private func release(_ id: Int) {
-        state.withLock { state in
+        let drained = state.withLock { state -> Bool in
             state.connections.removeValue(forKey: id)
-            guard let peer = state.connectionPeers.removeValue(forKey: id) else { return }
-            let left = state.peerConnections[peer, default: 1] - 1
-            state.peerConnections[peer] = left > 0 ? left : nil
+            if let peer = state.connectionPeers.removeValue(forKey: id) {
+                let left = state.peerConnections[peer, default: 1] - 1
+                state.peerConnections[peer] = left > 0 ? left : nil
+            }
+            return state.connections.isEmpty && !state.acceptThreadRunning
         }
+        if drained { idle.set(idle: true) }
     }
 
     /// Turns a connection away at once on the accept thread: a short 503 (plain HTTP only: a TLS
