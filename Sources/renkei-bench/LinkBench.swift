@@ -48,6 +48,11 @@ enum LinkBench {
         } else {
             print("(FEBRL 4 not found in \(febrl): `ops/bench link` fetches it with pip when pip is installed)")
         }
+        // Development aids: `RENKEI_BENCH_ONLY=FEBRL` measures only populations whose name holds it;
+        // `RENKEI_BENCH_MISSES=N` prints the first N true pairs each run left unlinked, and why.
+        if let only = ProcessInfo.processInfo.environment["RENKEI_BENCH_ONLY"] {
+            populations = populations.filter { $0.name.localizedCaseInsensitiveContains(only) }
+        }
         print("## link quality: fixed defaults vs weights estimated on each population (no labels), exact-key baseline")
         print("| population | residents (twins) | records | weights | precision | recall | F1 | auto-linked | wrong links | reviews (% of records) | twins fused |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -60,7 +65,10 @@ enum LinkBench {
             let parameters = MatchEstimation.estimate(profiles)
             let estimateTime = Date().timeIntervalSince(start)
             for (label, weights) in [("fixed defaults", MatchWeights.standard), ("estimated", parameters.weights())] {
+                missesOn = label == "estimated"
+                missCategories = [:]
                 let c = quality(population, weights: weights)
+                if missesOn, !missCategories.isEmpty { print("misses: \(missCategories.sorted { $0.key < $1.key })") }
                 print(head + "| \(label) | \(fmt(c.precision, 4)) | \(fmt(c.recall, 4)) | \(fmt(c.f1, 4)) | \(c.truePositive + c.falsePositive) | "
                     + "\(c.falsePositive) | \(c.reviews) (\(fmt(100 * Double(c.reviews) / Double(max(1, population.records.count)), 1)) %) | \(c.twinLinks) |")
             }
@@ -99,16 +107,40 @@ enum LinkBench {
                 }
             case .review(let candidates):
                 matched.reviews += 1
+                if let truth { showMiss(record, truth, matchIndex, weights, "review", candidates.map(\.number), population.residents[truth - 1].identity) }
                 if candidates.contains(where: { $0.number == truth }) { matched.reviewsWithTruth += 1 }
                 if ProcessInfo.processInfo.environment["RENKEI_BENCH_DEBUG"] != nil, matched.reviews <= 12 {
                     print("review: truth \(truth ?? -1) " + candidates.map { "\($0.number) \($0.comparison.score) \($0.reasons)" }.joined(separator: " | "))
                 }
-            case .none: break
+            case .none:
+                if let truth { showMiss(record, truth, matchIndex, weights, "none", [], population.residents[truth - 1].identity) }
             }
             matchIndex.set(next, recordProfile)
             next += 1
         }
         return matched
+    }
+
+    nonisolated(unsafe) static var missesShown = 0
+    nonisolated(unsafe) static var missesOn = false
+    nonisolated(unsafe) static var missCategories: [String: Int] = [:]
+
+    /// `RENKEI_BENCH_MISSES=N`: prints a missed true pair, the levels against the truth and what was decided.
+    static func showMiss(_ record: LinkPopulation.Record, _ truth: Int, _ index: MatchIndex, _ weights: MatchWeights, _ decided: String, _ candidates: [Int], _ truthIdentity: JSONObject) {
+        guard missesOn, let limit = ProcessInfo.processInfo.environment["RENKEI_BENCH_MISSES"].flatMap(Int.init),
+            let truthProfile = index.profile(truth)
+        else { return }
+        let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
+        let c = MatchComparison(recordProfile, truthProfile, weights: weights, quick: false)
+        let blocked = index.candidates(recordProfile).contains(truth)
+        let category = decided == "review" ? (c.givenDiffers ? "review: twins rule" : c.score >= 0.92 ? "review: ambiguous" : "review: score") : !blocked ? "none: no blocking key" : "none: score"
+        missCategories[category, default: 0] += 1
+        guard missesShown < limit else { return }
+        missesShown += 1
+        let levels = MatchField.allCases.map { "\($0)=\(c.level($0))" }.joined(separator: " ")
+        print("MISS \(category) score \(fmt(c.score, 3)) total \(fmt(c.total, 1)) givenDiffers \(c.givenDiffers) \(levels) cands \(candidates) truth \(truth)")
+        print("   record: \(record.identity)")
+        print("   truth:  \(truthIdentity)")
     }
 
     /// The exact-key baseline: name as given + birth date.
