@@ -38,10 +38,13 @@ struct OpenSourceLinker {
     static func fromEnvironment() -> Availability {
         let environment = ProcessInfo.processInfo.environment
         guard let python = environment["RENKEI_OSS_PYTHON"], !python.isEmpty else {
-            return .skipped(environment["RENKEI_OSS_SKIPPED"] ?? "RENKEI_OSS_PYTHON not set (`ops/bench link` sets it when pip can install recordlinkage)")
+            return .skipped(
+                environment["RENKEI_OSS_SKIPPED"]
+                    ?? "RENKEI_OSS_PYTHON not set (`ops/bench link` sets it when pip can install recordlinkage)")
         }
         let script = environment["RENKEI_OSS_SCRIPT"] ?? "ops/bench-oss-linker.py"
-        guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
+        guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script)
+        else {
             return .skipped("no \(python) or no \(script)")
         }
         return .ready(OpenSourceLinker(python: python, script: script))
@@ -78,7 +81,9 @@ struct OpenSourceLinker {
             }
             var outcomes: [Outcome] = []
             for line in lines {
-                guard let outcome = Self.outcome(line) else { return .failure(Failure(message: "unreadable result line: \(line)")) }
+                guard let outcome = Self.outcome(line) else {
+                    return .failure(Failure(message: "unreadable result line: \(line)"))
+                }
                 outcomes.append(outcome)
             }
             return .success(outcomes)
@@ -108,7 +113,9 @@ struct OpenSourceLinker {
             let links = fields["links"].flatMap(Int.init), let wrong = fields["wrong"].flatMap(Int.init),
             let twins = fields["twins"].flatMap(Int.init)
         else { return nil }
-        return Outcome(label: label, precision: precision, recall: recall, f1: f1, links: links, wrong: wrong, twins: twins, note: fields["note"] ?? "")
+        return Outcome(
+            label: label, precision: precision, recall: recall, f1: f1, links: links, wrong: wrong, twins: twins,
+            note: fields["note"] ?? "")
     }
 
     /// `id,name,name_kana,birth_date,sex,address,<last>` with every text quoted.

