@@ -115,7 +115,10 @@ public struct MatchComparison: Sendable, Hashable {
             && MatchText.withinOneEdit(record.keys.part(.given), candidateKeys().part(.given))
         let kanaGivenKnown = a.kanaGiven != 0 && candidate.kanaGiven != 0
         let kanaGivenAgrees = kanaGivenKnown && a.kanaGiven == candidate.kanaGiven
-        givenDiffers = (kanjiGivenKnown || kanaGivenKnown) && !kanjiGivenAgrees && !kanaGivenAgrees
+        // A name that agrees as a whole (exactly, folded, or word by word) has its given name too,
+        // wherever a space fell (`hayd en geraghty` / `hayden geraghty`).
+        let wholeNameAgrees = name == .exact || name == .normalised || name == .variant || name == .fuzzy
+        givenDiffers = !wholeNameAgrees && (kanjiGivenKnown || kanaGivenKnown) && !kanjiGivenAgrees && !kanaGivenAgrees
     }
 
     /// The level of one field.

@@ -88,12 +88,13 @@ public struct MatchProfile: Sendable, Hashable {
         if folded.allSatisfy({ $0.value < 0x80 }) {
             signature.nameLatin = true
             builder.set(.latinWords, folded)
-            // The first and the last word spelt out (not initials) block on their own: a typo in
-            // one word and a wrong birth date still leave the record a candidate to compare.
+            // The two longest words spelt out (not initials) block on their own, whatever their
+            // order: a typo in one word and a wrong birth date still leave the record a candidate.
             let spelt = folded.split(separator: " ").filter { $0.count >= 2 && $0.allSatisfy { ("a"..."z").contains($0) } }
-            if let first = spelt.first, let last = spelt.last {
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+            if let first = spelt.first {
                 func key(_ word: ArraySlice<Unicode.Scalar>) -> UInt64 { Swift.max(1, Self.hash(word) >> 32) }
-                signature.latinWordKeys = key(first) << 32 | key(last)
+                signature.latinWordKeys = key(first) << 32 | key(spelt.count > 1 ? spelt[1] : first)
             }
         }
         if let space = folded.firstIndex(of: " "), space > 0 {
@@ -145,7 +146,7 @@ public struct MatchProfile: Sendable, Hashable {
     /// Whether the profile has anything to match on.
     public var isEmpty: Bool { signature.nameExact == 0 && signature.kanaExact == 0 }
 
-    /// The blocking keys: birth date, weak kana, folded name, a Latin-script name's first and last
+    /// The blocking keys: birth date, weak kana, folded name, a Latin-script name's two longest
     /// words (each a 64-bit hash; 0 is skipped).
     public var blockingKeys: [UInt64] {
         var keys: [UInt64] = []
@@ -263,7 +264,7 @@ struct MatchSignature: Sendable, Hashable {
     var sex: UInt8 = 0
     /// The name is in Latin script (its words are kept for the order/initials/middle-name level).
     var nameLatin = false
-    /// Blocking keys of a Latin-script name's first and last spelt-out words (32 bits each; 0
+    /// Blocking keys of a Latin-script name's two longest spelt-out words (32 bits each; 0
     /// without such a name).
     var latinWordKeys: UInt64 = 0
     /// The folded address starts with a place name (not a number), so "same area" means something.
@@ -289,13 +290,15 @@ struct MatchSignature: Sendable, Hashable {
     /// The birth date's blocking key.
     var dateBlockingKey: UInt64 { MatchProfile.mix(birthDate ^ 0x6400_0000_0000_0064) }
 
-    /// Calls `body` with each blocking key: birth date, weak kana, folded name, and a Latin-script
-    /// name's first and last words (0 is skipped).
+    /// Calls `body` with each blocking key: birth date, weak kana, folded name, a Latin-script
+    /// address's numbers (house number and postcode: in Latin script each house has its own, so
+    /// the block is a household), and a Latin-script name's two longest words (0 is skipped).
     @inline(__always)
     func forEachBlockingKey(_ body: (UInt64) -> Void) {
         if birthDate != 0 { body(dateBlockingKey) }
         if kanaWeak != 0 { body(kanaWeak ^ 0x6B00_0000_0000_006B) }
         if nameFoldedHash != 0 { body(nameFoldedHash ^ 0x6E00_0000_0000_006E) }
+        if addressLatin && addressNumbers != 0 { body(addressNumbers ^ 0x6100_0000_0000_0061) }
         if latinWordKeys != 0 {
             let first = latinWordKeys >> 32, last = latinWordKeys & 0xFFFF_FFFF
             body(MatchProfile.mix(first ^ 0x7700_0000_0000_0077))
