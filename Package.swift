@@ -10,9 +10,13 @@ import PackageDescription
 //   RenkeiCrypto              the only importer of CCrypto (SHA-256, HMAC, Standard Webhooks)
 //   RenkeiStore               the only importer of CSQLite (log, projection checkpoint, outbox)
 //   RenkeiHTTP                the only importer of CCurl (outbound HTTP client)
-//   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), sd_notify, signals, logging
+//   RenkeiSystem              Glibc: sockets, HTTP/1.1 server (TLS through CTLS), UNIX-socket HTTP client,
+//                             sd_notify, signals, logging
 //   RenkeiDaemon              wiring: config, ingest, projector, delivery, status routes
+//   RenkeiControl             renkeictl: argument parsing, help, reply formatting, requests over the status
+//                             socket (RenkeiCore's JSON, RenkeiSystem's UNIX-socket HTTP client)
 //   renkeid, renkeictl        thin executables
+//   renkei-bench              benchmarks behind ops/bench; renkei-receiver: demo/test webhook receiver
 let package = Package(
     name: "Renkei",
     platforms: [.macOS(.v15)],
@@ -38,12 +42,13 @@ let package = Package(
             name: "RenkeiDaemon",
             dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiHTTP", "RenkeiSystem"]
         ),
-        .executableTarget(name: "renkeid", dependencies: ["RenkeiDaemon", "RenkeiSystem"]),
-        .executableTarget(name: "renkeictl", dependencies: ["RenkeiCore", "RenkeiSystem"]),
+        .executableTarget(name: "renkeid", dependencies: ["RenkeiCore", "RenkeiDaemon", "RenkeiSystem"]),
+        .target(name: "RenkeiControl", dependencies: ["RenkeiCore", "RenkeiSystem"]),
+        .executableTarget(name: "renkeictl", dependencies: ["RenkeiControl"]),
         // Benchmarks behind `ops/bench` (release builds): one subcommand per area.
         .executableTarget(
             name: "renkei-bench",
-            dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiSystem", "RenkeiDaemon"]
+            dependencies: ["RenkeiCore", "RenkeiStore", "RenkeiHTTP", "RenkeiSystem", "RenkeiDaemon"]
         ),
         // A small signature-checking webhook receiver for `ops/demo` and delivery tests.
         .executableTarget(name: "renkei-receiver", dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]),
@@ -52,7 +57,8 @@ let package = Package(
         .testTarget(name: "RenkeiCryptoTests", dependencies: ["RenkeiCrypto"]),
         .testTarget(name: "RenkeiStoreTests", dependencies: ["RenkeiStore", "RenkeiCore"]),
         .testTarget(name: "RenkeiHTTPTests", dependencies: ["RenkeiHTTP", "RenkeiSystem"]),
-        .testTarget(name: "RenkeiSystemTests", dependencies: ["RenkeiSystem"]),
+        .testTarget(name: "RenkeiSystemTests", dependencies: ["RenkeiSystem", "RenkeiCore"]),
+        .testTarget(name: "RenkeiControlTests", dependencies: ["RenkeiControl", "RenkeiCore"]),
         .testTarget(
             name: "RenkeiIntegrationTests",
             dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]

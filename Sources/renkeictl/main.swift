@@ -1,22 +1,6 @@
-// renkeictl: operate renkeid through its status socket. Parsing and formatting live in
-// RenkeiSystem (Control/) where they are tested; this file only wires them to the process.
+// renkeictl: operate renkeid through its status socket. Parsing, help, formatting and the requests
+// live in RenkeiControl, where they are tested; this file only hands it the arguments.
 import Glibc
-import RenkeiSystem
+import RenkeiControl
 
-switch ControlInvocation.parse(Array(CommandLine.arguments.dropFirst())) {
-case .help(let text):
-    print(text, terminator: "")
-    exit(0)
-case .usage(let error):
-    Output.error("renkeictl: \(error.message)\n\(ControlHelp.usage)")
-    exit(2)
-case .run(let invocation):
-    switch invocation.resolveSocketPath(readFile: Output.readFile) {
-    case .failure(let error):
-        Output.error("renkeictl: \(error.message)")
-        exit(2)
-    case .success(let path):
-        let runner = Runner(invocation: invocation, client: UnixHTTPClient(socketPath: path, timeout: .seconds(300)))
-        exit(runner.run())
-    }
-}
+exit(ControlProgram.run(Array(CommandLine.arguments.dropFirst())))

@@ -104,17 +104,31 @@ import Testing
         #expect(projection.uid(source: "library", subject: "LIB-10") != "U0000000001")
     }
 
-    /// `linking.weights` configured: an estimate is recorded but the configured weights decide.
-    @Test mutating func configuredWeightsOverrideAnEstimate() throws {
+    /// `linking.weights` configured: the estimate decides what the configuration leaves out, the
+    /// configured values decide the rest.
+    @Test mutating func configuredWeightsOverrideAnEstimateValueByValue() throws {
         var configured = MatchWeights.standard
         configured.prior = -14
         projection = Projection(weights: configured)
+        #expect(projection.linkingWeights.origin == "configured" && projection.linkingWeights.weights == configured)
         try apply(ProjectionMatchingTests.resident("000000001", id: "R1"))
         try apply(Self.patron("LIB-9", id: "L1"))
         try apply(Self.estimateEvent(id: "O1"))
-        #expect(projection.linkingWeights.origin == "configured" && projection.linkingWeights.weights == configured)
+        var expected = Self.linkingWeights
+        expected.prior = -14
+        #expect(projection.linkingWeights.origin == "estimated+configured" && projection.linkingWeights.weights == expected)
+        #expect(projection.weightsOverride.prior == -14 && !projection.weightsOverride.isConfigured(.address, .disagree))
         #expect(projection.decisions.estimate != nil)
+        // Name, birth date and the estimate's free address disagreement against the configured
+        // prior: 6.5 + 11 + 0 − 14 = 3.5, a score of 0.918, under auto_link.
         try apply(Self.patron("LIB-10", id: "L2"))
         #expect(projection.uid(source: "library", subject: "LIB-10") != "U0000000001")
+
+        // A restart keeps the override over the estimate.
+        let restored = Projection(
+            restoring: (1..<Int(projection.meta.nextUID)).compactMap { projection.personRecord(Projection.formatUID(Int64($0))) },
+            households: [], meta: projection.meta, reviews: projection.openReviews,
+            decisions: try LinkDecisions(decoding: projection.decisions.encoded), weights: configured)
+        #expect(restored.linkingWeights.weights == expected && restored.linkingWeights.origin == "estimated+configured")
     }
 }

@@ -79,6 +79,12 @@ final class DeliveryFixture: Sendable {
         }
     }
 
+    /// ``plannedDeltas(_:)`` of each subscription, from one `/v1/status`.
+    func plannedDeltaCounts(_ subscriptions: [String]) async -> [Int64] {
+        let status = await request("GET", "/v1/status").json["subscriptions"]
+        return subscriptions.map { plannedDeltas(status?[$0]) }
+    }
+
     /// Stops the daemon; `keepingState` leaves its folder for a restart.
     func stop(keepingState: Bool = false) async {
         await service.stop(deadline: .seconds(2))

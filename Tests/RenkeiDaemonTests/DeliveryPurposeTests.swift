@@ -92,9 +92,14 @@ struct DeliveryPurposeTests {
 
         // Rebuild: nothing already delivered goes again; replay from lsn 1: old bodies go again, redacted.
         let before = receiver.requests.count
+        let names = ["mirror", "library-sync", "benefits"]
+        let plannedBefore = await fixture.plannedDeltaCounts(names)
         #expect(await fixture.request("POST", "/v1/rebuild").status == 202)
+        // `rebuild` is set before the 202 and cleared after the rebuild's transaction (with any delta
+        // it planned) has committed: null again is the rebuild's end, not its not having begun.
         #expect(await fixture.wait { await fixture.request("GET", "/v1/status").json["rebuild"]?.isNull == true })
-        try await Task.sleep(for: .milliseconds(500))
+        #expect(await fixture.plannedDeltaCounts(names) == plannedBefore, "the rebuild planned deltas")
+        #expect(await fixture.wait { await fixture.idle(names) })
         #expect(receiver.requests.count == before, "rebuild re-sent: \(receiver.requests.dropFirst(before).map(\.id))")
         let skippedBefore = (await fixture.counts("mirror"))["skipped"]?.integerValue ?? 0
         let replay = await fixture.request("POST", "/v1/subscriptions/mirror/replay?from_lsn=1")
@@ -164,8 +169,6 @@ struct DeliveryPurposeTests {
             receiver.delivered.contains { $0.json["subscription"]?.stringValue == "mirror" && $0.json["view"]?["address"]?.stringValue == Self.secret }
         }
         #expect(lifted, "after lifting, mirror did not get the current address")
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(!fixture.logLines.contains { $0.contains(Self.secret) || $0.contains(Self.secretPending) || $0.contains(Self.myNumber) })
 
         // Disclosure ledger = exactly what the receiver answered 2xx, per uid: a person's own deltas
         // and every household delta whose body named them as a member; per household, its deltas.
@@ -176,6 +179,8 @@ struct DeliveryPurposeTests {
             return subscriptions.members.allSatisfy { $0.value["backlog"]?.integerValue == 0 && $0.value["in_flight"]?.integerValue == 0 }
         }
         #expect(settled, "deliveries did not settle")
+        // Every delta has had its outcome recorded (and logged): no later line can carry a secret.
+        #expect(!fixture.logLines.contains { $0.contains(Self.secret) || $0.contains(Self.secretPending) || $0.contains(Self.myNumber) })
         for uid in ["U0000000001", "U0000000002", "U0000000003", "H1"] {
             let ledger = await fixture.request("GET", "/v1/disclosures?uid=\(uid)").json["disclosures"]?.arrayValue ?? []
             let fromLedger = ledger.map { row in

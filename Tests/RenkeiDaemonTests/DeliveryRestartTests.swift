@@ -54,7 +54,15 @@ struct DeliveryRestartTests {
         let second = try await DeliveryFixture(subscriptions: subscriptions, root: first.root)
         let u2Done = await second.wait { receiver.delivered.filter { $0.json["uid"]?.stringValue == Self.uid(2) }.count == 3 }
         #expect(u2Done, "\(receiver.requests.dropFirst(countBefore).map { "\($0.id) \($0.action)" })")
-        try await Task.sleep(for: .milliseconds(300))
+        // The lane at rest: nothing in flight, and the backlog is U3's last two deltas (the dead letter
+        // and the one behind it), every other delta's outcome recorded. The lane has gone round with U3's
+        // rows in its queue since it read them at the start, so a send of them would show here.
+        let atRest = await second.wait {
+            let counts = await second.counts("restart")
+            return counts["in_flight"] == 0 && counts["backlog"] == 2 && counts["dead_letters"] == 1
+        }
+        let restCounts = await second.counts("restart")
+        #expect(atRest, "\(restCounts)")
         let after = Array(receiver.requests.dropFirst(countBefore))
         #expect(!after.contains { deliveredBefore.contains($0.id) }, "sent again after a 2xx: \(after.map(\.id))")
         #expect(!after.contains { $0.json["uid"]?.stringValue == Self.uid(3) }, "U3 jumped its dead letter after the restart")

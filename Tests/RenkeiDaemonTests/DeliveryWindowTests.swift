@@ -86,9 +86,16 @@ struct DeliveryWindowTests {
         var lines: [String] = []
         for n in 1...10 { lines.append(Events.registered("P-\(n)", subject: "S\(n)", name: "名\(n)", address: "住所", household: "H\(n)")) }
         #expect(await fixture.ingest(lines) == 10)
-        try await Task.sleep(for: .milliseconds(1500))  // more than a lane turn's once-a-second read
-        #expect(fixture.service.delivery.lanes["w"]?.queue.withLock { $0.count } == 0)
-        #expect(await fixture.counts("w")["backlog"]?.integerValue == 10, "the backlog is counted on disk")
+        #expect(await fixture.wait { await fixture.counts("w")["backlog"]?.integerValue == 10 }, "the backlog is counted on disk")
+        // The lane goes round at least once a second, paused or not, and a running lane reads new rows
+        // at every turn: once a turn has begun and ended after the rows were in the outbox, a paused
+        // lane has had its chance to read them. `lastLoopMs` is stamped as a turn begins.
+        let lane = try #require(fixture.service.delivery.lanes["w"])
+        let rowsIn = DeliveryService.nowMs()
+        #expect(await fixture.wait { lane.lastLoopMs.load(ordering: .relaxed) > rowsIn })
+        let turnAfter = lane.lastLoopMs.load(ordering: .relaxed)
+        #expect(await fixture.wait { lane.lastLoopMs.load(ordering: .relaxed) > turnAfter }, "the lane's turn did not end")
+        #expect(lane.queue.withLock { $0.count } == 0)
         #expect(await fixture.request("POST", "/v1/subscriptions/w/resume").status == 200)
         let done = await fixture.wait(.seconds(30)) { Set(receiver.delivered.map(\.id)).count == 10 }
         #expect(done)

@@ -58,7 +58,7 @@ import Testing
         let reader = LogChunkReader(databasePath: path, after: 0, through: 80, chunkSize: 1, ahead: 1)
         #expect(try reader.next()?.map(\.lsn) == [1])
         // The reader fills its one place and waits for room that never comes.
-        try await Task.sleep(for: .milliseconds(100))
+        #expect(await pollUntil(.seconds(30)) { reader.queuedChunks == 1 })
         reader.stop()  // returns only once the thread has ended (the time limit catches a hang)
         #expect(try reader.next() == nil)
     }

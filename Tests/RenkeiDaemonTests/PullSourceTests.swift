@@ -84,7 +84,10 @@ struct PullSourceTests {
         defer { Task { await second.stop() } }
         let drained = await second.wait(.seconds(60)) { try await second.loggedEvents().count == 30 }
         #expect(drained)
-        try await Task.sleep(for: .milliseconds(500))
+        // The puller asks with the stored cursor, which is committed with its page: a request after
+        // "30" comes once the last page is in the log, and its answer is empty. Nothing more comes.
+        let pastTheEnd = await second.wait(.seconds(60)) { feed.state.withLock { $0.requests }.contains("30") }
+        #expect(pastTheEnd, "requests: \(feed.state.withLock { $0.requests })")
         let ids = try await second.loggedEvents().compactMap { $0.event.envelope["event_id"]?.stringValue }
         #expect(ids.count == 30)
         #expect(Set(ids).count == 30)

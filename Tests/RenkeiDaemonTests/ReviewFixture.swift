@@ -13,9 +13,11 @@ final class ReviewFixture: Sendable {
     let receiver: DeliveryReceiver
     let client: UnixHTTPClient
 
-    /// - Parameter linking: the config's `linking` object, if any.
-    init(linking: JSONValue? = nil) async throws {
-        let root = URL(fileURLWithPath: "/tmp").appendingPathComponent("renkei-rv-\(UUID().uuidString.prefix(8))")
+    /// - Parameters:
+    ///   - linking: the config's `linking` object, if any.
+    ///   - root: the folder of an earlier fixture stopped with `removing: false` (a restart).
+    init(linking: JSONValue? = nil, root existing: URL? = nil) async throws {
+        let root = existing ?? URL(fileURLWithPath: "/tmp").appendingPathComponent("renkei-rv-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let receiver = try DeliveryReceiver()
         let socket = root.appendingPathComponent("s.sock").path
@@ -78,10 +80,11 @@ final class ReviewFixture: Sendable {
         await pollUntil(timeout, condition)
     }
 
-    func stop() async {
+    /// - Parameter removing: remove the folder (keep it to start another fixture on it).
+    func stop(removing: Bool = true) async {
         await service.stop(deadline: .seconds(2))
         receiver.stop()
-        try? FileManager.default.removeItem(at: root)
+        if removing { try? FileManager.default.removeItem(at: root) }
     }
 }
 

@@ -249,12 +249,20 @@ struct ReviewRoutesTests {
         let before = try await snapshot(fixture)
         #expect(before.reviews.count == 1 && before.persons.count >= 6, "\(before.reviews)")
         let sent = receiver.requests.count
+        let planned = plannedDeltas(try await fixture.request("GET", "/v1/status").json["subscriptions"]?["mirror"])
 
         #expect(try await fixture.rebuild())
         let rebuilt = try await snapshot(fixture)
         #expect(rebuilt.reviews == before.reviews)
         #expect(rebuilt.persons == before.persons)
-        try await Task.sleep(for: .milliseconds(300))
+        // The rebuild has committed (with any delta it planned): the outbox holds as many as before,
+        // and with nothing pending or in flight, the receiver has seen every request there will be.
+        let mirror = try await fixture.request("GET", "/v1/status").json["subscriptions"]?["mirror"]
+        #expect(plannedDeltas(mirror) == planned, "the rebuild planned deltas: \(mirror ?? .null)")
+        #expect(await fixture.wait {
+            let mirror = try await fixture.request("GET", "/v1/status").json["subscriptions"]?["mirror"]
+            return mirror?["backlog"] == 0 && mirror?["in_flight"] == 0
+        })
         #expect(receiver.requests.count == sent, "rebuild re-sent \(receiver.requests.dropFirst(sent).map(\.id))")
         await fixture.stop()
     }

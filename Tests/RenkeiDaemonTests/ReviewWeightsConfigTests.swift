@@ -39,6 +39,13 @@ import Testing
         #expect(configured == expected)
     }
 
+    /// `linking.estimate_at_records`: the defaults, a list of its own, or `[]` (off).
+    @Test func estimateSizes() throws {
+        #expect(try Self.configuration(linking: [:]).linkingEstimateAtRecords == [1_000, 10_000, 100_000])
+        #expect(try Self.configuration(linking: ["estimate_at_records": [500, 5000]]).linkingEstimateAtRecords == [500, 5000])
+        #expect(try Self.configuration(linking: ["estimate_at_records": []]).linkingEstimateAtRecords == [])
+    }
+
     @Test(arguments: [
         (#"{"weights": {"nme": {"exact": 1}}}"#, "renkei.json: linking.weights.nme: unknown key"),
         (#"{"weights": {"name": {"exakt": 1}}}"#, "renkei.json: linking.weights.name.exakt: unknown key"),
@@ -53,6 +60,10 @@ import Testing
         (#"{"weights": {"same_household": -1}}"#, "renkei.json: linking.weights.same_household: must be 0 or more"),
         (#"{"wieghts": {}}"#, "renkei.json: linking.wieghts: unknown key"),
         (#"{"review": 0.95}"#, "renkei.json: linking: need 0 < review ≤ auto_link ≤ 1"),
+        (#"{"estimate_at_records": 1000}"#, "renkei.json: linking.estimate_at_records: must be an array of record counts"),
+        (#"{"estimate_at_records": [1000, "many"]}"#, "renkei.json: linking.estimate_at_records[1]: must be a whole number"),
+        (#"{"estimate_at_records": [1]}"#, "renkei.json: linking.estimate_at_records[0]: must be a whole number of records from 2"),
+        (#"{"estimate_at_records": [10000, 1000]}"#, "renkei.json: linking.estimate_at_records[1]: 1000 does not exceed 10000"),
     ])
     func badWeightsAreRefusedNamingThePath(linking: String, message: String) throws {
         let value = try JSONParser.parse(Array(linking.utf8))

@@ -35,7 +35,9 @@ import Testing
     }
 
     @Test func cancellingTheTaskCancelsTheTransfer() async throws {
-        try await withTestServer({ _ in
+        let seen = Recorder<String>()
+        try await withTestServer({ request in
+            seen.record(request.path)
             // Far longer than the bound below: only cancellation can end the transfer in time.
             try? await Task.sleep(for: .seconds(120))
             return HTTPResponse(status: 200)
@@ -43,7 +45,8 @@ import Testing
             try await withClient { client in
                 let start = ContinuousClock.now
                 let task = Task { await client.send(OutboundRequest(url: baseURL + "/")) }
-                try await Task.sleep(for: .milliseconds(100))
+                // Cancelled once the request is at the server: a transfer under way, not one never started.
+                #expect(await eventually(within: .seconds(45)) { seen.all.count == 1 })
                 task.cancel()
                 let failure = try #require(await task.value.failure)
                 #expect(failure.kind == .cancelled)

@@ -40,8 +40,8 @@ struct HTTPClientTLSTests {
             let url = "https://127.0.0.1:\(port)/"
             let trusted = TLSOptions(caFile: "\(server).pem", clientCertificate: "\(client).pem", clientKey: "\(client).key")
             var result = await client_.send(OutboundRequest(url: url, method: "GET", timeout: .seconds(5), tls: trusted))
-            // s_server needs a moment to listen; retry a refused connection for at most 3 s.
-            let end = ContinuousClock.now + .seconds(3)
+            // s_server needs a moment to listen; retry a refused connection for at most 20 s (a loaded machine).
+            let end = ContinuousClock.now + .seconds(20)
             while result.failure?.kind == .couldNotConnect, ContinuousClock.now < end {
                 try await Task.sleep(for: .milliseconds(50))
                 result = await client_.send(OutboundRequest(url: url, method: "GET", timeout: .seconds(5), tls: trusted))

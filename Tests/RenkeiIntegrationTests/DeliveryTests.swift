@@ -67,10 +67,12 @@ struct DeliveryTests {
             let arrived = try await daemon.waitUntil(timeout: .seconds(60), interval: .milliseconds(200)) {
                 Self.deliveredIDs(receiver.deliveries).count >= expected
             }
-            try await Task.sleep(for: .seconds(1))
+            // Every event projected and every delta planned from them answered: nothing more will come.
+            let settled = try await daemon.settledStatus()
             var deliveries = receiver.deliveries
             let statusText = try await daemon.status().serializedString
             #expect(arrived, "delivered ids after 60 s: \(Self.deliveredIDs(deliveries)); status: \(statusText)")
+            #expect(settled?["subscriptions"]?["mirror"]?["delivered"]?.integerValue == Int64(expected), "status: \(statusText)")
             #expect(Self.deliveredIDs(deliveries).count == expected, "delivered: \(Self.deliveredIDs(deliveries))")
 
             for delivery in deliveries {
@@ -138,7 +140,6 @@ struct DeliveryTests {
             let exit = try await daemon.stop()
             #expect(exit == 0, "renkeid exit status after SIGTERM")
             try await daemon.start()
-            try await Task.sleep(for: .seconds(3))
             let more = try await daemon.replay([
                 envelopeLine(
                     source: "resident", eventID: "RD-8", type: "resident.moved", subject: "000500002",
@@ -148,7 +149,12 @@ struct DeliveryTests {
             _ = try await daemon.waitUntil(timeout: .seconds(30), interval: .milliseconds(200)) {
                 Self.deliveredIDs(receiver.deliveries).count >= expected + 1
             }
-            try await Task.sleep(for: .seconds(1))
+            // The restarted lane read its outbox at start; settled, every row in it has its outcome, so
+            // a delta sent again after the restart would be among the deliveries now.
+            let settledAgain = try await daemon.settledStatus()
+            #expect(
+                settledAgain?["subscriptions"]?["mirror"]?["delivered"]?.integerValue == Int64(expected + 1),
+                "status: \(settledAgain?.serializedString ?? "not settled")")
             deliveries = receiver.deliveries
             let counts = Dictionary(grouping: deliveries.filter(\.delivered), by: \.id).mapValues(\.count)
             for (id, count) in counts {

@@ -34,6 +34,7 @@ import Testing
         let clock = ContinuousClock.now
         let batches = 16
         for b in 0..<5 { #expect(try await original.request("POST", "/v1/replay", body: Self.batch(b)).status == 200) }
+        let headBeforeLoad = try await original.status()["head_lsn"]?.integerValue ?? 0
 
         // Load: the remaining batches, one after another, while the backup runs.
         let load = Task {
@@ -42,7 +43,11 @@ import Testing
                 guard reply.status == 200 else { throw HarnessError("replay of batch \(b) answered \(reply.status)") }
             }
         }
-        try await Task.sleep(for: .milliseconds(150))
+        // The backup starts once the load has appended a batch: it copies a log that is growing.
+        let loading = try await original.waitUntil(timeout: .seconds(60), interval: .milliseconds(10)) {
+            try await original.status()["head_lsn"]?.integerValue ?? 0 > headBeforeLoad
+        }
+        #expect(loading, "the load appended nothing in 60 s")
         // A file name: backups go to backup_dir only (default <state_dir>/backups).
         let path = original.root.appendingPathComponent("state/backups/backup.db").path
         let backup = try await original.request("POST", "/v1/backup", body: Array("{\"path\": \"backup.db\"}".utf8))

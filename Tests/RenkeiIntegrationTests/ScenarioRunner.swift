@@ -89,6 +89,7 @@ struct ScenarioRunner {
 
         // Pass 2: the same input again adds nothing.
         let deliveredBefore = receiver.deliveries.count
+        let plannedBefore = plannedDeltas(in: try await daemon.status())
         let fedAgain = try await feed(daemon, prefix: "again-")
         let again = fedAgain.replies
         #expect(
@@ -104,7 +105,10 @@ struct ScenarioRunner {
         }
         let headAgain = try await waitIdle(daemon)
         #expect(headAgain == head, "\(fixture.name): head_lsn moved from \(head) to \(headAgain) on the second replay")
-        try await Task.sleep(for: .milliseconds(300))
+        // Idle: every delta planned so far has its outcome, so the receiver has had all of them; and
+        // the outboxes hold no more deltas than before the second feed.
+        let plannedAgain = plannedDeltas(in: try await daemon.status())
+        #expect(plannedAgain == plannedBefore, "\(fixture.name): the second replay planned \(plannedAgain - plannedBefore) deltas")
         let afterReplay = receiver.deliveries
         #expect(
             afterReplay.count == deliveredBefore,
@@ -113,9 +117,11 @@ struct ScenarioRunner {
         // Pass 3: a rebuild recomputes the same views and sends nothing new.
         let rebuild = try await daemon.request("POST", "/v1/rebuild")
         #expect((200..<300).contains(rebuild.status), "POST /v1/rebuild: \(rebuild.status) \(rebuild.text)")
+        // `rebuild` in the status is set before the 202 and cleared once the rebuild (with any delta
+        // it planned) has committed, so idle here is after the rebuild, not before it began.
         let headRebuilt = try await waitIdle(daemon)
         #expect(headRebuilt == head, "\(fixture.name): head_lsn moved across the rebuild")
-        try await Task.sleep(for: .milliseconds(300))
+        let plannedByRebuild = plannedDeltas(in: try await daemon.status()) - plannedAgain
         let rebuilt = try await collect(daemon, receiver, signers: signers)
         report(
             "persons after rebuild", expected: first.persons, actual: rebuilt.persons,
@@ -125,6 +131,7 @@ struct ScenarioRunner {
             key: { $0["household_no"]?.stringValue ?? "?" })
         let sentByRebuild = receiver.deliveries.dropFirst(deliveredBefore)
         checking("rebuild") {
+            #expect(plannedByRebuild == 0, "\(fixture.name): the rebuild planned \(plannedByRebuild) deltas")
             #expect(
                 sentByRebuild.count == 0,
                 "\(fixture.name): the rebuild sent \(sentByRebuild.count) deltas:\n\(sentByRebuild.map { String(decoding: $0.body, as: UTF8.self) }.joined(separator: "\n"))"

@@ -4,6 +4,11 @@ import Synchronization
 import Testing
 @testable import RenkeiStore
 
+/// How many tasks have reached their `append` (shared with task-group children).
+private final class SubmitCounter: Sendable {
+    let count = Atomic<Int>(0)
+}
+
 @Suite struct LogWriterTests {
     @Test func concurrentAppendsAreGroupCommittedGapFreeAndOnce() async throws {
         let dir = TemporaryDirectory()
@@ -16,16 +21,23 @@ import Testing
         // Hold the writer busy while the callers submit, so their batches queue up to be gathered.
         let release = DispatchSemaphore(value: 0)
         let blocker = Task { try await writer.perform { _ in release.wait() } }
+        // Each task counts itself just before `append`, which queues its batch before its first
+        // suspension: once all have counted, every batch waits behind the blocker.
+        let submitting = SubmitCounter()
         let results = try await withThrowingTaskGroup(of: [AppendOutcome].self) { group in
             for task in 0..<tasks {
                 group.addTask {
                     // Every task also sends the same shared event: it must be logged once.
                     var events = (0..<perTask).map { makeEvent(id: "T\(task)-\($0)") }
                     events.insert(makeEvent(id: "shared"), at: perTask / 2)
+                    submitting.count.add(1, ordering: .relaxed)
                     return try await writer.append(events)
                 }
             }
-            try await Task.sleep(for: .milliseconds(300))
+            let deadline = ContinuousClock.now + .seconds(30)
+            while submitting.count.load(ordering: .relaxed) < tasks, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             release.signal()
             return try await group.reduce(into: []) { $0.append($1) }
         }

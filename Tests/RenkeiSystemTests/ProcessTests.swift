@@ -106,7 +106,8 @@ import Testing
         let watcher = SignalWatcher(signals: [.hangUp]) { signal in received.withLock { $0.append(signal) } }
         defer { watcher.cancel() }
         kill(getpid(), SIGHUP)
-        for _ in 0..<200 where received.withLock({ $0.isEmpty }) {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while received.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(received.withLock { $0 } == [.hangUp])

@@ -72,14 +72,19 @@ public struct LinkingReport: Sendable {
             histogram: histogram)
     }
 
-    /// The report as JSON: `{"weights_from", "estimate_lsn", "thresholds", "prior", "fields":
-    /// {field: {level: {"m", "u", "weight"}}}, "estimate": {match_probability, records, …},
-    /// "expected": {precision, recall, matches_to_review, reviews_per_record, histogram}}`; without
-    /// an estimate, `fields` holds the weights only and `estimate`/`expected` are null.
+    /// The report as JSON: `{"weights_from", "estimate_lsn", "thresholds", "prior", "prior_from",
+    /// "same_household", "same_household_from", "fields": {field: {level: {"m", "u", "weight",
+    /// "from"}}}, "estimate": {match_probability, records, …}, "expected": {precision, recall,
+    /// matches_to_review, reviews_per_record, histogram}}`; without an estimate, `fields` holds the
+    /// weights only and `estimate`/`expected` are null. Each `from` says where the weight in force
+    /// comes from: `configured` (`linking.weights`), `estimated` or `default`.
+    /// - Parameter override: what `linking.weights` configures (nothing when `nil`).
     public static func json(
         parameters: LinkingParameters?, weights: MatchWeights, origin: String, estimateLSN: Int64?,
-        thresholds: LinkingThresholds
+        thresholds: LinkingThresholds, override: WeightsOverride? = nil
     ) -> JSONObject {
+        let unconfigured: JSONValue = estimateLSN == nil ? "default" : "estimated"
+        func from(_ configured: Bool) -> JSONValue { configured ? "configured" : unconfigured }
         var fields: [JSONObject.Member] = []
         for field in MatchField.allCases {
             var levels: [JSONObject.Member] = []
@@ -90,6 +95,7 @@ public struct LinkingReport: Sendable {
                     entry.append(.init(key: "u", value: .double(parameters.u[field.rawValue][level.rawValue])))
                 }
                 entry.append(.init(key: "weight", value: .double(weights.weight(field, level))))
+                entry.append(.init(key: "from", value: from(override?.isConfigured(field, level) ?? false)))
                 levels.append(.init(key: level.key, value: .object(JSONObject(uniqueMembers: entry))))
             }
             fields.append(.init(key: field.key, value: .object(JSONObject(uniqueMembers: levels))))
@@ -117,6 +123,10 @@ public struct LinkingReport: Sendable {
             .init(key: "estimate_lsn", value: estimateLSN.map { .integer($0) } ?? .null),
             .init(key: "thresholds", value: .object(["auto_link": .double(thresholds.autoLink), "review": .double(thresholds.review)])),
             .init(key: "prior", value: .double(weights.prior)),
+            .init(key: "prior_from", value: from(override?.prior != nil)),
+            .init(key: "same_household", value: .double(weights.sameHousehold)),
+            // Not estimated (guardians are few): the configured weight or the default.
+            .init(key: "same_household_from", value: override?.sameHousehold != nil ? "configured" : "default"),
             .init(key: "fields", value: .object(JSONObject(uniqueMembers: fields))),
             .init(key: "estimate", value: estimate),
             .init(key: "expected", value: expected),

@@ -7,11 +7,14 @@
 ///    `unregistered` uid, below that it gets its own uid.
 /// 3. Operator decisions (`operator.*` events) override both (``Projection/applyOperator(_:_:)``).
 struct Linker: Sendable {
-    /// The field weights in force: the configured ones when `linking.weights` is set (they
-    /// override an estimate), else the last estimate (`operator.linking_estimated`), else the defaults.
+    /// The field weights in force: the last estimate (`operator.linking_estimated`) with the values
+    /// `linking.weights` configures written over it (``WeightsOverride``), else the configured
+    /// weights over the defaults.
     private(set) var weights: MatchWeights = .standard
     /// `linking.weights` (the defaults when not configured).
     private(set) var configured: MatchWeights = .standard
+    /// What `linking.weights` configures, value by value.
+    private(set) var override = WeightsOverride(configured: .standard)
     /// The weights of the last `operator.linking_estimated` event applied.
     private(set) var estimated: MatchWeights?
     /// `auto_link`, `review`, margin.
@@ -19,17 +22,18 @@ struct Linker: Sendable {
 
     init(weights: MatchWeights = .standard, thresholds: LinkingThresholds = LinkingThresholds()) {
         configured = weights
+        override = WeightsOverride(configured: weights)
         self.weights = weights
         self.thresholds = thresholds
     }
 
-    /// Whether `linking.weights` overrides estimates: configured weights other than the defaults.
-    var isOverridden: Bool { configured != .standard }
+    /// Whether `linking.weights` configures any value (configured weights other than the defaults).
+    var isOverridden: Bool { !override.isEmpty }
 
-    /// Takes an estimate; it decides from now on unless `linking.weights` overrides it.
+    /// Takes an estimate; it decides from now on, under the values `linking.weights` configures.
     mutating func use(estimate: MatchWeights?) {
         estimated = estimate
-        weights = isOverridden ? configured : (estimate ?? .standard)
+        weights = WeightsOverride.inForce(configured: configured, estimated: estimate).weights
     }
 }
 

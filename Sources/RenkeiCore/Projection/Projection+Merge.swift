@@ -62,12 +62,13 @@ extension Projection {
             }
         }
         matchIndex.set(Self.uidNumber(retired), nil)
-        // Reviews that are settled by the merge are closed.
+        // Reviews that are settled by the merge are closed (an item about a link already made
+        // names its own person and is settled only by an official).
         if let keptPerson = persons[kept] {
             for record in keptPerson.records {
                 let key = LinkKey(source: record.link.source, subject: record.link.subject)
                 guard let id = reviewByRecord[key], let item = reviews[id] else { continue }
-                if item.candidates.contains(where: { resolve($0.uid) == kept }) {
+                if !Self.asksAboutLink(item), item.candidates.contains(where: { resolve($0.uid) == kept }) {
                     closeReview(source: key.source, subject: key.subject)
                 }
             }

@@ -8,7 +8,8 @@ extension Projection {
     ///   and goes there when it arrives. Its open review closes.
     /// - unlinked: the record splits off into a new uid and is never linked back automatically.
     /// - review_rejected {review_id}: the item closes; its candidates are never linked to the
-    ///   record automatically.
+    ///   record automatically. An item about a link already made (``linkNotRemadeNote``) names
+    ///   the record's own person: rejecting it splits the record off, as `unlinked` does.
     mutating func applyOperator(_ event: Event, _ change: inout Change) {
         let data = event.data
         switch event.type {
@@ -64,6 +65,10 @@ extension Projection {
             }
             decisionsDirty = true
             closeReview(source: item.source, subject: item.subject)
+            // Rejecting an item about a link already made (estimate: link not remade) unlinks it.
+            if Self.asksAboutLink(item), let owner = linkIndex[LinkKey(source: item.source, subject: item.subject)] {
+                unlink(owner, source: item.source, subject: item.subject, &change)
+            }
             if let uid = linkIndex[LinkKey(source: item.source, subject: item.subject)] { change.decided.insert(uid) }
         default:
             return

@@ -35,6 +35,7 @@ extension Projection {
             for atenaNo in person.atenaNumbers { atenaIndex[atenaNo] = person.uid }
             for record in person.records {
                 linkIndex[LinkKey(source: record.link.source, subject: record.link.subject)] = person.uid
+                if record.link.source == "resident" { registryRecords += 1 }
             }
             if let householdNo = person.memberOf {
                 householdMembers[householdNo, default: []].append(person.uid)

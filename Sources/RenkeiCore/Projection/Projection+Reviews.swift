@@ -64,14 +64,17 @@ extension Projection {
         var kept: [String: ReviewItem.Candidate] = [:]
         var notes: [String: [String]] = [:]
         var rescore: Set<String> = []
+        // An item about a link already made names the record's own person: a merge of that person
+        // only renames it (it is not scored against itself).
+        let aboutLink = Self.asksAboutLink(item)
         for candidate in item.candidates {
             let live = resolve(candidate.uid)
-            if live == owner {
+            if live == owner && !aboutLink {
                 closeReview(source: item.source, subject: item.subject)
                 return
             }
             if decisions.refused.contains(.init(source: item.source, subject: item.subject, uid: live)) { continue }
-            if live != candidate.uid { rescore.insert(live) }
+            if live != candidate.uid && !aboutLink { rescore.insert(live) }
             for note in candidate.reasons where note.hasPrefix(Self.decisionNotePrefix) {
                 if !(notes[live]?.contains(note) ?? false) { notes[live, default: []].append(note) }
             }

@@ -21,6 +21,8 @@ public struct Projection: Sendable {
     var householdMembers: [String: [String]] = [:]
     /// Every link's owner: (source, subject) → uid.
     var linkIndex: [LinkKey: String] = [:]
+    /// How many of ``linkIndex``'s records are registry (`resident`) records.
+    var registryRecords = 0
     /// 宛名番号 → uid, for resident records and for reservations made by records that arrived first.
     var atenaIndex: [String: String] = [:]
     /// How records without a key find their person: weights and thresholds.
@@ -204,6 +206,7 @@ public struct Projection: Sendable {
         let key = LinkKey(source: link.source, subject: link.subject)
         guard linkIndex[key] == nil else { return }
         linkIndex[key] = uid
+        if link.source == "resident" { registryRecords += 1 }
         update(uid, &change) { $0.records.append(SourceRecord(link: link)) }
     }
 

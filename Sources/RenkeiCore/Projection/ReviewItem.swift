@@ -122,6 +122,10 @@ public struct LinkDecisions: Sendable, Hashable {
     }
     private var estimateData: JSONObject?
     private var estimateLSN: Int64 = 0
+    /// The largest `linking.estimate_at_records` size at which the daemon has estimated on its own
+    /// (an `operator.linking_estimated` event whose `trigger` names it), 0 before any: sizes up to
+    /// it are never estimated at again, across restarts and rebuilds.
+    public var estimatedAtRecords = 0
 
     /// The weights of the last estimate, if any.
     public var estimatedWeights: MatchWeights? {
@@ -132,10 +136,10 @@ public struct LinkDecisions: Sendable, Hashable {
     public init() {}
 
     /// Whether nothing was decided.
-    public var isEmpty: Bool { refused.isEmpty && pins.isEmpty && estimateData == nil }
+    public var isEmpty: Bool { refused.isEmpty && pins.isEmpty && estimateData == nil && estimatedAtRecords == 0 }
 
-    /// Compact JSON bytes: `{"refused": [[source, subject, uid]], "pins": [[source, subject, uid]]}`,
-    /// sorted, for storage.
+    /// Compact JSON bytes: `{"refused": [[source, subject, uid]], "pins": [[source, subject, uid]],
+    /// "estimate"?: {data, lsn}, "estimated_at_records"?: n}`, sorted, for storage.
     public var encoded: [UInt8] {
         func rows(_ pairs: [Pair]) -> JSONValue {
             .array(pairs.map { .array([.string($0.source), .string($0.subject), .string($0.uid)]) })
@@ -145,6 +149,7 @@ public struct LinkDecisions: Sendable, Hashable {
         if let estimateData {
             object["estimate"] = .object(["data": .object(estimateData), "lsn": .integer(estimateLSN)])
         }
+        if estimatedAtRecords > 0 { object["estimated_at_records"] = .integer(Int64(estimatedAtRecords)) }
         return JSONValue.object(object).serializedBytes
     }
 
@@ -169,6 +174,10 @@ public struct LinkDecisions: Sendable, Hashable {
                 data["weights"]?.objectValue.flatMap({ MatchWeights(json: $0) }) != nil
             else { throw stored.damaged("estimate") }
             self.estimate = (data, lsn)
+        }
+        if let size = stored.object["estimated_at_records"] {
+            guard let value = size.integerValue, value >= 0 else { throw stored.damaged("estimated_at_records") }
+            estimatedAtRecords = Int(value)
         }
     }
 }

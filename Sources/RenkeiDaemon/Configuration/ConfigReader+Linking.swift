@@ -8,6 +8,13 @@ extension ConfigReader {
         var autoLink: Double
         var review: Double
         var weights: MatchWeights
+        /// `estimate_at_records`: record counts (sources other than the registry) at which the
+        /// daemon estimates the linking parameters on its own, ascending; empty turns it off.
+        var estimateAtRecords: [Int] = Self.defaultEstimateAtRecords
+
+        /// 1,000 records give EM about a thousand true pairs to learn from; each tenfold growth
+        /// estimates again on a population ten times larger.
+        static let defaultEstimateAtRecords = [1_000, 10_000, 100_000]
     }
 
     /// The config names of the agreement levels, in `MatchWeights` column order.
@@ -20,7 +27,7 @@ extension ConfigReader {
     /// number is a typo (a likelihood ratio of 2^60 is no evidence any field gives).
     static let weightBound = 60.0
 
-    /// Reads `linking` {`auto_link`?, `review`?, `weights`?}.
+    /// Reads `linking` {`auto_link`?, `review`?, `weights`?, `estimate_at_records`?}.
     ///
     /// `weights` overrides any part of ``MatchWeights/standard``:
     /// `{"<field>": {"<level>": log2 weight, …}, "prior": …, "same_household": …}` with fields
@@ -30,7 +37,7 @@ extension ConfigReader {
     ///   `linking.weights.name.exakt: unknown level`.
     func linking(_ root: JSONObject) throws(RenkeiError) -> Linking {
         let linking = try optionalObject(root, "linking", path: "") ?? JSONObject()
-        try allowOnly(linking, path: "linking", ["auto_link", "review", "weights"])
+        try allowOnly(linking, path: "linking", ["auto_link", "review", "weights", "estimate_at_records"])
         let autoLink = try optionalNumber(linking, "auto_link", path: "linking") ?? 0.92
         let review = try optionalNumber(linking, "review", path: "linking") ?? 0.75
         guard review > 0, review <= autoLink, autoLink <= 1 else {
@@ -40,7 +47,28 @@ extension ConfigReader {
         if let object = try optionalObject(linking, "weights", path: "linking") {
             weights = try matchWeights(object)
         }
-        return Linking(autoLink: autoLink, review: review, weights: weights)
+        var result = Linking(autoLink: autoLink, review: review, weights: weights)
+        if let sizes = linking["estimate_at_records"], !sizes.isNull { result.estimateAtRecords = try estimateSizes(sizes) }
+        return result
+    }
+
+    /// `linking.estimate_at_records`: an array of whole numbers ≥ 2 (records), strictly ascending.
+    private func estimateSizes(_ value: JSONValue) throws(RenkeiError) -> [Int] {
+        let path = "linking.estimate_at_records"
+        guard let array = value.arrayValue else {
+            throw error(path, "must be an array of record counts, e.g. [1000, 10000, 100000] ([] turns it off)")
+        }
+        var sizes: [Int] = []
+        for (index, element) in array.enumerated() {
+            guard let integer = element.integerValue, let size = Int(exactly: integer), size >= 2, size <= 1 << 40 else {
+                throw error("\(path)[\(index)]", "must be a whole number of records from 2 to \(1 << 40)")
+            }
+            if let last = sizes.last, size <= last {
+                throw error("\(path)[\(index)]", "\(size) does not exceed \(last): list the sizes in ascending order")
+            }
+            sizes.append(size)
+        }
+        return sizes
     }
 
     private func matchWeights(_ object: JSONObject) throws(RenkeiError) -> MatchWeights {

@@ -112,6 +112,9 @@ public struct Configuration: Sendable {
     public var review: Double
     /// `linking.weights` over the defaults (``MatchWeights/standard`` when not configured).
     public var matchWeights: MatchWeights
+    /// `linking.estimate_at_records`: sizes (records from sources other than the registry) at which
+    /// the daemon appends `operator.linking_estimated` on its own, once each; empty when off.
+    public var linkingEstimateAtRecords: [Int] = ConfigReader.Linking.defaultEstimateAtRecords
     /// Subscriptions by name.
     public var subscriptions: [String: Subscription]
     /// Minimum log level (`debug`, `info`, `notice`, `warning`, `error`).
@@ -209,6 +212,7 @@ public struct Configuration: Sendable {
         autoLink = linking.autoLink
         review = linking.review
         matchWeights = linking.weights
+        linkingEstimateAtRecords = linking.estimateAtRecords
 
         subscriptions = [:]
         for member in try reader.optionalObject(root, "subscriptions", path: "") ?? JSONObject() {

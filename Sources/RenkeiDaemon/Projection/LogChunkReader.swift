@@ -55,6 +55,13 @@ final class LogChunkReader: @unchecked Sendable {
         return try item.get()
     }
 
+    /// How many parsed chunks wait for ``next()`` now (tests see the reader fill its places with it).
+    var queuedChunks: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queue.count
+    }
+
     /// Ends the reading early (or confirms it ended): drops what is queued, and returns once the
     /// reading thread has ended and closed its connection — at most the time it takes to parse
     /// one chunk. Call it when done taking chunks, whether or not the end was reached.

@@ -16,11 +16,14 @@ struct OperatorDecisions: Sendable {
     ///   - type: `operator.linked`, `operator.unlinked` or `operator.review_rejected`.
     ///   - subject: the envelope subject (the record's subject, or the review id).
     ///   - data: the event data.
+    ///   - eventID: the event id; a fresh `OP-<uuid>` when `nil` (the daemon's own events name
+    ///     what they are, so the log refuses a second one).
     /// - Throws: ``RenkeiError`` with code `invalidEvent` when the event is not valid (the message
     ///   names the field), `internalError` when the log did not take it as new, or a store error.
-    func append(type: String, subject: String, data: JSONObject) async throws -> Int64 {
+    func append(type: String, subject: String, data: JSONObject, eventID: String? = nil) async throws -> Int64 {
         let envelope: JSONObject = [
-            "source": .string(EventValidatorOperator.source), "event_id": .string("OP-" + UUID().uuidString.lowercased()),
+            "source": .string(EventValidatorOperator.source),
+            "event_id": .string(eventID ?? "OP-" + UUID().uuidString.lowercased()),
             "type": .string(type), "occurred_at": .string(Timestamp.rfc3339(Date())), "subject": .string(subject),
             "data": .object(data),
         ]

@@ -123,7 +123,17 @@ public final class RenkeiService: Sendable {
         }
         self.pulls = pulls
         let projection = projection
-        writer.setCommitHandler { db, events in projection.handleCommit(db, events: events) }
+        // Issue 14: `linking.estimate_at_records`, checked after each batch the projection applies.
+        let autoEstimate = AutoEstimate(
+            sizes: configuration.linkingEstimateAtRecords,
+            estimator: LinkingEstimator(
+                databasePath: databasePath,
+                decisions: OperatorDecisions(validator: validator, writer: writer, operatorUID: UserDatabase.effectiveUserID),
+                sameHousehold: configuration.matchWeights.sameHousehold, logger: logger.labelled("linking")))
+        writer.setCommitHandler { db, events in
+            projection.handleCommit(db, events: events)
+            autoEstimate.check(projection)
+        }
     }
 
     /// Reads every `*.json` under the schemas folder.

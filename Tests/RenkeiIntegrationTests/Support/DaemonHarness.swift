@@ -349,6 +349,38 @@ actor DaemonHarness {
         }
         return try await condition()
     }
+
+    /// Polls `/v1/status` until the projection has caught up with the log (`projection_lsn` =
+    /// `head_lsn`), no rebuild runs and no subscription has a delta pending or in flight (dead
+    /// letters aside); returns that status, or `nil` after `timeout`. Every delta planned from the
+    /// log so far has then had its outcome recorded: what a receiver got is all it will get until
+    /// something new is logged, so a test can check what did not arrive without waiting a while.
+    func settledStatus(timeout: Duration = .seconds(60)) async throws -> JSONValue? {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let status = try await status()
+            let quiet = (status["subscriptions"]?.objectValue ?? JSONObject()).allSatisfy { member in
+                member.value["in_flight"]?.integerValue == 0
+                    && member.value["backlog"]?.integerValue == member.value["dead_letters"]?.integerValue
+            }
+            let caughtUp = status["head_lsn"]?.integerValue != nil
+                && status["projection_lsn"]?.integerValue == status["head_lsn"]?.integerValue
+                && (status["rebuild"] == nil || status["rebuild"]?.isNull == true)
+            if quiet && caughtUp { return status }
+            guard ContinuousClock.now < deadline else { return nil }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// How many deltas the outboxes have ever held, over every subscription in a `/v1/status` reply:
+/// `backlog` (dead letters included) + `delivered` + `skipped`. Planning a delta adds one; sending,
+/// skipping or dead-lettering it only moves it between the figures. Equal sums before and after a
+/// step whose writes have committed are positive evidence that the step planned no delta.
+func plannedDeltas(in status: JSONValue) -> Int64 {
+    (status["subscriptions"]?.objectValue ?? JSONObject()).reduce(0) { sum, member in
+        ["backlog", "delivered", "skipped"].reduce(sum) { $0 + (member.value[$1]?.integerValue ?? 0) }
+    }
 }
 
 /// Runs `body` with a fresh harness, then kills any daemon still running and removes its temp

@@ -1,3 +1,5 @@
+import RenkeiCore
+
 /// What `renkeictl` was asked to do, parsed by hand from its arguments.
 public struct ControlInvocation: Sendable, Equatable {
     /// `--socket PATH`, if given.
@@ -27,7 +29,7 @@ public struct ControlInvocation: Sendable, Equatable {
             return .success(Self.defaultSocketPath)
         }
         do {
-            let config = try JSONParserBridge.parse(bytes)
+            let config = try JSONParser.parse(bytes)
             if let socket = config["status_socket"]?.stringValue { return .success(socket) }
             return .success(Self.defaultSocketPath)
         } catch {
@@ -174,11 +176,4 @@ enum Percent {
         }
         return out
     }
-}
-
-public import RenkeiCore
-
-/// Keeps the JSON parser call (and its typed error) in one place.
-enum JSONParserBridge {
-    static func parse(_ bytes: [UInt8]) throws -> JSONValue { try JSONParser.parse(bytes) }
 }

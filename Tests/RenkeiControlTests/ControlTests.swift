@@ -1,7 +1,7 @@
 import Foundation
 import RenkeiCore
 import Testing
-@testable import RenkeiSystem
+@testable import RenkeiControl
 
 @Suite struct ControlCommandLineTests {
     func run(_ arguments: String) -> ControlInvocation? {
