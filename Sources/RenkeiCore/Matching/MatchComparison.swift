@@ -48,6 +48,8 @@ public struct MatchComparison: Sendable, Hashable {
             MatchText.withinEdits(
                 record.keys.part(.address), candidateKeys().part(.address),
                 limit: MatchText.typoLimit(Int(min(a.addressCount, candidate.addressCount))))
+        } wordAgreement: {
+            MatchText.addressWordAgreement(record.keys.part(.addressWords), candidateKeys().part(.addressWords))
         }
         var name = Self.name(a, candidate)
         var kana = Self.kana(a, candidate)
@@ -63,10 +65,13 @@ public struct MatchComparison: Sendable, Hashable {
                     MatchText.withinOneEdit(record.keys.part(.nameFolded), candidateKeys().part(.nameFolded))
                 {
                     name = .partial
-                } else if name == .disagree, a.nameLatin, candidate.nameLatin,
-                    MatchText.latinNamesAgree(record.keys.part(.latinWords), candidateKeys().part(.latinWords))
-                {
-                    name = .fuzzy
+                } else if name == .disagree, a.nameLatin, candidate.nameLatin {
+                    let x = record.keys.part(.latinWords), y = candidateKeys().part(.latinWords)
+                    if MatchText.latinNamesAgree(x, y) {
+                        name = .fuzzy
+                    } else if MatchText.latinNameWordAgrees(x, y) {
+                        name = .partial
+                    }
                 }
                 if kana == .disagree, a.kanaStrong.mayBeOneEditFrom(candidate.kanaStrong),
                     MatchText.withinOneEdit(record.keys.part(.kanaStrong), candidateKeys().part(.kanaStrong))
@@ -110,7 +115,10 @@ public struct MatchComparison: Sendable, Hashable {
             && MatchText.withinOneEdit(record.keys.part(.given), candidateKeys().part(.given))
         let kanaGivenKnown = a.kanaGiven != 0 && candidate.kanaGiven != 0
         let kanaGivenAgrees = kanaGivenKnown && a.kanaGiven == candidate.kanaGiven
-        givenDiffers = (kanjiGivenKnown || kanaGivenKnown) && !kanjiGivenAgrees && !kanaGivenAgrees
+        // A name that agrees as a whole (exactly, folded, or word by word) has its given name too,
+        // wherever a space fell (`hayd en geraghty` / `hayden geraghty`).
+        let wholeNameAgrees = name == .exact || name == .normalised || name == .variant || name == .fuzzy
+        givenDiffers = !wholeNameAgrees && (kanjiGivenKnown || kanaGivenKnown) && !kanjiGivenAgrees && !kanaGivenAgrees
     }
 
     /// The level of one field.
@@ -202,10 +210,17 @@ public struct MatchComparison: Sendable, Hashable {
     ///
     /// Levels: exact, normalised (folded keys equal), variant (city or prefecture left out), fuzzy
     /// (a typo: the numbers — 番地, house number, room — agree exactly and the folded keys are one
-    /// or two edits apart, by length), partial (same area, different house), disagree.
+    /// or two edits apart, by length), partial (same area, different house), disagree. Two
+    /// addresses in Latin script, where a typo, a field left out and a changed postcode or
+    /// suburb come together, are placed by how many of their words agree
+    /// (``MatchText/addressWordAgreement(_:_:)``, read through `wordAgreement`): fuzzy from
+    /// ``latinFuzzyAgreement`` with every number agreeing (the same house written differently),
+    /// partial from ``latinPartialAgreement`` (part of it agrees: the same street or locality,
+    /// another house number), else disagree.
     @inline(__always)
     static func address(
-        _ a: MatchSignature, _ b: MatchSignature, isSuffix: () -> Bool, isTypo: () -> Bool
+        _ a: MatchSignature, _ b: MatchSignature, isSuffix: () -> Bool, isTypo: () -> Bool,
+        wordAgreement: () -> (share: Double, numbersAgree: Bool) = { (0, false) }
     ) -> AgreementLevel {
         guard a.addressExact != 0, b.addressExact != 0 else { return .missing }
         if a.addressExact == b.addressExact { return .exact }
@@ -222,7 +237,19 @@ public struct MatchComparison: Sendable, Hashable {
         {
             return .fuzzy
         }
+        if a.addressLatin, b.addressLatin {
+            let agreement = wordAgreement()
+            if agreement.share >= latinFuzzyAgreement && agreement.numbersAgree { return .fuzzy }
+            return agreement.share >= latinPartialAgreement ? .partial : .disagree
+        }
         if a.area == b.area, a.addressNamed { return .partial }
         return .disagree
     }
+
+    /// The share of words (Dice) from which two Latin-script addresses agree at the fuzzy level:
+    /// three in four — with seven words on each side, one replaced or two left out on one side.
+    static let latinFuzzyAgreement = 0.75
+    /// The share from which they agree at the partial level: two in five — the locality (suburb,
+    /// postcode, state) or the street without the rest.
+    static let latinPartialAgreement = 0.4
 }

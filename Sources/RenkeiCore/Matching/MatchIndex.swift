@@ -60,6 +60,27 @@ public struct MatchIndex: Sendable {
         blocks.reserveCapacity(keys: keys)
     }
 
+    /// Whether someone else in the index was born the same day as `number` and shares its
+    /// surname (as written or read) or its address: a sibling — a twin — a record whose given
+    /// name differs from `number`'s may be. Reads the birth date's block (at most
+    /// ``maximumBlockSize``; a larger block counts as holding a sibling).
+    func hasSibling(_ number: Int) -> Bool {
+        let person = signatures[number]
+        guard person.birthDate != 0 else { return true }
+        var found = false
+        var listed = false
+        blocks.forEach(in: person.dateBlockingKey, ifAtMost: Self.maximumBlockSize) { record, _ in
+            listed = true
+            let other = Int(record)
+            guard !found, other != number, present[other] else { return }
+            let s = signatures[other]
+            found = s.birthDate == person.birthDate
+                && (person.surname != 0 && s.surname == person.surname || person.kanaSurname != 0 && s.kanaSurname == person.kanaSurname
+                    || person.addressHash != 0 && s.addressHash == person.addressHash)
+        }
+        return found || !listed
+    }
+
     /// The profile of a uid number, if indexed.
     public func profile(_ number: Int) -> MatchProfile? {
         guard number < present.count && present[number] else { return nil }
@@ -179,15 +200,21 @@ public struct MatchIndex: Sendable {
         guard let best = scored.first, best.comparison.score >= thresholds.review else { return .none }
         let second = scored.dropFirst().first
         let ambiguous = second.map { best.comparison.total - $0.comparison.total < thresholds.margin } ?? false
-        if best.comparison.score >= thresholds.autoLink && !best.comparison.givenDiffers && !ambiguous {
-            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: self.profile(best.number)!)
+        // The twins rule: a candidate whose given name differs is never linked automatically
+        // while someone else born the same day shares its surname or address — a twin the record
+        // may be. Without such a sibling in the index, the name's disagreement is weighed like any
+        // other (a mistyped or replaced given name; the twin of a resident lives there too).
+        let twinsRule = best.comparison.givenDiffers && hasSibling(best.number)
+        if best.comparison.score >= thresholds.autoLink && !twinsRule && !ambiguous {
+            let notes = best.comparison.givenDiffers ? [MatchReasons.noSiblingNote] : []
+            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: self.profile(best.number)!, notes: notes)
             return .link(Candidate(number: best.number, comparison: best.comparison, reasons: reasons))
         }
         var review: [Candidate] = []
         for entry in scored.prefix(maxReview) where entry.comparison.score >= thresholds.review {
             var notes: [String] = []
             if entry.comparison.score >= thresholds.autoLink {
-                if entry.comparison.givenDiffers { notes.append(MatchReasons.twinsNote) }
+                if entry.comparison.givenDiffers && hasSibling(entry.number) { notes.append(MatchReasons.twinsNote) }
                 if ambiguous { notes.append(MatchReasons.ambiguousNote) }
             }
             let reasons = MatchReasons.reasons(entry.comparison, record: profile, candidate: self.profile(entry.number)!, notes: notes)

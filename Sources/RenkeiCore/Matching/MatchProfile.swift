@@ -45,8 +45,20 @@ public struct MatchProfile: Sendable, Hashable {
         self.household = household
         self.isProtected = isProtected
         var builder = MatchKeys.Builder()
-        if let name = identity["name"]?.stringValue { setName(name, &builder) }
-        if let kana = identity["name_kana"]?.stringValue { setKana(kana, &builder) }
+        let kana = identity["name_kana"]?.stringValue
+        if let name = identity["name"]?.stringValue {
+            if MatchText.isKanaOnly(name) {
+                // A name written only in kana (a foreign resident's katakana, a child's hiragana)
+                // is a reading: compared with a name in kanji or Latin script it would disagree
+                // although it says nothing against it. It is compared as the reading instead (when
+                // no reading is given), and the name counts as missing; kept for the reasons.
+                builder.set(.name, name.unicodeScalars)
+                if kana == nil { setKana(name, &builder) }
+            } else {
+                setName(name, &builder)
+            }
+        }
+        if let kana { setKana(kana, &builder) }
         if let date = identity["birth_date"]?.stringValue { signature.birthDate = Self.packedDate(date) }
         switch identity["sex"]?.stringValue {
         case "male"?: signature.sex = 1
@@ -76,6 +88,14 @@ public struct MatchProfile: Sendable, Hashable {
         if folded.allSatisfy({ $0.value < 0x80 }) {
             signature.nameLatin = true
             builder.set(.latinWords, folded)
+            // The two longest words spelt out (not initials) block on their own, whatever their
+            // order: a typo in one word and a wrong birth date still leave the record a candidate.
+            let spelt = folded.split(separator: " ").filter { $0.count >= 2 && $0.allSatisfy { ("a"..."z").contains($0) } }
+                .sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+            if let first = spelt.first {
+                func key(_ word: ArraySlice<Unicode.Scalar>) -> UInt64 { Swift.max(1, Self.hash(word) >> 32) }
+                signature.latinWordKeys = key(first) << 32 | key(spelt.count > 1 ? spelt[1] : first)
+            }
         }
         if let space = folded.firstIndex(of: " "), space > 0 {
             signature.surname = Self.hash(folded[..<space], skippingSpaces: true)
@@ -97,7 +117,10 @@ public struct MatchProfile: Sendable, Hashable {
         signature.kanaWeak = Self.hash(MatchText.kanaWeak(strong))
         if let space = strong.firstIndex(of: " "), space > 0 {
             signature.kanaSurname = Self.hash(MatchText.kanaWeak(Array(strong[..<space])))
-            signature.kanaGiven = Self.hash(MatchText.kanaWeak(Array(strong[(space + 1)...])))
+            // The given name is the last word (a middle name, as foreign residents have, is not
+            // what twins differ in), without geminate ッ: リッカ and リカ transcribe one name.
+            let last = strong.lastIndex(of: " ").map { strong.index(after: $0) } ?? strong.startIndex
+            signature.kanaGiven = Self.hash(MatchText.kanaWeak(strong[last...].filter { $0 != "ッ" && $0 != "っ" }))
         }
     }
 
@@ -113,12 +136,18 @@ public struct MatchProfile: Sendable, Hashable {
         signature.addressTail = Self.hash(address.suffix(MatchSignature.tailLength))
         let numbers = address.filter { ("0"..."9").contains($0) || $0 == "-" }
         signature.addressNumbers = numbers.contains(where: { $0 != "-" }) ? Self.hash(numbers) : 0
+        let words = AddressKey.latinWords(text)
+        if !words.isEmpty {
+            signature.addressLatin = true
+            builder.set(.addressWords, words)
+        }
     }
 
     /// Whether the profile has anything to match on.
     public var isEmpty: Bool { signature.nameExact == 0 && signature.kanaExact == 0 }
 
-    /// The blocking keys: birth date, weak kana, folded name (each a 64-bit hash; 0 is skipped).
+    /// The blocking keys: birth date, weak kana, folded name, a Latin-script name's two longest
+    /// words (each a 64-bit hash; 0 is skipped).
     public var blockingKeys: [UInt64] {
         var keys: [UInt64] = []
         keys.reserveCapacity(3)
@@ -235,15 +264,22 @@ struct MatchSignature: Sendable, Hashable {
     var sex: UInt8 = 0
     /// The name is in Latin script (its words are kept for the order/initials/middle-name level).
     var nameLatin = false
+    /// Blocking keys of a Latin-script name's two longest spelt-out words (32 bits each; 0
+    /// without such a name).
+    var latinWordKeys: UInt64 = 0
     /// The folded address starts with a place name (not a number), so "same area" means something.
     var addressNamed = false
+    /// The address is in Latin script: its words are kept (``MatchKeys/Part/addressWords``) for
+    /// the token levels (``MatchText/addressWordAgreement(_:_:)``).
+    var addressLatin = false
     /// The person's standing.
     var standing: MatchProfile.Standing = .unregistered
     /// Whether the person is protected (支援措置).
     var isProtected = false
     /// Variant-folded surname (0 when the name has one word).
     var surname: UInt64 = 0
-    /// Weak kana of the surname and of the given name (0 when the kana has one word).
+    /// Weak kana of the surname (first word) and of the given name (last word, geminate ッ left
+    /// out), 0 when the kana has one word.
     var kanaSurname: UInt64 = 0
     var kanaGiven: UInt64 = 0
     /// Sketches of the folded name, folded given name and strong kana (all without spaces).
@@ -251,23 +287,34 @@ struct MatchSignature: Sendable, Hashable {
     var given = Sketch()
     var kanaStrong = Sketch()
 
-    /// Calls `body` with each blocking key: birth date, weak kana, folded name (0 is skipped).
+    /// The birth date's blocking key.
+    var dateBlockingKey: UInt64 { MatchProfile.mix(birthDate ^ 0x6400_0000_0000_0064) }
+
+    /// Calls `body` with each blocking key: birth date, weak kana, folded name, a Latin-script
+    /// address's numbers (house number and postcode: in Latin script each house has its own, so
+    /// the block is a household), and a Latin-script name's two longest words (0 is skipped).
     @inline(__always)
     func forEachBlockingKey(_ body: (UInt64) -> Void) {
-        if birthDate != 0 { body(MatchProfile.mix(birthDate ^ 0x6400_0000_0000_0064)) }
+        if birthDate != 0 { body(dateBlockingKey) }
         if kanaWeak != 0 { body(kanaWeak ^ 0x6B00_0000_0000_006B) }
         if nameFoldedHash != 0 { body(nameFoldedHash ^ 0x6E00_0000_0000_006E) }
+        if addressLatin && addressNumbers != 0 { body(addressNumbers ^ 0x6100_0000_0000_0061) }
+        if latinWordKeys != 0 {
+            let first = latinWordKeys >> 32, last = latinWordKeys & 0xFFFF_FFFF
+            body(MatchProfile.mix(first ^ 0x7700_0000_0000_0077))
+            if last != first { body(MatchProfile.mix(last ^ 0x7700_0000_0000_0077)) }
+        }
     }
 }
 
-/// The scalar keys of a profile in one buffer: seven parts (raw name, raw kana, folded name without
-/// spaces, folded given name, strong kana without spaces, address key, and a Latin-script name's
-/// folded words with spaces), each a run of scalar values. The first seven elements are the parts'
-/// end offsets; an empty profile allocates nothing.
+/// The scalar keys of a profile in one buffer: eight parts (raw name, raw kana, folded name without
+/// spaces, folded given name, strong kana without spaces, address key, a Latin-script name's
+/// folded words with spaces, and a Latin-script address's words with spaces), each a run of scalar
+/// values. The first eight elements are the parts' end offsets; an empty profile allocates nothing.
 struct MatchKeys: Sendable, Hashable {
     /// The parts, in buffer order.
     enum Part: Int, CaseIterable {
-        case name, kana, nameFolded, given, kanaStrong, address, latinWords
+        case name, kana, nameFolded, given, kanaStrong, address, latinWords, addressWords
     }
 
     private static let header = Part.allCases.count

@@ -26,13 +26,18 @@ public enum MatchReasons {
     static func text(
         _ field: MatchField, _ level: AgreementLevel, _ comparison: MatchComparison, _ a: MatchProfile, _ b: MatchProfile
     ) -> String {
-        if level == .missing { return "記載なし (missing)" }
+        if level == .missing {
+            if field == .name, !a.name.isEmpty, !b.name.isEmpty { return "かな表記のみ 読みで比較 (written in kana only: compared as the reading)" }
+            return "記載なし (missing)"
+        }
         if field == .address && (a.isProtected || b.isProtected) { return "支援措置のため非表示 (withheld: protected person)" }
         switch (field, level) {
         case (_, .exact): return "一致 (exact)"
         case (.name, .normalised): return "表記ゆれ 全角/半角・大文字/小文字・語順 (width, case or order)"
         case (.name, .variant): return "異体字 " + variantPairs(a.name, b.name) + " (variant kanji)"
         case (.name, .fuzzy): return "語順・ミドルネーム・イニシャル・綴りの近さで一致 (word order, middle name, initials or close spelling)"
+        case (.name, .partial) where a.signature.nameLatin && b.signature.nameLatin && !MatchText.withinOneEdit(a.keys.part(.nameFolded), b.keys.part(.nameFolded)):
+            return "片方の名前のみ記載 (one side gives one of the names only)"
         case (.name, .partial): return "1文字違い " + variantPairs(a.name, b.name) + " (one character differs)"
         case (.name, .disagree) where comparison.surnameOnly: return "姓のみ一致 (surname only)"
         case (.nameKana, .normalised): return kanaNote(a.kana, b.kana)
@@ -42,6 +47,10 @@ public enum MatchReasons {
         case (.birthDate, .variant): return "隣り合う数字の入れ替わり (two digits transposed)"
         case (.birthDate, .fuzzy): return "年が1・10・100違い (year off by 1, 10 or 100)"
         case (.birthDate, .partial): return "1桁違い (one digit off)"
+        case (.address, .fuzzy) where a.signature.addressLatin && b.signature.addressLatin:
+            return "語の大半が一致 (most words agree)"
+        case (.address, .partial) where a.signature.addressLatin && b.signature.addressLatin:
+            return "一部の語が一致 (some words agree: street or locality)"
         case (.address, .fuzzy): return "番地は一致 表記に誤字 (numbers agree; a typo in the rest)"
         case (.address, .normalised): return "正規化して一致 丁目・番地・全角 (normalised)"
         case (.address, .variant): return "都道府県・市区町村の省略 (prefecture or city left out)"
@@ -77,6 +86,9 @@ public enum MatchReasons {
 
     /// Decision notes.
     public static let twinsNote = "decision: 名が異なるため自動連携せず 双子の可能性 (given names differ; never auto-linked)"
+    /// Decision note for a link whose given names differ, made because no one else born that day
+    /// shares the candidate's surname or address (no twin to confuse it with).
+    public static let noSiblingNote = "decision: 名は異なるが 同じ生年月日で同姓・同住所の者なし (given names differ; no one else born that day with this surname or address)"
     /// Decision note for a close second candidate.
     public static let ambiguousNote = "decision: 他の候補と僅差 (another candidate scores close)"
     /// Decision note for 再転入.

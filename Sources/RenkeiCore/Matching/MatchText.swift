@@ -312,6 +312,75 @@ public enum MatchText {
         return spelt >= 1
     }
 
+    /// Whether a name is written in kana alone (hiragana, katakana of either width, the long-vowel
+    /// mark, spaces and middle dots), with at least one kana.
+    static func isKanaOnly(_ text: String) -> Bool {
+        var kana = false
+        for scalar in widthFolded(text) {
+            switch scalar.value {
+            case 0x3041...0x309F, 0x30A0...0x30FA, 0x30FC...0x30FF: kana = true
+            case 0x20, 0x30FB, 0x3000: continue
+            default: return false
+            }
+        }
+        return kana
+    }
+
+    /// Whether one Latin-script name gives a single word that the other, of two or more words,
+    /// spells out (equal, or Jaro–Winkler ≥ 0.9 for words of four letters or more): the other name
+    /// left out (`ELTON` / `Elton Maxon`). Initials alone never count.
+    static func latinNameWordAgrees(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Bool {
+        let x = a.split(separator: 0x20), y = b.split(separator: 0x20)
+        let (short, long) = x.count <= y.count ? (x, y) : (y, x)
+        guard short.count == 1, long.count >= 2, let word = short.first, word.count >= 2 else { return false }
+        return long.contains { $0.elementsEqual(word) || word.count >= 4 && $0.count >= 4 && jaroWinkler(word, $0) >= 0.9 }
+    }
+
+    /// How far two Latin-script addresses' words agree (``AddressKey/latinWords(_:)``): the Dice
+    /// coefficient 2·agreeing / (words of one + words of the other), 0…1, and whether every number
+    /// of the side giving fewer numbers (house, flat, postcode) has its equal on the other. Words
+    /// are paired once each: equal words first, then a misspelt word (four letters or more,
+    /// Jaro–Winkler ≥ 0.9), then a number with one digit changed (three digits or more), which
+    /// counts half and does not make the numbers agree. A word left out on one side lowers the
+    /// figure less than a word that differs, and the order of the words does not matter.
+    static func addressWordAgreement(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> (share: Double, numbersAgree: Bool) {
+        let x = a.split(separator: 0x20), y = b.split(separator: 0x20)
+        guard !x.isEmpty, !y.isEmpty else { return (0, false) }
+        func isNumber(_ word: ArraySlice<UInt32>) -> Bool { word.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
+        var used = Array(repeating: false, count: y.count)
+        var pending: [ArraySlice<UInt32>] = []
+        var agreeing = 0.0
+        var numbersX = 0, numbersY = 0, numbersEqual = 0
+        for word in y where isNumber(word) { numbersY += 1 }
+        for word in x {
+            if isNumber(word) { numbersX += 1 }
+            if let index = y.indices.first(where: { !used[$0] && y[$0].elementsEqual(word) }) {
+                used[index] = true
+                agreeing += 1
+                if isNumber(word) { numbersEqual += 1 }
+            } else {
+                pending.append(word)
+            }
+        }
+        for word in pending {
+            if isNumber(word) {
+                guard word.count >= 3,
+                    let index = y.indices.first(where: {
+                        !used[$0] && isNumber(y[$0]) && y[$0].count == word.count && zip(y[$0], word).filter { $0 != $1 }.count == 1
+                    })
+                else { continue }
+                used[index] = true
+                agreeing += 0.5
+            } else if word.count >= 4,
+                let index = y.indices.first(where: { !used[$0] && !isNumber(y[$0]) && y[$0].count >= 4 && jaroWinkler(word, y[$0]) >= 0.9 })
+            {
+                used[index] = true
+                agreeing += 1
+            }
+        }
+        return (2 * agreeing / Double(x.count + y.count), numbersEqual == min(numbersX, numbersY))
+    }
+
     /// Jaro–Winkler similarity of two keys (0…1; prefix scale 0.1 over at most four scalars).
     static func jaroWinkler(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Double {
         let x = Array(a), y = Array(b)
