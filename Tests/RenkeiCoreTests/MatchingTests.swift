@@ -55,6 +55,55 @@ import Testing
         #expect(candidate.number == 3)
     }
 
+    /// The twins rule needs a twin: a given name that differs blocks the auto-link while someone
+    /// else born that day shares the candidate's surname or address, and only then.
+    @Test func theTwinsRuleHoldsWhileASiblingIsIndexed() {
+        let record: JSONObject = ["name": "佐藤 陽奈子", "name_kana": "サトウ ヒナコ", "birth_date": "2015-03-03", "address": "新宿区西新宿2-8-1"]
+        // With her twin 結菜 (uid 3) removed, 陽菜 has no sibling born that day: the differing given
+        // name is weighed, not a bar (with the tuned defaults this pair scores below auto_link
+        // anyway, so a low threshold shows the rule itself).
+        var alone = index()
+        alone.set(3, nil)
+        let low = LinkingThresholds(autoLink: 0.5, review: 0.3)
+        guard case .link(let candidate) = alone.decide(MatchProfile(identity: record), weights: .standard, thresholds: low, include: { _, _ in true }) else {
+            Issue.record("without a sibling, a differing given name alone kept the record from its person")
+            return
+        }
+        #expect(candidate.number == 2)
+        #expect(candidate.comparison.givenDiffers)
+        #expect(candidate.reasons.contains(MatchReasons.noSiblingNote))
+        // With the twin indexed, the same record is a review with the twins note.
+        guard case .review(let candidates) = index().decide(MatchProfile(identity: record), weights: .standard, thresholds: low, include: { _, _ in true })
+        else {
+            Issue.record("a twin was auto-linked")
+            return
+        }
+        #expect(candidates.contains { $0.reasons.contains(MatchReasons.twinsNote) })
+        // A sibling born another day, or at another address with another surname, is not a twin.
+        var others = alone
+        others.set(5, MatchProfile(identity: ["name": "佐藤 結菜", "name_kana": "サトウ ユイナ", "birth_date": "2016-03-03", "address": "東京都新宿区西新宿2丁目8番1号"], standing: .active))
+        others.set(6, MatchProfile(identity: ["name": "田中 結菜", "name_kana": "タナカ ユイナ", "birth_date": "2015-03-03", "address": "東京都港区芝1-1-1"], standing: .active))
+        if case .link = others.decide(MatchProfile(identity: record), weights: .standard, thresholds: low, include: { _, _ in true }) {} else {
+            Issue.record("a sibling born another day, or a stranger born the same day, was taken for a twin")
+        }
+    }
+
+    /// Latin-script names also block on their two longest words, and Latin addresses on their
+    /// numbers: a record with a misspelt surname and a wrong birth date is still compared.
+    @Test func latinRecordsBlockOnWordsAndAddressNumbers() {
+        var index = MatchIndex()
+        index.set(1, MatchProfile(identity: ["name": "chloe musolino", "birth_date": "1971-04-22", "address": "19 warrumbul street, gordonvale, 3782 nt"], standing: .active))
+        let byWord = MatchProfile(identity: ["name": "Chloe Musoilno", "birth_date": "1917-04-22"])
+        #expect(index.candidates(byWord) == [1])
+        let byNumbers = MatchProfile(identity: ["name": "kloe mussolini", "address": "19 warumbul st, gordon vale, 3782"])
+        #expect(index.candidates(byNumbers) == [1])
+        let neither = MatchProfile(identity: ["name": "kloe mussolini", "birth_date": "1917-04-22", "address": "20 warrumbul street, 3782 nt"])
+        #expect(index.candidates(neither).isEmpty)
+        // Japanese addresses do not block on their numbers (1-1 is everywhere).
+        index.set(2, MatchProfile(identity: ["name": "山田 花子", "address": "千代田区九段南1-1"], standing: .active))
+        #expect(index.candidates(MatchProfile(identity: ["name": "鈴木 一郎", "address": "新宿区西新宿1-1"])).isEmpty)
+    }
+
     @Test func strangersAreNotLinked() {
         #expect(decide(["name": "佐藤 健", "name_kana": "サトウ ケン", "birth_date": "1979-09-09", "address": "東京都新宿区西新宿2-8-1"]) == .none)
     }
