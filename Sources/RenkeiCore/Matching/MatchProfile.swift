@@ -146,8 +146,8 @@ public struct MatchProfile: Sendable, Hashable {
     /// Whether the profile has anything to match on.
     public var isEmpty: Bool { signature.nameExact == 0 && signature.kanaExact == 0 }
 
-    /// The blocking keys: birth date, weak kana, folded name, a Latin-script name's two longest
-    /// words (each a 64-bit hash; 0 is skipped).
+    /// The blocking keys: birth date, weak kana, folded name, a Latin-script address's numbers, a
+    /// Latin-script name's two longest words (each a 64-bit hash; 0 is skipped).
     public var blockingKeys: [UInt64] {
         var keys: [UInt64] = []
         keys.reserveCapacity(3)

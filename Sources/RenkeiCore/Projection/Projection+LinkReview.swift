@@ -18,8 +18,8 @@ extension Projection {
     ///
     /// A record is decided again as it would be on arrival: compared with the rest of its person
     /// (the person without it), it must score at least `auto_link`, its given names must not
-    /// differ (twins), and no other person it was not refused for may come within the ambiguity
-    /// margin. Key links, operator links and registry records are never asked about; a record with
+    /// differ while someone born that day shares its surname or address (twins), and no other
+    /// person it was not refused for may come within the ambiguity margin. Key links, operator links and registry records are never asked about; a record with
     /// an open item already keeps that item. The link itself stays until an official decides: the
     /// item's one candidate is the person it is linked to, with the score and reasons under the
     /// new weights and ``linkNotRemadeNote``.
@@ -64,9 +64,11 @@ extension Projection {
             runnerUp = Swift.max(runnerUp, MatchComparison(profile, candidate, weights: weights).total)
         }
         let ambiguous = comparison.total - runnerUp < thresholds.margin
-        guard comparison.score < thresholds.autoLink || comparison.givenDiffers || ambiguous else { return nil }
+        // The twins rule as the arrival decision applies it: only while a sibling is indexed.
+        let twinsRule = comparison.givenDiffers && matchIndex.hasSibling(own)
+        guard comparison.score < thresholds.autoLink || twinsRule || ambiguous else { return nil }
         var notes = [Self.linkNotRemadeNote]
-        if comparison.givenDiffers { notes.append(MatchReasons.twinsNote) }
+        if twinsRule { notes.append(MatchReasons.twinsNote) }
         if ambiguous { notes.append(MatchReasons.ambiguousNote) }
         let reasons = MatchReasons.reasons(comparison, record: profile, candidate: restProfile, notes: notes)
         return MatchIndex.Candidate(number: own, comparison: comparison, reasons: reasons)

@@ -117,7 +117,7 @@ extension Projection {
         let comparison = MatchComparison(record, profile, weights: linker.weights)
         var decisionNotes = notes
         if comparison.score >= linker.thresholds.autoLink && comparison.givenDiffers
-            && !decisionNotes.contains(MatchReasons.twinsNote)
+            && matchIndex.hasSibling(Self.uidNumber(uid)) && !decisionNotes.contains(MatchReasons.twinsNote)
         {
             decisionNotes.append(MatchReasons.twinsNote)
         }
