@@ -48,7 +48,7 @@ struct DeliveryWindowTests {
         #expect(done, "delivered \(Set(receiver.delivered.map(\.id)).count) of 24")
         #expect(chainProblems(receiver.delivered).isEmpty, "\(chainProblems(receiver.delivered))")
         // The last outcomes are recorded just after the receiver answered: then the queue is empty.
-        let drained = await fixture.wait(.seconds(10)) { fixture.service.delivery.lanes["w"]?.queue.withLock { $0.count } == 0 }
+        let drained = await fixture.wait(.seconds(60)) { fixture.service.delivery.lanes["w"]?.queue.withLock { $0.count } == 0 }
         #expect(drained)
         await fixture.stop()
     }

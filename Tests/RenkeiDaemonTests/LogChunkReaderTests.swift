@@ -6,7 +6,7 @@ import Testing
 
 /// The rebuild's log reader thread: chunks in log order up to the target, its errors thrown by
 /// `next()`, and `stop()` ending a thread that waits for room.
-@Suite(.timeLimit(.minutes(1))) struct LogChunkReaderTests {
+@Suite(.timeLimit(.minutes(5))) struct LogChunkReaderTests {
     /// A stopped daemon's state with 80 logged events (lsn 1…80); returns its folder and database path.
     static func loggedState() async throws -> (root: URL, path: String) {
         let fixture = try await IngestFixture(push: false)

@@ -47,7 +47,7 @@ struct PushSecurityTests {
         let guess = "guessed-token-5f3a9c"
         let reply = try await runProcess("/usr/bin/python3", ["-c", Self.headOnly, port, guess, "1"]).output
         #expect(reply.hasPrefix("HTTP/1.1 401"), "\(reply)")
-        let logged = await daemon.wait(.seconds(10)) {
+        let logged = await daemon.wait(.seconds(60)) {
             daemon.logLines.contains { $0.contains("refused POST /v1/sources/library/events from 127.0.0.1:") && $0.contains("401") }
         }
         #expect(logged, "\(daemon.logLines.suffix(5))")

@@ -102,7 +102,7 @@ import Testing
     @Test func noGroupsConfiguredWarnsAtStartUp() async throws {
         try await withDaemon(sources: ["resident"]) { daemon in
             try await daemon.start()
-            #expect(try await daemon.waitUntil(timeout: .seconds(10)) {
+            #expect(try await daemon.waitUntil(timeout: .seconds(60)) {
                 daemon.stderrText().contains("status_socket_group and status_socket_admin_group are not set")
             }, "no start-up warning: \(daemon.stderrTail())")
             #expect(try await daemon.stop() == 0)

@@ -228,7 +228,7 @@ actor DaemonHarness {
     func kill9() async throws {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
-        try await waitForExit(process, timeout: .seconds(10))
+        try await waitForExit(process, timeout: .seconds(30))
         finishProcess()
     }
 
@@ -302,7 +302,7 @@ actor DaemonHarness {
     func cleanUp(keepFiles: Bool = false) async {
         if let process, process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            try? await waitForExit(process, timeout: .seconds(10))
+            try? await waitForExit(process, timeout: .seconds(30))
         }
         finishProcess()
         if !keepFiles { try? FileManager.default.removeItem(at: root) }
