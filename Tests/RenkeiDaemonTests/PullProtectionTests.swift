@@ -26,6 +26,7 @@ struct PullProtectionTests {
         let authorizations = Mutex<[String?]>([])
         let feed = HTTPServer(
             address: .tcp(host: "127.0.0.1", port: 0), logger: Logger(label: "feed", minimumLevel: .error, sink: LogSink { _ in }),
+            handlerExecutor: DispatchTaskExecutor(label: "pull-feed"),
             handler: { request in
                 authorizations.withLock { $0.append(request.headers["Authorization"]) }
                 guard (request.query["after"] ?? "").isEmpty else { return .json(200, ["events": [], "next_cursor": "3"]) }

@@ -31,6 +31,7 @@ struct PullSourceTests {
             let total = 30
             server = HTTPServer(
                 address: .tcp(host: "127.0.0.1", port: 0), logger: Logger(label: "feed", minimumLevel: .error, sink: LogSink { _ in }),
+                handlerExecutor: DispatchTaskExecutor(label: "pull-feed"),
                 handler: { request in
                     let after = request.query["after"] ?? ""
                     var start = Int(after) ?? 0

@@ -14,7 +14,7 @@ import Testing
         let path = directory.path + "/s.sock"
         let server = HTTPServer(
             address: .unix(path: path, mode: 0o660, group: nil), limits: limits, logger: quietLogger,
-            handler: echoHandler)
+            handlerExecutor: testHandlerExecutor, handler: echoHandler)
         try server.start()
         do {
             // Blocking socket code runs on its own thread: the cooperative pool must stay free for handlers.
@@ -137,14 +137,16 @@ import Testing
             try leftover.bind(.unix(path))
         }
         let server = HTTPServer(
-            address: .unix(path: path, mode: 0o660, group: nil), logger: quietLogger, handler: echoHandler)
+            address: .unix(path: path, mode: 0o660, group: nil), logger: quietLogger, handlerExecutor: testHandlerExecutor,
+            handler: echoHandler)
         try server.start()
         #expect(try await UnixHTTPClient(socketPath: path).send(method: "GET", path: "/").status == 200)
         await server.stop(deadline: .seconds(1))
     }
 
     @Test func tcpOnLoopbackWithPortZero() async throws {
-        let server = HTTPServer(address: .tcp(host: "127.0.0.1", port: 0), logger: quietLogger, handler: echoHandler)
+        let server = HTTPServer(
+            address: .tcp(host: "127.0.0.1", port: 0), logger: quietLogger, handlerExecutor: testHandlerExecutor, handler: echoHandler)
         try server.start()
         let port = try #require(server.boundPort)
         #expect(port > 0)
@@ -166,7 +168,9 @@ import Testing
         let directory = TemporaryDirectory()
         let path = directory.path + "/slow.sock"
         let started = Atomic<Bool>(false)
-        let server = HTTPServer(address: .unix(path: path, mode: 0o600, group: nil), logger: quietLogger) { _ in
+        let server = HTTPServer(
+            address: .unix(path: path, mode: 0o600, group: nil), logger: quietLogger, handlerExecutor: testHandlerExecutor
+        ) { _ in
             started.store(true, ordering: .relaxed)
             try? await Task.sleep(for: .milliseconds(300))
             return .text(200, "done")
@@ -181,6 +185,11 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 }
+
+/// Where the test servers' handlers run: off the cooperative pool, as the daemon's status and push
+/// servers' do, so a reply does not wait for CPU-heavy tests elsewhere in the process to free a pool
+/// thread (ops/test-under-load run 16 once waited 30 s for one).
+let testHandlerExecutor = DispatchTaskExecutor(label: "http-server-tests")
 
 /// `handlerExecutor`: handler tasks run on the given executor (before and after a suspension), not on
 /// the cooperative pool, so a test receiver answers while other tests hold every pool thread.
