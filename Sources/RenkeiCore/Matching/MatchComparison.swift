@@ -52,6 +52,9 @@ public struct MatchComparison: Sendable, Hashable {
             MatchText.addressWordAgreement(record.keys.part(.addressWords), candidateKeys().part(.addressWords))
         }
         var name = Self.name(a, candidate)
+        // An unmapped 外字 is no character to compare: equal code points from two vendors may be two
+        // different characters, so a name holding one agrees at most partly (issue 16).
+        if a.nameGaiji || candidate.nameGaiji, name == .exact || name == .normalised || name == .variant { name = .partial }
         var kana = Self.kana(a, candidate)
         // Edit distances only where one edit could still lift the pair to review (log2 odds ≥ 1):
         // strangers sharing a birth date in another street are settled without them.

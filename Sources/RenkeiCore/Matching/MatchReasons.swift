@@ -38,6 +38,8 @@ public enum MatchReasons {
         case (.name, .fuzzy): return "語順・ミドルネーム・イニシャル・綴りの近さで一致 (word order, middle name, initials or close spelling)"
         case (.name, .partial) where a.signature.nameLatin && b.signature.nameLatin && !MatchText.withinOneEdit(a.keys.part(.nameFolded), b.keys.part(.nameFolded)):
             return "片方の名前のみ記載 (one side gives one of the names only)"
+        case (.name, .partial) where a.signature.nameGaiji || b.signature.nameGaiji:
+            return "外字未対応 " + gaijiCodes(a.name, b.name) + " (unmapped gaiji: not compared as a character)"
         case (.name, .partial): return "1文字違い " + variantPairs(a.name, b.name) + " (one character differs)"
         case (.name, .disagree) where comparison.surnameOnly: return "姓のみ一致 (surname only)"
         case (.nameKana, .normalised): return kanaNote(a.kana, b.kana)
@@ -58,6 +60,15 @@ public enum MatchReasons {
         case (.address, .disagree): return "不一致 転居の可能性 (differs; may have moved)"
         default: return "不一致 (differs)"
         }
+    }
+
+    /// The Private Use code points of two names, each once (`U+E000 U+E001`).
+    static func gaijiCodes(_ a: String, _ b: String) -> String {
+        var codes: [UInt32] = []
+        for scalar in a.unicodeScalars + b.unicodeScalars where GaijiTable.isPrivateUse(scalar.value) && !codes.contains(scalar.value) {
+            codes.append(scalar.value)
+        }
+        return codes.map(GaijiTable.format).joined(separator: " ")
     }
 
     /// `髙/高` for each position where two names of equal length differ (after width folding).

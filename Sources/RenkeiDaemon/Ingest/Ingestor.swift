@@ -53,11 +53,15 @@ final class Ingestor: Sendable {
     let logger: Logger
     /// Where the statistics' timestamps come from.
     let wallClock: WallClock
+    /// Each source's 外字 table (`sources.<name>.gaiji`; issue 16). A source without one maps nothing
+    /// but still has its Private Use characters counted.
+    let gaijiTables: [String: GaijiTable]
 
     init(
         validator: EventValidator, writer: LogWriter, statistics: SourceStatistics, configuredSources: Set<String>,
-        vault: MyNumberVault, logger: Logger, wallClock: WallClock = .system
+        vault: MyNumberVault, logger: Logger, wallClock: WallClock = .system, gaijiTables: [String: GaijiTable] = [:]
     ) {
+        self.gaijiTables = gaijiTables
         self.validator = validator
         self.wallClock = wallClock
         self.vault = vault
@@ -118,6 +122,7 @@ final class Ingestor: Sendable {
         var events: [Event] = []
         var eventLines: [Int] = []
         var perSource: [String: (accepted: Int, duplicates: Int, rejected: Int, error: String?)] = [:]
+        var unmappedGaiji: [Int] = []
         for line in lines {
             guard line.bytes.count <= Self.maximumLineBytes else {
                 let error = "line is longer than \(Self.maximumLineBytes) bytes; one event per line, at most 1 MiB"
@@ -132,9 +137,12 @@ final class Ingestor: Sendable {
                     report.rejected.append(.init(line: line.number, error: error))
                     perSource[expectedSource ?? "unknown", default: (0, 0, 0, nil)].rejected += 1
                 } else {
+                    // 外字: the log holds the mapped Unicode, the raw text in the event's `gaiji` note.
+                    let gaiji = (gaijiTables[event.source] ?? GaijiTable()).apply(to: event)
                     // Validated (12 digits, check digit): from here on the log holds only the token.
-                    events.append(vault.sealed(event))
+                    events.append(vault.sealed(gaiji.event))
                     eventLines.append(line.number)
+                    unmappedGaiji.append(gaiji.unmapped)
                 }
             case .failure(let rejection):
                 report.rejected.append(.init(line: line.number, error: rejection.description))
@@ -157,6 +165,7 @@ final class Ingestor: Sendable {
                 case .appended:
                     report.accepted += 1
                     perSource[source, default: (0, 0, 0, nil)].accepted += 1
+                    if unmappedGaiji[index] > 0 { statistics.recordUnmappedGaiji(source: source, count: unmappedGaiji[index]) }
                 case .duplicate:
                     report.duplicates += 1
                     perSource[source, default: (0, 0, 0, nil)].duplicates += 1
