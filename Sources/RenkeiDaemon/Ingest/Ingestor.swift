@@ -147,7 +147,8 @@ final class Ingestor: Sendable {
                 } else {
                     // 外字: the log holds the mapped Unicode, the raw text in the event's `gaiji` note.
                     var gaiji = (gaijiTables[event.source] ?? GaijiTable()).apply(to: event)
-                    if gaiji.event.municipality == nil, let municipality {
+                    // Operator decisions are the daemon's own and name no municipality (as when written directly).
+                    if gaiji.event.municipality == nil, let municipality, event.source != "operator" {
                         gaiji.event.municipality = municipality
                         gaiji.event.envelope["municipality"] = .string(municipality)
                     }
