@@ -99,4 +99,30 @@ import Testing
         let plain = MatchProfile(identity: ["name": "髙橋 一郎", "birth_date": "1985-06-12"])
         #expect(MatchComparison(mapped, plain, weights: .standard).level(.name) == .exact)
     }
+
+    @Test func aMappedGaijiIsFoldedLikeAnyVariant() throws {
+        // The library's U+E000 is 髙: mapped at ingest, its patron links to the registry's 高橋 by
+        // the usual variant folding, and the reason names the pair.
+        let table = try load(Self.table)
+        let resident = #"{"source":"resident","event_id":"R1","type":"resident.registered","occurred_at":"2026-04-01T09:00:00+09:00","subject":"000000001","data":{"reason":"move_in","name":"高橋 一郎","name_kana":"タカハシ イチロウ","birth_date":"1985-06-12","sex":"male","address":"東京都千代田区九段南1丁目2番1号","household_no":"H1","relationship":"世帯主"}}"#
+        let patron = #"{"source":"library","event_id":"L1","type":"library.patron_registered","occurred_at":"2026-04-03T11:00:00+09:00","subject":"LIB-1","data":{"name":"\uE000橋 一郎","name_kana":"タカハシ イチロウ","birth_date":"1985-06-12","address":"東京都千代田区九段南1丁目2番1号"}}"#
+        var projection = Projection()
+        projection.apply(try EventLog.event(resident, lsn: 1))
+        let raw = try EventLog.event(patron, lsn: 2)
+        var mapped = raw
+        mapped.event = table.apply(to: raw.event).event
+        projection.apply(mapped)
+        #expect(projection.uid(source: "library", subject: "LIB-1") == "U0000000001")
+        let link = projection.personView("U0000000001")?["links"]?.arrayValue?.last
+        #expect(link?["method"] == "match")
+        #expect(link?["reasons"]?.arrayValue?.first == "name: 異体字 髙/高 (variant kanji)")
+        // Unmapped, the name agrees only partly and the reason says why; kana, birth date and
+        // address still link it.
+        var unmapped = Projection()
+        unmapped.apply(try EventLog.event(resident, lsn: 1))
+        unmapped.apply(raw)
+        #expect(unmapped.uid(source: "library", subject: "LIB-1") == "U0000000001")
+        let reasons = unmapped.personView("U0000000001")?["links"]?.arrayValue?.last?["reasons"]?.arrayValue
+        #expect(reasons?.first == "name: 外字未対応 U+E000 (unmapped gaiji: not compared as a character)")
+    }
 }
