@@ -125,4 +125,14 @@ import Testing
         let reasons = unmapped.personView("U0000000001")?["links"]?.arrayValue?.last?["reasons"]?.arrayValue
         #expect(reasons?.first == "name: 外字未対応 U+E000 (unmapped gaiji: not compared as a character)")
     }
+
+    @Test func anAddressHoldingUnmappedGaijiAgreesAtMostFuzzily() {
+        let a = MatchProfile(identity: ["name": "高橋 一郎", "address": "東京都\u{E010}町1-2-3"])
+        let b = MatchProfile(identity: ["name": "高橋 一郎", "address": "東京都\u{E010}町1-2-3"])
+        let comparison = MatchComparison(a, b, weights: .standard)
+        #expect(comparison.level(.address) == .fuzzy)
+        #expect(MatchReasons.reasons(comparison, record: a, candidate: b).contains("address: 外字未対応 U+E010 (unmapped gaiji: not compared as a character)"))
+        let plain = MatchProfile(identity: ["name": "高橋 一郎", "address": "東京都千代田区1-2-3"])
+        #expect(MatchComparison(plain, plain, weights: .standard).level(.address) == .exact)
+    }
 }

@@ -42,7 +42,7 @@ public struct MatchComparison: Sendable, Hashable {
         let date = Self.date(a.birthDate, candidate.birthDate)
         var sex = AgreementLevel.missing
         if a.sex != 0 && candidate.sex != 0 { sex = a.sex == candidate.sex ? .exact : .disagree }
-        let address = Self.address(a, candidate) {
+        var address = Self.address(a, candidate) {
             MatchText.isSuffix(record.keys.part(.address), candidateKeys().part(.address))
         } isTypo: {
             MatchText.withinEdits(
@@ -50,6 +50,9 @@ public struct MatchComparison: Sendable, Hashable {
                 limit: MatchText.typoLimit(Int(min(a.addressCount, candidate.addressCount))))
         } wordAgreement: {
             MatchText.addressWordAgreement(record.keys.part(.addressWords), candidateKeys().part(.addressWords))
+        }
+        if a.addressGaiji || candidate.addressGaiji, address == .exact || address == .normalised || address == .variant {
+            address = .fuzzy
         }
         var name = Self.name(a, candidate)
         // An unmapped 外字 is no character to compare: equal code points from two vendors may be two

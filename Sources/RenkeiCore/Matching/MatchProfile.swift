@@ -128,6 +128,7 @@ public struct MatchProfile: Sendable, Hashable {
     private mutating func setAddress(_ text: String, _ builder: inout MatchKeys.Builder) {
         signature.addressExact = Self.hashSkippingSpaces(text)
         guard signature.addressExact != 0 else { return }
+        signature.addressGaiji = text.unicodeScalars.contains { GaijiTable.isPrivateUse($0.value) }
         let address = AddressKey.key(text)
         builder.set(.address, address)
         signature.addressHash = Self.hash(address)
@@ -277,6 +278,9 @@ struct MatchSignature: Sendable, Hashable {
     /// than ``AgreementLevel/partial``, whatever the other side holds (the same code point means
     /// different characters at two vendors).
     var nameGaiji = false
+    /// The address holds a Private Use character: it agrees at most at the ``AgreementLevel/fuzzy``
+    /// level (the rest agrees; that character is not compared).
+    var addressGaiji = false
     /// The person's standing.
     var standing: MatchProfile.Standing = .unregistered
     /// Whether the person is protected (支援措置).
