@@ -42,7 +42,7 @@ public struct MatchComparison: Sendable, Hashable {
         let date = Self.date(a.birthDate, candidate.birthDate)
         var sex = AgreementLevel.missing
         if a.sex != 0 && candidate.sex != 0 { sex = a.sex == candidate.sex ? .exact : .disagree }
-        let address = Self.address(a, candidate) {
+        var address = Self.address(a, candidate) {
             MatchText.isSuffix(record.keys.part(.address), candidateKeys().part(.address))
         } isTypo: {
             MatchText.withinEdits(
@@ -51,7 +51,13 @@ public struct MatchComparison: Sendable, Hashable {
         } wordAgreement: {
             MatchText.addressWordAgreement(record.keys.part(.addressWords), candidateKeys().part(.addressWords))
         }
+        if a.addressGaiji || candidate.addressGaiji, address == .exact || address == .normalised || address == .variant {
+            address = .fuzzy
+        }
         var name = Self.name(a, candidate)
+        // An unmapped 外字 is no character to compare: equal code points from two vendors may be two
+        // different characters, so a name holding one agrees at most partly (issue 16).
+        if a.nameGaiji || candidate.nameGaiji, name == .exact || name == .normalised || name == .variant { name = .partial }
         var kana = Self.kana(a, candidate)
         // Edit distances only where one edit could still lift the pair to review (log2 odds ≥ 1):
         // strangers sharing a birth date in another street are settled without them.

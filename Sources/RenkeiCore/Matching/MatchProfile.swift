@@ -77,6 +77,7 @@ public struct MatchProfile: Sendable, Hashable {
     private mutating func setName(_ text: String, _ builder: inout MatchKeys.Builder) {
         signature.nameExact = Self.hashSkippingSpaces(text)
         guard signature.nameExact != 0 else { return }
+        signature.nameGaiji = text.unicodeScalars.contains { GaijiTable.isPrivateUse($0.value) }
         builder.set(.name, text.unicodeScalars)
         let width = MatchText.nameKey(text, variants: false)
         signature.nameWidth = Self.hash(width, skippingSpaces: true)
@@ -127,6 +128,7 @@ public struct MatchProfile: Sendable, Hashable {
     private mutating func setAddress(_ text: String, _ builder: inout MatchKeys.Builder) {
         signature.addressExact = Self.hashSkippingSpaces(text)
         guard signature.addressExact != 0 else { return }
+        signature.addressGaiji = text.unicodeScalars.contains { GaijiTable.isPrivateUse($0.value) }
         let address = AddressKey.key(text)
         builder.set(.address, address)
         signature.addressHash = Self.hash(address)
@@ -272,6 +274,13 @@ struct MatchSignature: Sendable, Hashable {
     /// The address is in Latin script: its words are kept (``MatchKeys/Part/addressWords``) for
     /// the token levels (``MatchText/addressWordAgreement(_:_:)``).
     var addressLatin = false
+    /// The name holds a Private Use character (an unmapped 外字, issue 16): it never agrees better
+    /// than ``AgreementLevel/partial``, whatever the other side holds (the same code point means
+    /// different characters at two vendors).
+    var nameGaiji = false
+    /// The address holds a Private Use character: it agrees at most at the ``AgreementLevel/fuzzy``
+    /// level (the rest agrees; that character is not compared).
+    var addressGaiji = false
     /// The person's standing.
     var standing: MatchProfile.Standing = .unregistered
     /// Whether the person is protected (支援措置).

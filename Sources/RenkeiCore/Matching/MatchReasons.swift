@@ -38,6 +38,9 @@ public enum MatchReasons {
         case (.name, .fuzzy): return "語順・ミドルネーム・イニシャル・綴りの近さで一致 (word order, middle name, initials or close spelling)"
         case (.name, .partial) where a.signature.nameLatin && b.signature.nameLatin && !MatchText.withinOneEdit(a.keys.part(.nameFolded), b.keys.part(.nameFolded)):
             return "片方の名前のみ記載 (one side gives one of the names only)"
+        case (.name, .partial) where a.signature.nameGaiji || b.signature.nameGaiji:
+            return "外字未対応 " + gaijiCodes(a.name.unicodeScalars.map(\.value), b.name.unicodeScalars.map(\.value))
+                + " (unmapped gaiji: not compared as a character)"
         case (.name, .partial): return "1文字違い " + variantPairs(a.name, b.name) + " (one character differs)"
         case (.name, .disagree) where comparison.surnameOnly: return "姓のみ一致 (surname only)"
         case (.nameKana, .normalised): return kanaNote(a.kana, b.kana)
@@ -47,6 +50,8 @@ public enum MatchReasons {
         case (.birthDate, .variant): return "隣り合う数字の入れ替わり (two digits transposed)"
         case (.birthDate, .fuzzy): return "年が1・10・100違い (year off by 1, 10 or 100)"
         case (.birthDate, .partial): return "1桁違い (one digit off)"
+        case (.address, .fuzzy) where a.signature.addressGaiji || b.signature.addressGaiji:
+            return "外字未対応 " + gaijiCodes(a.keys.part(.address), b.keys.part(.address)) + " (unmapped gaiji: not compared as a character)"
         case (.address, .fuzzy) where a.signature.addressLatin && b.signature.addressLatin:
             return "語の大半が一致 (most words agree)"
         case (.address, .partial) where a.signature.addressLatin && b.signature.addressLatin:
@@ -58,6 +63,15 @@ public enum MatchReasons {
         case (.address, .disagree): return "不一致 転居の可能性 (differs; may have moved)"
         default: return "不一致 (differs)"
         }
+    }
+
+    /// The Private Use code points of two names, each once (`U+E000 U+E001`).
+    static func gaijiCodes(_ a: some Sequence<UInt32>, _ b: some Sequence<UInt32>) -> String {
+        var codes: [UInt32] = []
+        for value in Array(a) + Array(b) where GaijiTable.isPrivateUse(value) && !codes.contains(value) {
+            codes.append(value)
+        }
+        return codes.map(GaijiTable.format).joined(separator: " ")
     }
 
     /// `髙/高` for each position where two names of equal length differ (after width folding).

@@ -105,9 +105,12 @@ public struct PersonRecord: Sendable, Hashable {
         records.first { $0.link.source == source }
     }
 
-    /// The index of the record for (`source`, `subject`), if linked.
+    /// The index of the record for (`source`, `subject`), if linked (a record whose link has ended,
+    /// its subject reissued, no longer answers for that subject).
     func recordIndex(source: String, subject: String) -> Int? {
-        records.firstIndex { $0.link.source == source && JSONObject.sameKey($0.link.subject, subject) }
+        records.firstIndex {
+            $0.link.source == source && JSONObject.sameKey($0.link.subject, subject) && $0.linkEndedLSN == nil
+        }
     }
 
     /// The resident record, if the registry knows this person: the last active one, else the last

@@ -40,7 +40,7 @@ extension Projection {
 
     /// Whether a record was linked by matching (not by key, not by an operator, not a registry record).
     private static func isMatchLink(_ record: SourceRecord) -> Bool {
-        record.link.method == "match" && record.link.source != "resident"
+        record.link.method == "match" && record.link.source != "resident" && record.linkEndedLSN == nil
     }
 
     /// The candidate of the review item for `person`'s record at `index` when the weights in force

@@ -38,7 +38,7 @@ extension Projection {
                 person.guardianOf.append(child)
             }
         }
-        for record in moving.records {
+        for record in moving.records where record.linkEndedLSN == nil {
             linkIndex[LinkKey(source: record.link.source, subject: record.link.subject)] = kept
         }
         for atena in moving.atenaNumbers { atenaIndex[atena] = kept }
@@ -65,7 +65,7 @@ extension Projection {
         // Reviews that are settled by the merge are closed (an item about a link already made
         // names its own person and is settled only by an official).
         if let keptPerson = persons[kept] {
-            for record in keptPerson.records {
+            for record in keptPerson.records where record.linkEndedLSN == nil {
                 let key = LinkKey(source: record.link.source, subject: record.link.subject)
                 guard let id = reviewByRecord[key], let item = reviews[id] else { continue }
                 if !Self.asksAboutLink(item), item.candidates.contains(where: { resolve($0.uid) == kept }) {

@@ -33,7 +33,7 @@ extension Projection {
             matchIndex.set(Self.uidNumber(person.uid), Self.profile(of: person))
             for child in person.guardianOf { guardiansOfChild[child, default: []].append(person.uid) }
             for atenaNo in person.atenaNumbers { atenaIndex[atenaNo] = person.uid }
-            for record in person.records {
+            for record in person.records where record.linkEndedLSN == nil {
                 linkIndex[LinkKey(source: record.link.source, subject: record.link.subject)] = person.uid
                 if record.link.source == "resident" { registryRecords += 1 }
             }

@@ -171,6 +171,7 @@ extension Projection {
         let known = ["library.patron_registered", "library.patron_updated", "library.patron_withdrawn"]
         guard known.contains(event.type) else { return }
         let identity = Self.pick(event.data, Self.libraryFields)
+        endLinkIfReissued(source: "library", subject: event.subject, type: event.type, &change)
         let uid = linkedUID(source: "library", subject: event.subject, atenaNo: nil, identity: identity, &change)
         updateRecord(uid, source: "library", subject: event.subject, &change) { record in
             switch event.type {

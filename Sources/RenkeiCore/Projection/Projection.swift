@@ -39,6 +39,10 @@ public struct Projection: Sendable {
     /// child uid → guardian uids listing it under `guardian_of` (kept through merges).
     var guardiansOfChild: [String: [String]] = [:]
 
+    /// The daemon's own municipality (config `municipality`): an event naming another one has its
+    /// numbers scoped by it (``scopedToMunicipality(_:)``); `nil`: no scoping.
+    public var homeMunicipality: String?
+
     /// The counters: next uid number and the last applied lsn.
     public internal(set) var meta = ProjectionMeta()
     /// Uids whose records changed since ``clearDirty()``.
@@ -144,7 +148,7 @@ public struct Projection: Sendable {
         guard logged.lsn > meta.lsn else { return ProjectionEffect(lsn: logged.lsn, cause: cause) }
         meta.lsn = logged.lsn
         var change = Change(lsn: logged.lsn)
-        let event = logged.event
+        let event = scopedToMunicipality(logged.event)
         switch event.source {
         case "resident": applyResident(event, &change)
         case "tax": applyTax(event, &change)

@@ -18,6 +18,11 @@ public struct Configuration: Sendable {
         public var csv: JSONObject?
         /// The HTTP pull settings, checked (`sources.<name>.pull`).
         public var pull: Pull?
+        /// `gaiji`: the 外字 table file (TSV) this source's Private Use characters are mapped with.
+        public var gaijiFile: String?
+        /// The table read from ``gaijiFile`` (empty without one: every Private Use character stays
+        /// unmapped, and is counted).
+        public var gaiji = GaijiTable()
         /// The largest spool file read (`max_file_bytes`); a larger one is refused into `rejected/` unread.
         public var maxFileBytes: Int64 = Source.defaultMaxFileBytes
 
@@ -192,7 +197,7 @@ public struct Configuration: Sendable {
             else {
                 throw reader.error(path, "a source name is lowercase letters, digits and _ (and not 'operator')")
             }
-            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes"])
+            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes", "gaiji"])
             var source = Source(
                 name: member.key,
                 spool: try reader.optionalString(object, "spool", path: path),
@@ -201,6 +206,10 @@ public struct Configuration: Sendable {
                 pull: nil)
             if let pull = try reader.optionalObject(object, "pull", path: path) {
                 source.pull = try reader.pull(pull, path: "\(path).pull")
+            }
+            if let gaijiFile = try reader.optionalString(object, "gaiji", path: path) {
+                source.gaijiFile = gaijiFile
+                source.gaiji = try Self.loadGaiji(gaijiFile, key: "\(path).gaiji", reader: reader)
             }
             if let limit = try reader.optionalInt(object, "max_file_bytes", path: path, range: 1...(1 << 40)) {
                 source.maxFileBytes = Int64(limit)
@@ -219,6 +228,18 @@ public struct Configuration: Sendable {
             subscriptions[member.key] = try reader.subscription(name: member.key, value: member.value, sources: sources)
         }
         try readIngestSecurity(root, reader: reader)
+    }
+
+    /// Reads a source's 外字 table (issue 16); errors name the configuration key, the file and the line.
+    static func loadGaiji(_ file: String, key: String, reader: ConfigReader) throws(RenkeiError) -> GaijiTable {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw reader.error(key, "cannot read the 外字 table \(file) (does it exist, and may this user read it?)")
+        }
+        do {
+            return try GaijiTable(tsv: Array(data), file: file)
+        } catch {
+            throw reader.error(key, error.message)
+        }
     }
 
     /// The schemas folder: the configured one; else `/usr/share/renkei/schemas` if present; else the

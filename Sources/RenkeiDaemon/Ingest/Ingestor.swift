@@ -53,11 +53,20 @@ final class Ingestor: Sendable {
     let logger: Logger
     /// Where the statistics' timestamps come from.
     let wallClock: WallClock
+    /// Each source's 外字 table (`sources.<name>.gaiji`; issue 16). A source without one maps nothing
+    /// but still has its Private Use characters counted.
+    let gaijiTables: [String: GaijiTable]
+    /// The configured `municipality`, filled into events that carry none (contract §1: it defaults
+    /// to the daemon's code), so the log holds the code each event was accepted under.
+    let municipality: String?
 
     init(
         validator: EventValidator, writer: LogWriter, statistics: SourceStatistics, configuredSources: Set<String>,
-        vault: MyNumberVault, logger: Logger, wallClock: WallClock = .system
+        vault: MyNumberVault, logger: Logger, wallClock: WallClock = .system, gaijiTables: [String: GaijiTable] = [:],
+        municipality: String? = nil
     ) {
+        self.gaijiTables = gaijiTables
+        self.municipality = municipality
         self.validator = validator
         self.wallClock = wallClock
         self.vault = vault
@@ -118,6 +127,10 @@ final class Ingestor: Sendable {
         var events: [Event] = []
         var eventLines: [Int] = []
         var perSource: [String: (accepted: Int, duplicates: Int, rejected: Int, error: String?)] = [:]
+        var unmappedGaiji: [Int] = []
+        // Each event as validated, before 外字 mapping and the municipality filled in: a resend of an
+        // event logged before either existed is then still a duplicate (``isCopy``).
+        var received: [Event] = []
         for line in lines {
             guard line.bytes.count <= Self.maximumLineBytes else {
                 let error = "line is longer than \(Self.maximumLineBytes) bytes; one event per line, at most 1 MiB"
@@ -132,9 +145,18 @@ final class Ingestor: Sendable {
                     report.rejected.append(.init(line: line.number, error: error))
                     perSource[expectedSource ?? "unknown", default: (0, 0, 0, nil)].rejected += 1
                 } else {
+                    // 外字: the log holds the mapped Unicode, the raw text in the event's `gaiji` note.
+                    var gaiji = (gaijiTables[event.source] ?? GaijiTable()).apply(to: event)
+                    // Operator decisions are the daemon's own and name no municipality (as when written directly).
+                    if gaiji.event.municipality == nil, let municipality, event.source != "operator" {
+                        gaiji.event.municipality = municipality
+                        gaiji.event.envelope["municipality"] = .string(municipality)
+                    }
                     // Validated (12 digits, check digit): from here on the log holds only the token.
-                    events.append(vault.sealed(event))
+                    events.append(vault.sealed(gaiji.event))
+                    received.append(event)
                     eventLines.append(line.number)
+                    unmappedGaiji.append(gaiji.unmapped)
                 }
             case .failure(let rejection):
                 report.rejected.append(.init(line: line.number, error: rejection.description))
@@ -157,11 +179,12 @@ final class Ingestor: Sendable {
                 case .appended:
                     report.accepted += 1
                     perSource[source, default: (0, 0, 0, nil)].accepted += 1
+                    if unmappedGaiji[index] > 0 { statistics.recordUnmappedGaiji(source: source, count: unmappedGaiji[index]) }
                 case .duplicate:
                     report.duplicates += 1
                     perSource[source, default: (0, 0, 0, nil)].duplicates += 1
                 case .conflict(let existing):
-                    if await isSealedCopy(events[index], ofLoggedAt: existing) {
+                    if await isCopy(events[index], received: received[index], ofLoggedAt: existing) {
                         report.duplicates += 1
                         perSource[source, default: (0, 0, 0, nil)].duplicates += 1
                         continue
@@ -183,15 +206,19 @@ final class Ingestor: Sendable {
         return report
     }
 
-    /// Whether `event` is the event logged at `lsn` before `my_number` was sealed at ingest: that
-    /// event's plain number, sealed, gives `event`'s bytes. A source resending an event from before
-    /// the upgrade then gets a duplicate, as before, not a conflict. Asked only on a conflict.
-    private func isSealedCopy(_ event: Event, ofLoggedAt lsn: Int64) async -> Bool {
-        guard event.data[MyNumberVault.field] != nil else { return false }
+    /// Whether `event` is the event logged at `lsn` as an older daemon logged it: before `my_number`
+    /// was sealed at ingest (that event's plain number, sealed, gives `event`'s bytes), or before
+    /// 外字 mapping and the filled-in municipality (the logged bytes are those of `received`, as
+    /// validated). A source resending an event from before the upgrade then gets a duplicate, as
+    /// before, not a conflict. Asked only on a conflict.
+    private func isCopy(_ event: Event, received: Event, ofLoggedAt lsn: Int64) async -> Bool {
+        let changedHere = event.contentBytes != vault.sealed(received).contentBytes
+        guard event.data[MyNumberVault.field] != nil || changedHere else { return false }
         // The events are committed already: a failed read-back answers "conflict", never an error.
         let existing = try? await writer.perform { db in try EventLog.read(in: db, after: lsn - 1, limit: 1) }
         guard let logged = existing?.first, logged.lsn == lsn else { return false }
-        return vault.sealed(logged.event).contentBytes == event.contentBytes
+        let loggedBytes = vault.sealed(logged.event).contentBytes
+        return loggedBytes == event.contentBytes || (changedHere && loggedBytes == vault.sealed(received).contentBytes)
     }
 
     /// The `source` of a line that failed validation, if it can be read (for counting only).

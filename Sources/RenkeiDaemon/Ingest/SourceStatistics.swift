@@ -12,14 +12,24 @@ final class SourceStatistics: Sendable {
         var lastError: String?
         /// Set for a source with `pull`.
         var pull: PullState?
+        /// Private Use characters (外字) with no entry in the source's table, in events accepted since
+        /// start (issue 16): kept as sent, never compared as ordinary characters.
+        var gaijiUnmapped: Int64 = 0
+        /// Whether the source has a 外字 table: its status then always shows `gaiji_unmapped`.
+        var hasGaijiTable = false
     }
 
     private let entries = Mutex<[String: Entry]>([:])
 
-    init(sources: some Sequence<String>) {
+    init(sources: some Sequence<String>, withGaijiTables gaijiSources: Set<String> = []) {
         entries.withLock { entries in
-            for source in sources { entries[source] = Entry() }
+            for source in sources { entries[source] = Entry(hasGaijiTable: gaijiSources.contains(source)) }
         }
+    }
+
+    /// Counts unmapped 外字 in an accepted event of `source`.
+    func recordUnmappedGaiji(source: String, count: Int) {
+        entries.withLock { entries in entries[source, default: Entry()].gaijiUnmapped += Int64(count) }
     }
 
     func record(source: String, accepted: Int, duplicates: Int, rejected: Int, lastError: String?, at date: Date) {
@@ -75,6 +85,11 @@ final class SourceStatistics: Sendable {
                     .map { .double((now.timeIntervalSince($0) * 1000).rounded() / 1000) } ?? .null,
                 "last_error": entry.lastError.map { .string($0) } ?? .null,
             ]
+            // Issue 16: shown for a source with a 外字 table, or once one of its events held an unmapped one.
+            if entry.hasGaijiTable || entry.gaijiUnmapped > 0, case .object(var source) = object[name] {
+                source["gaiji_unmapped"] = .integer(entry.gaijiUnmapped)
+                object[name] = .object(source)
+            }
             if let pull = entry.pull, case .object(var source) = object[name] {
                 source["last_success_at"] = pull.lastSuccessAt.map { .string(Timestamp.rfc3339($0)) } ?? .null
                 source["pull"] = pull.json(now: now)

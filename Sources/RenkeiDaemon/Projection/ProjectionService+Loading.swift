@@ -37,9 +37,11 @@ extension ProjectionService {
                     let db = try Database(path: databasePath, readOnly: true)
                     try db.execute("BEGIN")
                     defer { try? db.execute("COMMIT") }
-                    loaded = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights) {
+                    var stored = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights) {
                         self.lifecycle.withLock { $0.isStopping }
                     }
+                    stored.homeMunicipality = homeMunicipality
+                    loaded = stored
                 } catch {
                     if !lifecycle.withLock({ $0.isStopping }) {
                         logger.error("projection: the stored views could not be read (\(error)); rebuilding them from the log")

@@ -28,6 +28,7 @@ extension ProjectionService {
         projection.withLock { views in
             views = Projection(
                 restoring: [], households: [], meta: views.meta, thresholds: thresholds, weights: weights)
+            views.homeMunicipality = homeMunicipality
         }
         // Views loaded after a start were allocated on the loader's thread, in another malloc arena than
         // the writer thread's: without a trim, their freed pages would stay resident beside the new views.
@@ -56,6 +57,7 @@ extension ProjectionService {
     /// applies chunk N while chunk N+1 is parsed.
     private func rebuildViews(_ db: Database, target: Int64) throws {
         var fresh = Projection(thresholds: thresholds, weights: weights)
+        fresh.homeMunicipality = homeMunicipality
         // Each view is built once, in the pass below, not after every event (so no view cache grows).
         fresh.cachesViews = false
         let reader = LogChunkReader(

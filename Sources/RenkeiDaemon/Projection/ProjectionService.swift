@@ -36,6 +36,9 @@ final class ProjectionService: Sendable {
     let weights: MatchWeights
     /// Seals a plain `my_number` met in an event logged before numbers were sealed at ingest.
     let vault: MyNumberVault
+    /// The configured `municipality`: numbers of events from other municipalities are scoped
+    /// (``Projection/homeMunicipality``), for every projection this service builds.
+    let homeMunicipality: String?
 
     /// - Parameters:
     ///   - projection: the views in memory; ignored (replaced by what ``startLoading(databasePath:writer:)``
@@ -46,8 +49,11 @@ final class ProjectionService: Sendable {
         projection: Projection, policies: [SubscriptionPolicy], logger: Logger,
         thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard,
         readiness: Readiness = .ready, vault: MyNumberVault, wallClock: WallClock = .system,
-        onDeltas: @escaping @Sendable () -> Void
+        homeMunicipality: String? = nil, onDeltas: @escaping @Sendable () -> Void
     ) {
+        var projection = projection
+        projection.homeMunicipality = homeMunicipality
+        self.homeMunicipality = homeMunicipality
         self.projection = Mutex(projection)
         self.vault = vault
         self.thresholds = thresholds
@@ -198,10 +204,11 @@ final class ProjectionService: Sendable {
         var loaded = false
         do {
             // `isCancelled` is asked every 1,000 persons: a beat, never a cancellation.
-            let stored = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights) {
+            var stored = try ProjectionStore.load(from: db, thresholds: thresholds, weights: weights) {
                 self.rebuildBeat()
                 return false
             }
+            stored.homeMunicipality = homeMunicipality
             projection.withLock { $0 = stored }
             loaded = true
             try catchUp(db)

@@ -108,11 +108,14 @@ public final class RenkeiService: Sendable {
             policies: subscriptions.map(\.policy), logger: logger.labelled("projection"),
             thresholds: configuration.linkingThresholds, weights: configuration.matchWeights,
             readiness: checkpoint == nil && head == 0 ? .ready : .loading(checkpoint: checkpoint ?? 0),
-            vault: vault, wallClock: wallClock, onDeltas: { delivery.wake() })
-        let statistics = SourceStatistics(sources: configuration.sources.keys)
+            vault: vault, wallClock: wallClock, homeMunicipality: configuration.municipality, onDeltas: { delivery.wake() })
+        let statistics = SourceStatistics(
+            sources: configuration.sources.keys,
+            withGaijiTables: Set(configuration.sources.values.filter { $0.gaijiFile != nil }.map(\.name)))
         ingestor = Ingestor(
             validator: validator, writer: writer, statistics: statistics, configuredSources: Set(configuration.sources.keys),
-            vault: vault, logger: logger.labelled("ingest"), wallClock: wallClock)
+            vault: vault, logger: logger.labelled("ingest"), wallClock: wallClock,
+            gaijiTables: configuration.sources.mapValues(\.gaiji), municipality: configuration.municipality)
         spool = SpoolIngest(sources: Array(configuration.sources.values), ingestor: ingestor, logger: logger.labelled("spool"))
         try spool.prepareFolders()
         // Issue 5: push listener and pullers (token files and pull settings are checked here, at start-up).

@@ -15,6 +15,11 @@ extension RenkeiService {
         out.family("renkei_source_duplicates_total", "Duplicate events per source.", "counter", sources, "duplicates", label: "source")
         out.family("renkei_source_rejected_total", "Rejected events per source.", "counter", sources, "rejected", label: "source")
         out.family("renkei_source_lag_seconds", "Seconds since the last accepted event per source.", "gauge", sources, "lag_s", label: "source")
+        if sources.contains(where: { $0.value["gaiji_unmapped"] != nil }) {
+            out.family(
+                "renkei_source_gaiji_unmapped_total", "Unmapped 外字 (Private Use characters) in accepted events per source.",
+                "counter", sources, "gaiji_unmapped", label: "source")
+        }
         let subscriptions = status["subscriptions"]?.objectValue ?? JSONObject()
         out.family("renkei_subscription_backlog", "Deltas not yet delivered.", "gauge", subscriptions, "backlog", label: "subscription")
         out.family("renkei_subscription_in_flight", "Deltas being sent now.", "gauge", subscriptions, "in_flight", label: "subscription")

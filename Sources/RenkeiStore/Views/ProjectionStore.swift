@@ -92,7 +92,8 @@ public enum ProjectionStore {
         guard links != .keep else { return }
         if links == .replace { try db.prepare("DELETE FROM person_links WHERE uid = ?").run([.text(record.uid)]) }
         let putLink = try db.prepare("INSERT OR REPLACE INTO person_links(source, subject, uid) VALUES (?, ?, ?)")
-        for source in record.records {
+        // A record whose link has ended (its subject reissued to someone else) keeps no row.
+        for source in record.records where source.linkEndedLSN == nil {
             try putLink.run([.text(source.link.source), .text(source.link.subject), .text(record.uid)])
         }
     }
