@@ -20,6 +20,8 @@ public struct Configuration: Sendable {
         public var pull: Pull?
         /// The largest spool file read (`max_file_bytes`); a larger one is refused into `rejected/` unread.
         public var maxFileBytes: Int64 = Source.defaultMaxFileBytes
+        /// `files`: spool files read through a mapping, possibly as full snapshots (issue 16).
+        public var files: Files?
 
         /// 1 GiB: a full registry export of a large city as CSV is a few hundred MiB.
         public static let defaultMaxFileBytes: Int64 = 1 << 30
@@ -192,7 +194,7 @@ public struct Configuration: Sendable {
             else {
                 throw reader.error(path, "a source name is lowercase letters, digits and _ (and not 'operator')")
             }
-            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes"])
+            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes", "files"])
             var source = Source(
                 name: member.key,
                 spool: try reader.optionalString(object, "spool", path: path),
@@ -201,6 +203,9 @@ public struct Configuration: Sendable {
                 pull: nil)
             if let pull = try reader.optionalObject(object, "pull", path: path) {
                 source.pull = try reader.pull(pull, path: "\(path).pull")
+            }
+            if let files = try reader.optionalObject(object, "files", path: path) {
+                source.files = try reader.files(files, path: "\(path).files")
             }
             if let limit = try reader.optionalInt(object, "max_file_bytes", path: path, range: 1...(1 << 40)) {
                 source.maxFileBytes = Int64(limit)

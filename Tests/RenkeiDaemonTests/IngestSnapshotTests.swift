@@ -1,0 +1,169 @@
+import Foundation
+import RenkeiCore
+@testable import RenkeiDaemon
+import RenkeiStore
+import Testing
+
+/// Mapped snapshot sources (issue 16): the contract's vendor export on two nights, read through
+/// `Deploy/mappings/library-example.json`, becomes exactly what `examples/vendor/README.md` states;
+/// a file read again adds nothing; a truncated file is held until an operator decides.
+@Suite("Ingest: mapped snapshot sources")
+struct IngestSnapshotTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let vendor = repository.appendingPathComponent("Tests/Fixtures/vendor")
+
+    static let settings: [String: JSONObject] = [
+        "library": ["files": [
+            "format": "csv", "encoding": "cp932",
+            "mapping": .string(repository.appendingPathComponent("Deploy/mappings/library-example.json").path),
+            // Five patrons: the README's one withdrawal is 20 %, over the 5 % default meant for a city.
+            "snapshot": ["key": ["利用者番号"], "max_removed_share": .double(0.25)],
+        ]]
+    ]
+
+    func file(_ name: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: Self.vendor.appendingPathComponent(name)))
+    }
+
+    /// "subject type [data keys]" of each event logged after `lsn`.
+    func summary(_ daemon: IngestFixture, after lsn: Int = 0) async throws -> [String] {
+        try await daemon.loggedEvents().dropFirst(lsn).map { logged in
+            let event = logged.event.envelope
+            let keys = (event["data"]?.objectValue?.keys ?? []).sorted().joined(separator: ",")
+            return "\(event["subject"]?.stringValue ?? "") \(event["type"]?.stringValue ?? "") [\(keys)]"
+        }
+    }
+
+    func runs(_ daemon: IngestFixture) async throws -> [Snapshots.Run] {
+        try await daemon.service.writer.perform { db in try Snapshots.runs(in: db) }
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func twoNightsBecomeExactlyTheReadmeAndRereadingAddsNothing() async throws {
+        let daemon = try await IngestFixture(sources: Self.settings, push: false)
+        defer { Task { await daemon.stop() } }
+
+        try daemon.drop(try file("library-patrons-20261130.csv"), as: "a-20261130.csv", into: "library")
+        #expect(await daemon.waitTaken("a-20261130.csv", source: "library"))
+        let first = try await summary(daemon)
+        #expect(first == ["L000101", "L000102", "L000103", "L000104", "L000105"].map {
+            "\($0) library.patron_registered [address,birth_date,name,name_kana,postal_code]"
+        })
+        let events = try await daemon.loggedEvents().map(\.event.envelope)
+        #expect(events.first?["data"]?["birth_date"] == "1985-06-12")  // S60.06.12
+        #expect(events[2]["data"]?["birth_date"] == "1994-02-28")  // 1994/02/28
+        #expect(events[1]["occurred_at"] == "2019-05-07T00:00:00+09:00")  // R01.05.07
+        #expect(events.first?["data"]?["name"]?.stringValue?.unicodeScalars.first?.value == 0x9AD9)  // 髙, CP932
+        #expect(events.first?["data"]?["name_kana"] == "ﾀｶﾊｼ ｲﾁﾛｳ")
+
+        // The same file again (another name): nothing more.
+        try daemon.drop(try file("library-patrons-20261130.csv"), as: "b-20261130-again.csv", into: "library")
+        #expect(await daemon.waitTaken("b-20261130-again.csv", source: "library"))
+        #expect(try await daemon.loggedEvents().count == 5)
+
+        // The second night: exactly the README's four differences.
+        try daemon.drop(try file("library-patrons-20261201.csv"), as: "c-20261201.csv", into: "library")
+        #expect(await daemon.waitTaken("c-20261201.csv", source: "library"))
+        let second = try await summary(daemon, after: 5)
+        #expect(second == [
+            "L000106 library.patron_registered [address,birth_date,name,name_kana,postal_code]",
+            "L000102 library.patron_updated [address,postal_code]",
+            "L000104 library.patron_updated [name,name_kana]",
+            "L000103 library.patron_withdrawn []",
+        ])
+        let changed = try await daemon.loggedEvents().map(\.event.envelope)
+        let recordedRuns = try await runs(daemon)
+        try #require(changed.count == 9, "\(daemon.logLines.suffix(8)) \(recordedRuns)")
+        #expect(changed[6]["data"]?["address"] == "千代田区富士見２－１０－２")
+        #expect(changed[7]["data"]?["name"] == "佐藤　美咲")
+
+        // Read again: nothing more.
+        try daemon.drop(try file("library-patrons-20261201.csv"), as: "d-20261201-again.csv", into: "library")
+        #expect(await daemon.waitTaken("d-20261201-again.csv", source: "library"))
+        #expect(try await daemon.loggedEvents().count == 9)
+
+        let recorded = try await runs(daemon).reversed().map { "\($0.file) \($0.rows)/\($0.added)/\($0.changed)/\($0.removed) \($0.state.rawValue)" }
+        #expect(recorded == [
+            "a-20261130.csv 5/5/0/0 applied", "b-20261130-again.csv 5/0/0/0 applied",
+            "c-20261201.csv 5/1/2/1 applied", "d-20261201-again.csv 5/0/0/0 applied",
+        ])
+        #expect(daemon.rejections("c-20261201.csv", source: "library").isEmpty)
+        #expect(try daemon.status()["snapshots"]?["held"] == [])
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aTruncatedFileIsHeldUntilAnOperatorDecides() async throws {
+        let daemon = try await IngestFixture(sources: Self.settings, push: false)
+        defer { Task { await daemon.stop() } }
+        try daemon.drop(try file("library-patrons-20261201.csv"), as: "a.csv", into: "library")
+        #expect(await daemon.waitTaken("a.csv", source: "library"))
+        #expect(try await daemon.loggedEvents().count == 5)
+
+        // Two of five rows: three withdrawals (60 %) are held, not applied.
+        try daemon.drop(try file("library-patrons-20261202-truncated.csv"), as: "b.csv", into: "library")
+        #expect(await daemon.waitTaken("b.csv", source: "library"))
+        #expect(FileManager.default.fileExists(atPath: daemon.spool("library").appendingPathComponent("held/b.csv").path))
+        #expect(try await daemon.loggedEvents().count == 5)
+        let held = try #require(try await runs(daemon).first)
+        #expect(held.state == .held && held.removed == 3 && held.rows == 2)
+        #expect(held.reason?.contains("max_removed_share") == true)
+        let shown = try daemon.status()["snapshots"]?["held"]?.arrayValue ?? []
+        #expect(shown.map { $0["id"]?.integerValue } == [held.id])
+
+        // Discarded: nothing applied; the file goes to rejected/ with the reason.
+        let discarded = try await daemon.service.spool.decideHeld(held.id, accept: false).get()
+        #expect(discarded.state == .discarded)
+        #expect(try await daemon.loggedEvents().count == 5)
+        #expect(FileManager.default.fileExists(atPath: daemon.spool("library").appendingPathComponent("rejected/b.csv").path))
+        #expect(daemon.rejections("b.csv", source: "library").first?["error"]?.stringValue?.contains("discarded") == true)
+        guard case .failure(let again) = try await daemon.service.spool.decideHeld(held.id, accept: true) else {
+            Issue.record("a discarded run was accepted")
+            return
+        }
+        #expect(again.status == 409)
+
+        // Held again, then accepted: the three withdrawals are applied.
+        try daemon.drop(try file("library-patrons-20261202-truncated.csv"), as: "c.csv", into: "library")
+        #expect(await daemon.waitTaken("c.csv", source: "library"))
+        let second = try #require(try await runs(daemon).first)
+        #expect(second.state == .held)
+        let accepted = try await daemon.service.spool.decideHeld(second.id, accept: true).get()
+        #expect(accepted.state == .accepted && accepted.removed == 3)
+        #expect(try await summary(daemon, after: 5) == [
+            "L000104 library.patron_withdrawn []", "L000105 library.patron_withdrawn []", "L000106 library.patron_withdrawn []",
+        ])
+        #expect(FileManager.default.fileExists(atPath: daemon.spool("library").appendingPathComponent("done/c.csv").path))
+        #expect(try daemon.status()["snapshots"]?["held"] == [])
+    }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aMappedChangeFileWithBadRowsTakesTheGoodOnes() async throws {
+        let mapping = FileManager.default.temporaryDirectory.appendingPathComponent("renkei-map-\(UUID().uuidString.prefix(8)).json")
+        try Data(contentsOf: Self.repository.appendingPathComponent("Deploy/mappings/library-example.json")).write(to: mapping)
+        defer { try? FileManager.default.removeItem(at: mapping) }
+        let settings: [String: JSONObject] = [
+            "library": ["files": ["format": "csv", "encoding": "utf-8", "mapping": .string(mapping.path)]]
+        ]
+        let daemon = try await IngestFixture(sources: settings, push: false)
+        defer { Task { await daemon.stop() } }
+        let text = """
+            利用者番号,氏名,カナ氏名,生年月日,性別,郵便番号,住所,電話番号,登録日
+            L1,山田　太郎,ﾔﾏﾀﾞ ﾀﾛｳ,S60.06.12,1,102-0074,千代田区,,H28.04.01
+            L2,山田　花子,ﾔﾏﾀﾞ ﾊﾅｺ,S64.01.08,2,102-0074,千代田区,,H28.04.01
+            L3,山田　次郎,ﾔﾏﾀﾞ ｼﾞﾛｳ,1990/01/01,1,102-0074,千代田区,,H28.04.01
+
+            """
+        try daemon.drop(Array(text.utf8), as: "changes.csv", into: "library")
+        #expect(await daemon.waitTaken("changes.csv", source: "library"))
+        #expect(try await summary(daemon).map { $0.prefix(2) } == ["L1", "L3"])
+        let rejected = daemon.rejections("changes.csv", source: "library")
+        #expect(rejected.count == 1)
+        #expect(rejected.first?["line"]?.integerValue == 3 && rejected.first?["column"]?.integerValue == 4)
+        #expect(rejected.first?["error"]?.stringValue?.contains("生年月日") == true)
+        // Read again: the mapped event ids make it nothing more.
+        try daemon.drop(Array(text.utf8), as: "changes-again.csv", into: "library")
+        #expect(await daemon.waitTaken("changes-again.csv", source: "library"))
+        #expect(try await daemon.loggedEvents().count == 2)
+    }
+}
