@@ -31,6 +31,8 @@ public enum ControlHelp {
          "Take an online backup while renkeid runs (POST /v1/backup; group status_socket_admin_group). FILE is a\nfile name in backup_dir (default /var/lib/renkei/backups), or a path in that folder; it must not exist.\nWithout FILE: renkei-TIME.db. Backups are mode 0600 (the daemon's user); copy them off with sudo."),
         ("keys", "keys rotate FILE",
          "Wrap the at-rest data key of my_number under the new key file FILE (POST /v1/keys/rotate); then\nmove FILE to secrets.at_rest_key_file and restart renkeid. Runbook: rotate-at-rest-key."),
+        ("snapshot", "snapshot list | snapshot accept|discard ID",
+         "List the runs of the snapshot sources (GET /v1/snapshots): file digest, rows, added, changed,\nremoved and state. A held run (it would remove more than max_removed_share of the keys) waits\nuntil it is accepted (its differences are applied) or discarded (nothing is applied)."),
         ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),
         ("top", "top [--count N]",
          "Live view of lag, throughput and backlog, refreshed every second; q or Ctrl-C quits.\nNot on a terminal: plain text every second (N refreshes with --count)."),
