@@ -2,6 +2,7 @@ import Foundation
 import RenkeiCore
 @testable import RenkeiDaemon
 import RenkeiStore
+import RenkeiSystem
 import Testing
 
 /// Mapped snapshot sources (issue 16): the contract's vendor export on two nights, read through
@@ -78,6 +79,15 @@ struct IngestSnapshotTests {
         #expect(changed[6]["data"]?["address"] == "千代田区富士見２－１０－２")
         #expect(changed[7]["data"]?["name"] == "佐藤　美咲")
 
+        // A dry run of the truncated file: what it would do, nothing ingested or recorded.
+        let check = await StatusRoutes(service: daemon.service).handle(HTTPRequest(
+            method: "POST", target: "/v1/mappings/library/check", body: try file("library-patrons-20261202-truncated.csv")))
+        #expect(check.status == 200)
+        let dryRun = try JSONParser.parse(check.body)
+        #expect(dryRun["snapshot"]?["removed"] == 3 && dryRun["snapshot"]?["would_hold"] == true)
+        #expect(dryRun["events"]?.arrayValue?.count == 3 && dryRun["refused"] == [])
+        #expect(try await runs(daemon).count == 3)
+
         // Read again: nothing more.
         try daemon.drop(try file("library-patrons-20261201.csv"), as: "d-20261201-again.csv", into: "library")
         #expect(await daemon.waitTaken("d-20261201-again.csv", source: "library"))
@@ -128,8 +138,18 @@ struct IngestSnapshotTests {
         #expect(await daemon.waitTaken("c.csv", source: "library"))
         let second = try #require(try await runs(daemon).first)
         #expect(second.state == .held)
-        let accepted = try await daemon.service.spool.decideHeld(second.id, accept: true).get()
-        #expect(accepted.state == .accepted && accepted.removed == 3)
+        // Through the status socket's routes, as renkeictl snapshot list|accept does.
+        let routes = StatusRoutes(service: daemon.service)
+        let listed = await routes.handle(HTTPRequest(method: "GET", target: "/v1/snapshots"))
+        let list = try JSONParser.parse(listed.body)["snapshots"]?.arrayValue ?? []
+        #expect(listed.status == 200 && list.map { $0["state"]?.stringValue } == ["held", "discarded", "applied"])
+        #expect(list.first?["digest"]?.stringValue?.count == 64)
+        let reply = await routes.handle(HTTPRequest(method: "POST", target: "/v1/snapshots/\(second.id)/accept"))
+        #expect(reply.status == 200)
+        let accepted = try JSONParser.parse(reply.body)
+        #expect(accepted["state"] == "accepted" && accepted["removed"] == 3)
+        #expect(await routes.handle(HTTPRequest(method: "POST", target: "/v1/snapshots/\(second.id)/accept")).status == 409)
+        #expect(await routes.handle(HTTPRequest(method: "POST", target: "/v1/snapshots/999/discard")).status == 404)
         #expect(try await summary(daemon, after: 5) == [
             "L000104 library.patron_withdrawn []", "L000105 library.patron_withdrawn []", "L000106 library.patron_withdrawn []",
         ])
@@ -165,5 +185,10 @@ struct IngestSnapshotTests {
         try daemon.drop(Array(text.utf8), as: "changes-again.csv", into: "library")
         #expect(await daemon.waitTaken("changes-again.csv", source: "library"))
         #expect(try await daemon.loggedEvents().count == 2)
+        // The dry run names the refused row too.
+        let check = await StatusRoutes(service: daemon.service).handle(HTTPRequest(
+            method: "POST", target: "/v1/mappings/library/check", body: Array(text.utf8)))
+        let dryRun = try JSONParser.parse(check.body)
+        #expect(dryRun["events"]?.arrayValue?.count == 2 && dryRun["refused"]?.arrayValue?.first?["line"] == 3)
     }
 }

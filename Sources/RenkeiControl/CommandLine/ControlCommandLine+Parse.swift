@@ -107,6 +107,12 @@ extension ControlInvocation {
             }
             if let error = unused([]) { return .usage(error) }
             command = .keysRotate(file: rest[1])
+        case "mapping":
+            guard rest.count == 2, rest[0] == "check", let source = options["--source"] else {
+                return .usage(ControlUsageError("mapping takes check --source S FILE; see `renkeictl mapping --help`"))
+            }
+            if let error = unused(["--source"]) { return .usage(error) }
+            command = .mappingCheck(source: source, file: rest[1])
         case "snapshot":
             switch (rest.first, rest.count) {
             case ("list", 1):

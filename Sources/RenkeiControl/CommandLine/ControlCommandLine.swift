@@ -93,6 +93,8 @@ public enum ControlCommand: Sendable, Equatable {
     case keysRotate(file: String)
     /// `snapshot list` → `GET /v1/snapshots`; `snapshot accept|discard ID` → `POST /v1/snapshots/{id}/accept|discard`.
     case snapshot(action: String, id: String?)
+    /// `mapping check --source S FILE` → `POST /v1/mappings/{source}/check` with the file: a dry run.
+    case mappingCheck(source: String, file: String)
     /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
     case metrics
     /// `top [--count N]` → `GET /v1/status` every second, shown as a live table.
@@ -132,6 +134,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .snapshot(let action, let id):
             guard let id else { return ("GET", "/v1/snapshots") }
             return ("POST", "/v1/snapshots/\(Percent.encode(id))/\(action)")
+        case .mappingCheck(let source, _): return ("POST", "/v1/mappings/\(Percent.encode(source))/check")
         case .metrics: return ("GET", "/metrics")
         case .top: return ("GET", "/v1/status")
         }

@@ -31,6 +31,8 @@ public enum ControlHelp {
          "Take an online backup while renkeid runs (POST /v1/backup; group status_socket_admin_group). FILE is a\nfile name in backup_dir (default /var/lib/renkei/backups), or a path in that folder; it must not exist.\nWithout FILE: renkei-TIME.db. Backups are mode 0600 (the daemon's user); copy them off with sudo."),
         ("keys", "keys rotate FILE",
          "Wrap the at-rest data key of my_number under the new key file FILE (POST /v1/keys/rotate); then\nmove FILE to secrets.at_rest_key_file and restart renkeid. Runbook: rotate-at-rest-key."),
+        ("mapping", "mapping check --source S FILE",
+         "Show what FILE would become if dropped in source S's spool, through its mapping, without\ningesting anything (POST /v1/mappings/S/check): the events, the refused rows with line, column\nand reason, and for a snapshot source the added, changed and removed counts and whether the\nfile would be held. Exit status 1 if any row is refused."),
         ("snapshot", "snapshot list | snapshot accept|discard ID",
          "List the runs of the snapshot sources (GET /v1/snapshots): file digest, rows, added, changed,\nremoved and state. A held run (it would remove more than max_removed_share of the keys) waits\nuntil it is accepted (its differences are applied) or discarded (nothing is applied)."),
         ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),

@@ -315,6 +315,66 @@ extension SpoolIngest {
         }
     }
 
+    /// What a file would become, without ingesting anything (`renkeictl mapping check --source S FILE`):
+    /// {`source`, `digest`, `rows`, `events` [envelopes], `refused` [{`line`, `column`, `error`}], and for a
+    /// snapshot source `snapshot` {`added`, `changed`, `removed`, `previous`, `would_hold`}}.
+    func checkMapped(_ bytes: [UInt8], source: String) async throws -> Result<JSONValue, SnapshotDecisionError> {
+        guard let settings = files[source], let files = settings, let mapping = mappings.withLock({ $0[source] }) else {
+            return .failure(SnapshotDecisionError(status: 404, message: "source \(source) has no files mapping (sources.\(source).files.mapping)"))
+        }
+        func refusalJSON(_ rejection: RowRejection) -> JSONValue {
+            ["line": .integer(Int64(rejection.line)), "column": rejection.column.map { .integer(Int64($0)) } ?? .null, "error": .string(rejection.error)]
+        }
+        var reply: JSONObject = ["source": .string(source), "digest": .string(Self.sha256Hex(bytes))]
+        if let keys = files.snapshotKey {
+            let now = Timestamp.rfc3339(ingestor.wallClock.now())
+            switch try await planSnapshot(bytes, source: source, mapping: mapping, files: files, keys: keys, at: now) {
+            case .failure(let refusal):
+                reply["rows"] = 0
+                reply["events"] = []
+                reply["refused"] = [refusalJSON(refusal)]
+            case .success(let plan):
+                let diff = plan.diff
+                reply["rows"] = .integer(Int64(diff.rows))
+                reply["events"] = .array(plan.events.compactMap { try? JSONParser.parse($0.bytes) })
+                reply["refused"] = .array(plan.rejections.sorted { $0.line < $1.line }.map(refusalJSON))
+                reply["snapshot"] = [
+                    "added": .integer(Int64(diff.added.count)), "changed": .integer(Int64(diff.changed.count)),
+                    "removed": .integer(Int64(diff.removed.count)), "previous": .integer(Int64(diff.previousCount)),
+                    "would_hold": .bool(diff.previousCount > 0 && diff.removedShare > files.maxRemovedShare),
+                ]
+            }
+            return .success(.object(reply))
+        }
+        switch decodeMapped(bytes, mapping: mapping, files: files) {
+        case .failure(let refusal):
+            reply["rows"] = 0
+            reply["events"] = []
+            reply["refused"] = [refusalJSON(refusal)]
+        case .success(let decoded):
+            var events: [JSONValue] = []
+            var refused = decoded.rejections
+            for row in decoded.rows {
+                switch decoded.mapped.events(cells: row.cells, line: row.line) {
+                case .success(let mapped):
+                    for event in mapped {
+                        if case .failure(let rejection) = ingestor.validator.validate(value: event, expectedSource: source) {
+                            refused.append(RowRejection(line: row.line, column: nil, error: rejection.description, raw: row.raw))
+                        } else {
+                            events.append(event)
+                        }
+                    }
+                case .failure(let error):
+                    refused.append(RowRejection(line: row.line, column: error.column, error: error.description, raw: row.raw))
+                }
+            }
+            reply["rows"] = .integer(Int64(decoded.rows.count + decoded.rejections.count))
+            reply["events"] = .array(events)
+            reply["refused"] = .array(refused.sorted { $0.line < $1.line }.map(refusalJSON))
+        }
+        return .success(.object(reply))
+    }
+
     /// The line written to `rejected/<file>.errors.jsonl` for a mapped file.
     func mappedEntry(_ rejection: RowRejection, file: String, encoding: String) -> JSONValue {
         var object: JSONObject = [

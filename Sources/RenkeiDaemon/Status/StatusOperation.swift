@@ -70,6 +70,7 @@ struct StatusOperation: Sendable {
         StatusOperation("GET", "/v1/snapshots"),
         StatusOperation("POST", "/v1/snapshots/{id}/accept"),
         StatusOperation("POST", "/v1/snapshots/{id}/discard"),
+        StatusOperation("POST", "/v1/mappings/{source}/check"),
     ]
 
     // MARK: - Checking a request
