@@ -191,4 +191,43 @@ struct IngestSnapshotTests {
         let dryRun = try JSONParser.parse(check.body)
         #expect(dryRun["events"]?.arrayValue?.count == 2 && dryRun["refused"]?.arrayValue?.first?["line"] == 3)
     }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aFixedLengthCP932ChangeFileWithCodesAndWareki() async throws {
+        let settings: [String: JSONObject] = [
+            "resident": ["files": [
+                "format": "fixed", "encoding": "cp932",
+                "mapping": .string(Self.repository.appendingPathComponent("Deploy/mappings/resident-fixed-example.json").path),
+            ]]
+        ]
+        let daemon = try await IngestFixture(sources: settings, push: false)
+        defer { Task { await daemon.stop() } }
+        let bytes = try file("resident-ido-fixed-cp932.dat")
+        try daemon.drop(bytes, as: "ido-20240601.dat", into: "resident")
+        #expect(await daemon.waitTaken("ido-20240601.dat", source: "resident"))
+        let events = try await daemon.loggedEvents().map(\.event.envelope)
+        #expect(try await summary(daemon) == [
+            "0000000101 resident.registered [address,birth_date,household_no,name,name_kana,postal_code,reason,relationship,sex]",
+            "0000000102 resident.registered [address,birth_date,household_no,name,name_kana,postal_code,reason,relationship,sex]",
+            "0000000101 resident.moved [address,postal_code]",
+            "0000000105 resident.died []",
+        ])
+        #expect(events.map { $0["event_id"]?.stringValue ?? "" } == ["0000000101-001", "0000000102-001", "0000000101-002", "0000000105-001"])
+        #expect(events[0]["data"]?["name"]?.stringValue?.unicodeScalars.first?.value == 0x9AD9)  // 髙 in 20 bytes, padded
+        #expect(events[0]["data"]?["name"] == "髙橋　一郎")
+        #expect(events[0]["data"]?["reason"] == "move_in" && events[1]["data"]?["reason"] == "birth")
+        #expect(events[0]["data"]?["birth_date"] == "1985-06-12" && events[0]["effective_date"] == "2024-04-01")
+        #expect(events[1]["data"]?["sex"] == "female" && events[1]["data"]?["relationship"] == "子")
+        #expect(events[2]["data"]?["address"] == "東京都千代田区富士見２－１０－２")
+        let rejected = daemon.rejections("ido-20240601.dat", source: "resident")
+        #expect(rejected.count == 1)
+        #expect(rejected.first?["line"] == 5 && rejected.first?["column"] == 8)
+        #expect(rejected.first?["error"]?.stringValue?.contains("code '3' is not in the code table 性別") == true)
+        #expect(rejected.first?["raw"]?.stringValue?.contains("山﨑") == true)
+
+        // Read again: the ids (宛名番号 + 履歴番号) make it nothing more.
+        try daemon.drop(bytes, as: "ido-20240601-again.dat", into: "resident")
+        #expect(await daemon.waitTaken("ido-20240601-again.dat", source: "resident"))
+        #expect(try await daemon.loggedEvents().count == 4)
+    }
 }
