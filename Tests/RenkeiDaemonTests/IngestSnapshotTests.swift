@@ -230,4 +230,29 @@ struct IngestSnapshotTests {
         #expect(await daemon.waitTaken("ido-20240601-again.dat", source: "resident"))
         #expect(try await daemon.loggedEvents().count == 4)
     }
+
+    @Test(.timeLimit(.minutes(3)))
+    func aChildcareApplicationRowNamingTwoChildrenBecomesTwoEvents() async throws {
+        let settings: [String: JSONObject] = [
+            "childcare": ["files": [
+                "format": "csv", "encoding": "cp932",
+                "mapping": .string(Self.repository.appendingPathComponent("Deploy/mappings/childcare-example.json").path),
+            ]]
+        ]
+        let daemon = try await IngestFixture(sources: settings, push: false)
+        defer { Task { await daemon.stop() } }
+        let bytes = try file("childcare-applications-cp932.csv")
+        try daemon.drop(bytes, as: "applications.csv", into: "childcare")
+        #expect(await daemon.waitTaken("applications.csv", source: "childcare"))
+        let events = try await daemon.loggedEvents().map(\.event.envelope)
+        #expect(events.map { "\($0["event_id"]?.stringValue ?? "") \($0["subject"]?.stringValue ?? "")" }
+            == ["M2024-0001#1 C0000001", "M2024-0001#2 C0000002", "M2024-0002#1 C0000003"])
+        #expect(events[1]["data"]?["child"]?["birth_date"] == "2022-06-15")
+        #expect(events[1]["data"]?["guardians"]?.arrayValue?.first?["atena_no"] == "0000000201")
+        #expect(events[0]["data"]?["preferred_facilities"] == ["F001", "F002"])
+        #expect(daemon.rejections("applications.csv", source: "childcare").isEmpty)
+        try daemon.drop(bytes, as: "applications-again.csv", into: "childcare")
+        #expect(await daemon.waitTaken("applications-again.csv", source: "childcare"))
+        #expect(try await daemon.loggedEvents().count == 3)
+    }
 }

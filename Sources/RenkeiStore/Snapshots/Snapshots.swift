@@ -5,14 +5,14 @@ public import RenkeiCore
 /// digest and counts.
 public enum Snapshots {
     static let schema = """
-        CREATE TABLE snapshot_keys(
+        CREATE TABLE IF NOT EXISTS snapshot_keys(
             source TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, fields TEXT NOT NULL,
             PRIMARY KEY(source, key)) WITHOUT ROWID;
-        CREATE TABLE snapshot_runs(
+        CREATE TABLE IF NOT EXISTS snapshot_runs(
             id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, file TEXT NOT NULL, digest TEXT NOT NULL,
             rows INTEGER NOT NULL, added INTEGER NOT NULL, changed INTEGER NOT NULL, removed INTEGER NOT NULL,
             state TEXT NOT NULL, created_at TEXT NOT NULL, decided_at TEXT, held_path TEXT, reason TEXT);
-        CREATE INDEX snapshot_runs_by_state ON snapshot_runs(state, id);
+        CREATE INDEX IF NOT EXISTS snapshot_runs_by_state ON snapshot_runs(state, id);
         """
 
     /// What became of a run.
