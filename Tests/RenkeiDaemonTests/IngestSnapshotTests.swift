@@ -100,6 +100,15 @@ struct IngestSnapshotTests {
         ])
         #expect(daemon.rejections("c-20261201.csv", source: "library").isEmpty)
         #expect(try daemon.status()["snapshots"]?["held"] == [])
+
+        // The views hold the move, and a rebuild from the log gives them byte for byte.
+        #expect(await daemon.wait { try daemon.status()["projection_lsn"]?.integerValue == 9 })
+        let views = try StartupTests.views(daemon.service)
+        #expect(views.count == 6)
+        #expect(views.values.contains { String(decoding: $0, as: UTF8.self).contains("千代田区富士見２－１０－２") })
+        #expect(!views.values.contains { String(decoding: $0, as: UTF8.self).contains("麹町ハイツ") })
+        #expect(await RebuildTests.rebuild(daemon))
+        #expect(try StartupTests.views(daemon.service) == views)
     }
 
     @Test(.timeLimit(.minutes(3)))
@@ -254,5 +263,25 @@ struct IngestSnapshotTests {
         try daemon.drop(bytes, as: "applications-again.csv", into: "childcare")
         #expect(await daemon.waitTaken("applications-again.csv", source: "childcare"))
         #expect(try await daemon.loggedEvents().count == 3)
+    }
+
+    @Test func aBrokenMappingStopsStartUpNamingFileLineAndColumn() async throws {
+        let mapping = FileManager.default.temporaryDirectory.appendingPathComponent("renkei-bad-\(UUID().uuidString.prefix(8)).json")
+        try Data("""
+            {"layout": {"header": true},
+             "events": [{"type": "library.patron_registerd", "subject": "利用者番号", "occurred_at": "登録日"}]}
+            """.utf8).write(to: mapping)
+        defer { try? FileManager.default.removeItem(at: mapping) }
+        let settings: [String: JSONObject] = [
+            "library": ["files": ["format": "csv", "encoding": "cp932", "mapping": .string(mapping.path), "snapshot": ["key": ["利用者番号"]]]]
+        ]
+        do {
+            let daemon = try await IngestFixture(sources: settings, push: false)
+            await daemon.stop()
+            Issue.record("a daemon started with a broken mapping")
+        } catch let error as RenkeiError {
+            #expect(error.code == .invalidConfiguration)
+            #expect(error.message.contains("sources.library.files.mapping: \(mapping.path):2:14: events[0].type: 'library.patron_registerd' is not a known event type"), "\(error.message)")
+        }
     }
 }
