@@ -130,6 +130,11 @@ struct IngestSnapshotTests {
         let shown = try daemon.status()["snapshots"]?["held"]?.arrayValue ?? []
         #expect(shown.map { $0["id"]?.integerValue } == [held.id])
 
+        // A later full file waits in the spool while the run is held.
+        try daemon.drop(try file("library-patrons-20261201.csv"), as: "b2.csv", into: "library")
+        #expect(await daemon.wait { daemon.logLines.contains { $0.contains("b2.csv: waits for held snapshot run \(held.id)") } })
+        #expect(FileManager.default.fileExists(atPath: daemon.spool("library").appendingPathComponent("b2.csv").path))
+
         // Discarded: nothing applied; the file goes to rejected/ with the reason.
         let discarded = try await daemon.service.spool.decideHeld(held.id, accept: false).get()
         #expect(discarded.state == .discarded)
@@ -141,6 +146,9 @@ struct IngestSnapshotTests {
             return
         }
         #expect(again.status == 409)
+        // Then the waiting file is taken: the same rows as the snapshot in force, nothing more.
+        #expect(await daemon.waitTaken("b2.csv", source: "library"))
+        #expect(try await daemon.loggedEvents().count == 5)
 
         // Held again, then accepted: the three withdrawals are applied.
         try daemon.drop(try file("library-patrons-20261202-truncated.csv"), as: "c.csv", into: "library")
@@ -151,7 +159,7 @@ struct IngestSnapshotTests {
         let routes = StatusRoutes(service: daemon.service)
         let listed = await routes.handle(HTTPRequest(method: "GET", target: "/v1/snapshots"))
         let list = try JSONParser.parse(listed.body)["snapshots"]?.arrayValue ?? []
-        #expect(listed.status == 200 && list.map { $0["state"]?.stringValue } == ["held", "discarded", "applied"])
+        #expect(listed.status == 200 && list.map { $0["state"]?.stringValue } == ["held", "applied", "discarded", "applied"])
         #expect(list.first?["digest"]?.stringValue?.count == 64)
         let reply = await routes.handle(HTTPRequest(method: "POST", target: "/v1/snapshots/\(second.id)/accept"))
         #expect(reply.status == 200)

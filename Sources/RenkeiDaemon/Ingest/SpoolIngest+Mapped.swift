@@ -234,6 +234,11 @@ extension SpoolIngest {
     func ingestSnapshot(
         _ bytes: [UInt8], name: String, folder: String, source: String, mapping: FileMapping, files: Configuration.Files, keys: [String]
     ) async throws -> (IngestReport, [JSONValue])? {
+        // A held run is decided first: a later full file compared before it would be undone by it.
+        let held = try await ingestor.writer.perform { db throws(StoreError) in
+            try Snapshots.runs(state: .held, in: db).filter { $0.source == source }.map(\.id)
+        }
+        if let first = held.last { throw SnapshotHeldBefore(run: first) }
         let now = Timestamp.rfc3339(ingestor.wallClock.now())
         let plan: SnapshotPlan
         switch try await planSnapshot(bytes, source: source, mapping: mapping, files: files, keys: keys, at: now) {
@@ -253,7 +258,8 @@ extension SpoolIngest {
             let percent = (diff.removedShare * 1000).rounded() / 10
             let reason = "removes \(diff.removed.count) of \(diff.previousCount) keys (\(percent) %), more than "
                 + "sources.\(source).files.snapshot.max_removed_share (\(files.maxRemovedShare)): held until an operator "
-                + "accepts it (renkeictl snapshot accept ID) or discards it (renkeictl snapshot discard ID)"
+                + "accepts it (renkeictl snapshot accept ID) or discards it (renkeictl snapshot discard ID); "
+                + "the source's later files wait until then"
             try await BlockingThread.run(name: "renkei-spool") {
                 try FileManager.default.createDirectory(atPath: folder + "/held", withIntermediateDirectories: true)
             }
@@ -387,6 +393,14 @@ extension SpoolIngest {
             object["raw_base64"] = .string(Data(rejection.raw).base64EncodedString())
         }
         return .object(object)
+    }
+}
+
+/// A snapshot source's later files wait while one of its runs is held (taken once it is decided).
+struct SnapshotHeldBefore: Error, CustomStringConvertible {
+    var run: Int64
+    var description: String {
+        "waits for held snapshot run \(run) of this source: renkeictl snapshot accept \(run) or renkeictl snapshot discard \(run)"
     }
 }
 

@@ -109,6 +109,15 @@ final class SpoolIngest: Sendable {
                     // Name order is the contract: the files after this one wait for it.
                     logger.debug("spool \(path): still growing; taken on a later scan")
                     break
+                } catch let held as SnapshotHeldBefore {
+                    // Issue 16: the source's files wait (in name order) until its held run is decided.
+                    let message = held.description
+                    let isNew = reported.withLock { reported in
+                        defer { reported[path] = message }
+                        return reported[path] != message
+                    }
+                    if isNew { logger.notice("spool \(path): \(message)") }
+                    break
                 } catch let error as StoreError {
                     // The log cannot be written: no file of this source can go in now.
                     logger.error("spool \(path): \(error); the file stays in place and is tried again")

@@ -37,10 +37,13 @@ public enum Snapshots {
         public var file: String
         /// The file's SHA-256, hex.
         public var digest: String
-        /// Rows, added, changed and removed keys (as compared when the run was recorded or applied).
+        /// Rows in the file (as compared when the run was recorded, or when an accepted run was applied).
         public var rows: Int64
+        /// Keys the file adds.
         public var added: Int64
+        /// Keys whose fields the file changes.
         public var changed: Int64
+        /// Keys missing from the file.
         public var removed: Int64
         /// The state.
         public var state: State
