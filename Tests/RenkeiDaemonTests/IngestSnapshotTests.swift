@@ -292,4 +292,17 @@ struct IngestSnapshotTests {
             #expect(error.message.contains("sources.library.files.mapping: \(mapping.path):2:14: events[0].type: 'library.patron_registerd' is not a known event type"), "\(error.message)")
         }
     }
+
+    @Test func eucJPFieldsDecodeThroughTheirMappingToCP932() throws {
+        // "山崎　太郎,ﾔﾏｻﾞｷ ﾀﾛｳ,東京都千代田区１丁目２番,S60.06.12" in EUC-JP (JIS X 0208 and 0x8E kana).
+        let euc: [UInt8] = [
+            187, 179, 186, 234, 161, 161, 194, 192, 207, 186, 44, 142, 212, 142, 207, 142, 187, 142, 222, 142, 183, 32, 142,
+            192, 142, 219, 142, 179, 44, 197, 236, 181, 254, 197, 212, 192, 233, 194, 229, 197, 196, 182, 232, 163, 177, 195,
+            250, 204, 220, 163, 178, 200, 214, 44, 83, 54, 48, 46, 48, 54, 46, 49, 50,
+        ]
+        let text = try SpoolIngest.decodeField(euc, encoding: "euc-jp")
+        #expect(text == "山崎　太郎,ﾔﾏｻﾞｷ ﾀﾛｳ,東京都千代田区１丁目２番,S60.06.12")
+        // JIS X 0212 (0x8F …) is not in CP932: refused, never guessed.
+        #expect(throws: (any Error).self) { try SpoolIngest.decodeField([0x8F, 0xB0, 0xA1], encoding: "euc-jp") }
+    }
 }
