@@ -6,6 +6,8 @@ public struct MappedFile: Sendable {
     /// The file's column names, in order.
     public let columns: [String]
     let index: [String: Int]
+    /// Each template's `data` kinds by event type, looked up in the schemas once, not per row.
+    let kinds: [[String: [SchemaFieldKind?]]]
     /// Makes a hex digest of bytes (SHA-256 in the daemon), for `row_digest` ids and snapshot fields.
     let digest: @Sendable ([UInt8]) -> String
 
@@ -44,6 +46,18 @@ public struct MappedFile: Sendable {
         }
         self.columns = names
         self.index = index
+        kinds = mapping.templates.map { template in
+            var types: [String] = []
+            switch template.type {
+            case .constant(let name): types = [name]
+            case .byCode(_, let codes): types = codes.values.compactMap { $0 }
+            }
+            var byType: [String: [SchemaFieldKind?]] = [:]
+            for type in types {
+                byType[type] = template.data.map { mapping.schemas.fieldKind(at: ["data"] + $0.path, eventType: type) }
+            }
+            return byType
+        }
     }
 
     /// The 1-based column of a name.
@@ -61,7 +75,7 @@ public struct MappedFile: Sendable {
         }
         var events: [JSONValue] = []
         for (position, template) in mapping.templates.enumerated() {
-            switch event(template, cells: cells, line: line, suffix: mapping.templates.count > 1 ? "#\(position + 1)" : "") {
+            switch event(template, kinds: kinds[position], cells: cells, line: line, suffix: mapping.templates.count > 1 ? "#\(position + 1)" : "") {
             case .success(let event?): events.append(event)
             case .success(nil): continue
             case .failure(let error): return .failure(error)
@@ -108,7 +122,7 @@ public struct MappedFile: Sendable {
     }
 
     private func event(
-        _ template: FileMapping.EventTemplate, cells: [String], line: Int, suffix: String
+        _ template: FileMapping.EventTemplate, kinds: [String: [SchemaFieldKind?]], cells: [String], line: Int, suffix: String
     ) -> Result<JSONValue?, MappedRowError> {
         if let when = template.when {
             let value = cell(when.column, cells)
@@ -176,8 +190,9 @@ public struct MappedFile: Sendable {
             }
         }
         var data = JSONValue.object(JSONObject())
-        for entry in template.data {
-            let schemaKind = mapping.schemas.fieldKind(at: ["data"] + entry.path, eventType: type)
+        let typeKinds = kinds[type]
+        for (position, entry) in template.data.enumerated() {
+            let schemaKind = typeKinds?[position] ?? nil
             // A type chosen by code carries only the fields its schema has.
             if schemaKind == nil, !typeIsConstant { continue }
             switch value(entry.spec, kind: schemaKind ?? .string, cells: cells, line: line) {
