@@ -7,9 +7,9 @@ import RenkeiSystem
 /// beside a plain read-and-hash of the same file in the same run.
 ///
 /// Measured in-process, as `SpoolIngest.planSnapshot` does it: read the file, split the CSV, decode
-/// every field from CP932, map each row (`Deploy/mappings/library-example.json`), validate its
-/// registration against the schemas, SHA-256 each `data` field, and diff against the previous
-/// snapshot held in memory. Not measured: reading the previous snapshot from the database and
+/// every field from CP932, digest each row; a row the same as the stored one is only keyed, the
+/// others are mapped (`Deploy/mappings/library-example.json`), validated against the schemas and
+/// digested per `data` field; then the diff against the previous snapshot held in memory. Not measured: reading the previous snapshot from the database and
 /// committing the differences (a few thousand rows at 0.5 %).
 enum SnapshotBench {
     static let options: [BenchOptions.Option] = [
@@ -44,29 +44,44 @@ enum SnapshotBench {
     }
 
     static func sha256Hex(_ bytes: [UInt8]) -> String {
-        SHA256.hash(bytes).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(bytes) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
-    /// The rows of a file mapped for a snapshot (what the daemon does before the database).
-    static func mapped(_ bytes: [UInt8], mapping: FileMapping, validator: EventValidator) throws -> [SnapshotRow] {
+    /// The file compared as `SpoolIngest.planSnapshot` does (before the database): rows the same byte
+    /// for byte as the stored ones are only keyed; the others are mapped, validated and digested.
+    static func compare(
+        _ bytes: [UInt8], mapping: FileMapping, validator: EventValidator, previous: [String: SnapshotEntry]
+    ) throws -> SnapshotDiff {
         let records = CSVReader.records(bytes)
-        guard let first = records.first else { return [] }
+        guard let first = records.first else { return SnapshotDiff(rows: [], previous: previous) }
         let header = try first.fields.map { try TextDecoder.decode($0, as: .cp932) }
         let file = try MappedFile(mapping: mapping, header: header, digest: sha256Hex)
+        let mappingDigest = Array(sha256Hex(mapping.text).utf8)
         var rows: [SnapshotRow] = []
-        rows.reserveCapacity(records.count)
+        var kept: Set<String> = []
         for record in records.dropFirst() {
             let cells = try record.fields.map { try TextDecoder.decode($0, as: .cp932) }
-            guard let row = try file.snapshotRow(cells: cells, line: record.line, keys: ["利用者番号"]).get() else { continue }
+            let key = file.snapshotKey(cells: cells, keys: ["利用者番号"])
+            let rowDigest = sha256Hex(mappingDigest + Array(record.raw))
+            if let key, previous[key]?.rowDigest == rowDigest {
+                kept.insert(key)
+                continue
+            }
+            guard var row = try file.snapshotRow(cells: cells, line: record.line, keys: ["利用者番号"]).get() else { continue }
             if case .failure(let rejection) = validator.validate(value: row.registration, expectedSource: "library") {
                 throw RenkeiError(.invalidEvent, "line \(record.line): \(rejection)")
             }
+            row.rowDigest = rowDigest
             rows.append(row)
         }
-        return rows
+        return SnapshotDiff(rows: rows, previous: previous, keeping: kept, rowCount: rows.count + kept.count)
     }
 
     static func run(_ arguments: [String]) {
@@ -99,8 +114,10 @@ enum SnapshotBench {
             try Data(file(rows: rows) { $0 % every == 0 }).write(to: day2)
 
             // The previous day's snapshot, as the database would hold it (not timed).
-            let previousRows = try mapped(Array(try Data(contentsOf: day1)), mapping: mapping, validator: validator)
-            let previous = Dictionary(uniqueKeysWithValues: previousRows.map { ($0.key, SnapshotEntry(subject: $0.subject, fields: $0.fields)) })
+            let first = try compare(Array(try Data(contentsOf: day1)), mapping: mapping, validator: validator, previous: [:])
+            let previous = Dictionary(uniqueKeysWithValues: first.added.map {
+                ($0.key, SnapshotEntry(subject: $0.subject, fields: $0.fields, rowDigest: $0.rowDigest))
+            })
 
             let clock = ContinuousClock()
             var digest = ""
@@ -114,7 +131,7 @@ enum SnapshotBench {
                 do {
                     let bytes = Array(try Data(contentsOf: day2))
                     _ = sha256Hex(bytes)
-                    diff = SnapshotDiff(rows: try mapped(bytes, mapping: mapping, validator: validator), previous: previous)
+                    diff = try compare(bytes, mapping: mapping, validator: validator, previous: previous)
                 } catch {
                     thrown = error
                 }

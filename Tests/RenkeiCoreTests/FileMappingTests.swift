@@ -106,6 +106,18 @@ import Testing
         #expect(abs(second.removedShare - 0.2) < 1e-9)
     }
 
+    @Test func aRowChangedOnlyInAColumnNoEventCarriesRefreshesItsDigestAndSendsNothing() {
+        let previous = ["L1": SnapshotEntry(subject: "L1", fields: ["name": "n1", "address": "a1"], rowDigest: "r1")]
+        let same = SnapshotRow(key: "L1", line: 2, subject: "L1", registration: .object(JSONObject()),
+                               fields: ["name": "n1", "address": "a1"], rowDigest: "r2")
+        let diff = SnapshotDiff(rows: [same], previous: previous)
+        #expect(diff.changed.isEmpty && diff.added.isEmpty && diff.removed.isEmpty)
+        #expect(diff.refreshed.map(\.rowDigest) == ["r2"])
+        // A key kept unmapped (byte for byte the same) is neither removed nor counted twice.
+        let kept = SnapshotDiff(rows: [], previous: previous, keeping: ["L1"], rowCount: 1)
+        #expect(kept.rows == 1 && kept.removed.isEmpty && kept.refreshed.isEmpty)
+    }
+
     @Test func typeByCodeCodeTablesFixedLayoutAndSeveralEventsPerRow() throws {
         let text = """
             {"layout": {"fields": [{"name": "宛名番号", "bytes": 5}, {"name": "履歴番号", "bytes": 2},

@@ -103,7 +103,9 @@ public struct FileMapping: Sendable {
     public let snapshot: SnapshotEvents?
     let templates: [EventTemplate]
     let schemas: SchemaSet
-    let text: [UInt8]
+    /// The mapping file's bytes (a snapshot's row digests include them, so a changed mapping maps
+    /// every row again).
+    public let text: [UInt8]
 
     /// Every column name the mapping reads.
     var usedColumns: Set<String> {

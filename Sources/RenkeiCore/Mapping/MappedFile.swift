@@ -84,6 +84,19 @@ public struct MappedFile: Sendable {
         return .success(events)
     }
 
+    /// The snapshot key of a row (its key columns' values, trimmed, joined with U+001F), or nil when
+    /// one is empty or missing.
+    public func snapshotKey(cells: [String], keys: [String]) -> String? {
+        var parts: [String] = []
+        for key in keys {
+            guard let position = index[key], position < cells.count else { return nil }
+            let value = cells[position].mappingTrimmed
+            guard !value.isEmpty else { return nil }
+            parts.append(value)
+        }
+        return parts.joined(separator: "\u{1F}")
+    }
+
     /// The registration of a snapshot row and its key, with a digest per top-level data field.
     /// - Returns: nil for a row that is skipped on purpose.
     public func snapshotRow(cells: [String], line: Int, keys: [String]) -> Result<SnapshotRow?, MappedRowError> {

@@ -11,14 +11,18 @@ public struct SnapshotRow: Sendable, Hashable {
     public var registration: JSONValue
     /// Each top-level `data` field's digest.
     public var fields: [String: String]
+    /// A digest of the row's bytes and the mapping: a row whose digest is the stored one is unchanged
+    /// and is not mapped again (empty when not known).
+    public var rowDigest: String
 
     /// Creates a row.
-    public init(key: String, line: Int, subject: String, registration: JSONValue, fields: [String: String]) {
+    public init(key: String, line: Int, subject: String, registration: JSONValue, fields: [String: String], rowDigest: String = "") {
         self.key = key
         self.line = line
         self.subject = subject
         self.registration = registration
         self.fields = fields
+        self.rowDigest = rowDigest
     }
 }
 
@@ -29,11 +33,14 @@ public struct SnapshotEntry: Sendable, Hashable {
     public var subject: String
     /// Each top-level `data` field's digest.
     public var fields: [String: String]
+    /// The digest of the row's bytes and the mapping it was read with (see ``SnapshotRow/rowDigest``).
+    public var rowDigest: String
 
     /// Creates an entry.
-    public init(subject: String, fields: [String: String]) {
+    public init(subject: String, fields: [String: String], rowDigest: String = "") {
         self.subject = subject
         self.fields = fields
+        self.rowDigest = rowDigest
     }
 
     /// The stored form: a canonical JSON object {field: digest}.
@@ -66,6 +73,9 @@ public struct SnapshotDiff: Sendable {
     public var added: [SnapshotRow]
     /// Keys whose fields changed.
     public var changed: [Change]
+    /// Keys whose fields are the same but whose row bytes differ (a column no event carries): their
+    /// stored row digest is refreshed, nothing is sent.
+    public var refreshed: [SnapshotRow]
     /// Keys of the previous snapshot missing from the file, with what was kept of them.
     public var removed: [(key: String, entry: SnapshotEntry)]
     /// Keys in the previous snapshot.
@@ -75,12 +85,15 @@ public struct SnapshotDiff: Sendable {
     /// - Parameters:
     ///   - rows: the file's mapped rows (keys unique).
     ///   - previous: the last accepted snapshot, by key.
-    ///   - keeping: keys whose row was in the file but refused: kept as they were, never removed.
-    public init(rows: [SnapshotRow], previous: [String: SnapshotEntry], keeping: Set<String> = []) {
-        self.rows = rows.count
+    ///   - keeping: keys whose row was in the file but refused, or unchanged byte for byte and so not
+    ///     mapped: kept as they were, never removed.
+    ///   - rowCount: the rows in the file (default: `rows.count`, when every row was mapped).
+    public init(rows: [SnapshotRow], previous: [String: SnapshotEntry], keeping: Set<String> = [], rowCount: Int? = nil) {
+        self.rows = rowCount ?? rows.count
         previousCount = previous.count
         var added: [SnapshotRow] = []
         var changed: [Change] = []
+        var refreshed: [SnapshotRow] = []
         var seen = keeping
         for row in rows {
             seen.insert(row.key)
@@ -89,10 +102,15 @@ public struct SnapshotDiff: Sendable {
                 continue
             }
             let fields = Set(row.fields.keys).union(old.fields.keys).filter { row.fields[$0] != old.fields[$0] }.sorted()
-            if !fields.isEmpty || old.subject != row.subject { changed.append(Change(row: row, fields: fields)) }
+            if !fields.isEmpty || old.subject != row.subject {
+                changed.append(Change(row: row, fields: fields))
+            } else if old.rowDigest != row.rowDigest {
+                refreshed.append(row)
+            }
         }
         self.added = added
         self.changed = changed
+        self.refreshed = refreshed
         removed = previous.filter { !seen.contains($0.key) }.sorted { $0.key < $1.key }.map { (key: $0.key, entry: $0.value) }
     }
 

@@ -50,10 +50,14 @@ extension SpoolIngest {
 
     /// SHA-256 in hex.
     static func sha256Hex(_ bytes: [UInt8]) -> String {
-        SHA256.hash(bytes).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(SHA256.byteCount * 2)
+        for byte in SHA256.hash(bytes) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// Decodes one field in the source's encoding (EUC-JP through its arithmetic mapping to CP932).
@@ -171,16 +175,27 @@ extension SpoolIngest {
         var rows: [SnapshotRow] = []
         var kept: Set<String> = []
         var firstLine: [String: Int] = [:]
+        var unchanged = 0
+        let previous = try await ingestor.writer.perform { db throws(StoreError) in try Snapshots.entries(of: source, in: db) }
+        let mappingDigest = Array(Self.sha256Hex(mapping.text).utf8)
         for row in decoded.rows {
             // A refused row's key keeps its previous state: a bad row never withdraws anyone.
-            let key = keys.compactMap { decoded.mapped.column(named: $0).map { row.cells[$0 - 1].trimmingCharacters(in: .whitespaces) } }
-            let keyText = key.count == keys.count && !key.contains("") ? key.joined(separator: "\u{1F}") : nil
+            let keyText = decoded.mapped.snapshotKey(cells: row.cells, keys: keys)
+            // A row the same byte for byte (with the same mapping) as the stored one is not mapped again.
+            let rowDigest = Self.sha256Hex(mappingDigest + Array(row.raw))
+            if let keyText, firstLine[keyText] == nil, previous[keyText]?.rowDigest == rowDigest {
+                firstLine[keyText] = row.line
+                kept.insert(keyText)
+                unchanged += 1
+                continue
+            }
             func refuse(_ column: Int?, _ reason: String) {
                 rejections.append(RowRejection(line: row.line, column: column, error: reason, raw: row.raw))
                 if let keyText { kept.insert(keyText) }
             }
             switch decoded.mapped.snapshotRow(cells: row.cells, line: row.line, keys: keys) {
-            case .success(let mappedRow?):
+            case .success(var mappedRow?):
+                mappedRow.rowDigest = rowDigest
                 if let earlier = firstLine[mappedRow.key] {
                     refuse(nil, "the snapshot key repeats line \(earlier): each key once in a full file")
                     continue
@@ -197,8 +212,7 @@ extension SpoolIngest {
                 refuse(error.column, error.description)
             }
         }
-        let previous = try await ingestor.writer.perform { db throws(StoreError) in try Snapshots.entries(of: source, in: db) }
-        let diff = SnapshotDiff(rows: rows, previous: previous, keeping: kept)
+        let diff = SnapshotDiff(rows: rows, previous: previous, keeping: kept, rowCount: rows.count + unchanged)
         let digest = Self.sha256Hex(bytes)
         let lineOf = Dictionary(rows.map { ($0.subject, $0.line) }, uniquingKeysWith: { a, _ in a })
         let events = diff.events(mapping: mapping, run: String(digest.prefix(16)), at: at).map { event in

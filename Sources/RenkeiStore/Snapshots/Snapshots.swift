@@ -7,7 +7,7 @@ public enum Snapshots {
     static let schema = """
         CREATE TABLE IF NOT EXISTS snapshot_keys(
             source TEXT NOT NULL, key TEXT NOT NULL, subject TEXT NOT NULL, fields TEXT NOT NULL,
-            PRIMARY KEY(source, key)) WITHOUT ROWID;
+            row_digest TEXT NOT NULL DEFAULT '', PRIMARY KEY(source, key)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS snapshot_runs(
             id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, file TEXT NOT NULL, digest TEXT NOT NULL,
             rows INTEGER NOT NULL, added INTEGER NOT NULL, changed INTEGER NOT NULL, removed INTEGER NOT NULL,
@@ -92,13 +92,14 @@ public enum Snapshots {
     /// The last accepted snapshot of `source`, by key.
     /// - Throws: ``StoreError``.
     public static func entries(of source: String, in db: Database) throws(StoreError) -> [String: SnapshotEntry] {
-        let statement = try db.prepare("SELECT key, subject, fields FROM snapshot_keys WHERE source = ?")
+        let statement = try db.prepare("SELECT key, subject, fields, row_digest FROM snapshot_keys WHERE source = ?")
         defer { statement.reset() }
         try statement.bind([.text(source)])
         var entries: [String: SnapshotEntry] = [:]
         while try statement.step() {
             entries[statement.string(0) ?? ""] = SnapshotEntry(
-                subject: statement.string(1) ?? "", fields: SnapshotEntry.fields(fromText: statement.string(2) ?? ""))
+                subject: statement.string(1) ?? "", fields: SnapshotEntry.fields(fromText: statement.string(2) ?? ""),
+                rowDigest: statement.string(3) ?? "")
         }
         return entries
     }
@@ -108,11 +109,15 @@ public enum Snapshots {
     /// - Throws: ``StoreError``.
     public static func apply(_ diff: SnapshotDiff, source: String, in db: Database) throws(StoreError) {
         let upsert = try db.prepare("""
-            INSERT INTO snapshot_keys(source, key, subject, fields) VALUES (?, ?, ?, ?)
-            ON CONFLICT(source, key) DO UPDATE SET subject = excluded.subject, fields = excluded.fields
+            INSERT INTO snapshot_keys(source, key, subject, fields, row_digest) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT(source, key) DO UPDATE SET subject = excluded.subject, fields = excluded.fields,
+                row_digest = excluded.row_digest
             """)
-        for row in diff.added + diff.changed.map(\.row) {
-            try upsert.run([.text(source), .text(row.key), .text(row.subject), .text(SnapshotEntry(subject: row.subject, fields: row.fields).fieldsText)])
+        for row in diff.added + diff.changed.map(\.row) + diff.refreshed {
+            try upsert.run([
+                .text(source), .text(row.key), .text(row.subject),
+                .text(SnapshotEntry(subject: row.subject, fields: row.fields).fieldsText), .text(row.rowDigest),
+            ])
         }
         let delete = try db.prepare("DELETE FROM snapshot_keys WHERE source = ? AND key = ?")
         for removal in diff.removed {
