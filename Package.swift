@@ -51,7 +51,7 @@ let package = Package(
         // Benchmarks behind `ops/bench` (release builds): one subcommand per area.
         .executableTarget(
             name: "renkei-bench",
-            dependencies: ["RenkeiCore", "RenkeiStore", "RenkeiHTTP", "RenkeiSystem", "RenkeiDaemon"]
+            dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiHTTP", "RenkeiSystem", "RenkeiDaemon"]
         ),
         // A small signature-checking webhook receiver for `ops/demo` and delivery tests.
         .executableTarget(name: "renkei-receiver", dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]),

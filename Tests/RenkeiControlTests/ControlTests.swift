@@ -43,6 +43,15 @@ import Testing
         #expect(run("linking report")?.command.request.method == "GET")
         #expect(run("linking report")?.command.request.target == "/v1/linking/report")
         #expect(run("linking") == nil && run("linking tune") == nil && run("linking report now") == nil)
+        // Issue 16.
+        #expect(run("snapshot list")?.command.request.target == "/v1/snapshots")
+        #expect(run("snapshot list")?.command.request.method == "GET")
+        #expect(run("snapshot accept 3")?.command.request.target == "/v1/snapshots/3/accept")
+        #expect(run("snapshot discard 3")?.command.request.method == "POST")
+        #expect(run("mapping check --source library night.csv")?.command == .mappingCheck(source: "library", file: "night.csv"))
+        #expect(run("mapping check --source library night.csv")?.command.request.target == "/v1/mappings/library/check")
+        #expect(run("mapping check night.csv") == nil)
+        #expect(run("snapshot") == nil && run("snapshot accept") == nil && run("snapshot keep 3") == nil)
         #expect(run("verify")?.command.request.target == "/v1/verify")
         #expect(run("dead-letters --subscription library-sync")?.command.request.target
             == "/v1/dead-letters?subscription=library-sync")

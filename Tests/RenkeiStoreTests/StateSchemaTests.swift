@@ -54,17 +54,41 @@ import Testing
         #expect(try PullCursors.cursor(of: "library", in: db) == "c-2")
     }
 
+    @Test func migration3CreatesTheSnapshotTables() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database(path: dir.databasePath)
+        try StateSchema.migrator.migrate(db, upTo: 2)
+        #expect(try !Self.tables(db).contains("snapshot_keys"))
+        let report = try StateSchema.migrator.migrate(db, upTo: 3)
+        #expect(report == .init(from: 2, to: 3, adoptedLegacy: false))
+        #expect(try Self.tables(db).isSuperset(of: ["snapshot_keys", "snapshot_runs"]))
+        #expect(try Snapshots.entries(of: "library", in: db).isEmpty)
+        let row = SnapshotRow(key: "L1", line: 2, subject: "L1", registration: .object(JSONObject()), fields: ["name": "aa", "address": "bb"])
+        try Snapshots.apply(SnapshotDiff(rows: [row], previous: [:]), source: "library", in: db)
+        #expect(try Snapshots.entries(of: "library", in: db) == ["L1": SnapshotEntry(subject: "L1", fields: ["name": "aa", "address": "bb"])])
+        try Snapshots.apply(SnapshotDiff(rows: [], previous: try Snapshots.entries(of: "library", in: db)), source: "library", in: db)
+        #expect(try Snapshots.entries(of: "library", in: db).isEmpty)
+        let id = try Snapshots.record(
+            Snapshots.Run(source: "library", file: "f.csv", digest: "ab", rows: 1, added: 0, changed: 0, removed: 1, state: .held,
+                          createdAt: "2026-12-01T00:00:00Z", heldPath: "/x/held/f.csv", reason: "removes 100 %"),
+            in: db)
+        #expect(try Snapshots.runs(state: .held, in: db).map(\.id) == [id])
+        #expect(try Snapshots.decide(id, as: .discarded, at: "2026-12-01T01:00:00Z", in: db))
+        #expect(try !Snapshots.decide(id, as: .accepted, at: "2026-12-01T02:00:00Z", in: db))
+        #expect(try Snapshots.run(id, in: db)?.state == .discarded)
+    }
+
     @Test func aNewDatabaseGetsEveryMigrationAndASecondRunDoesNothing() throws {
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 2)
+        #expect(StateSchema.currentVersion == 3)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 2, to: 2, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 3, to: 3, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
-            "pull_cursors",
+            "pull_cursors", "snapshot_keys", "snapshot_runs",
         ]))
     }
 

@@ -107,6 +107,23 @@ extension ControlInvocation {
             }
             if let error = unused([]) { return .usage(error) }
             command = .keysRotate(file: rest[1])
+        case "mapping":
+            guard rest.count == 2, rest[0] == "check", let source = options["--source"] else {
+                return .usage(ControlUsageError("mapping takes check --source S FILE; see `renkeictl mapping --help`"))
+            }
+            if let error = unused(["--source"]) { return .usage(error) }
+            command = .mappingCheck(source: source, file: rest[1])
+        case "snapshot":
+            switch (rest.first, rest.count) {
+            case ("list", 1):
+                if let error = unused([]) { return .usage(error) }
+                command = .snapshot(action: "list", id: nil)
+            case ("accept", 2), ("discard", 2):
+                if let error = unused([]) { return .usage(error) }
+                command = .snapshot(action: rest[0], id: rest[1])
+            default:
+                return .usage(ControlUsageError("snapshot takes list, accept ID or discard ID; see `renkeictl snapshot --help`"))
+            }
         case "top":
             if let error = expect(0, "no arguments") ?? unused(["--count"]) { return .usage(error) }
             var count: Int?

@@ -91,6 +91,10 @@ public enum ControlCommand: Sendable, Equatable {
     case backup(path: String?)
     /// `keys rotate FILE` → `POST /v1/keys/rotate` {key_file}: wrap the at-rest data key under a new key file.
     case keysRotate(file: String)
+    /// `snapshot list` → `GET /v1/snapshots`; `snapshot accept|discard ID` → `POST /v1/snapshots/{id}/accept|discard`.
+    case snapshot(action: String, id: String?)
+    /// `mapping check --source S FILE` → `POST /v1/mappings/{source}/check` with the file: a dry run.
+    case mappingCheck(source: String, file: String)
     /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
     case metrics
     /// `top [--count N]` → `GET /v1/status` every second, shown as a live table.
@@ -127,6 +131,10 @@ public enum ControlCommand: Sendable, Equatable {
         case .deadLetterAction(let id, let action): return ("POST", "/v1/dead-letters/\(Percent.encode(id))/\(action)")
         case .backup: return ("POST", "/v1/backup")
         case .keysRotate: return ("POST", "/v1/keys/rotate")
+        case .snapshot(let action, let id):
+            guard let id else { return ("GET", "/v1/snapshots") }
+            return ("POST", "/v1/snapshots/\(Percent.encode(id))/\(action)")
+        case .mappingCheck(let source, _): return ("POST", "/v1/mappings/\(Percent.encode(source))/check")
         case .metrics: return ("GET", "/metrics")
         case .top: return ("GET", "/v1/status")
         }

@@ -34,6 +34,16 @@ struct Runner {
                 guard status < 400 else { return fail(status, reply) }
                 show(reply)
                 return 0
+            case .mappingCheck(_, let file):
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    Output.error("renkeictl: cannot read \(file)")
+                    return 1
+                }
+                let (status, reply) = try call(
+                    invocation.command.request, body: Array(data), contentType: "application/octet-stream")
+                guard status < 400 else { return fail(status, reply) }
+                show(reply)
+                return (reply?["refused"]?.arrayValue ?? []).isEmpty ? 0 : 1
             case .keysRotate(let file):
                 // The daemon resolves nothing: a relative FILE is made absolute against this directory.
                 let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file

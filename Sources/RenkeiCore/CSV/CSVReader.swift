@@ -41,9 +41,12 @@ public enum CSVReader {
     static let lf = UInt8(ascii: "\n")
 
     /// Splits `bytes` into records. Blank lines are skipped.
-    /// - Parameter bytes: the whole file.
+    /// - Parameters:
+    ///   - bytes: the whole file.
+    ///   - delimiter: the field separator (a comma unless a mapping's layout names another ASCII byte).
     /// - Returns: the records in order, malformed ones flagged.
-    public static func records(_ bytes: [UInt8]) -> [CSVRecord] {
+    public static func records(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ",")) -> [CSVRecord] {
+        let comma = delimiter
         var records: [CSVRecord] = []
         var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var line = 1

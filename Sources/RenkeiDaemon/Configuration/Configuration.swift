@@ -25,6 +25,8 @@ public struct Configuration: Sendable {
         public var gaiji = GaijiTable()
         /// The largest spool file read (`max_file_bytes`); a larger one is refused into `rejected/` unread.
         public var maxFileBytes: Int64 = Source.defaultMaxFileBytes
+        /// `files`: spool files read through a mapping, possibly as full snapshots (issue 16).
+        public var files: Files?
 
         /// 1 GiB: a full registry export of a large city as CSV is a few hundred MiB.
         public static let defaultMaxFileBytes: Int64 = 1 << 30
@@ -197,7 +199,7 @@ public struct Configuration: Sendable {
             else {
                 throw reader.error(path, "a source name is lowercase letters, digits and _ (and not 'operator')")
             }
-            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes", "gaiji"])
+            try reader.allowOnly(object, path: path, ["spool", "token_file", "csv", "pull", "max_file_bytes", "gaiji", "files"])
             var source = Source(
                 name: member.key,
                 spool: try reader.optionalString(object, "spool", path: path),
@@ -210,6 +212,9 @@ public struct Configuration: Sendable {
             if let gaijiFile = try reader.optionalString(object, "gaiji", path: path) {
                 source.gaijiFile = gaijiFile
                 source.gaiji = try Self.loadGaiji(gaijiFile, key: "\(path).gaiji", reader: reader)
+            }
+            if let files = try reader.optionalObject(object, "files", path: path) {
+                source.files = try reader.files(files, path: "\(path).files")
             }
             if let limit = try reader.optionalInt(object, "max_file_bytes", path: path, range: 1...(1 << 40)) {
                 source.maxFileBytes = Int64(limit)

@@ -9,7 +9,7 @@ import RenkeiSystem
 /// row is refused with its line, column and reason, and the good rows of the file are still taken.
 extension SpoolIngest {
     /// One refused row: where, why, and its bytes.
-    struct RowRejection {
+    struct RowRejection: Error {
         var line: Int
         var column: Int?
         var error: String

@@ -27,8 +27,14 @@ final class SpoolIngest: Sendable {
     let csvSettings: [String: JSONObject?]
     /// Each source's `max_file_bytes`.
     let maxFileBytes: [String: Int64]
+    /// Each source's `files` settings (issue 16).
+    let files: [String: Configuration.Files?]
+    /// Each mapped source's mapping, loaded and checked in ``prepareFolders()``.
+    let mappings = Mutex<[String: FileMapping]>([:])
     let ingestor: Ingestor
     let logger: Logger
+    /// The configured sources (for the mappings).
+    let sources: [Configuration.Source]
     /// The last problem logged for each entry left in place, so a file that cannot be read is logged
     /// once (and again when its problem changes), not on every scan.
     private let reported = Mutex<[String: String]>([:])
@@ -45,6 +51,8 @@ final class SpoolIngest: Sendable {
         folders = sources.compactMap { source in source.spool.map { (source.name, $0) } }.sorted { $0.source < $1.source }
         csvSettings = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.csv) })
         maxFileBytes = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.maxFileBytes) })
+        files = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.files) })
+        self.sources = sources
         self.ingestor = ingestor
         self.logger = logger
     }
@@ -53,6 +61,8 @@ final class SpoolIngest: Sendable {
     /// - Throws: ``RenkeiError`` (`io`) naming the folder.
     func prepareFolders() throws(RenkeiError) {
         for (source, settings) in csvSettings { _ = try CSVSettings(settings, source: source) }
+        let loaded = try Self.loadMappings(sources, schemas: ingestor.validator.schemaSet)
+        mappings.withLock { $0 = loaded }
         for folder in folders {
             for path in [folder.path, folder.path + "/done", folder.path + "/rejected"] {
                 do {
@@ -98,6 +108,15 @@ final class SpoolIngest: Sendable {
                 } catch is StillBeingWritten {
                     // Name order is the contract: the files after this one wait for it.
                     logger.debug("spool \(path): still growing; taken on a later scan")
+                    break
+                } catch let held as SnapshotHeldBefore {
+                    // Issue 16: the source's files wait (in name order) until its held run is decided.
+                    let message = held.description
+                    let isNew = reported.withLock { reported in
+                        defer { reported[path] = message }
+                        return reported[path] != message
+                    }
+                    if isNew { logger.notice("spool \(path): \(message)") }
                     break
                 } catch let error as StoreError {
                     // The log cannot be written: no file of this source can go in now.
@@ -152,7 +171,8 @@ final class SpoolIngest: Sendable {
         let path = folder + "/" + name
         let isJSONL = Self.jsonlSuffixes.contains { name.hasSuffix($0) }
         let isCSV = name.lowercased().hasSuffix(Self.csvSuffix)
-        guard isJSONL || isCSV else {
+        let mapped = isJSONL ? nil : files[source].flatMap { $0 }.flatMap { settings in mappings.withLock { $0[source] }.map { (settings, $0) } }
+        guard isJSONL || isCSV || mapped != nil else {
             let error = "unsupported file type: a spool file is *.jsonl (one event per line) or *.csv (one event per row); "
                 + "the file was kept in rejected/ unread"
             try await refuse(name, folder: folder, source: source, reason: error)
@@ -187,7 +207,20 @@ final class SpoolIngest: Sendable {
             return
         }
         var rejections: [JSONValue] = []
-        if isCSV {
+        if let (settings, mapping) = mapped {
+            // Issue 16: read through the source's mapping; a snapshot file becomes its differences.
+            if let keys = settings.snapshotKey {
+                guard let (report, rows) = try await ingestSnapshot(
+                    bytes, name: name, folder: folder, source: source, mapping: mapping, files: settings, keys: keys)
+                else { return }  // held in held/
+                rejections = rows
+                logger.info("spool \(source)/\(name): \(report.accepted) accepted, \(report.duplicates) duplicates, \(rejections.count) rejected")
+            } else {
+                let (report, rows) = try await ingestMapped(bytes, name: name, source: source, mapping: mapping, files: settings)
+                rejections = rows
+                logger.info("spool \(source)/\(name): \(report.accepted) accepted, \(report.duplicates) duplicates, \(rows.count) rejected")
+            }
+        } else if isCSV {
             let (report, rows) = try await ingestCSV(bytes, name: name, source: source)
             rejections = rows
             logger.info("spool \(source)/\(name): \(report.accepted) accepted, \(report.duplicates) duplicates, \(report.rejected.count) rejected")
@@ -227,7 +260,7 @@ final class SpoolIngest: Sendable {
             let entries = rejections
             try await BlockingThread.run(name: "renkei-spool") { try RejectedFile.write(entries, to: target) }
         }
-        try await BlockingThread.run(name: "renkei-spool") { try self.move(path, to: "\(folder)/done", name: name) }
+        try await BlockingThread.run(name: "renkei-spool") { _ = try self.move(path, to: "\(folder)/done", name: name) }
     }
 
     /// Refuses an entry whole: writes its one-line `rejected/<name>.errors.jsonl`, then moves the entry
@@ -246,7 +279,8 @@ final class SpoolIngest: Sendable {
 
     /// Moves a processed file, never overwriting an earlier file of the same name.
     /// A link, FIFO or device is moved as the entry itself. Blocking.
-    func move(_ path: String, to directory: String, name: String) throws {
+    @discardableResult
+    func move(_ path: String, to directory: String, name: String) throws -> String {
         var target = "\(directory)/\(name)"
         var counter = 1
         while UntrustedFile.exists(atPath: target) {
@@ -255,6 +289,7 @@ final class SpoolIngest: Sendable {
         }
         // rename(2) is atomic within one file system; the spool, done/ and rejected/ share one.
         try UntrustedFile.rename(path, to: target)
+        return target
     }
 }
 

@@ -28,12 +28,14 @@ extension RenkeiService {
     }
 
     /// Checks everything about `configuration` that can be checked without the state: the schemas,
-    /// the push certificate, the at-rest key file, every subscription secret and every source token
-    /// file (`Configuration.load` has already checked the JSON and its rules). Reads files, writes
+    /// the push certificate, the at-rest key file, every subscription secret, every source token
+    /// file and every source's mapping file (`Configuration.load` has already checked the JSON and its rules). Reads files, writes
     /// nothing, creates no folder: what `renkeid --check-config` and a reload run.
     /// - Throws: ``RenkeiError`` naming the key or file to fix.
     public static func check(_ next: Configuration) throws(RenkeiError) {
-        _ = try loadSchemas(from: next.schemasDirectory)
+        let schemas = try loadSchemas(from: next.schemasDirectory)
+        // Issue 16: every mapping file, read and checked (errors name its line and column).
+        _ = try SpoolIngest.loadMappings(Array(next.sources.values), schemas: schemas)
         // Issue 13: a renewed certificate is loaded on reload; a broken one is refused before anything stops.
         if let tls = next.ingestTLS { _ = try PushIngest.loadTLS(tls) }
         // Readable and well-formed; whether it unwraps the data key is checked when the new service opens.

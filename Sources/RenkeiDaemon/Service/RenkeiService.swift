@@ -345,7 +345,7 @@ public final class RenkeiService: Sendable {
     /// `GET /v1/status`, read through `reader`.
     func statusJSON(reader: Database) throws -> JSONValue {
         let head = try EventLog.head(in: reader).lsn
-        return [
+        var status: JSONObject = [
             "version": .string(Self.version),
             "uptime_s": .integer(Int64(wallClock.now().timeIntervalSince(startedAt))),
             "head_lsn": .integer(head),
@@ -355,6 +355,12 @@ public final class RenkeiService: Sendable {
             "sources": ingestor.statistics.statusJSON(now: wallClock.now()),
             "subscriptions": delivery.statusJSON(reader: reader),
         ]
+        // Issue 16: held snapshot runs, shown until an operator decides (only with a snapshot source).
+        if configuration.sources.values.contains(where: { $0.files?.snapshotKey != nil }) {
+            let held = try Snapshots.runs(state: .held, in: reader)
+            status["snapshots"] = ["held": .array(held.map(\.json))]
+        }
+        return .object(status)
     }
 }
 

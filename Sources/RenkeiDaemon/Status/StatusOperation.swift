@@ -67,6 +67,10 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/keys/rotate"),
         StatusOperation("POST", "/v1/linking/estimate"),
         StatusOperation("GET", "/v1/linking/report"),
+        StatusOperation("GET", "/v1/snapshots"),
+        StatusOperation("POST", "/v1/snapshots/{id}/accept"),
+        StatusOperation("POST", "/v1/snapshots/{id}/discard"),
+        StatusOperation("POST", "/v1/mappings/{source}/check"),
     ]
 
     // MARK: - Checking a request

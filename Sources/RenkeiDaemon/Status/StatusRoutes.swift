@@ -94,6 +94,8 @@ struct StatusRoutes: Sendable {
         case "access-log": return try await service.store.read { db in try self.audit(request, rest, in: db) }
         case "linking": return try await linking(request, rest)  // issue 14 (StatusRoutes+Linking.swift)
         case "backup": return try await backup(request, rest)  // issue 6: online backup (StatusRoutes+Backup.swift)
+        case "snapshots": return try await snapshots(request, rest)  // issue 16 (StatusRoutes+Snapshots.swift)
+        case "mappings": return try await mappings(request, rest)  // issue 16: dry run of a mapped file
         case "keys": return try await keys(request, rest)  // issue 13: at-rest key rotation (StatusRoutes+Keys.swift)
         default: return nil
         }

@@ -6,6 +6,7 @@
 /// | --- | --- |
 /// | 1 | the schema as main 36c753f created it in a new database (before versioning) |
 /// | 2 | `pull_cursors`, which 36c753f created lazily at a source's first pull |
+/// | 3 | `snapshot_keys` and `snapshot_runs`: snapshot sources' last accepted snapshot and runs (issue 16) |
 ///
 /// Never edit a released migration: add the next one (and its test, and a line in README's
 /// "State database and migrations").
@@ -18,6 +19,9 @@ public enum StateSchema {
             },
             .init(version: 2, name: "pull_cursors") { db throws(StoreError) in
                 try db.execute(PullCursorTable.schema)
+            },
+            .init(version: 3, name: "snapshot_keys, snapshot_runs") { db throws(StoreError) in
+                try db.execute(Snapshots.schema)
             },
         ],
         legacyVersion: 1,
