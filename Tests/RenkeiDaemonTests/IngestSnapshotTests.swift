@@ -122,6 +122,7 @@ struct IngestSnapshotTests {
         // Two of five rows: three withdrawals (60 %) are held, not applied.
         try daemon.drop(try file("library-patrons-20261202-truncated.csv"), as: "b.csv", into: "library")
         #expect(await daemon.waitTaken("b.csv", source: "library"))
+        #expect(await daemon.wait { try await runs(daemon).first?.file == "b.csv" })
         #expect(FileManager.default.fileExists(atPath: daemon.spool("library").appendingPathComponent("held/b.csv").path))
         #expect(try await daemon.loggedEvents().count == 5)
         let held = try #require(try await runs(daemon).first)
@@ -153,6 +154,8 @@ struct IngestSnapshotTests {
         // Held again, then accepted: the three withdrawals are applied.
         try daemon.drop(try file("library-patrons-20261202-truncated.csv"), as: "c.csv", into: "library")
         #expect(await daemon.waitTaken("c.csv", source: "library"))
+        // The file leaves the spool for held/ just before its run is recorded: wait for the run.
+        #expect(await daemon.wait { try await runs(daemon).first?.file == "c.csv" })
         let second = try #require(try await runs(daemon).first)
         #expect(second.state == .held)
         // Through the status socket's routes, as renkeictl snapshot list|accept does.
