@@ -466,7 +466,14 @@ struct LaneService: Service {
 
     var name: String { "delivery lane \(lane.name)" }
 
+    /// Where every lane's loop and sends run: a dispatch executor of their own, not the cooperative
+    /// pool (two threads on a two-core server), so a retry that is due is taken when it is due even
+    /// while other work holds the pool — as the status and push servers' handlers do.
+    static let executor = DispatchTaskExecutor(label: "renkei-delivery")
+
     func run() async {
-        await delivery.runLane(lane, grace: grace)
+        await withTaskExecutorPreference(Self.executor) {
+            await delivery.runLane(lane, grace: grace)
+        }
     }
 }
