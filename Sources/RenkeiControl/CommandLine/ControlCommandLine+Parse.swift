@@ -113,6 +113,11 @@ extension ControlInvocation {
             }
             if let error = unused(["--source"]) { return .usage(error) }
             command = .mappingCheck(source: source, file: rest[1])
+        case "export":
+            // Issue 17: a full export (全件) of a file subscription's views.
+            guard rest.count == 1 else { return .usage(ControlUsageError("export takes one NAME (a file subscription); see `renkeictl export --help`")) }
+            if let error = unused([]) { return .usage(error) }
+            command = .subscription(action: "export", name: rest[0])
         case "snapshot":
             switch (rest.first, rest.count) {
             case ("list", 1):

@@ -27,6 +27,8 @@ public enum ControlHelp {
         ("access-log", "access-log", "Show the status-socket access log (GET /v1/access-log)."),
         ("subscription", "subscription pause|resume NAME | subscription replay NAME --from-lsn N",
          "Pause or resume a subscription's deliveries, or re-send its deltas from a log position."),
+        ("export", "export NAME",
+         "Write a full export (全件) of file subscription NAME's views into its folder now (POST\n/v1/subscriptions/NAME/export; group status_socket_admin_group): every person it covers, through its\nmapping and encoding, named NAME-SEQ-full.EXT, with a done marker if configured. Prints the file name."),
         ("backup", "backup [FILE]",
          "Take an online backup while renkeid runs (POST /v1/backup; group status_socket_admin_group). FILE is a\nfile name in backup_dir (default /var/lib/renkei/backups), or a path in that folder; it must not exist.\nWithout FILE: renkei-TIME.db. Backups are mode 0600 (the daemon's user); copy them off with sudo."),
         ("keys", "keys rotate FILE",

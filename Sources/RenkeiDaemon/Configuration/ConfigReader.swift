@@ -111,9 +111,14 @@ struct ConfigReader {
         try allowOnly(
             object, path: path,
             ["url", "linked_to", "kinds", "fields", "secret_file", "max_in_flight", "max_attempts", "timeout_s", "tls",
-             "legal_basis", "headers", "connect_timeout_s", "retry_base_s"])
-        let url = try string(object, "url", path: path)
-        guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), let host = parsed.host else {
+             "legal_basis", "headers", "connect_timeout_s", "retry_base_s", "file"])
+        // Issue 17: `file` instead of `url` writes the deltas into a folder (ConfigReader+FileSubscription).
+        let fileObject = try optionalObject(object, "file", path: path)
+        if fileObject != nil, object["url"] != nil { throw error(path, "give either url or file, not both") }
+        let url = try fileObject != nil ? "file://" : string(object, "url", path: path)
+        guard let parsed = URL(string: url), ["http", "https", "file"].contains(parsed.scheme ?? ""),
+            let host = parsed.host ?? (fileObject != nil ? "localhost" : nil)
+        else {
             throw error("\(path).url", "must be an http:// or https:// URL")
         }
         let fields = try stringArray(object, "fields", path: path) ?? []
@@ -135,7 +140,8 @@ struct ConfigReader {
         do {
             try policy.validate()
             // Issue 13: my_number and tax never cross a network in clear text.
-            try policy.validateTransport(scheme: parsed.scheme ?? "", host: host)
+            // A file stays on this machine (its folder's permissions are the operator's to set, README).
+            if fileObject == nil { try policy.validateTransport(scheme: parsed.scheme ?? "", host: host) }
         } catch {
             throw self.error(path, error.message)
         }
@@ -160,6 +166,10 @@ struct ConfigReader {
                 clientKey: try optionalString(tlsObject, "client_key", path: "\(path).tls")))
         subscription.connectTimeoutSeconds = connectTimeout
         subscription.retryBaseSeconds = retryBase
+        if let fileObject {
+            subscription.file = try fileTarget(fileObject, path: "\(path).file", fields: fields)
+            subscription.url = "file://" + (subscription.file?.directory ?? "")
+        }
         return subscription
     }
 }

@@ -83,6 +83,9 @@ public struct Configuration: Sendable {
         public var headers: [String: String]
         /// TLS settings.
         public var tls: TLS
+        /// `file` (issue 17): write the deltas into a folder instead of POSTing them (``url`` is then
+        /// `file://` and the folder).
+        public var file: FileTarget? = nil
     }
 
     /// The 6-digit municipality code.

@@ -161,6 +161,8 @@ final class DeliveryService: Sendable {
     /// on a child task; then stops taking deltas and lets those in flight finish for up to `grace`
     /// (read when the stop begins), cancelling what is left.
     func runLane(_ lane: Lane, grace: @escaping @Sendable () -> Duration) async {
+        // Issue 17: a file subscription writes its deltas into files (DeliveryService+File.swift).
+        if let target = lane.subscription.file { return await runFileLane(lane, target: target) }
         await withDiscardingTaskGroup { group in
             await turn(lane, group: &group)
             if !(await lane.flights.wait(upTo: grace())) {

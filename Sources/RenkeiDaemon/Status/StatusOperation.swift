@@ -58,6 +58,7 @@ struct StatusOperation: Sendable {
         StatusOperation(
             "POST", "/v1/subscriptions/{name}/replay",
             query: [.integer("from_lsn", 1...Int64.max, required: true)]),
+        StatusOperation("POST", "/v1/subscriptions/{name}/export"),
         StatusOperation("GET", "/v1/disclosures", query: [.text("uid", required: true)]),
         StatusOperation("POST", "/v1/rebuild"),
         StatusOperation("GET", "/v1/verify"),

@@ -20,6 +20,8 @@ extension StatusRoutes {
             service.logger.notice("delivery: dead letter \(rest[0]) skipped by an operator; later deltas of its uid flow")
             service.delivery.forget(found)
             return .json(200, ["skipped": .string(rest[0])])
+        case ("POST", "subscriptions", 2) where rest[1] == "export":
+            return await export(rest[0])  // issue 17 (StatusRoutes+Export.swift)
         case ("POST", "subscriptions", 2) where rest[1] == "replay":
             let subscription = rest[0]
             guard service.delivery.lanes[subscription] != nil else { return .error(404, "no subscription \(subscription)") }

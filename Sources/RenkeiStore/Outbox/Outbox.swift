@@ -345,11 +345,11 @@ public enum Outbox {
     public static func disclosures(uid: String, in db: Database) throws -> [JSONValue] {
         try db.prepare(
             """
-            SELECT d.id, d.subscription, d.uid, d.delta_id, d.fields, d.lsn, d.legal_basis, d.delivered_at, o.kind, 0
+            SELECT d.id, d.subscription, d.uid, d.delta_id, d.fields, d.lsn, d.legal_basis, d.delivered_at, o.kind, 0, d.file
             FROM disclosures d LEFT JOIN outbox o ON o.delta_id = d.delta_id
             WHERE d.uid = ?1
             UNION ALL
-            SELECT d.id, d.subscription, d.uid, d.delta_id, d.fields, d.lsn, d.legal_basis, d.delivered_at, o.kind, 1
+            SELECT d.id, d.subscription, d.uid, d.delta_id, d.fields, d.lsn, d.legal_basis, d.delivered_at, o.kind, 1, d.file
             FROM disclosure_members m JOIN disclosures d ON d.id = m.disclosure_id
             LEFT JOIN outbox o ON o.delta_id = d.delta_id
             WHERE m.uid = ?1
@@ -369,6 +369,8 @@ public enum Outbox {
                 "kind": kind.map { .string($0) } ?? .null,
             ]
             if kind == SendTimePolicy.householdKind { entry["household_no"] = .string(row.string(2) ?? "") }
+            // Issue 17: a file subscription's entry names the file it went out in (an export's has no kind).
+            if let file = row.string(10) { entry["file"] = .string(file) }
             return .object(entry)
         }
     }

@@ -1,0 +1,88 @@
+import Glibc
+
+/// Encodes Swift strings as CP932 (Windows-31J) bytes, strictly: a character CP932 cannot hold is an
+/// error, never a `?` or a look-alike (issue 17: a file subscription names the person and field).
+///
+/// The counterpart of ``TextDecoder`` for CP932, through glibc `iconv(3)` with the same `CP932`
+/// converter, so what Renkei writes reads back to the same text (U+FF5E 〜 → 0x8160, 髙 → 0xFBFC).
+/// One encoder keeps one converter open; it is not shared between threads (each file lane makes its
+/// own). No C type appears in this API.
+public final class CP932Encoder {
+    /// The open converter; `nil` when glibc has no CP932 converter (every non-ASCII value then fails).
+    private let converter: iconv_t?
+
+    /// Opens the converter.
+    public init() {
+        // iconv_open(3): returns (iconv_t)-1 when the converter is missing (gconv CP932.so not installed).
+        let opened = iconv_open("CP932", "UTF-8")
+        converter = opened == iconv_t(bitPattern: -1) ? nil : opened
+    }
+
+    deinit {
+        if let converter { iconv_close(converter) }
+    }
+
+    /// A character that has no CP932 code.
+    public struct Unencodable: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The character's code point(s), `U+XXXX` (the text itself is not repeated: it is personal data).
+        public var codePoints: String
+        /// The 0-based character offset within the value.
+        public var offset: Int
+
+        public var description: String {
+            "character \(codePoints) (character \(offset + 1) of the value) has no CP932 code"
+        }
+    }
+
+    /// Encodes `text` and appends the bytes to `output`.
+    /// - Throws: ``Unencodable`` naming the first character CP932 cannot hold; `output` is then unchanged.
+    public func append(_ text: String, to output: inout [UInt8]) throws(Unencodable) {
+        var utf8 = Array(text.utf8)
+        // Pure ASCII (numbers, codes, dates) is the same bytes in CP932 (0x5C and 0x7E included, as
+        // Microsoft's mapping has them).
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            output.append(contentsOf: utf8)
+            return
+        }
+        guard let converter else { throw Unencodable(codePoints: "(no CP932 converter in glibc: install the gconv modules)", offset: 0) }
+        // Each UTF-8 sequence (1–4 bytes) becomes at most 2 CP932 bytes.
+        var buffer = [UInt8](repeating: 0, count: utf8.count * 2 + 4)
+        let result: (status: Int, consumed: Int, produced: Int) = utf8.withUnsafeMutableBufferPointer { inBuffer in
+            buffer.withUnsafeMutableBufferPointer { outBuffer in
+                var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBuffer.baseAddress!)
+                    .assumingMemoryBound(to: CChar.self)
+                var inLeft = inBuffer.count
+                var outPointer: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(outBuffer.baseAddress!)
+                    .assumingMemoryBound(to: CChar.self)
+                var outLeft = outBuffer.count
+                // Reset the shift state first (iconv(3) with a null input), then convert; on EILSEQ
+                // *inbuf points at the character that has no code.
+                _ = iconv(converter, nil, nil, nil, nil)
+                let status = iconv(converter, &inPointer, &inLeft, &outPointer, &outLeft)
+                return (status, inBuffer.count - inLeft, outBuffer.count - outLeft)
+            }
+        }
+        guard result.status != -1 else {
+            let prefix = String(decoding: utf8[..<result.consumed], as: UTF8.self)
+            let offset = prefix.count
+            let rest = String(decoding: utf8[result.consumed...], as: UTF8.self)
+            let bad = rest.first.map { $0.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(4) }.joined(separator: " ") } ?? "?"
+            throw Unencodable(codePoints: bad, offset: offset)
+        }
+        output.append(contentsOf: buffer[..<result.produced])
+    }
+
+    /// Encodes `text`.
+    /// - Throws: ``Unencodable`` naming the first character CP932 cannot hold.
+    public func encode(_ text: String) throws(Unencodable) -> [UInt8] {
+        var output: [UInt8] = []
+        try append(text, to: &output)
+        return output
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
