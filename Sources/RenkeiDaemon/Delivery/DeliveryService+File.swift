@@ -83,18 +83,26 @@ extension DeliveryService {
                 lastReadMs = now
             }
             if !paused, !needsRecovery, now >= retryCutAtMs {
-                // Fill the file in progress, head by head, until it is full or nothing is ready.
+                // Fill the file in progress, head by head, until nothing is ready; cut each file that fills up.
                 while !Task.isCancelled {
                     let room = target.cutEveryRows - (batch?.rows.count ?? 0)
-                    guard room > 0 else { break }
-                    let taken = lane.queue.withLock { $0.take(nowMs: nowMs(), limit: min(room, 1000)) }
-                    if taken.isEmpty { break }
-                    batch = await write(taken, lane: lane, encoder: encoder, into: batch)
+                    if room > 0 {
+                        let taken = lane.queue.withLock { $0.take(nowMs: nowMs(), limit: min(room, 1000)) }
+                        if taken.isEmpty { break }
+                        batch = await write(taken, lane: lane, encoder: encoder, into: batch)
+                        continue
+                    }
+                    guard let full = batch else { break }
+                    batch = nil
+                    if await !cut(full, lane: lane, target: target) {
+                        needsRecovery = true
+                        retryCutAtMs = nowMs() + 5000
+                        break
+                    }
                 }
             }
-            if let current = batch, current.rows.count >= target.cutEveryRows
-                || (now - current.startedMs >= Int64(target.cutEverySeconds * 1000) && !current.rows.isEmpty)
-            {
+            // A file with rows is cut once it is cut_every_s old, full or not.
+            if let current = batch, !current.rows.isEmpty, nowMs() - current.startedMs >= Int64(target.cutEverySeconds * 1000) {
                 batch = nil
                 if await !cut(current, lane: lane, target: target) {
                     needsRecovery = true
@@ -310,7 +318,11 @@ extension DeliveryService {
             }
             for kind in [FileCuts.Kind.deltas, .export]
             where !(kind == .deltas && keepingDeltaTemporary) && !(kind == .export && Self.isExporting(target, name)) {
-                try DurableFile.remove(dir: target.directory, name: Self.temporaryName(name, kind))
+                let temporary = Self.temporaryName(name, kind)
+                if DurableFile.exists(dir: target.directory, name: temporary) {
+                    try DurableFile.remove(dir: target.directory, name: temporary)
+                    logger.notice("subscription \(name): dropped \(temporary), a file in progress at the last stop; its rows are written again")
+                }
             }
             return true
         } catch {
