@@ -29,6 +29,12 @@ public final class CP932Encoder {
         /// The 0-based character offset within the value.
         public var offset: Int
 
+        /// Creates an error.
+        public init(codePoints: String, offset: Int) {
+            self.codePoints = codePoints
+            self.offset = offset
+        }
+
         public var description: String {
             "character \(codePoints) (character \(offset + 1) of the value) has no CP932 code"
         }
