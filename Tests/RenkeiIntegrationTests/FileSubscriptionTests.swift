@@ -117,8 +117,9 @@ struct FileSubscriptionTests {
             // progress (cut_every_s is an hour); 𠮷田's registration is a dead letter and his move waits.
             let halfway = try await daemon.waitUntil(timeout: .seconds(60)) {
                 let names = Self.names(out)
-                let dead = try await Self.counts(daemon, "town-life")["dead_letters"]
-                return names.contains("town-life-000002.csv.done") && Self.temporaryLines(out, "town-life") == 3 && dead == 1
+                let counts = try await Self.counts(daemon, "town-life")
+                return names.contains("town-life-000002.csv.done") && Self.temporaryLines(out, "town-life") == 3
+                    && counts["dead_letters"] == 1 && counts["delivered"] == 8
             }
             #expect(halfway, "folder: \(Self.names(out)), in progress: \(Self.temporaryLines(out, "town-life")) lines; \(daemon.stderrTail())")
             let halfwayCounts = try await Self.counts(daemon, "town-life")
