@@ -4,8 +4,9 @@
 // N registrations are replayed while the subscription is paused (so every delta is planned first),
 // then it is resumed; deltas/s until `/v1/status` reports nothing undelivered (each file synced,
 // journalled, renamed, the folder synced, the done marker written, the deltas marked delivered and
-// the ledger written, durably). Baseline (same run, same disk): the published files' bytes written
-// again, file by file, each with open + write + fsync + close — the cost of the bytes alone.
+// the ledger written, durably). Baselines (same run, same disk): the published files' bytes written
+// again, file by file, each with open + write + fsync + close — the cost of the bytes alone; and the
+// same records each made durable on its own (write + fsync per record) — a writer without batching.
 import Foundation
 import Glibc
 import RenkeiCore
@@ -17,16 +18,18 @@ enum FileBench {
     static let options: [BenchOptions.Option] = [
         .number("--events", default: 100_000, "deltas queued, then written"),
         .number("--rows-per-file", default: 10_000, "the subscription's cut_every_rows"),
+        .number("--per-record", default: 2000, "records of the write+fsync-per-record baseline"),
     ]
 
     static func run(_ arguments: [String]) {
         let options = BenchOptions.parseOrExit(arguments, command: "file", options: Self.options)
         let events = options.number("--events")
         let rowsPerFile = max(1, options.number("--rows-per-file"))
+        let perRecord = max(1, options.number("--per-record"))
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
-                try await measure(events: events, rowsPerFile: rowsPerFile)
+                try await measure(events: events, rowsPerFile: rowsPerFile, perRecord: perRecord)
             } catch {
                 FileHandle.standardError.write(Data("renkei-bench file: \(error)\n".utf8))
                 exit(1)
@@ -36,7 +39,7 @@ enum FileBench {
         done.wait()
     }
 
-    static func measure(events: Int, rowsPerFile: Int) async throws {
+    static func measure(events: Int, rowsPerFile: Int, perRecord: Int) async throws {
         let root = "/tmp/renkei-file-bench-\(getpid())"
         try? FileManager.default.removeItem(atPath: root)
         let out = root + "/out"
@@ -103,6 +106,28 @@ enum FileBench {
             try DurableFile.writeSynced(file, dir: baselineDir, name: "plain-\(index).csv")
         }
         let baseline = ContinuousClock.now - baselineStart
+        // Second baseline: each record made durable on its own (write + fsync per record, one file),
+        // as a writer without batching would; the first `perRecord` records, as a rate.
+        var records: [[UInt8]] = []
+        for file in contents {
+            var start = file.startIndex
+            var index = file.startIndex
+            while index < file.endIndex, records.count < perRecord {
+                if file[index] == 0x0A {
+                    records.append(Array(file[start...index]))
+                    start = index + 1
+                }
+                index += 1
+            }
+        }
+        let recordFile = try AppendingFile(dir: baselineDir, name: "per-record.csv")
+        let perRecordStart = ContinuousClock.now
+        for record in records {
+            try recordFile.append(record)
+            try recordFile.sync()
+        }
+        let perRecordElapsed = ContinuousClock.now - perRecordStart
+        let perRecordRate = Double(records.count) / perRecordElapsed.seconds
 
         let renkeiRate = Double(events) / elapsed.seconds
         let baselineRate = Double(events) / baseline.seconds
@@ -114,6 +139,8 @@ enum FileBench {
         print("|---|---:|---:|---:|")
         print(String(format: "| deltas/s written durably (file subscription) | %.0f | %.0f (write + fsync of the same bytes, file by file) | %.3f× |",
                      renkeiRate, baselineRate, renkeiRate / baselineRate))
-        print(String(format: "| wall time (s) | %.2f | %.3f | |", elapsed.seconds, baseline.seconds))
+        print(String(format: "| deltas/s written durably (file subscription) | %.0f | %.0f (write + fsync per record, first %d records) | %.2f× |",
+                     renkeiRate, perRecordRate, records.count, renkeiRate / perRecordRate))
+        print(String(format: "| wall time (s) | %.2f | %.3f (file by file) | |", elapsed.seconds, baseline.seconds))
     }
 }

@@ -153,6 +153,9 @@ struct FileSubscriptionTests {
                 let golden = try Data(contentsOf: Self.fixtures.appendingPathComponent(name))
                 #expect(actual == golden, "\(name) differs from Tests/Fixtures/file-subscription/\(name)")
                 #expect(try Data(contentsOf: out.appendingPathComponent(name + ".done")).isEmpty)
+                // 0640 whatever the daemon's umask: the transfer product's group reads it.
+                let mode = try FileManager.default.attributesOfItem(atPath: out.appendingPathComponent(name).path)[.posixPermissions] as? Int
+                #expect(mode == 0o640, "\(name): mode \(String(mode ?? 0, radix: 8))")
                 // Every delta exactly once across the files (none lost, none doubled by the kill).
                 let text = String(decoding: actual, as: UTF8.self)
                 written += text.split(separator: "\r\n").dropFirst().map(String.init)

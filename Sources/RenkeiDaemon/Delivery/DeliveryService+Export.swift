@@ -59,12 +59,6 @@ extension DeliveryService {
         // An export is every person's record as it stands: the kinds filter is about deltas.
         policy.kinds = nil
         let exportPolicy = policy
-        let views: [(uid: String, view: [UInt8], isProtected: Bool)]
-        do {
-            views = try await store.read { db in try FileCuts.exportViews(linkedTo: exportPolicy.linkedTo, in: db) }
-        } catch {
-            throw ExportError(status: 500, description: "cannot read the views: \(error)")
-        }
         let encoder = FileRecordEncoder(target: target)
         let temporary = Self.temporaryName(name, .export)
         var rows: [FileCuts.Row] = []
@@ -73,7 +67,19 @@ extension DeliveryService {
             let file = try AppendingFile(dir: target.directory, name: temporary)
             do {
                 try file.append(try encoder.header())
-                for (uid, viewBytes, isProtected) in views {
+                // Page by page in uid order: each person as their view is when their page is read.
+                var after = ""
+                while true {
+                let page: [(uid: String, view: [UInt8], isProtected: Bool)]
+                do {
+                    let from = after
+                    page = try await store.read { db in try FileCuts.exportViews(linkedTo: exportPolicy.linkedTo, after: from, in: db) }
+                } catch {
+                    throw ExportError(status: 500, description: "cannot read the views: \(error)")
+                }
+                guard let last = page.last else { break }
+                after = last.uid
+                for (uid, viewBytes, isProtected) in page {
                     guard let view = (try? JSONParser.parse(viewBytes))?.objectValue else { continue }
                     let body: JSONObject = [
                         "subscription": .string(name), "kind": .string("person.created"), "uid": .string(uid),
@@ -108,6 +114,7 @@ extension DeliveryService {
                     try file.append(record)
                     rows.append(FileCuts.Row(
                         outboxSeq: nil, uid: uid, deltaID: "", fields: fields.joined(separator: ","), lsn: view["lsn"]?.integerValue ?? 0))
+                }
                 }
                 try file.sync()
             } catch {

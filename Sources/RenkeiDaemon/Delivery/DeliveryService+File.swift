@@ -265,13 +265,7 @@ extension DeliveryService {
             logger.error("subscription \(name): cannot close the file in progress (\(rows.count) rows): \(error); its deltas are written again")
             lane.lastError.withLock { $0 = "\(error)" }
             try? DurableFile.remove(dir: target.directory, name: temporary)
-            let retryAt = nowMs() + 5000
-            let queueRows = batch.queueRows.map { row -> Outbox.QueueRow in
-                var row = row
-                row.nextAttemptMs = retryAt
-                return row
-            }
-            lane.queue.withLock { $0.requeue(queueRows, nowMs: nowMs()) }
+            requeue(batch, lane: lane)
             return false
         }
         do {
@@ -283,10 +277,24 @@ extension DeliveryService {
         } catch {
             logger.error("subscription \(name): file \(cut.name) not finished: \(error); finished at the next recovery")
             lane.lastError.withLock { $0 = "\(cut.name): \(error)" }
+            // The recovery publishes it (renamed) or drops it (not renamed); either way the queue
+            // takes its deltas back, and one the recovery records delivered is then found gone.
+            requeue(batch, lane: lane)
             return false
         }
         logger.info("subscription \(name): wrote \(cut.name) (\(rows.count) rows, \(batch.file.size) bytes)")
         return true
+    }
+
+    /// Puts a file's deltas back in the lane's queue after its cut failed, due in 5 s.
+    private func requeue(_ batch: Batch, lane: Lane) {
+        let retryAt = nowMs() + 5000
+        let rows = batch.queueRows.map { row -> Outbox.QueueRow in
+            var row = row
+            row.nextAttemptMs = retryAt
+            return row
+        }
+        lane.queue.withLock { $0.requeue(rows, nowMs: nowMs()) }
     }
 
     /// Finishes what a crash (or a failed cut) left: a journalled file whose temporary is gone was

@@ -183,17 +183,21 @@ public enum FileCuts {
         ).rows([.text(subscription)]) { ($0.string(0) ?? "", $0.string(1) ?? "") }.first
     }
 
-    /// Every person view an export of a subscription covers: not retired by a merge, and linked to
-    /// `linkedTo` when given; in uid order, with whether the person is protected now.
-    public static func exportViews(linkedTo: String?, in db: Database) throws -> [(uid: String, view: [UInt8], isProtected: Bool)] {
+    /// The person views an export of a subscription covers — not retired by a merge, and linked to
+    /// `linkedTo` when given — after `uid`, in uid order, at most `limit` (an export reads them page
+    /// by page, so a city's million views are never in memory at once); each with whether the person
+    /// is protected now.
+    public static func exportViews(
+        linkedTo: String?, after uid: String = "", limit: Int = 5000, in db: Database
+    ) throws -> [(uid: String, view: [UInt8], isProtected: Bool)] {
         try db.prepare(
             """
             SELECT p.uid, p.view, json_extract(CAST(p.view AS TEXT), '$.protected') FROM persons p
-            WHERE json_extract(CAST(p.view AS TEXT), '$.merged_into') IS NULL
+            WHERE p.uid > ?2 AND json_extract(CAST(p.view AS TEXT), '$.merged_into') IS NULL
               AND (?1 IS NULL OR EXISTS (SELECT 1 FROM person_links l WHERE l.uid = p.uid AND l.source = ?1))
-            ORDER BY p.uid
+            ORDER BY p.uid LIMIT ?3
             """
-        ).rows([linkedTo.map { .text($0) } ?? .null]) { row in
+        ).rows([linkedTo.map { .text($0) } ?? .null, .text(uid), .integer(Int64(limit))]) { row in
             (row.string(0) ?? "", row.blob(1) ?? [], !row.isNull(2) && row.int64(2) == 1)
         }
     }

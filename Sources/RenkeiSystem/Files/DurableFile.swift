@@ -10,13 +10,15 @@ import Glibc
 /// empty done marker the same way. These calls block: run them off the cooperative pool.
 public enum DurableFile {
     /// Writes `bytes` to `dir/name` (replacing it), `fsync`s the file and then the folder.
-    /// - Parameter mode: the permission bits of a new file (default 0640: the consumer's group reads it).
+    /// - Parameter mode: the permission bits of the file, whatever the umask (default 0640: the
+    ///   consumer's group reads it).
     /// - Throws: ``SystemError`` naming the call and the path.
     public static func writeSynced(_ bytes: [UInt8], dir: String, name: String, mode: UInt32 = 0o640) throws(SystemError) {
         let path = dir + "/" + name
         // open(2) O_CLOEXEC|O_TRUNC: the temporary is rebuilt from the start whenever it is written.
         let fd = try Syscall.call("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode)) }
         defer { Syscall.close(fd) }
+        try setMode(fd, mode, path: path)
         try writeAll(fd, bytes, path: path)
         // fsync(2): returns once the file's data and metadata are on the device.
         _ = try Syscall.call("fsync \(path)") { fsync(fd) }
@@ -67,6 +69,13 @@ public enum DurableFile {
         return names
     }
 
+    /// Gives an open file exactly `mode`: open(2) applies the process umask (renkeid's unit has
+    /// `UMask=0077`), and the consumer's group must read the file.
+    static func setMode(_ fd: Int32, _ mode: UInt32, path: String) throws(SystemError) {
+        // fchmod(2) on the descriptor: no window in which another name could be changed instead.
+        _ = try Syscall.call("fchmod \(path)") { fchmod(fd, mode_t(mode)) }
+    }
+
     /// Writes every byte of `bytes` to `fd` (write(2) may write less than asked).
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(SystemError) {
         var offset = 0
@@ -105,7 +114,14 @@ public final class AppendingFile {
         self.dir = dir
         self.name = name
         let path = dir + "/" + name
-        fd = try Syscall.call("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode)) }
+        let fd = try Syscall.call("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode)) }
+        do {
+            try DurableFile.setMode(fd, mode, path: path)
+        } catch {
+            Syscall.close(fd)
+            throw error
+        }
+        self.fd = fd
     }
 
     deinit { Syscall.close(fd) }
