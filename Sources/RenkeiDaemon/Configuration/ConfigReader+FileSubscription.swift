@@ -30,6 +30,10 @@ extension Configuration {
 }
 
 extension ConfigReader {
+    /// The keys of an HTTP subscription that mean nothing for a file one: given with `file`, they
+    /// are refused rather than ignored (an operator who writes them expects them to act).
+    static let httpOnlyKeys = ["secret_file", "headers", "tls", "max_in_flight", "max_attempts", "timeout_s", "connect_timeout_s", "retry_base_s"]
+
     /// Reads `subscriptions.<name>.file`; `fields` are the subscription's, which the mapping's
     /// `view.X` paths must stay within.
     func fileTarget(_ object: JSONObject, path: String, fields: [String]) throws(RenkeiError) -> Configuration.FileTarget {

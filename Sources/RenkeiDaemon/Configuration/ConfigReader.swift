@@ -115,6 +115,9 @@ struct ConfigReader {
         // Issue 17: `file` instead of `url` writes the deltas into a folder (ConfigReader+FileSubscription).
         let fileObject = try optionalObject(object, "file", path: path)
         if fileObject != nil, object["url"] != nil { throw error(path, "give either url or file, not both") }
+        if fileObject != nil, let key = Self.httpOnlyKeys.first(where: { object[$0] != nil }) {
+            throw error("\(path).\(key)", "applies to a url subscription only: remove it from this file subscription")
+        }
         let url = try fileObject != nil ? "file://" : string(object, "url", path: path)
         guard let parsed = URL(string: url), ["http", "https", "file"].contains(parsed.scheme ?? ""),
             let host = parsed.host ?? (fileObject != nil ? "localhost" : nil)
