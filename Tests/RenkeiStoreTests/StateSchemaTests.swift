@@ -78,6 +78,32 @@ import Testing
         #expect(try Snapshots.run(id, in: db)?.state == .discarded)
     }
 
+    /// Issue 17: the file journal, and the ledger naming the file a delta went out in.
+    @Test func migration4CreatesTheFileJournalAndTheLedgersFileColumn() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database(path: dir.databasePath)
+        try StateSchema.migrator.migrate(db, upTo: 3)
+        #expect(try !Self.tables(db).contains("file_cuts"))
+        #expect(try StateSchema.migrator.migrate(db, upTo: 4) == .init(from: 3, to: 4, adoptedLegacy: false))
+        #expect(try Self.tables(db).isSuperset(of: ["file_cuts", "file_cut_rows"]))
+        try db.execute(
+            """
+            INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, fields, created_ms)
+            VALUES ('drop', 'U1', 'drop:U1:1', 'person.created', 1, 7, 'uid', 0)
+            """)
+        let cut = try FileCuts.begin(
+            subscription: "drop", temporary: ".drop.deltas.tmp", kind: .deltas,
+            rows: [FileCuts.Row(outboxSeq: 1, uid: "U1", deltaID: "drop:U1:1", fields: "uid", lsn: 7)],
+            at: "2026-12-07T00:00:00Z", name: { "drop-\($0).csv" }, in: db)
+        #expect(cut.fileSeq == 1 && cut.name == "drop-1.csv")
+        #expect(try FileCuts.unfinished(subscription: "drop", in: db) == [cut])
+        try FileCuts.publish(subscription: "drop", fileSeq: 1, legalBasis: nil, at: "2026-12-07T00:00:01Z", in: db)
+        #expect(try FileCuts.unfinished(subscription: "drop", in: db).isEmpty)
+        #expect(try FileCuts.nextSequence(subscription: "drop", in: db) == 2)
+        #expect(try Outbox.disclosures(uid: "U1", in: db).map { $0["file"] } == ["drop-1.csv"])
+        #expect(try Outbox.counts(subscription: "drop", in: db).delivered == 1)
+    }
+
     @Test func aNewDatabaseGetsEveryMigrationAndASecondRunDoesNothing() throws {
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)

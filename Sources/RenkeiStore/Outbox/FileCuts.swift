@@ -21,8 +21,16 @@ public enum FileCuts {
             subscription TEXT NOT NULL, file_seq INTEGER NOT NULL, n INTEGER NOT NULL, outbox_seq INTEGER,
             uid TEXT NOT NULL, delta_id TEXT NOT NULL, fields TEXT NOT NULL, lsn INTEGER NOT NULL,
             members TEXT NOT NULL DEFAULT '', PRIMARY KEY(subscription, file_seq, n)) WITHOUT ROWID;
-        ALTER TABLE disclosures ADD COLUMN file TEXT;
         """
+
+    /// Migration 4: the journal's tables, and `disclosures.file` unless it is there already (a database
+    /// adopted as legacy runs the migrations again over tables it may already have).
+    static func migrate(_ db: Database) throws(StoreError) {
+        try db.execute(schema)
+        if try !LegacyAdoption.columns(of: "disclosures", in: db).contains("file") {
+            try db.execute("ALTER TABLE disclosures ADD COLUMN file TEXT")
+        }
+    }
 
     /// What a file holds: deltas (from the outbox) or a full export of the views (全件).
     public enum Kind: String, Sendable {

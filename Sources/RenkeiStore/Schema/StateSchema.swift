@@ -25,7 +25,7 @@ public enum StateSchema {
                 try db.execute(Snapshots.schema)
             },
             .init(version: 4, name: "file_cuts, file_cut_rows, disclosures.file") { db throws(StoreError) in
-                try db.execute(FileCuts.schema)
+                try FileCuts.migrate(db)
             },
         ],
         legacyVersion: 1,
