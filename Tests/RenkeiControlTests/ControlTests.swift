@@ -52,6 +52,10 @@ import Testing
         #expect(run("mapping check --source library night.csv")?.command.request.target == "/v1/mappings/library/check")
         #expect(run("mapping check night.csv") == nil)
         #expect(run("snapshot") == nil && run("snapshot accept") == nil && run("snapshot keep 3") == nil)
+        // Issue 17.
+        #expect(run("export juki-out")?.command.request.method == "POST")
+        #expect(run("export juki-out")?.command.request.target == "/v1/subscriptions/juki-out/export")
+        #expect(run("export") == nil && run("export a b") == nil)
         #expect(run("verify")?.command.request.target == "/v1/verify")
         #expect(run("dead-letters --subscription library-sync")?.command.request.target
             == "/v1/dead-letters?subscription=library-sync")
