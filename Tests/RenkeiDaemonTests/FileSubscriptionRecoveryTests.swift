@@ -84,3 +84,44 @@ struct FileSubscriptionRecoveryTests {
         await second.stop()
     }
 }
+
+/// Issue 17: the send-time policy applies when a record is written, as when an HTTP body leaves: a
+/// person who became protected after the delta was planned goes into the file without an address,
+/// in deltas and in a full export alike.
+@Suite("File subscription purpose limitation", .serialized)
+struct FileSubscriptionPolicyTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aPersonProtectedSincePlanningIsWrittenWithoutAnAddress() async throws {
+        let dir = URL(fileURLWithPath: "/tmp/renkei-fs-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let address = "東京都千代田区九段南1丁目2番1号"
+        let fixture = try await DeliveryFixture(
+            subscriptions: [
+                "drop": [
+                    "fields": ["uid", "name", "address", "status"],
+                    "file": ["dir": .string(dir.path), "format": "jsonl", "cut_every_rows": 1, "cut_every_s": 3600],
+                ]
+            ], sources: ["resident"])
+        #expect(await fixture.request("POST", "/v1/subscriptions/drop/pause").status == 200)
+        #expect(await fixture.ingest([
+            Events.registered("R-1", subject: "S1", name: "保護 花子", address: address, household: "H1"),
+            Events.protection("R-2", subject: "S1", true),
+        ]) == 2)
+        #expect(await fixture.wait { await fixture.counts("drop")["backlog"]?.integerValue ?? 0 >= 1 })
+        #expect(await fixture.request("POST", "/v1/subscriptions/drop/resume").status == 200)
+        let settled = await fixture.wait { await fixture.counts("drop")["backlog"] == 0 }
+        let counts = await fixture.counts("drop")
+        #expect(settled, "\(counts)")
+        let export = await fixture.request("POST", "/v1/subscriptions/drop/export")
+        #expect(export.status == 200 && export.json["rows"] == 1, "\(export.json)")
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(names.contains("drop-000001.jsonl") && names.contains { $0.hasSuffix("-full.jsonl") }, "\(names)")
+        for name in names {
+            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8)
+            #expect(!text.contains(address) && !text.contains("\"address\":"), "\(name): \(text)")
+            #expect(text.contains("保護 花子") && text.contains("\"withheld\":[\"address\"]"), "\(name): \(text)")
+        }
+        await fixture.stop()
+    }
+}
