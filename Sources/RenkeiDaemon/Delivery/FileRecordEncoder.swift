@@ -62,7 +62,15 @@ final class FileRecordEncoder {
             switch mapping.format {
             case .csv:
                 if index > 0 { line.append(mapping.delimiter) }
-                try encode(quoted(value, mapping: mapping), into: &line, column: column.name, field: column.field)
+                var bytes: [UInt8] = []
+                let text = quoted(value, mapping: mapping)
+                try encode(text, into: &bytes, column: column.name, field: column.field)
+                // A CP932 second byte can equal a delimiter from 0x40 up (`\`, `|`): quoted, so that a
+                // reader splitting on bytes keeps the value whole.
+                if text == value, cp932 != nil, mapping.delimiter >= 0x40, bytes.contains(mapping.delimiter) {
+                    bytes = [0x22] + bytes + [0x22]
+                }
+                line.append(contentsOf: bytes)
             case .fixed:
                 if value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\r\n" }) {
                     throw Failure(description: "column \(column.name) (\(column.field)): the value holds a line break, which a fixed-length record cannot carry")
