@@ -170,6 +170,7 @@ struct FileSubscriptionTests {
             #expect(!error.contains("𠮷田") && !error.contains("?田"), "\(error)")
             let counts = try await Self.counts(daemon, "town-life")
             #expect(counts["backlog"] == 2 && counts["dead_letters"] == 1, "\(counts)")
+            #expect(counts["file"]?["last_file"] == "town-life-000003.csv" && counts["file"]?["dir"] == .string(out.path), "\(counts)")
 
             // The ledger names the file each delta went out in.
             let ledger = try await daemon.get("/v1/disclosures?uid=U0000000001").json["disclosures"]?.arrayValue ?? []

@@ -340,6 +340,19 @@ extension DeliveryService {
         }
     }
 
+    /// For a file subscription, `file` in its `/v1/status` entry: {`dir`, `last_file`, `last_file_at`}
+    /// (the newest published file and when; null before the first).
+    func addFileStatus(to object: inout JSONObject, lane: Lane, reader: Database) {
+        guard let target = lane.subscription.file, var entry = object[lane.name]?.objectValue else { return }
+        let last = try? FileCuts.lastPublished(subscription: lane.name, in: reader)
+        entry["file"] = [
+            "dir": .string(target.directory),
+            "last_file": last.map { .string($0.name) } ?? .null,
+            "last_file_at": last.map { .string($0.at) } ?? .null,
+        ]
+        object[lane.name] = .object(entry)
+    }
+
     /// Now as RFC 3339 (`delivered_at`, the ledger's `time`).
     func fileStamp() -> String { Timestamp.rfc3339(wallClock.now()) }
 }

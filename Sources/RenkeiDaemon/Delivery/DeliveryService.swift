@@ -453,6 +453,7 @@ final class DeliveryService: Sendable {
                 "last_error": (lane.lastError.withLock { $0 } ?? counts.lastError).map { .string($0) } ?? .null,
                 "oldest_undelivered_s": counts.oldestUndeliveredMs.map { .double(Double(max(0, now - $0)) / 1000) } ?? .null,
             ]
+            addFileStatus(to: &object, lane: lane, reader: reader)  // issue 17 (DeliveryService+File.swift)
         }
         return .object(object)
     }
