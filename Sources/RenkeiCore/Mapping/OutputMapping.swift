@@ -82,10 +82,12 @@ public struct OutputMapping: Sendable, Hashable {
     /// The mapping file's bytes.
     public let text: [UInt8]
 
+    /// Two mappings are the same when read from the same file with the same bytes and format.
     public static func == (lhs: OutputMapping, rhs: OutputMapping) -> Bool {
         lhs.file == rhs.file && lhs.format == rhs.format && lhs.text == rhs.text
     }
 
+    /// Hashes the file and its bytes (what ``==`` compares).
     public func hash(into hasher: inout Hasher) {
         hasher.combine(file)
         hasher.combine(text)

@@ -35,6 +35,7 @@ public final class CP932Encoder {
             self.offset = offset
         }
 
+        /// `character U+20BB7 (character 1 of the value) has no CP932 code`.
         public var description: String {
             "character \(codePoints) (character \(offset + 1) of the value) has no CP932 code"
         }
