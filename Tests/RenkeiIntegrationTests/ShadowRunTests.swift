@@ -111,7 +111,8 @@ struct ShadowRunTests {
             let pendingAtSwitch = try await daemon.waitUntil(timeout: .seconds(90)) {
                 try await Self.counts(daemon)["backlog"] == 1
             }
-            #expect(pendingAtSwitch, "\(try await Self.counts(daemon))")
+            let atSwitch = try await Self.counts(daemon)
+            #expect(pendingAtSwitch, "\(atSwitch)")
             let movedLSN = try await daemon.status()["head_lsn"]?.integerValue ?? 0
 
             // Shadow → live (SIGHUP): what was planned in shadow stays unsent.
@@ -127,7 +128,8 @@ struct ShadowRunTests {
                 Self.moved("R-S-6", subject: "000170002", address: "東京都千代田区九段南1丁目2番20号")
             ]).json["accepted"] == 1)
             let sent = try await daemon.waitUntil(timeout: .seconds(90)) { try await Self.counts(daemon)["delivered"] == 1 }
-            #expect(sent, "\(try await Self.counts(daemon))")
+            let sentCounts = try await Self.counts(daemon)
+            #expect(sent, "\(sentCounts)")
             #expect(try await daemon.settledStatus(timeout: .seconds(90)) != nil)
             let afterSwitch = receiver.deliveries.filter(\.delivered)
             #expect(afterSwitch.count == 1 && afterSwitch.first?.json["lsn"]?.integerValue == movedLSN + 1,

@@ -61,6 +61,13 @@ public struct ShadowDiff: Sendable {
         public var renkei: JSONValue
         /// What the legacy file holds.
         public var legacy: JSONValue
+
+        /// Creates a difference.
+        public init(field: String, renkei: JSONValue, legacy: JSONValue) {
+            self.field = field
+            self.renkei = renkei
+            self.legacy = legacy
+        }
     }
 
     /// A person found on both sides whose compared fields differ.
@@ -73,6 +80,14 @@ public struct ShadowDiff: Sendable {
         public var line: Int
         /// The fields that differ, in path order.
         public var differences: [FieldDifference]
+
+        /// Creates an entry.
+        public init(subject: String, uid: String, line: Int, differences: [FieldDifference]) {
+            self.subject = subject
+            self.uid = uid
+            self.line = line
+            self.differences = differences
+        }
     }
 
     /// Persons found on both sides with every compared field equal.
