@@ -96,6 +96,19 @@ struct ShadowRunTests {
             #expect(text.stdout.contains("matched         2") && text.stdout.contains("only in legacy  1"), "\(text.stdout)")
             #expect(text.stdout.contains("000179999 (line 5)") && text.stdout.contains("address: Renkei"), "\(text.stdout)")
 
+            // The diff is on the access log (it shows many persons' data at once).
+            let entry = try await daemon.get("/v1/access-log?limit=1").json["entries"]?.arrayValue?.first
+            #expect(entry?["target"] == "/v1/subscriptions/juki/shadow/diff" && entry?["status"] == 200, "\(String(describing: entry))")
+            // Refusals name what to fix: an unknown subscription, a mapping that does not fit the file.
+            let unknown = try await Self.control(daemon, ["shadow", "diff", "nosuch", csv, "--mapping", mapping])
+            #expect(unknown.status == 1 && unknown.stderr.contains("no subscription nosuch"), "\(unknown.stderr)")
+            let badMapping = daemon.root.appendingPathComponent("bad-mapping.json")
+            try Data(#"{"layout": {"header": true}, "events": [{"type": "resident.registered", "subject": "宛名番号", "occurred_at": {"value": "2026-12-01"}, "data": {"name": "氏名"}}]}"#.utf8)
+                .write(to: badMapping)
+            let misfit = try await Self.control(
+                daemon, ["shadow", "diff", "juki", csv, "--mapping", badMapping.path, "--encoding", "cp932"])
+            #expect(misfit.status == 1 && misfit.stderr.contains("カナ氏名") && misfit.stderr.contains("HTTP 422"), "\(misfit.stderr)")
+
             // Nothing left the machine, and nothing is in the disclosure ledger.
             #expect(receiver.deliveries.isEmpty, "\(receiver.deliveries.map(\.id))")
             for number in 1...4 {
