@@ -8,7 +8,7 @@ import RenkeiStore
 /// hold now (``ShadowDiff``).
 ///
 /// What Renkei would hold: per person, the newest delta the subscription shadowed (or, once live,
-/// delivered), household deltas and `person.merged` aside, with the policy in force now applied to
+/// delivered), household deltas, `person.merged` and uids a merge retired aside, with the policy in force now applied to
 /// it exactly as a send would (``DeliveryRedaction``); a delta the policy would not let leave now
 /// is counted as `withheld` and compared as absent. `my_number` is never compared (its stored form
 /// is sealed) and never shown.

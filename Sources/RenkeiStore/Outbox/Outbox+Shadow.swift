@@ -67,14 +67,17 @@ extension Outbox {
     }
 
     /// The seq of the newest delta per person that `subscription` holds (`shadowed`, or `delivered`),
-    /// household deltas aside, in uid order: what a receiver of the subscription would hold now.
+    /// household deltas aside, in uid order: what a receiver of the subscription would hold now. A uid
+    /// a merge retired is left out (the person it was merged into stands for it, with its links).
     public static func heldSeqs(subscription: String, in db: Database) throws -> [Int64] {
         try db.prepare(
             """
-            SELECT MAX(seq) FROM outbox
-            WHERE subscription = ? AND state IN (\(OutboxState.shadowed.sql), \(OutboxState.delivered.sql))
-              AND kind != '\(SendTimePolicy.householdKind)'
-            GROUP BY uid ORDER BY uid
+            SELECT MAX(o.seq) FROM outbox o
+            WHERE o.subscription = ? AND o.state IN (\(OutboxState.shadowed.sql), \(OutboxState.delivered.sql))
+              AND o.kind != '\(SendTimePolicy.householdKind)'
+              AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.uid = o.uid
+                              AND json_extract(CAST(p.view AS TEXT), '$.merged_into') IS NOT NULL)
+            GROUP BY o.uid ORDER BY o.uid
             """
         ).rows([.text(subscription)]) { $0.int64(0) }
     }
