@@ -38,7 +38,7 @@ extension SpoolIngest {
             }
             do throws(MappingError) {
                 let mapping = try FileMapping(
-                    text: bytes, file: path, source: source.name, format: files.format == "fixed" ? .fixed : .csv, schemas: schemas)
+                    text: bytes, file: path, source: source.name, format: FileMapping.Format(rawValue: files.format) ?? .csv, schemas: schemas)
                 if let keys = files.snapshotKey { try mapping.checkSnapshot(keys: keys) }
                 mappings[source.name] = mapping
             } catch {
@@ -71,9 +71,12 @@ extension SpoolIngest {
     /// Splits and decodes a mapped file, binding its header.
     /// - Returns: the decoded file, or the refusal of the whole file (its header does not fit the mapping).
     func decodeMapped(_ bytes: [UInt8], mapping: FileMapping, files: Configuration.Files) -> Result<DecodedFile, RowRejection> {
-        let records = mapping.format == .fixed
-            ? FixedRecordReader.records(bytes, widths: mapping.fixedFields.map(\.bytes))
-            : CSVReader.records(bytes, delimiter: mapping.delimiter)
+        let records: [CSVRecord]
+        switch mapping.format {
+        case .fixed: records = FixedRecordReader.records(bytes, widths: mapping.fixedFields.map(\.bytes))
+        case .csv: records = CSVReader.records(bytes, delimiter: mapping.delimiter)
+        case .jsonl: records = JSONLinesRecordReader.records(bytes, columns: mapping.declaredColumns ?? [], ignored: mapping.ignored)
+        }
         var rejections: [RowRejection] = []
         var rows: [(line: Int, cells: [String], raw: ArraySlice<UInt8>)] = []
         var header: [String]?
