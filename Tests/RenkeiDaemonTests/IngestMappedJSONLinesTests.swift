@@ -130,6 +130,37 @@ struct IngestMappedJSONLinesTests {
         #expect(try await daemon.loggedEvents().count == 4)
     }
 
+    @Test(.timeLimit(.minutes(3)))
+    func theDryRunShowsNamesThroughTheSourcesGaijiTable() async throws {
+        let mapping = try mappingFile(snapshot: true)
+        let table = FileManager.default.temporaryDirectory.appendingPathComponent("renkei-gaiji-\(UUID().uuidString.prefix(8)).tsv")
+        try Data("F040\t𠮷\tunicode\t土よし\n".utf8).write(to: table)
+        defer {
+            try? FileManager.default.removeItem(at: mapping)
+            try? FileManager.default.removeItem(at: table)
+        }
+        let settings: [String: JSONObject] = [
+            "library": [
+                "files": ["format": "jsonl", "mapping": .string(mapping.path), "snapshot": ["key": ["会員番号"]]],
+                "gaiji": .string(table.path),
+            ]
+        ]
+        let daemon = try await IngestFixture(sources: settings, push: false)
+        defer { Task { await daemon.stop() } }
+        // A vendor's user-defined character (CP932 F040) as it arrives in UTF-8: U+E000.
+        let line = #"{"会員番号": 100007, "氏名": {"漢字": "\#u{E000}田　和子"}, "生年月日": "S23.05.05", "住所": {"表示": "千代田区一番町１０－２"}, "登録日": "H10.06.01"}"# + "\n"
+        let check = await StatusRoutes(service: daemon.service).handle(HTTPRequest(
+            method: "POST", target: "/v1/mappings/library/check", body: Array(line.utf8)))
+        #expect(check.status == 200)
+        let event = try JSONParser.parse(check.body)["events"]?.arrayValue?.first
+        #expect(event?["data"]?["name"] == "𠮷田　和子")
+        #expect(event?["gaiji"] == ["data.name": "\u{E000}田　和子"])
+        // Ingested, the log holds the same.
+        try daemon.drop(Array(line.utf8), as: "a.jsonl", into: "library")
+        #expect(await daemon.waitTaken("a.jsonl", source: "library"))
+        #expect(try await daemon.loggedEvents().first?.event.envelope["data"]?["name"] == "𠮷田　和子")
+    }
+
     @Test func aJSONLinesSourceIsUTF8() async throws {
         let mapping = try mappingFile(snapshot: false)
         defer { try? FileManager.default.removeItem(at: mapping) }

@@ -359,7 +359,7 @@ extension SpoolIngest {
             case .success(let plan):
                 let diff = plan.diff
                 reply["rows"] = .integer(Int64(diff.rows))
-                reply["events"] = .array(plan.events.compactMap { try? JSONParser.parse($0.bytes) })
+                reply["events"] = .array(plan.events.compactMap { try? JSONParser.parse($0.bytes) }.map { asLogged($0, source: source) })
                 reply["refused"] = .array(plan.rejections.sorted { $0.line < $1.line }.map(refusalJSON))
                 reply["snapshot"] = [
                     "added": .integer(Int64(diff.added.count)), "changed": .integer(Int64(diff.changed.count)),
@@ -384,7 +384,7 @@ extension SpoolIngest {
                         if case .failure(let rejection) = ingestor.validator.validate(value: event, expectedSource: source) {
                             refused.append(RowRejection(line: row.line, column: nil, error: rejection.description, raw: row.raw))
                         } else {
-                            events.append(event)
+                            events.append(asLogged(event, source: source))
                         }
                     }
                 case .failure(let error):
@@ -396,6 +396,15 @@ extension SpoolIngest {
             reply["refused"] = .array(refused.sorted { $0.line < $1.line }.map(refusalJSON))
         }
         return .success(.object(reply))
+    }
+
+    /// A mapped event as ingest would log it: through the source's 外字 table (mapped text, and the
+    /// text as sent under `gaiji`), so the dry run shows what the log will hold.
+    private func asLogged(_ event: JSONValue, source: String) -> JSONValue {
+        guard let table = ingestor.gaijiTables[source],
+            case .success(let validated) = ingestor.validator.validate(value: event, expectedSource: source)
+        else { return event }
+        return .object(table.apply(to: validated).event.envelope)
     }
 
     /// The line written to `rejected/<file>.errors.jsonl` for a mapped file.
