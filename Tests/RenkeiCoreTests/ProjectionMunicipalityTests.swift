@@ -66,7 +66,10 @@ import Testing
         var withoutCode = try #require(scoped.personView("U0000000001"))
         withoutCode["municipality"] = .null
         #expect(JSONValue.object(withoutCode).serializedString == JSONValue.object(try #require(unscoped.personView("U0000000001"))).serializedString)
-        #expect(unscoped.householdView("H1") == scoped.householdView("H1"))
+        var household = try #require(scoped.householdView("H1"))
+        #expect(household["municipality"] == "131016" && unscoped.householdView("H1")?["municipality"] == .null)
+        household["municipality"] = .null
+        #expect(unscoped.householdView("H1") == household)
     }
 
     @Test func viewsCarryTheCodeTheirRecordsWereAcceptedUnder() throws {
@@ -81,6 +84,10 @@ import Testing
         #expect(projection.personView("U0000000002")?["municipality"] == "272108")  // its registry record's
         #expect(projection.personView("U0000000003")?["municipality"] == "272108")  // unregistered: its first record's
         #expect(Array(try #require(projection.personView("U0000000002")).keys.prefix(3)) == ["uid", "municipality", "status"])
+        #expect(projection.householdView("H1")?["municipality"] == "131016")
+        #expect(projection.householdView("272108:H1")?["municipality"] == "272108")
+        let household = try #require(projection.householdRecord("272108:H1"))
+        #expect(try HouseholdRecord(decoding: household.encoded) == household)
         // Stored and restored, the records keep their codes.
         let record = try #require(projection.personRecord("U0000000002"))
         let restored = try PersonRecord(decoding: record.encoded)

@@ -66,13 +66,15 @@ extension PersonRecord {
 
 extension HouseholdRecord {
     /// The record as a JSON object (`household_no`, `members`, `protected_members`,
-    /// `all_members_tax_exempt`, `version`, `lsn`).
+    /// `all_members_tax_exempt`, `version`, `lsn`, `municipality`?).
     public var jsonValue: JSONValue {
-        .object([
+        var object: JSONObject = [
             "household_no": .string(householdNo), "members": .array(members.map { .string($0) }),
             "protected_members": .array(protectedMembers.map { .string($0) }),
             "all_members_tax_exempt": .bool(allMembersTaxExempt), "version": .integer(version), "lsn": .integer(lsn),
-        ])
+        ]
+        if let municipality { object["municipality"] = .string(municipality) }
+        return .object(object)
     }
 
     /// Compact JSON bytes of ``jsonValue``, for storage.
@@ -86,7 +88,7 @@ extension HouseholdRecord {
             householdNo: try stored.string("household_no"), members: try stored.strings("members"),
             protectedMembers: try stored.strings("protected_members"),
             allMembersTaxExempt: try stored.bool("all_members_tax_exempt"), version: try stored.integer("version"),
-            lsn: try stored.integer("lsn"))
+            lsn: try stored.integer("lsn"), municipality: try stored.optionalString("municipality"))
     }
 }
 
