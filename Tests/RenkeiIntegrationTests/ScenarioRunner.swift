@@ -200,15 +200,6 @@ struct ScenarioRunner {
         var held: [HeldRun] = []
     }
 
-    /// A held snapshot run, as `GET /v1/snapshots` lists it.
-    struct HeldRun {
-        var source: String
-        /// The file as named in the fixture.
-        var file: String
-        var id: Int64
-        /// "rows/added/changed/removed".
-        var counts: String
-    }
 
     /// Replays every `events*.jsonl` (one request each) and drops every spool file (or those of
     /// `only`, as `source/file`), waiting for `done/` (or, for a snapshot file, `held/` and its run).
@@ -247,20 +238,9 @@ struct ScenarioRunner {
             let isHeld = !FileManager.default.fileExists(atPath: done) && FileManager.default.fileExists(atPath: held)
             taken.append((source, file.lastPathComponent, isHeld))
             if isHeld {
-                // The file leaves the spool for held/ just before its run is recorded: wait for the run.
-                var run: JSONValue?
-                let deadline = ContinuousClock.now + .seconds(60)
-                while run == nil, ContinuousClock.now < deadline {
-                    let list = try await daemon.get("/v1/snapshots").json["snapshots"]?.arrayValue ?? []
-                    run = list.first { $0["file"]?.stringValue == name && $0["state"]?.stringValue == "held" }
-                    if run == nil { try await Task.sleep(for: .milliseconds(100)) }
+                if let run = try await heldRun(daemon, source: source, file: file.lastPathComponent, droppedAs: name) {
+                    heldRuns.append(run)
                 }
-                guard let run, let id = run["id"]?.integerValue else {
-                    Issue.record("\(fixture.name): \(source)/\(name) is in held/ but no held run names it")
-                    continue
-                }
-                let counts = ["rows", "added", "changed", "removed"].map { String(run[$0]?.integerValue ?? -1) }
-                heldRuns.append(HeldRun(source: source, file: file.lastPathComponent, id: id, counts: counts.joined(separator: "/")))
                 continue
             }
             // The errors file is renamed into rejected/ before the spool file moves to done/.
@@ -280,41 +260,11 @@ struct ScenarioRunner {
         return Fed(replies: summaries, rejected: rejected, rejectedSource: rejectedSource, taken: taken, held: heldRuns)
     }
 
-    // MARK: - Snapshot runs
-
-    /// `expected-snapshots.json`: every snapshot run, oldest first, without its id and times, each
-    /// file named as in the fixture.
-    private func snapshotRuns(_ daemon: DaemonHarness) async throws -> String {
-        let reply = try await daemon.get("/v1/snapshots")
-        #expect(reply.status == 200, "\(fixture.name): GET /v1/snapshots: \(reply.status) \(reply.text)")
-        let runs = (reply.json["snapshots"]?.arrayValue ?? []).reversed()
-        return GoldenText.array(runs.map { run in
-            var line = JSONObject()
-            for key in ["source", "file", "digest", "rows", "added", "changed", "removed", "state", "reason"] {
-                line[key] = run[key] ?? .null
-            }
-            return JSONValue.object(line).serializedString
-        })
-    }
-
-    /// Discards held snapshot runs (`POST /v1/snapshots/{id}/discard`, as `renkeictl snapshot discard`
-    /// does): nothing is applied, so the log stays at `head`.
-    private func discardHeld(_ daemon: DaemonHarness, _ runs: [HeldRun], head: Int64) async throws {
-        guard !runs.isEmpty else { return }
-        for run in runs {
-            let reply = try await daemon.request("POST", "/v1/snapshots/\(run.id)/discard")
-            #expect(reply.status == 200, "\(fixture.name): discard of held run \(run.id) (\(run.file)): \(reply.status) \(reply.text)")
-            #expect(reply.json["state"]?.stringValue == "discarded", "\(fixture.name): \(reply.text)")
-        }
-        let after = try await waitIdle(daemon)
-        #expect(after == head, "\(fixture.name): discarding a held snapshot moved head_lsn from \(head) to \(after)")
-    }
-
     // MARK: - Waiting
 
     /// Waits (bounded) until the projection has caught up, no rebuild runs and every subscription
     /// has nothing pending or in flight, seen twice in a row; returns `head_lsn`.
-    private func waitIdle(_ daemon: DaemonHarness, timeout: Duration = .seconds(60)) async throws -> Int64 {
+    func waitIdle(_ daemon: DaemonHarness, timeout: Duration = .seconds(60)) async throws -> Int64 {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var idleSeen = 0
@@ -437,7 +387,7 @@ struct ScenarioRunner {
     }
 
     /// Records one issue listing every difference between a golden and what the daemon gave.
-    private func report(_ what: String, expected: String?, actual: String, key: (JSONValue) -> String) {
+    func report(_ what: String, expected: String?, actual: String, key: (JSONValue) -> String) {
         guard let expected else {
             let message = "\(fixture.name): \(what) is missing: run ops/replay-scenario \(fixture.name) --update and review"
             Issue.record(Comment(rawValue: message))
