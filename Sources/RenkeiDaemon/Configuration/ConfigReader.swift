@@ -92,7 +92,7 @@ struct ConfigReader {
     }
 
     static let personFields: Set<String> = [
-        "uid", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
+        "uid", "municipality", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
         "household_no", "relationship", "my_number", "links", "tax", "childcare", "library", "guardian_of",
         "version", "lsn",
     ]
