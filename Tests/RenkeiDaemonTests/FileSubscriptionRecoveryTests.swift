@@ -125,3 +125,34 @@ struct FileSubscriptionPolicyTests {
         await fixture.stop()
     }
 }
+
+/// Issue 17: a file subscription in shadow mode goes as far as a live one and writes nothing.
+@Suite("File subscription in shadow mode", .serialized)
+struct FileSubscriptionShadowTests {
+    @Test(.timeLimit(.minutes(2)))
+    func aShadowFileSubscriptionWritesNoFileAndRecordsItsDeltasShadowed() async throws {
+        let dir = URL(fileURLWithPath: "/tmp/renkei-fs-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fixture = try await DeliveryFixture(
+            subscriptions: [
+                "drop": [
+                    "mode": "shadow", "fields": ["uid", "name", "status"],
+                    "file": ["dir": .string(dir.path), "format": "jsonl", "cut_every_rows": 1, "cut_every_s": 1],
+                ]
+            ], sources: ["resident"])
+        #expect(await fixture.ingest([
+            Events.registered("R-1", subject: "S1", name: "影 一郎", address: "住所1", household: "H1"),
+            Events.registered("R-2", subject: "S2", name: "影 二郎", address: "住所2", household: "H2"),
+        ]) == 2)
+        let shadowed = await fixture.wait { await fixture.counts("drop")["shadowed"] == 2 }
+        let counts = await fixture.counts("drop")
+        #expect(shadowed && counts["delivered"] == 0 && counts["backlog"] == 0, "\(counts)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).isEmpty)
+        let export = await fixture.request("POST", "/v1/subscriptions/drop/export")
+        #expect(export.status == 409, "\(export.json)")
+        let ledger = await fixture.request("GET", "/v1/disclosures?uid=U0000000001").json["disclosures"]?.arrayValue ?? []
+        #expect(ledger.isEmpty, "\(ledger)")
+        await fixture.stop()
+    }
+}

@@ -9,7 +9,7 @@ extension ControlInvocation {
         var options: [String: String] = [:]
         var flags: Set<String> = []
         var wantsHelp = false
-        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state"]
+        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state", "--mapping", "--encoding", "--format", "--limit"]
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -118,6 +118,12 @@ extension ControlInvocation {
             guard rest.count == 1 else { return .usage(ControlUsageError("export takes one NAME (a file subscription); see `renkeictl export --help`")) }
             if let error = unused([]) { return .usage(error) }
             command = .subscription(action: "export", name: rest[0])
+        case "shadow":
+            if let error = unused(["--mapping", "--source", "--encoding", "--format", "--limit"]) { return .usage(error) }
+            switch parseShadow(rest, options) {
+            case .success(let value): command = value
+            case .failure(let error): return .usage(error)
+            }
         case "snapshot":
             switch (rest.first, rest.count) {
             case ("list", 1):

@@ -95,6 +95,9 @@ public enum ControlCommand: Sendable, Equatable {
     case snapshot(action: String, id: String?)
     /// `mapping check --source S FILE` → `POST /v1/mappings/{source}/check` with the file: a dry run.
     case mappingCheck(source: String, file: String)
+    /// `shadow diff NAME FILE --mapping M` → `POST /v1/subscriptions/{name}/shadow/diff` with the
+    /// legacy export and its mapping: the cut-over report (issue 17).
+    case shadowDiff(ShadowDiffOptions)
     /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
     case metrics
     /// `top [--count N]` → `GET /v1/status` every second, shown as a live table.
@@ -135,6 +138,7 @@ public enum ControlCommand: Sendable, Equatable {
             guard let id else { return ("GET", "/v1/snapshots") }
             return ("POST", "/v1/snapshots/\(Percent.encode(id))/\(action)")
         case .mappingCheck(let source, _): return ("POST", "/v1/mappings/\(Percent.encode(source))/check")
+        case .shadowDiff(let options): return ("POST", "/v1/subscriptions/\(Percent.encode(options.name))/shadow/diff")
         case .metrics: return ("GET", "/metrics")
         case .top: return ("GET", "/v1/status")
         }

@@ -92,7 +92,7 @@ struct ConfigReader {
     }
 
     static let personFields: Set<String> = [
-        "uid", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
+        "uid", "municipality", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
         "household_no", "relationship", "my_number", "links", "tax", "childcare", "library", "guardian_of",
         "version", "lsn",
     ]
@@ -111,7 +111,7 @@ struct ConfigReader {
         try allowOnly(
             object, path: path,
             ["url", "linked_to", "kinds", "fields", "secret_file", "max_in_flight", "max_attempts", "timeout_s", "tls",
-             "legal_basis", "headers", "connect_timeout_s", "retry_base_s", "file"])
+             "legal_basis", "headers", "connect_timeout_s", "retry_base_s", "mode", "file"])
         // Issue 17: `file` instead of `url` writes the deltas into a folder (ConfigReader+FileSubscription).
         let fileObject = try optionalObject(object, "file", path: path)
         if fileObject != nil, object["url"] != nil { throw error(path, "give either url or file, not both") }
@@ -169,6 +169,7 @@ struct ConfigReader {
                 clientKey: try optionalString(tlsObject, "client_key", path: "\(path).tls")))
         subscription.connectTimeoutSeconds = connectTimeout
         subscription.retryBaseSeconds = retryBase
+        subscription.mode = try subscriptionMode(object, path: path)
         if let fileObject {
             subscription.file = try fileTarget(fileObject, path: "\(path).file", fields: fields)
             subscription.url = "file://" + (subscription.file?.directory ?? "")

@@ -45,6 +45,9 @@ extension DeliveryService {
         guard let target = lane.subscription.file else {
             throw ExportError(status: 409, description: "subscription \(subscription) has a url, not a file: a full export is written only for file subscriptions")
         }
+        guard lane.subscription.mode != .shadow else {
+            throw ExportError(status: 409, description: "subscription \(subscription) is in shadow mode: it writes no files (switch it to live first)")
+        }
         return try await exportFile(lane, target: target)
     }
 

@@ -109,7 +109,7 @@ extension DeliveryService {
                     retryCutAtMs = nowMs() + 5000
                 }
             }
-            if let due = nextExportMs, nowMs() >= due {
+            if let due = nextExportMs, nowMs() >= due, lane.subscription.mode != .shadow {
                 nextExportMs = due + Int64((target.exportEverySeconds ?? 86_400) * 1000)
                 do {
                     let result = try await exportFile(lane, target: target)
@@ -189,7 +189,8 @@ extension DeliveryService {
             case .send(let outgoing):
                 let record: [UInt8]
                 do {
-                    let wire = try vault.revealedForSend(outgoing.body, policy: policy)
+                    // A shadow subscription never opens my_number (the sealed token is mapped instead).
+                    let wire = lane.subscription.mode == .shadow ? outgoing.body : try vault.revealedForSend(outgoing.body, policy: policy)
                     do {
                         record = try encoder.record(wire)
                     } catch {
@@ -206,6 +207,13 @@ extension DeliveryService {
                 } catch {
                     logger.error("subscription \(lane.name): cannot open my_number for \(pending.deltaID): \(error.message); not written, retried")
                     settle(item, .unchanged(nextAttemptMs: nowMs() + Self.unrecordedRetryMs), lane: lane)
+                    continue
+                }
+                // A shadow subscription (issue 17) goes as far as a live one — policy, mapping, encoding,
+                // whose failures dead-letter as live — and writes nothing: the delta is recorded shadowed.
+                if lane.subscription.mode == .shadow {
+                    let recorded = await recorder.record(.shadowed(seq: pending.seq, at: fileStamp()))
+                    settle(item, recorded ? .gone : .unchanged(nextAttemptMs: nowMs() + Self.unrecordedRetryMs), lane: lane)
                     continue
                 }
                 do {

@@ -72,6 +72,7 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/snapshots/{id}/accept"),
         StatusOperation("POST", "/v1/snapshots/{id}/discard"),
         StatusOperation("POST", "/v1/mappings/{source}/check"),
+        StatusOperation("POST", "/v1/subscriptions/{name}/shadow/diff"),
     ]
 
     // MARK: - Checking a request
