@@ -41,7 +41,7 @@ extension ConfigReader {
             object, path: path,
             ["dir", "format", "encoding", "mapping", "cut_every_s", "cut_every_rows", "done_marker", "export_every_s"])
         let dir = try string(object, "dir", path: path)
-        guard dir.hasPrefix("/") else { throw error("\(path).dir", "must be an absolute path, e.g. \"/var/spool/renkei-out/library\"") }
+        guard dir.hasPrefix("/") else { throw error("\(path).dir", "must be an absolute path, e.g. \"/var/spool/renkei/out/library\"") }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw error("\(path).dir", "\(dir) is not a folder: create it (owner renkei, group of the transfer product, mode 2770)")
