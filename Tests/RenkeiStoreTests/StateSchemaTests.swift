@@ -82,13 +82,13 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 3)
+        #expect(StateSchema.currentVersion == 4)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 3, to: 3, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 4, to: 4, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
-            "pull_cursors", "snapshot_keys", "snapshot_runs",
+            "pull_cursors", "snapshot_keys", "snapshot_runs", "console_users",
         ]))
     }
 
@@ -126,7 +126,8 @@ import Testing
         let report = try StateSchema.migrate(db)
         #expect(report == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: true))
         #expect(try LegacyAdoption.columns(of: "events", in: db).last == "provenance")
-        #expect(try LegacyAdoption.columns(of: "access_log", in: db).suffix(3) == ["action", "uid", "hash"])
+        // action/uid/hash from the adoption (issue 13), staff/note from migration 4 (issue 18).
+        #expect(try LegacyAdoption.columns(of: "access_log", in: db).suffix(5) == ["action", "uid", "hash", "staff", "note"])
         let outbox = try LegacyAdoption.columns(of: "outbox", in: db)
         #expect(!outbox.contains("body") && outbox.last == "skip_reason")
         #expect(try db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'outbox_by_uid'").rows([]) { _ in true }.isEmpty)
