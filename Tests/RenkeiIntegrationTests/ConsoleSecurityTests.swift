@@ -179,7 +179,9 @@ import Testing
             #expect(pages[3].text.contains(protectedUID))  // found by name
             #expect(!pages[4].text.contains(protectedUID))  // never by address
             for page in pages {
-                for mark in Self.protectedMarks { #expect(!page.text.contains(mark), "\(mark)") }
+                // The address search echoes what the viewer typed in its own text box; nothing else may hold it.
+                let text = page.text.replacingOccurrences(of: #"value="神田神保町""#, with: "")
+                for mark in Self.protectedMarks { #expect(!text.contains(mark), "\(mark)") }
             }
             let refused = try await viewer.post("/persons/\(protectedUID)/reveal", [("csrf", pages[2].csrf ?? ""), ("reason", "確認のため")])
             #expect(refused.status == 403)
