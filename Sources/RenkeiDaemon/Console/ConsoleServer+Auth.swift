@@ -102,7 +102,16 @@ extension ConsoleServer {
     // MARK: - Login, logout, password
 
     func loginPage(_ request: HTTPRequest) -> HTTPResponse {
-        let session = sessions.create(name: nil, role: .viewer, generation: 0, mustChange: false, nowMs: service.wallClock.nowMs())
+        let now = service.wallClock.nowMs()
+        // The browser's anonymous session is kept if it has one (a second tab, or a background request
+        // redirected here, must not invalidate the token of a login form already open); anything else
+        // gets a new one. A login always issues a new id anyway.
+        let session: ConsoleSessions.Session
+        if case .found(let existing) = sessions.lookup(Self.sessionID(request), nowMs: now), existing.name == nil {
+            session = existing
+        } else {
+            session = sessions.create(name: nil, role: .viewer, generation: 0, mustChange: false, nowMs: now)
+        }
         let notice: String? =
             request.query["expired"] != nil ? "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
             : request.query["ended"] != nil ? "アカウントの状態が変わったため、ログアウトしました。"

@@ -12,6 +12,8 @@ extension ConsoleServer {
         switch (request.method, segments.first ?? "") {
         case ("GET", "assets"), ("HEAD", "assets"):
             return ConsoleAssets.response(for: path)
+        case ("GET", "favicon.ico"):
+            return HTTPResponse(status: 404, headers: ["Content-Type": "text/plain; charset=utf-8"])
         case ("GET", "login"):
             return loginPage(request)
         case ("POST", "login"):

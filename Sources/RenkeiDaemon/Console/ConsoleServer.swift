@@ -99,7 +99,9 @@ final class ConsoleServer: Sendable {
             + "frame-ancestors 'none'; base-uri 'none'"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        // same-origin, not no-referrer: with no-referrer, browsers send `Origin: null` on form posts, and the
+        // Origin check of every POST needs the real one; nothing is sent to other origins either way.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         if response.headers["Cache-Control"] == nil { response.headers["Cache-Control"] = "no-store" }
