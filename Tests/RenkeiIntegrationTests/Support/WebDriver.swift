@@ -55,7 +55,8 @@ actor WebDriver {
         }
     }
 
-    /// A new headless Chromium session: 1366×768 at 125 % (the LGWAN terminal of issue 18), Japanese,
+    /// A new headless Chromium session: a 1366×768 screen at 125 % zoom (1093×614 CSS pixels: the LGWAN
+    /// terminal of issue 18), Japanese,
     /// trusting the test's self-signed certificate.
     func startSession() async throws {
         let capabilities: JSONValue = [
@@ -66,7 +67,7 @@ actor WebDriver {
                         "binary": .string(Self.chromium),
                         "args": [
                             "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=ja",
-                            "--window-size=1366,768", "--force-device-scale-factor=1.25", "--no-first-run",
+                            "--window-size=1093,614", "--force-device-scale-factor=1.25", "--no-first-run",
                             "--disable-extensions", "--disable-background-networking",
                         ],
                     ],
