@@ -61,15 +61,25 @@ public struct PersonSearch: Sendable {
     /// Whether there is anything to search for.
     public var isEmpty: Bool { nameKey.isEmpty && birthDate == nil }
 
+    /// Whether an address is compared at all (at least three scalars typed).
+    public var comparesAddress: Bool { addressKey.count >= 3 }
+
     /// The hit for `view`, or `nil` when it does not fit.
     public func hit(_ view: JSONObject) -> Hit? {
-        guard view["merged_into"] == nil || view["merged_into"]?.isNull == true,
-            let uid = view["uid"]?.stringValue
-        else { return nil }
-        let born = view["birth_date"]?.stringValue
+        guard view["merged_into"] == nil || view["merged_into"]?.isNull == true, let uid = view["uid"]?.stringValue else {
+            return nil
+        }
+        return hit(
+            uid: uid, name: view["name"]?.stringValue, kana: view["name_kana"]?.stringValue,
+            birthDate: view["birth_date"]?.stringValue, isProtected: view["protected"]?.boolValue == true,
+            address: view["address"]?.stringValue)
+    }
+
+    /// The hit for one person's fields (a live uid: not merged into another), or `nil` when it does not fit.
+    public func hit(
+        uid: String, name: String?, kana: String?, birthDate born: String?, isProtected: Bool, address: String?
+    ) -> Hit? {
         if let birthDate, born != birthDate { return nil }
-        let name = view["name"]?.stringValue
-        let kana = view["name_kana"]?.stringValue
         var score = 0.0
         if nameKey.isEmpty {
             score = 1
@@ -77,14 +87,16 @@ public struct PersonSearch: Sendable {
             if let name {
                 score = max(score, Self.similarity(nameKey, MatchText.nameKey(name, variants: true).filter { $0 != " " }.map(\.value)))
                 // A kana query against a name written in kana (foreign residents' names, 住登外).
-                score = max(score, Self.similarity(kanaKey, MatchText.kanaWeak(MatchText.kanaStrong(name)).map(\.value)))
+                if score < 1 {
+                    score = max(score, Self.similarity(kanaKey, MatchText.kanaWeak(MatchText.kanaStrong(name)).map(\.value)))
+                }
             }
-            if let kana {
+            if let kana, score < 1 {
                 score = max(score, Self.similarity(kanaKey, MatchText.kanaWeak(MatchText.kanaStrong(kana)).map(\.value)))
             }
             // Never by a protected person's address: that a search by address finds them would say where they live.
-            if score < Self.minimumScore, view["protected"]?.boolValue != true, addressKey.count >= 3,
-                let address = view["address"]?.stringValue, Self.addressFold(address).containsRun(addressKey)
+            if score < Self.minimumScore, !isProtected, comparesAddress, let address,
+                Self.addressFold(address).containsRun(addressKey)
             {
                 score = max(score, 0.75)
             }

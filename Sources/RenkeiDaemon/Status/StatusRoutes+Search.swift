@@ -41,6 +41,9 @@ extension StatusRoutes {
                 if let uid = try ProjectionStore.uid(source: source, subject: text, in: db) { try add(uid: uid) }
             }
         }
+        // An identifier typed (ASCII only: a uid, 宛名番号 or subject) that found its person is the answer:
+        // no pass over every view for it.
+        if !exact.isEmpty, text.unicodeScalars.allSatisfy(\.isASCII) { return exact }
         let search = PersonSearch(text: text, birthDate: asked.birthDate)
         var hits = exact
         if !search.isEmpty {
