@@ -133,6 +133,14 @@ import Testing
             $0["staff"] == "admin1" && $0["operator_action"] == "reveal_protected" && $0["note"] == "本人来庁 窓口で本人確認"
         })
         #expect(log.contains { $0["staff"] == "viewer1" && $0["status"] == 403 })
+        // The operations pages: status, and the access log filtered by staff member.
+        try await driver.navigate(fixture.base + "/status")
+        _ = try await driver.waitForSource("the status page") { $0.contains("運用状況</h1>") && $0.contains("library") }
+        try await shot(driver, "13-status")
+        try await driver.navigate(fixture.base + "/access-log?staff=admin1")
+        let entries = try await driver.waitForSource("the access log") { $0.contains("アクセス記録</h1>") }
+        #expect(entries.contains("reveal_protected") && entries.contains("本人来庁 窓口で本人確認") && !entries.contains("viewer1"))
+        try await shot(driver, "14-access-log")
         await driver.endSession()
     }
 }

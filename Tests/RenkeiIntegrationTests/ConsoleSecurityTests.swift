@@ -204,6 +204,16 @@ import Testing
             #expect(log.contains { $0["staff"] == "viewer1" && $0["status"] == 403 && $0["uid"] == .string(protectedUID) })
             #expect(log.contains { $0["staff"] == "viewer1" && $0["target"] == .string("/persons/\(protectedUID)") })
             #expect(try await fixture.daemon.get("/v1/verify").json["access_log"]?["ok"] == true)
+            // Delivery operations are the admin's: a viewer is refused (and logged), an admin reaches the socket's code.
+            let status = try await viewer.get("/status")
+            #expect(status.status == 200 && status.text.contains("library"))
+            let pause = try await viewer.post("/subscriptions/library-sync/pause", [("csrf", status.csrf ?? "")])
+            #expect(pause.status == 403)
+            let adminStatus = try await admin.get("/status")
+            let unknown = try await admin.post("/subscriptions/no-such/pause", [("csrf", adminStatus.csrf ?? "")])
+            #expect(unknown.status == 404 && unknown.text.contains("no subscription no-such"))
+            let filtered = try await viewer.get("/access-log?staff=admin1")
+            #expect(filtered.status == 200 && filtered.text.contains("本人来庁 窓口で本人確認") && !filtered.text.contains(">viewer1<"))
         }
     }
 }

@@ -85,7 +85,8 @@ enum ConsolePages {
         let header = """
             <header class="top"><p class="brand">\(product)</p>
             <nav aria-label="メインメニュー"><ul>
-            <li><a href="/reviews">確認待ち一覧</a></li><li><a href="/search">住民検索</a></li></ul></nav>
+            <li><a href="/reviews">確認待ち一覧</a></li><li><a href="/search">住民検索</a></li>
+            <li><a href="/status">運用状況</a></li><li><a href="/access-log">アクセス記録</a></li></ul></nav>
             <div class="who"><span>\(HTML.escape(staff.name))（役割: \(staff.role.label)）</span>
             <form method="post" action="/logout"><input type="hidden" name="csrf" value="\(staff.session.csrf)">
             <button type="submit" class="link">ログアウト</button></form></div></header>

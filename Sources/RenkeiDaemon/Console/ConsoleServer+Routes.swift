@@ -60,6 +60,13 @@ extension ConsoleServer {
             return try await personPage(request, staff, uid: segments[1], reveal: nil)
         case ("POST", 3, "persons") where segments[2] == "reveal":
             return try await reveal(request, staff, uid: segments[1])
+        case ("GET", 1, "status"):
+            return try await statusPage(request, staff)
+        case ("POST", 3, "subscriptions") where ["pause", "resume"].contains(segments[2]),
+            ("POST", 3, "dead-letters") where ["retry", "skip"].contains(segments[2]):
+            return try await operate(request, staff, area: segments[0], id: segments[1], action: segments[2])
+        case ("GET", 1, "access-log"):
+            return try await accessLogPage(request, staff)
         default:
             return ConsolePages.page(staff: staff, title: "見つかりません", status: 404) {
                 "<p>このページはありません。<a href=\"/reviews\">確認待ち一覧</a>へ戻ってください。</p>"
