@@ -155,6 +155,13 @@ import Testing
             #expect(users.first { $0["name"] == "ito" }?["locked_until"]?.isNull == false)
             let log = try await fixture.daemon.get("/v1/access-log").json["entries"]?.arrayValue ?? []
             #expect(log.filter { $0["staff"] == "ito" && $0["status"] == 401 }.count == 2)
+            // A name without an account locks the same way: the answers do not tell which names exist.
+            var unknown: [Int] = []
+            for attempt in 1...4 {
+                let form = try await browser.get("/login")
+                unknown.append(try await browser.post("/login", [("csrf", form.csrf ?? ""), ("name", "nobody"), ("password", "guess \(attempt)")]).status)
+            }
+            #expect(unknown == statuses)
             // An administrator's reset unlocks it.
             let fresh = try #require(try await fixture.daemon.request("POST", "/v1/console/users/ito/reset").json["password"]?.stringValue)
             #expect(try await fixture.browser().login("ito", fresh).status == 200)

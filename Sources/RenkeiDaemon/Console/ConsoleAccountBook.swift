@@ -3,6 +3,7 @@ import RenkeiCore
 import RenkeiCrypto
 import RenkeiStore
 import RenkeiSystem
+import Synchronization
 
 /// The console's staff accounts (issue 18): added, reset and disabled through the status socket
 /// (`renkeictl console user …`), checked at login with scrypt and locked after repeated failures.
@@ -11,6 +12,31 @@ struct ConsoleAccountBook: Sendable {
     let writer: LogWriter
     let store: StoreExecutor
     let wallClock: WallClock
+    /// Failed logins under names that have no account, in memory: they lock exactly as an account
+    /// would, so a run of guesses cannot tell which names exist from the answers.
+    let unknownNames = UnknownNames()
+
+    /// Failure counts of names without an account.
+    final class UnknownNames: Sendable {
+        let state = Mutex<[String: (failures: Int, lockedUntil: Int64?)]>([:])
+
+        /// Counts one failure; the lock-out time once `max` is reached (as for an account).
+        func fail(_ name: String, now: Int64, max: Int, lockout: Int) -> Int64? {
+            state.withLock { all in
+                if all.count > 10_000 { all = all.filter { ($0.value.lockedUntil ?? 0) > now } }
+                var entry = all[name] ?? (0, nil)
+                if let until = entry.lockedUntil, until > now { return until }
+                entry.failures += 1
+                var locked: Int64?
+                if entry.failures >= max {
+                    locked = now + Int64(lockout)
+                    entry = (0, locked)
+                }
+                all[name] = entry
+                return locked
+            }
+        }
+    }
 
     /// What a login came to.
     enum LoginOutcome: Sendable, Equatable {
@@ -107,6 +133,9 @@ struct ConsoleAccountBook: Sendable {
         let now = Int64(wallClock.now().timeIntervalSince1970)
         guard let account = try await account(name) else {
             _ = PasswordHash.verify(password, against: PasswordHash.decoy)  // the same time as a real account
+            if let until = unknownNames.fail(name, now: now, max: maxFailures, lockout: lockoutSeconds) {
+                return .locked(until: until)
+            }
             return .refused
         }
         if let until = account.lockedUntil, until > now { return .locked(until: until) }
