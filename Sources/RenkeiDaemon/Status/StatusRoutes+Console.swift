@@ -60,10 +60,11 @@ extension StatusRoutes {
             throw DecisionRefusal(400, "the body must be a JSON object {\"role\": \"viewer\"|\"reviewer\"|\"admin\"}")
         }
         if let extra = object.keys.first(where: { $0 != "role" }) { throw DecisionRefusal(400, "\(extra): unknown key") }
-        guard let text = object["role"]?.stringValue else {
+        guard let value = object["role"] else {
             if required { throw DecisionRefusal(400, "role: required (viewer, reviewer or admin)") }
             return nil
         }
+        guard let text = value.stringValue else { throw DecisionRefusal(400, "role: must be a string: viewer, reviewer or admin") }
         guard let role = ConsoleRole(rawValue: text) else { throw DecisionRefusal(400, "role: must be viewer, reviewer or admin") }
         return role
     }
