@@ -20,6 +20,8 @@ enum ConsoleAssets {
     }
 
     /// Contrast: body text #1b1b1b on white (16:1); links #0b57a4 (7:1); badges pair a colour with a word.
+    /// Tables stay `display: table` (a block table loses its table semantics in some screen readers);
+    /// `main` scrolls sideways instead when a wide table does not fit at 125 %.
     static let css = """
         :root{font-family:"BIZ UDPGothic","Noto Sans CJK JP","Hiragino Sans",Meiryo,sans-serif;font-size:100%;color:#1b1b1b;background:#fff;line-height:1.6}
         body{margin:0}
@@ -28,7 +30,7 @@ enum ConsoleAssets {
         .top a,.top .link{color:#fff}.brand{font-weight:bold;margin:0}
         nav ul{display:flex;gap:1rem;list-style:none;margin:0;padding:0}
         .who{margin-left:auto;display:flex;gap:.5rem;align-items:center}.who form{margin:0}
-        main{padding:1rem;max-width:75rem}
+        main{padding:1rem;max-width:75rem;overflow-x:auto}
         h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:1.5rem}
         a{color:#0b57a4}
         :focus-visible{outline:3px solid #f5a300;outline-offset:2px}
@@ -39,7 +41,7 @@ enum ConsoleAssets {
         .stack{display:flex;flex-direction:column;gap:.3rem;max-width:40rem}.stack button{align-self:flex-start;margin-top:.5rem}
         .inline{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap}
         .actions{display:flex;gap:.5rem;flex-wrap:wrap;margin-top:.5rem}
-        table{border-collapse:collapse;margin:.5rem 0;display:block;overflow-x:auto}
+        table{border-collapse:collapse;margin:.5rem 0}
         th,td{border:1px solid #8c8c8c;padding:.3rem .5rem;text-align:left;vertical-align:top}
         thead th{background:#eef2f6}
         .sr{position:absolute;left:-999rem}
