@@ -51,6 +51,14 @@ import Testing
         #expect(run("mapping check --source library night.csv")?.command == .mappingCheck(source: "library", file: "night.csv"))
         #expect(run("mapping check --source library night.csv")?.command.request.target == "/v1/mappings/library/check")
         #expect(run("mapping check night.csv") == nil)
+        // Issue 17: the cut-over report.
+        #expect(run("shadow diff juki legacy.csv --mapping m.json --encoding CP932 --limit 5")?.command == .shadowDiff(
+            .init(name: "juki", file: "legacy.csv", mapping: "m.json", encoding: "cp932", limit: 5)))
+        #expect(run("shadow diff juki legacy.csv --mapping m.json --source resident")?.command.request.target
+            == "/v1/subscriptions/juki/shadow/diff")
+        #expect(run("shadow diff juki legacy.csv") == nil)
+        #expect(run("shadow diff juki legacy.csv --mapping m.json --encoding latin1") == nil)
+        #expect(run("shadow diff juki legacy.csv --mapping m.json --uid U1") == nil)
         #expect(run("snapshot") == nil && run("snapshot accept") == nil && run("snapshot keep 3") == nil)
         #expect(run("verify")?.command.request.target == "/v1/verify")
         #expect(run("dead-letters --subscription library-sync")?.command.request.target

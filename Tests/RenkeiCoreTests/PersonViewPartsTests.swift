@@ -20,6 +20,8 @@ import Testing
         let protected = resident?.facts["protected"]?.boolValue ?? false
         var view = JSONObject()
         view["uid"] = .string(person.uid)
+        let code = resident?.municipality ?? person.records.first { $0.municipality != nil }?.municipality
+        view["municipality"] = code.map { .string($0) } ?? .null
         view["status"] = resident.map { $0.facts["status"] ?? "active" } ?? "unregistered"
         view["protected"] = .bool(protected)
         for field in PersonRecord.identityFields {

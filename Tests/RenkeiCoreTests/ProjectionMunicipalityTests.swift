@@ -58,8 +58,40 @@ import Testing
         let scoped = try Self.project(filled, home: "131016")
         let unscoped = try Self.project(bare, home: nil)
         let old = try Self.project(bare, home: "131016")
-        for projection in [unscoped, old] {
-            #expect(ProjectionRestoreTests.snapshot(projection, households: ["H1"]) == ProjectionRestoreTests.snapshot(scoped, households: ["H1"]))
-        }
+        #expect(ProjectionRestoreTests.snapshot(old, households: ["H1"]) == ProjectionRestoreTests.snapshot(scoped, households: ["H1"]))
+        // Without a configured code and without one in the events, the view says it does not know;
+        // everything else is the same.
+        #expect(scoped.personView("U0000000001")?["municipality"] == "131016")
+        #expect(unscoped.personView("U0000000001")?["municipality"] == .null)
+        var withoutCode = try #require(scoped.personView("U0000000001"))
+        withoutCode["municipality"] = .null
+        #expect(JSONValue.object(withoutCode).serializedString == JSONValue.object(try #require(unscoped.personView("U0000000001"))).serializedString)
+        var household = try #require(scoped.householdView("H1"))
+        #expect(household["municipality"] == "131016" && unscoped.householdView("H1")?["municipality"] == .null)
+        household["municipality"] = .null
+        #expect(unscoped.householdView("H1") == household)
+    }
+
+    @Test func viewsCarryTheCodeTheirRecordsWereAcceptedUnder() throws {
+        let library = #"{"source":"library","event_id":"L1","type":"library.patron_registered","occurred_at":"2026-04-03T11:00:00+09:00","subject":"L-1","municipality":"272108","data":{"name":"鈴木 一郎","birth_date":"1970-03-03","address":"大阪府東大阪市1-1"}}"#
+        let projection = try Self.project([
+            Self.resident("000000001", id: "R1", municipality: nil, name: "山田 花子"),
+            Self.resident("000000001", id: "R1", municipality: "272108", name: "佐藤 良子"),
+            Self.tax("T1", id: "T1", atena: "000000001", municipality: "272108", taxable: false),
+            library,
+        ], home: "131016")
+        #expect(projection.personView("U0000000001")?["municipality"] == "131016")  // logged without: the home code
+        #expect(projection.personView("U0000000002")?["municipality"] == "272108")  // its registry record's
+        #expect(projection.personView("U0000000003")?["municipality"] == "272108")  // unregistered: its first record's
+        #expect(Array(try #require(projection.personView("U0000000002")).keys.prefix(3)) == ["uid", "municipality", "status"])
+        #expect(projection.householdView("H1")?["municipality"] == "131016")
+        #expect(projection.householdView("272108:H1")?["municipality"] == "272108")
+        let household = try #require(projection.householdRecord("272108:H1"))
+        #expect(try HouseholdRecord(decoding: household.encoded) == household)
+        // Stored and restored, the records keep their codes.
+        let record = try #require(projection.personRecord("U0000000002"))
+        let restored = try PersonRecord(decoding: record.encoded)
+        #expect(restored.records.map(\.municipality) == ["272108", "272108"])
+        #expect(restored.view == record.view)
     }
 }

@@ -94,7 +94,8 @@ struct PushIngestTests {
         let parts = output.split(separator: " ", maxSplits: 2)
         #expect(parts.first == "reply", "\(output)")
         let seconds = Double(parts.count > 1 ? parts[1] : "") ?? 99
-        #expect(seconds >= 9 && seconds < 20, "cut off after \(seconds) s")
+        // Not before the 10 s limit; the upper bound only says "not never" on a loaded machine.
+        #expect(seconds >= 9 && seconds < 60, "cut off after \(seconds) s")
         #expect(output.contains("408"))
     }
 

@@ -4,13 +4,19 @@ import RenkeiCore
 /// One recorded scenario in `Tests/Fixtures/scenarios/<name>/` (issue 7):
 ///
 /// - `renkei.json`: a config template; the runner substitutes `{{state_dir}}`, `{{schemas_dir}}`,
-///   `{{status_socket}}`, `{{spool:SOURCE}}`, `{{receiver:SUBSCRIPTION}}` and `{{secret:SUBSCRIPTION}}`.
+///   `{{status_socket}}`, `{{spool:SOURCE}}`, `{{receiver:SUBSCRIPTION}}`, `{{secret:SUBSCRIPTION}}`
+///   and `{{scenario_dir}}` (this folder: a mapping file or a 外字 table kept beside the goldens).
 /// - `events*.jsonl`: replayed through `POST /v1/replay`, one request per file, in name order.
 /// - `spool/<source>/<file>` (optional): dropped into that source's spool folder after the replays,
-///   sources and files in name order, as bytes (a CP932 CSV stays CP932).
+///   sources and files in name order, as bytes (a CP932 CSV stays CP932). For a snapshot source
+///   (`sources.<name>.files.snapshot`), a file may be held (it would remove too many keys): it must
+///   then be that source's last file; the runner records it and discards it as an operator would.
+///   Since a full file is compared with the one before it, the second pass drops again only that
+///   source's last applied file and the files after it (the same full file twice adds nothing).
 /// - `expected-replay.json`, `expected-persons.json`, `expected-households.json`,
 ///   `expected-deltas.jsonl`, and with spool files `expected-rejected.jsonl` (their
-///   `rejected/<file>.errors.jsonl` lines, file by file): the goldens, written by
+///   `rejected/<file>.errors.jsonl` lines, file by file), and with snapshot sources
+///   `expected-snapshots.json` (their runs, oldest first, without times): the goldens, written by
 ///   `ops/replay-scenario NAME --update` and reviewed.
 struct ScenarioFixture: Sendable {
     /// The folder holding every scenario.
@@ -56,6 +62,13 @@ struct ScenarioFixture: Sendable {
             }
         }
         return out
+    }
+
+    /// The sources whose `files` have a `snapshot` section (full files compared with the previous one).
+    func snapshotSources() throws -> Set<String> {
+        let value = try JSONParser.parse(try configTemplate())
+        let sources = value["sources"]?.objectValue ?? JSONObject()
+        return Set(sources.filter { $0.value["files"]?["snapshot"]?.objectValue != nil }.map(\.key))
     }
 
     /// The config template text.

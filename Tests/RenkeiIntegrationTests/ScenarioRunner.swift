@@ -57,6 +57,7 @@ struct ScenarioRunner {
         text = text.replacingOccurrences(of: "{{state_dir}}", with: daemon.root.appendingPathComponent("state").path)
         text = text.replacingOccurrences(of: "{{schemas_dir}}", with: TestPaths.schemasDir.path)
         text = text.replacingOccurrences(of: "{{status_socket}}", with: daemon.statusSocket)
+        text = text.replacingOccurrences(of: "{{scenario_dir}}", with: fixture.folder.path)
         #expect(!text.contains("{{"), "\(fixture.name)/renkei.json has a placeholder the runner does not know")
         // Every daemon needs its at-rest key file; the templates leave `secrets` to the runner.
         if var config = try JSONParser.parse(Array(text.utf8)).objectValue, config["secrets"] == nil {
@@ -74,27 +75,55 @@ struct ScenarioRunner {
         let replyText = GoldenText.array(replies.map(\.line))
         let rejectedText = fed.rejected.map { $0 + "\n" }.joined()
         let hasSpool = !fixture.spoolFiles().isEmpty
+        let snapshotSources = try fixture.snapshotSources()
+        let snapshotText = snapshotSources.isEmpty ? nil : try await snapshotRuns(daemon)
         if ScenarioFixture.updating {
             try fixture.writeGolden("expected-replay.json", replyText)
             try fixture.writeGolden("expected-persons.json", first.persons)
             try fixture.writeGolden("expected-households.json", first.households)
             try fixture.writeGolden("expected-deltas.jsonl", first.deltas)
             if hasSpool { try fixture.writeGolden("expected-rejected.jsonl", rejectedText) }
+            if let snapshotText { try fixture.writeGolden("expected-snapshots.json", snapshotText) }
             print("scenario \(fixture.name): goldens written; review them before committing")
         } else {
             checking("goldens") {
                 compareGoldens(replyText: replyText, rejectedText: hasSpool ? rejectedText : nil, outcome: first)
+                if let snapshotText {
+                    report(
+                        "expected-snapshots.json", expected: fixture.golden("expected-snapshots.json"), actual: snapshotText,
+                        key: { "\($0["source"]?.stringValue ?? "?")/\($0["file"]?.stringValue ?? "?")" })
+                }
             }
         }
+        // A held snapshot file is what a truncated export looks like: the operator discards it.
+        try await discardHeld(daemon, fed.held, head: head)
 
         // Pass 2: the same input again adds nothing.
         let deliveredBefore = receiver.deliveries.count
         let plannedBefore = plannedDeltas(in: try await daemon.status())
-        let fedAgain = try await feed(daemon, prefix: "again-")
+        // A snapshot source's full files again from its last applied one: a full file is compared
+        // with the previous one, so an older file dropped after a newer one would be a change.
+        var dropAgain: Set<String> = []
+        for (source, file) in fixture.spoolFiles() {
+            let taken = fed.taken.filter { $0.source == source }
+            let lastApplied = taken.lastIndex { !$0.held } ?? 0
+            let position = taken.firstIndex { $0.file == file.lastPathComponent } ?? 0
+            if !snapshotSources.contains(source) || position >= lastApplied {
+                dropAgain.insert("\(source)/\(file.lastPathComponent)")
+            }
+        }
+        let fedAgain = try await feed(daemon, prefix: "again-", only: dropAgain)
         let again = fedAgain.replies
+        let rejectedBefore = fed.rejected.filter { line in
+            fed.rejectedSource[line].map { dropAgain.contains($0) } ?? true
+        }
         #expect(
-            fedAgain.rejected == fed.rejected,
+            fedAgain.rejected == rejectedBefore,
             "\(fixture.name): the spool files' rejections changed on the second drop:\n\(fedAgain.rejected.joined(separator: "\n"))")
+        #expect(
+            fedAgain.held.map(\.counts) == fed.held.filter({ dropAgain.contains("\($0.source)/\($0.file)") }).map(\.counts),
+            "\(fixture.name): a held file was not held the same way on the second drop")
+        try await discardHeld(daemon, fedAgain.held, head: head)
         for (one, two) in zip(replies, again) {
             #expect(two.accepted == 0, "\(fixture.name): second replay of \(two.file) accepted \(two.accepted)")
             #expect(
@@ -163,12 +192,23 @@ struct ScenarioRunner {
         /// The spool files' `rejected/<file>.errors.jsonl` lines, file by file, each with `file`
         /// named as in the fixture (without the drop's prefix), so two drops compare equal.
         var rejected: [String]
+        /// Each rejected line's `source/file` (as in the fixture).
+        var rejectedSource: [String: String] = [:]
+        /// The spool files dropped, in order, and whether each was held (a snapshot run awaiting an operator).
+        var taken: [(source: String, file: String, held: Bool)] = []
+        /// The held files' runs: id (to discard) and counts (to compare two drops).
+        var held: [HeldRun] = []
     }
 
-    /// Replays every `events*.jsonl` (one request each) and drops every spool file, waiting for `done/`.
-    private func feed(_ daemon: DaemonHarness, prefix: String) async throws -> Fed {
+
+    /// Replays every `events*.jsonl` (one request each) and drops every spool file (or those of
+    /// `only`, as `source/file`), waiting for `done/` (or, for a snapshot file, `held/` and its run).
+    private func feed(_ daemon: DaemonHarness, prefix: String, only: Set<String>? = nil) async throws -> Fed {
         var summaries: [ReplaySummary] = []
         var rejected: [String] = []
+        var rejectedSource: [String: String] = [:]
+        var taken: [(source: String, file: String, held: Bool)] = []
+        var heldRuns: [HeldRun] = []
         for file in try fixture.eventFiles() {
             let lines = jsonLines(try String(contentsOf: file, encoding: .utf8))
             let reply = try await daemon.replay(lines)
@@ -181,6 +221,7 @@ struct ScenarioRunner {
                     duplicates: json["duplicates"]?.integerValue ?? -1, rejectedLines: rejected))
         }
         for (source, file) in fixture.spoolFiles() {
+            if let only, !only.contains("\(source)/\(file.lastPathComponent)") { continue }
             let name = prefix + file.lastPathComponent
             let dir = daemon.spool(source)
             let temp = dir.appendingPathComponent(".\(name).tmp")
@@ -189,8 +230,19 @@ struct ScenarioRunner {
                 throw HarnessError("rename \(temp.path): errno \(errno)")
             }
             let done = dir.appendingPathComponent("done/\(name)").path
-            let moved = try await daemon.waitUntil(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: done) }
-            #expect(moved, "\(fixture.name): spool file \(source)/\(name) never reached done/")
+            let held = dir.appendingPathComponent("held/\(name)").path
+            let moved = try await daemon.waitUntil(timeout: .seconds(60)) {
+                FileManager.default.fileExists(atPath: done) || FileManager.default.fileExists(atPath: held)
+            }
+            #expect(moved, "\(fixture.name): spool file \(source)/\(name) never reached done/ (or held/)")
+            let isHeld = !FileManager.default.fileExists(atPath: done) && FileManager.default.fileExists(atPath: held)
+            taken.append((source, file.lastPathComponent, isHeld))
+            if isHeld {
+                if let run = try await heldRun(daemon, source: source, file: file.lastPathComponent, droppedAs: name) {
+                    heldRuns.append(run)
+                }
+                continue
+            }
             // The errors file is renamed into rejected/ before the spool file moves to done/.
             let errors = dir.appendingPathComponent("rejected/\(name).errors.jsonl")
             for line in jsonLines((try? String(contentsOf: errors, encoding: .utf8)) ?? "") {
@@ -200,17 +252,19 @@ struct ScenarioRunner {
                 }
                 #expect(entry["file"]?.stringValue == name, "\(fixture.name): \(errors.lastPathComponent) names another file: \(line)")
                 entry["file"] = .string(file.lastPathComponent)
-                rejected.append(JSONValue.object(entry).serializedString)
+                let text = JSONValue.object(entry).serializedString
+                rejected.append(text)
+                rejectedSource[text] = "\(source)/\(file.lastPathComponent)"
             }
         }
-        return Fed(replies: summaries, rejected: rejected)
+        return Fed(replies: summaries, rejected: rejected, rejectedSource: rejectedSource, taken: taken, held: heldRuns)
     }
 
     // MARK: - Waiting
 
     /// Waits (bounded) until the projection has caught up, no rebuild runs and every subscription
     /// has nothing pending or in flight, seen twice in a row; returns `head_lsn`.
-    private func waitIdle(_ daemon: DaemonHarness, timeout: Duration = .seconds(60)) async throws -> Int64 {
+    func waitIdle(_ daemon: DaemonHarness, timeout: Duration = .seconds(60)) async throws -> Int64 {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         var idleSeen = 0
@@ -333,7 +387,7 @@ struct ScenarioRunner {
     }
 
     /// Records one issue listing every difference between a golden and what the daemon gave.
-    private func report(_ what: String, expected: String?, actual: String, key: (JSONValue) -> String) {
+    func report(_ what: String, expected: String?, actual: String, key: (JSONValue) -> String) {
         guard let expected else {
             let message = "\(fixture.name): \(what) is missing: run ops/replay-scenario \(fixture.name) --update and review"
             Issue.record(Comment(rawValue: message))

@@ -2,7 +2,7 @@ import RenkeiCore
 import RenkeiStore
 import Testing
 
-/// The console's accounts table and the access log's staff and note (migration 4, issue 18).
+/// The console's accounts table and the access log's staff and note (migration 5, issue 18).
 @Suite struct ConsoleAccountsTests {
     @Test func accountsAreWrittenReadAndUpdated() throws {
         let dir = TemporaryDirectory()
@@ -24,7 +24,7 @@ import Testing
     }
 
     /// Entries with staff and note are chained and verified; an entry without them hashes exactly as
-    /// before migration 4 (the members are left out, not null), so older chains stay valid.
+    /// before migration 5 (the members are left out, not null), so older chains stay valid.
     @Test func staffAndNoteAreChainedAndOldEntriesHashAsBefore() throws {
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)

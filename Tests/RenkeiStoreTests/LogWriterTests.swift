@@ -111,32 +111,20 @@ private final class SubmitCounter: Sendable {
         #expect(throws: StoreError.self) { try LogWriter(path: "/nonexistent-dir/log.sqlite") }
     }
 
-    /// 50,000 events in release builds; a fifth of that in debug builds, whose unspecialised generics
-    /// make the JSON work ~10x slower than what the daemon ships.
-    static var throughputEvents: Int {
-        #if DEBUG
-        return 10_000
-        #else
-        return 50_000
-        #endif
-    }
-
+    /// Many batches of both sizes the daemon uses append gap-free. (The append rate is measured by
+    /// `ops/bench ingest`/`replay`, in release builds with a same-run baseline, not here: a timed
+    /// assertion on this shared machine would only measure the other processes.)
     @Test(arguments: [500, 5000])
-    func appendThroughput(batchSize: Int) async throws {
+    func manyBatchesAppendGapFree(batchSize: Int) async throws {
         let dir = TemporaryDirectory()
         let writer = try LogWriter(path: dir.databasePath)
-        let total = Self.throughputEvents
-        let batches = (0..<(total / batchSize)).map { b in
-            (0..<batchSize).map { makeEvent(id: "perf-\(b)-\($0)", subject: "S\($0 % 997)") }
+        let total = 10_000
+        for b in 0..<(total / batchSize) {
+            let batch = (0..<batchSize).map { makeEvent(id: "many-\(b)-\($0)", subject: "S\($0 % 997)") }
+            let outcomes = try await writer.append(batch)
+            #expect(outcomes == (1...batchSize).map { .appended(lsn: Int64(b * batchSize + $0)) })
         }
-        let clock = ContinuousClock()
-        let elapsed = try await clock.measure {
-            for batch in batches { _ = try await writer.append(batch) }
-        }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("RenkeiStore append: \(total) events in batches of \(batchSize): \(seconds) s, \(Int(Double(total) / seconds)) events/s")
         #expect(try await writer.perform { db in try EventLog.head(in: db) }.lsn == Int64(total))
-        #expect(seconds < 60)  // generous: a busy machine; the figure is printed
         await writer.close()
     }
 }

@@ -82,14 +82,44 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 4)
+        #expect(StateSchema.currentVersion == 5)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 4, to: 4, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 5, to: 5, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
-            "pull_cursors", "snapshot_keys", "snapshot_runs", "console_users",
+            "pull_cursors", "snapshot_keys", "snapshot_runs", "subscription_modes", "console_users",
         ]))
+    }
+
+    /// Migration 4 (issue 17): `subscription_modes`. A subscription that started in shadow and then
+    /// starts live has its deltas still pending turned `shadowed` (a switch sends nothing
+    /// retroactively); one that was live all along keeps its pending deltas.
+    @Test func migrationFourRecordsModesAndASwitchToLiveKeepsShadowDeltasBack() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database(path: dir.databasePath)
+        try StateSchema.migrator.migrate(db, upTo: 3)
+        #expect(try !Self.tables(db).contains("subscription_modes"))
+        #expect(try StateSchema.migrator.migrate(db, upTo: 4) == .init(from: 3, to: 4, adoptedLegacy: false))
+        #expect(try Self.tables(db).contains("subscription_modes"))
+        #expect(try Outbox.applyModes(["a": "shadow", "b": "live"], in: db).isEmpty)
+        try db.execute(
+            """
+            INSERT INTO outbox(subscription, uid, delta_id, kind, version, lsn, fields, state, created_ms) VALUES
+                ('a', 'U1', 'a:U1:1', 'person.created', 1, 1, 'uid', 'shadowed', 0),
+                ('a', 'U1', 'a:U1:2', 'person.changed', 2, 2, 'uid', 'pending', 0),
+                ('b', 'U1', 'b:U1:1', 'person.created', 1, 1, 'uid', 'pending', 0);
+            """)
+        #expect(try Outbox.applyModes(["a": "live", "b": "live"], in: db) == ["a": 1])
+        #expect(try Outbox.state(deltaID: "a:U1:2", in: db) == .shadowed)
+        #expect(try Outbox.state(deltaID: "b:U1:1", in: db) == .pending)
+        #expect(try Outbox.counts(subscription: "a", in: db).shadowed == 2)
+        // Live again on the next start: nothing more changes.
+        #expect(try Outbox.applyModes(["a": "live", "b": "live"], in: db).isEmpty)
+        let replayed = try Outbox.replayShadowed(subscription: "a", fromLSN: 2, in: db)
+        #expect(replayed.map(\.row.seq) == [2])
+        #expect(try Outbox.state(deltaID: "a:U1:1", in: db) == .shadowed)
+        #expect(try Outbox.state(deltaID: "a:U1:2", in: db) == .pending)
     }
 
     /// A database as a release from before issue 13 left it: no `events.provenance`, `access_log`

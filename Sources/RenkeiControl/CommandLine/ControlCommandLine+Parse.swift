@@ -9,7 +9,7 @@ extension ControlInvocation {
         var options: [String: String] = [:]
         var flags: Set<String> = []
         var wantsHelp = false
-        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state", "--birth-date", "--limit", "--role"]
+        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state", "--mapping", "--encoding", "--format", "--limit", "--birth-date", "--role"]
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -113,6 +113,12 @@ extension ControlInvocation {
             }
             if let error = unused(["--source"]) { return .usage(error) }
             command = .mappingCheck(source: source, file: rest[1])
+        case "shadow":
+            if let error = unused(["--mapping", "--source", "--encoding", "--format", "--limit"]) { return .usage(error) }
+            switch parseShadow(rest, options) {
+            case .success(let value): command = value
+            case .failure(let error): return .usage(error)
+            }
         case "snapshot":
             switch (rest.first, rest.count) {
             case ("list", 1):

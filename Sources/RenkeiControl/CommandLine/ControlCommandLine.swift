@@ -100,6 +100,9 @@ public enum ControlCommand: Sendable, Equatable {
     /// `console user add|disable|reset NAME [--role R]` → `POST /v1/console/users/{name}…`;
     /// `console user list` → `GET /v1/console/users` (issue 18: the console's staff accounts).
     case consoleUser(action: String, name: String?, role: String?)
+    /// `shadow diff NAME FILE --mapping M` → `POST /v1/subscriptions/{name}/shadow/diff` with the
+    /// legacy export and its mapping: the cut-over report (issue 17).
+    case shadowDiff(ShadowDiffOptions)
     /// `metrics` → `GET /metrics` (Prometheus text, printed as is).
     case metrics
     /// `top [--count N]` → `GET /v1/status` every second, shown as a live table.
@@ -148,6 +151,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .consoleUser(let action, let name, _):
             guard let name else { return ("GET", "/v1/console/users") }
             return ("POST", "/v1/console/users/\(Percent.encode(name))" + (action == "add" ? "" : "/\(action)"))
+        case .shadowDiff(let options): return ("POST", "/v1/subscriptions/\(Percent.encode(options.name))/shadow/diff")
         case .metrics: return ("GET", "/metrics")
         case .top: return ("GET", "/v1/status")
         }

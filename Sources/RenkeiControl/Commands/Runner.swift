@@ -44,6 +44,8 @@ struct Runner {
                 guard status < 400 else { return fail(status, reply) }
                 show(reply)
                 return (reply?["refused"]?.arrayValue ?? []).isEmpty ? 0 : 1
+            case .shadowDiff(let options):
+                return try ShadowDiffCommand(runner: self, options: options).run()
             case .keysRotate(let file):
                 // The daemon resolves nothing: a relative FILE is made absolute against this directory.
                 let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file

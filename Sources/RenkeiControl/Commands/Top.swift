@@ -101,7 +101,9 @@ struct Top {
             let value = member.value
             let old = previous?.status["subscriptions"]?[member.key]?["delivered"]?.integerValue
             subscriptionRows.append([
-                member.key, value["state"]?.stringValue ?? "", String(value["backlog"]?.integerValue ?? 0),
+                // Issue 17: a shadow subscription records but sends nothing; say so beside its state.
+                member.key, (value["state"]?.stringValue ?? "") + (value["mode"] == "shadow" ? " (shadow)" : ""),
+                String(value["backlog"]?.integerValue ?? 0),
                 String(value["in_flight"]?.integerValue ?? 0), String(value["delivered"]?.integerValue ?? 0),
                 rate(value["delivered"]?.integerValue, old), String(value["dead_letters"]?.integerValue ?? 0),
                 String(value["skipped"]?.integerValue ?? 0), seconds(value["oldest_undelivered_s"]), value["last_error"]?.stringValue ?? "",

@@ -12,10 +12,15 @@
 ///  "snapshot": {"changed": "library.patron_updated", "removed": "library.patron_withdrawn"}}
 /// ```
 /// A value is a column name, `{"column": C, "codes": T, "as": K, "split": S}` or `{"value": V}`.
-/// The format (`csv`/`fixed`) and encoding come from the source's `files` settings.
+/// The format (`csv`/`fixed`/`jsonl`) and encoding come from the source's `files` settings; a
+/// `jsonl` file's columns are its objects' members (dotted names read nested members).
 public struct FileMapping: Sendable {
     /// How the file's records are laid out.
-    public enum Format: String, Sendable { case csv, fixed }
+    public enum Format: String, Sendable {
+        case csv, fixed
+        /// JSON lines in the vendor's own shape: one object a line, its members the columns.
+        case jsonl
+    }
 
     /// One fixed-length field: its name and width in bytes of the file's encoding.
     public struct FixedField: Sendable, Hashable {
@@ -193,6 +198,12 @@ public struct FileMapping: Sendable {
                 parsed.append(FixedField(name: name, bytes: Int(width)))
             }
             fixedFields = parsed
+        case .jsonl:
+            try context.allowOnly(layout, layoutPath, ["columns", "comment"])
+            header = false
+            delimiter = 0x2C
+            columnNames = try context.stringArray(layout, "columns", layoutPath)
+            fixedFields = []
         }
         ignored = Set(try context.stringArray(root, "ignore", []) ?? [])
 
@@ -249,11 +260,13 @@ public struct FileMapping: Sendable {
         }
     }
 
-    /// The column names known before the file is read (fixed fields, or CSV `layout.columns`).
-    var declaredColumns: [String]? {
+    /// The column names known before the file is read: fixed fields, CSV `layout.columns`, or for
+    /// JSON lines `layout.columns` or else every column the mapping reads or ignores (sorted).
+    public var declaredColumns: [String]? {
         switch format {
         case .fixed: return fixedFields.map(\.name)
         case .csv: return columnNames
+        case .jsonl: return columnNames ?? usedColumns.union(ignored).sorted()
         }
     }
 

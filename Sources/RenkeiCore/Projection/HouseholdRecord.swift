@@ -16,12 +16,16 @@ public struct HouseholdRecord: Sendable, Hashable {
     public var version: Int64
     /// The lsn of the event that produced ``version``.
     public var lsn: Int64
+    /// The 全国地方公共団体コード of the household's members' registry records (issue 16); `nil` when
+    /// none is known. A household of another municipality also has its number scoped by the code.
+    public var municipality: String?
 
     /// Creates a record.
     public init(
         householdNo: String, members: [String] = [], protectedMembers: [String] = [],
-        allMembersTaxExempt: Bool = true, version: Int64 = 1, lsn: Int64
+        allMembersTaxExempt: Bool = true, version: Int64 = 1, lsn: Int64, municipality: String? = nil
     ) {
+        self.municipality = municipality
         self.householdNo = householdNo
         self.members = members
         self.protectedMembers = protectedMembers
@@ -30,13 +34,15 @@ public struct HouseholdRecord: Sendable, Hashable {
         self.lsn = lsn
     }
 
-    /// The household view: `household_no`, `members`, `all_members_tax_exempt`, `version`, `lsn`.
+    /// The household view: `household_no`, `municipality`, `members`, `all_members_tax_exempt`,
+    /// `version`, `lsn`.
     /// - Parameter revealProtected: whether protected members are listed (an operator action).
     public func view(revealProtected: Bool) -> JSONObject {
         let protected = Set(protectedMembers)
         let listed = revealProtected ? members : members.filter { !protected.contains($0) }
         return [
-            "household_no": .string(householdNo), "members": .array(listed.map { .string($0) }),
+            "household_no": .string(householdNo), "municipality": municipality.map { .string($0) } ?? .null,
+            "members": .array(listed.map { .string($0) }),
             "all_members_tax_exempt": .bool(allMembersTaxExempt), "version": .integer(version), "lsn": .integer(lsn),
         ]
     }
@@ -44,6 +50,6 @@ public struct HouseholdRecord: Sendable, Hashable {
     /// Whether the parts a reader can see differ (version and lsn aside).
     func sameState(as other: HouseholdRecord) -> Bool {
         members == other.members && protectedMembers == other.protectedMembers
-            && allMembersTaxExempt == other.allMembersTaxExempt
+            && allMembersTaxExempt == other.allMembersTaxExempt && municipality == other.municipality
     }
 }

@@ -2,7 +2,8 @@
 
 extension PersonRecord {
     /// The record as a JSON object: `uid`, `version`, `lsn`, `atena_no`, `guardian_of`, `records`
-    /// [{`source`, `subject`, `method`, `score`?, `identity`, `facts`}]. Strings keep their exact code points.
+    /// [{`source`, `subject`, `method`, `score`?, `identity`, `facts`, `municipality`?}]. Strings keep
+    /// their exact code points.
     public var jsonValue: JSONValue {
         let records: [JSONValue] = records.map { record in
             var object: JSONObject = [
@@ -13,6 +14,7 @@ extension PersonRecord {
             if !record.link.reasons.isEmpty { object["reasons"] = .array(record.link.reasons.map { .string($0) }) }
             object["identity"] = .object(record.identity)
             object["facts"] = .object(record.facts)
+            if let municipality = record.municipality { object["municipality"] = .string(municipality) }
             return .object(object)
         }
         var object: JSONObject = [
@@ -47,8 +49,11 @@ extension PersonRecord {
             let link = PersonLink(
                 source: try part.string("source"), subject: try part.string("subject"),
                 method: try part.string("method"), score: score, reasons: reasons)
+            // A record stored before issue 16's municipality has none: its view shows null until a rebuild.
             records.append(
-                SourceRecord(link: link, identity: try part.objectMember("identity"), facts: try part.objectMember("facts")))
+                SourceRecord(
+                    link: link, identity: try part.objectMember("identity"), facts: try part.objectMember("facts"),
+                    municipality: try part.optionalString("municipality")))
         }
         self.init(
             uid: try stored.string("uid"), version: try stored.integer("version"), lsn: try stored.integer("lsn"),
@@ -61,13 +66,15 @@ extension PersonRecord {
 
 extension HouseholdRecord {
     /// The record as a JSON object (`household_no`, `members`, `protected_members`,
-    /// `all_members_tax_exempt`, `version`, `lsn`).
+    /// `all_members_tax_exempt`, `version`, `lsn`, `municipality`?).
     public var jsonValue: JSONValue {
-        .object([
+        var object: JSONObject = [
             "household_no": .string(householdNo), "members": .array(members.map { .string($0) }),
             "protected_members": .array(protectedMembers.map { .string($0) }),
             "all_members_tax_exempt": .bool(allMembersTaxExempt), "version": .integer(version), "lsn": .integer(lsn),
-        ])
+        ]
+        if let municipality { object["municipality"] = .string(municipality) }
+        return .object(object)
     }
 
     /// Compact JSON bytes of ``jsonValue``, for storage.
@@ -81,7 +88,7 @@ extension HouseholdRecord {
             householdNo: try stored.string("household_no"), members: try stored.strings("members"),
             protectedMembers: try stored.strings("protected_members"),
             allMembersTaxExempt: try stored.bool("all_members_tax_exempt"), version: try stored.integer("version"),
-            lsn: try stored.integer("lsn"))
+            lsn: try stored.integer("lsn"), municipality: try stored.optionalString("municipality"))
     }
 }
 

@@ -17,7 +17,7 @@ extension PersonRecord {
     public static let protectedFields = ["address", "postal_code", "household_no"]
     /// Every key of a person view, in order.
     public static let viewFields = [
-        "uid", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
+        "uid", "municipality", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
         "household_no", "relationship", "my_number", "links", "tax", "childcare", "library", "guardian_of",
         "version", "lsn",
     ]

@@ -56,12 +56,19 @@ public struct SourceRecord: Sendable, Hashable {
     /// `income_levy`, `per_capita_levy`; childcare `status`, `facility_code`, `certification`,
     /// `monthly_fee`; library `status`.
     public var facts: JSONObject
+    /// The 全国地方公共団体コード the record was accepted under (issue 16): the code of the event that
+    /// created it, or the daemon's `municipality` for an event logged without one; `nil` when
+    /// neither is known (a projection without a configured municipality).
+    public var municipality: String?
 
     /// Creates a source record.
-    public init(link: PersonLink, identity: JSONObject = JSONObject(), facts: JSONObject = JSONObject()) {
+    public init(
+        link: PersonLink, identity: JSONObject = JSONObject(), facts: JSONObject = JSONObject(), municipality: String? = nil
+    ) {
         self.link = link
         self.identity = identity
         self.facts = facts
+        self.municipality = municipality
     }
 }
 

@@ -28,6 +28,9 @@ struct PersonViewParts {
     }
 
     var uid: String
+    /// The 全国地方公共団体コード of the registry record, else of the first record that has one
+    /// (``SourceRecord/municipality``); `null` when none is known.
+    var municipality: JSONValue
     /// Set for a retired uid, whose view is `uid` and `merged_into` only.
     var mergedInto: String?
     var status: JSONValue
@@ -77,6 +80,8 @@ struct PersonViewParts {
             }
         }
         library = activeLibrary ?? firstLibrary
+        let code = resident?.municipality ?? person.records.first { $0.municipality != nil }?.municipality
+        municipality = code.map { .string($0) } ?? .null
         status = resident.map { $0.facts["status"] ?? "active" } ?? "unregistered"
         isProtected = resident?.facts["protected"]?.boolValue ?? false
         func identity(_ field: String) -> JSONValue {
@@ -114,6 +119,7 @@ struct PersonViewParts {
         let protected = isProtected
         return JSONObject(uniqueMembers: [
             .init(key: "uid", value: .string(uid)),
+            .init(key: "municipality", value: municipality),
             .init(key: "status", value: status),
             .init(key: "protected", value: .bool(protected)),
             .init(key: "name", value: name),
@@ -161,7 +167,7 @@ struct PersonViewParts {
         guard Self.same(mergedInto, other.mergedInto) else { return true }
         if mergedInto != nil { return !JSONObject.sameKey(uid, other.uid) }
         return differs(from: other, in: .profile) || differs(from: other, in: .household)
-            || !Self.sameLinks(self, other)
+            || !Self.sameLinks(self, other) || !municipality.isByteIdentical(to: other.municipality)
             || !postalCode.isByteIdentical(to: other.postalCode) || !relationship.isByteIdentical(to: other.relationship)
             || !myNumber.isByteIdentical(to: other.myNumber)
             || !Self.same(childcare, other.childcare, subject: true, facts: Self.childcareFacts, default: .null)

@@ -41,6 +41,13 @@ extension Projection {
         var record = existing ?? HouseholdRecord(householdNo: householdNo, version: 0, lsn: lsn)
         let previous = record
         record.members = members
+        // The members' registry records were accepted under one code (another municipality's
+        // numbers are scoped by theirs); a household left empty keeps the one it had.
+        for uid in members {
+            guard let code = persons[uid]?.resident?.municipality else { continue }
+            record.municipality = code
+            break
+        }
         record.protectedMembers = members.filter { persons[$0]?.isProtected == true }
         // 非課税世帯: no member assessed as taxable, and the tax system has assessed at least one
         // member (a child with no income has no record and counts as exempt; a household the tax

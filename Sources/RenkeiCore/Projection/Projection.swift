@@ -42,6 +42,9 @@ public struct Projection: Sendable {
     /// The daemon's own municipality (config `municipality`): an event naming another one has its
     /// numbers scoped by it (``scopedToMunicipality(_:)``); `nil`: no scoping.
     public var homeMunicipality: String?
+    /// While an event is applied: the code its new source records are held under (its own, else
+    /// ``homeMunicipality``; `nil` for operator events, which create no records of their own).
+    var applyingMunicipality: String?
 
     /// The counters: next uid number and the last applied lsn.
     public internal(set) var meta = ProjectionMeta()
@@ -149,6 +152,7 @@ public struct Projection: Sendable {
         meta.lsn = logged.lsn
         var change = Change(lsn: logged.lsn)
         let event = scopedToMunicipality(logged.event)
+        applyingMunicipality = event.source == EventValidator.operatorSource ? nil : event.municipality ?? homeMunicipality
         switch event.source {
         case "resident": applyResident(event, &change)
         case "tax": applyTax(event, &change)
@@ -211,7 +215,8 @@ public struct Projection: Sendable {
         guard linkIndex[key] == nil else { return }
         linkIndex[key] = uid
         if link.source == "resident" { registryRecords += 1 }
-        update(uid, &change) { $0.records.append(SourceRecord(link: link)) }
+        let municipality = applyingMunicipality
+        update(uid, &change) { $0.records.append(SourceRecord(link: link, municipality: municipality)) }
     }
 
     /// Bumps versions of changed persons and refreshes the households they were or are in.

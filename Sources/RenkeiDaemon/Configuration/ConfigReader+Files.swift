@@ -4,7 +4,8 @@ import RenkeiCore
 extension Configuration {
     /// `sources.<name>.files` (contract §7, issue 16): files dropped in the spool read through a mapping.
     public struct Files: Sendable, Hashable {
-        /// `csv`, `fixed` or `jsonl` (envelopes, as without `files`).
+        /// `csv`, `fixed` or `jsonl` (with a mapping: JSON objects of the vendor's shape; without one:
+        /// envelopes, as without `files`).
         public var format: String
         /// `utf-8`, `cp932` or `euc-jp`.
         public var encoding: String
@@ -31,8 +32,8 @@ extension ConfigReader {
         }
         var files = Configuration.Files(format: format, encoding: encoding)
         if let mapping = try optionalString(object, "mapping", path: path) {
-            guard format != "jsonl" else {
-                throw error("\(path).mapping", "jsonl files hold envelopes and take no mapping: use format \"csv\" or \"fixed\"")
+            guard format != "jsonl" || ["utf-8", "utf8"].contains(encoding) else {
+                throw error("\(path).encoding", "JSON lines are UTF-8 (RFC 8259): a jsonl source's encoding is \"utf-8\"")
             }
             files.mapping = mapping.hasPrefix("/")
                 ? mapping : URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(mapping).path
@@ -44,7 +45,7 @@ extension ConfigReader {
             guard let key = try stringArray(snapshot, "key", path: "\(path).snapshot"), !key.isEmpty else {
                 throw error("\(path).snapshot.key", "list the key columns, e.g. [\"利用者番号\"]")
             }
-            guard format != "jsonl" else { throw error("\(path).snapshot", "a snapshot source reads csv or fixed files through a mapping") }
+            guard files.mapping != nil else { throw error("\(path).snapshot", "a snapshot source reads its files through a mapping: add \"mapping\"") }
             files.snapshotKey = key
             if let share = try optionalNumber(snapshot, "max_removed_share", path: "\(path).snapshot") {
                 guard share >= 0, share <= 1 else { throw error("\(path).snapshot.max_removed_share", "must be from 0 to 1 (0.05 = 5 %)") }

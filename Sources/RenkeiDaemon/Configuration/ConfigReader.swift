@@ -92,7 +92,7 @@ struct ConfigReader {
     }
 
     static let personFields: Set<String> = [
-        "uid", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
+        "uid", "municipality", "status", "protected", "name", "name_kana", "birth_date", "sex", "address", "postal_code",
         "household_no", "relationship", "my_number", "links", "tax", "childcare", "library", "guardian_of",
         "version", "lsn",
     ]
@@ -111,7 +111,7 @@ struct ConfigReader {
         try allowOnly(
             object, path: path,
             ["url", "linked_to", "kinds", "fields", "secret_file", "max_in_flight", "max_attempts", "timeout_s", "tls",
-             "legal_basis", "headers", "connect_timeout_s", "retry_base_s"])
+             "legal_basis", "headers", "connect_timeout_s", "retry_base_s", "mode"])
         let url = try string(object, "url", path: path)
         guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), let host = parsed.host else {
             throw error("\(path).url", "must be an http:// or https:// URL")
@@ -160,6 +160,7 @@ struct ConfigReader {
                 clientKey: try optionalString(tlsObject, "client_key", path: "\(path).tls")))
         subscription.connectTimeoutSeconds = connectTimeout
         subscription.retryBaseSeconds = retryBase
+        subscription.mode = try subscriptionMode(object, path: path)
         return subscription
     }
 }

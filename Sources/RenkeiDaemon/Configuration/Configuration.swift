@@ -83,6 +83,8 @@ public struct Configuration: Sendable {
         public var headers: [String: String]
         /// TLS settings.
         public var tls: TLS
+        /// `mode`: `live` (the default) sends; `shadow` plans, filters and records but sends nothing (issue 17).
+        public var mode: Mode = .live
     }
 
     /// The 6-digit municipality code.

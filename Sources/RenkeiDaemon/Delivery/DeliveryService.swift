@@ -283,6 +283,11 @@ final class DeliveryService: Sendable {
                 release(item, .unchanged(nextAttemptMs: nowMs() + Self.unrecordedRetryMs), lane: lane)
                 continue
             }
+            // Issue 17: a shadow subscription's delta has gone exactly as far as a live one's; it stops here.
+            if lane.subscription.mode == .shadow, case .send = prepared {
+                shadow(item, pending, lane: lane, group: &group)
+                continue
+            }
             // At-rest step, separate from the policy checks above: the bytes that leave get the plain
             // my_number only when this subscription is entitled to it now; the outbox keeps the token.
             var wire: [UInt8] = []
@@ -333,7 +338,7 @@ final class DeliveryService: Sendable {
     func nowMs() -> Int64 { wallClock.nowMs() }
 
     /// Now as RFC 3339 with milliseconds (`last_attempt_at`, `delivered_at`, the ledger's `time`).
-    private func stamp() -> String {
+    func stamp() -> String {
         let now = wallClock.now()
         let ms = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         if let cached = lastStamp.withLock({ $0.ms == ms ? $0.text : nil }) { return cached }
@@ -448,6 +453,8 @@ final class DeliveryService: Sendable {
                 "dead_letters": .integer(counts.dead),
                 "delivered": .integer(counts.delivered),
                 "skipped": .integer(counts.skipped),
+                "mode": .string(lane.subscription.mode.rawValue),
+                "shadowed": .integer(counts.shadowed),
                 "last_error": (lane.lastError.withLock { $0 } ?? counts.lastError).map { .string($0) } ?? .null,
                 "oldest_undelivered_s": counts.oldestUndeliveredMs.map { .double(Double(max(0, now - $0)) / 1000) } ?? .null,
             ]

@@ -62,7 +62,9 @@ enum HouseholdDeltas {
         // delta would share the lsn and cause of the protected person's withheld move, tying the
         // 世帯番号 — and, through any later member, the address — to them.
         if members.isEmpty && previous == nil { return nil }
-        var view: JSONObject = ["household_no": .string(record.householdNo), "members": .array(members.map { .string($0) })]
+        var view: JSONObject = ["household_no": .string(record.householdNo)]
+        if policy.fields.contains("municipality") { view["municipality"] = record.municipality.map { .string($0) } ?? .null }
+        view["members"] = .array(members.map { .string($0) })
         if policy.fields.contains("tax") { view["all_members_tax_exempt"] = .bool(record.allMembersTaxExempt) }
         let previousView = previous?["view"]?.objectValue
         var changes = JSONObject()

@@ -14,6 +14,9 @@ enum DeliveryOutcome: Sendable {
     /// Not sent: the policy in force at send time leaves nothing of it (issue 13); kept as `skipped`
     /// with the reason, never in the disclosure ledger.
     case skipped(seq: Int64, reason: String, at: String)
+    /// A shadow subscription's delta the policy let through (issue 17): kept as `shadowed`, never
+    /// sent, never in the disclosure ledger.
+    case shadowed(seq: Int64, at: String)
 }
 
 /// Writes delivery outcomes in groups: one transaction (one fsync) for every outcome that arrived
@@ -90,6 +93,8 @@ final class OutcomeRecorder: Sendable {
                 in: db)
         case .skipped(let seq, let reason, let at):
             try Outbox.markSkipped(seq: seq, reason: reason, at: at, in: db)
+        case .shadowed(let seq, let at):
+            try Outbox.markShadowed(seq: seq, at: at, in: db)
         }
     }
 }

@@ -38,7 +38,7 @@ extension SpoolIngest {
             }
             do throws(MappingError) {
                 let mapping = try FileMapping(
-                    text: bytes, file: path, source: source.name, format: files.format == "fixed" ? .fixed : .csv, schemas: schemas)
+                    text: bytes, file: path, source: source.name, format: FileMapping.Format(rawValue: files.format) ?? .csv, schemas: schemas)
                 if let keys = files.snapshotKey { try mapping.checkSnapshot(keys: keys) }
                 mappings[source.name] = mapping
             } catch {
@@ -71,9 +71,12 @@ extension SpoolIngest {
     /// Splits and decodes a mapped file, binding its header.
     /// - Returns: the decoded file, or the refusal of the whole file (its header does not fit the mapping).
     func decodeMapped(_ bytes: [UInt8], mapping: FileMapping, files: Configuration.Files) -> Result<DecodedFile, RowRejection> {
-        let records = mapping.format == .fixed
-            ? FixedRecordReader.records(bytes, widths: mapping.fixedFields.map(\.bytes))
-            : CSVReader.records(bytes, delimiter: mapping.delimiter)
+        let records: [CSVRecord]
+        switch mapping.format {
+        case .fixed: records = FixedRecordReader.records(bytes, widths: mapping.fixedFields.map(\.bytes))
+        case .csv: records = CSVReader.records(bytes, delimiter: mapping.delimiter)
+        case .jsonl: records = JSONLinesRecordReader.records(bytes, columns: mapping.declaredColumns ?? [], ignored: mapping.ignored)
+        }
         var rejections: [RowRejection] = []
         var rows: [(line: Int, cells: [String], raw: ArraySlice<UInt8>)] = []
         var header: [String]?
@@ -356,7 +359,7 @@ extension SpoolIngest {
             case .success(let plan):
                 let diff = plan.diff
                 reply["rows"] = .integer(Int64(diff.rows))
-                reply["events"] = .array(plan.events.compactMap { try? JSONParser.parse($0.bytes) })
+                reply["events"] = .array(plan.events.compactMap { try? JSONParser.parse($0.bytes) }.map { asLogged($0, source: source) })
                 reply["refused"] = .array(plan.rejections.sorted { $0.line < $1.line }.map(refusalJSON))
                 reply["snapshot"] = [
                     "added": .integer(Int64(diff.added.count)), "changed": .integer(Int64(diff.changed.count)),
@@ -381,7 +384,7 @@ extension SpoolIngest {
                         if case .failure(let rejection) = ingestor.validator.validate(value: event, expectedSource: source) {
                             refused.append(RowRejection(line: row.line, column: nil, error: rejection.description, raw: row.raw))
                         } else {
-                            events.append(event)
+                            events.append(asLogged(event, source: source))
                         }
                     }
                 case .failure(let error):
@@ -393,6 +396,15 @@ extension SpoolIngest {
             reply["refused"] = .array(refused.sorted { $0.line < $1.line }.map(refusalJSON))
         }
         return .success(.object(reply))
+    }
+
+    /// A mapped event as ingest would log it: through the source's 外字 table (mapped text, and the
+    /// text as sent under `gaiji`), so the dry run shows what the log will hold.
+    private func asLogged(_ event: JSONValue, source: String) -> JSONValue {
+        guard let table = ingestor.gaijiTables[source],
+            case .success(let validated) = ingestor.validator.validate(value: event, expectedSource: source)
+        else { return event }
+        return .object(table.apply(to: validated).event.envelope)
     }
 
     /// The line written to `rejected/<file>.errors.jsonl` for a mapped file.

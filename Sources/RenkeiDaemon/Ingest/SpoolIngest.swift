@@ -171,7 +171,10 @@ final class SpoolIngest: Sendable {
         let path = folder + "/" + name
         let isJSONL = Self.jsonlSuffixes.contains { name.hasSuffix($0) }
         let isCSV = name.lowercased().hasSuffix(Self.csvSuffix)
-        let mapped = isJSONL ? nil : files[source].flatMap { $0 }.flatMap { settings in mappings.withLock { $0[source] }.map { (settings, $0) } }
+        // A *.jsonl file holds envelopes, unless the source maps JSON lines of its own shape (format jsonl).
+        let mapped = files[source].flatMap { $0 }.flatMap { settings in
+            isJSONL && settings.format != "jsonl" ? nil : mappings.withLock { $0[source] }.map { (settings, $0) }
+        }
         guard isJSONL || isCSV || mapped != nil else {
             let error = "unsupported file type: a spool file is *.jsonl (one event per line) or *.csv (one event per row); "
                 + "the file was kept in rejected/ unread"

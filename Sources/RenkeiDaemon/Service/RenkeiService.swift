@@ -92,6 +92,15 @@ public final class RenkeiService: Sendable {
                 try Outbox.pausedSubscriptions(in: db)
             )
         }
+        // Issue 17: the modes this start runs with; a subscription switched from shadow to live keeps
+        // back what it planned in shadow (before its lane reads the outbox and anything new is planned).
+        let modes = configuration.subscriptions.mapValues(\.mode.rawValue)
+        let keptBack = try await writer.perform { db in try Outbox.applyModes(modes, in: db) }
+        for (name, count) in keptBack.sorted(by: { $0.key < $1.key }) {
+            logger.notice(
+                "subscription \(name): switched from shadow to live; \(count) delta(s) planned in shadow and not recorded yet are kept back "
+                    + "(shadowed), nothing is sent retroactively; renkeictl subscription replay \(name) --from-lsn N sends from lsn N")
+        }
         let keyFile = configuration.atRestKeyFile
         let opened = try await writer.perform { db in try AtRestKeyStore.open(kek: kek, keyFile: keyFile, in: db) }
         for note in opened.notes { logger.notice(note) }

@@ -26,6 +26,9 @@ extension RenkeiService {
         out.family("renkei_subscription_dead_letters", "Dead-lettered deltas.", "gauge", subscriptions, "dead_letters", label: "subscription")
         out.family("renkei_subscription_delivered_total", "Deltas delivered.", "counter", subscriptions, "delivered", label: "subscription")
         out.family(
+            "renkei_subscription_shadowed_total", "Deltas recorded by a shadow subscription, not sent.", "counter", subscriptions,
+            "shadowed", label: "subscription")
+        out.family(
             "renkei_subscription_oldest_undelivered_seconds", "Age of the oldest undelivered delta.", "gauge", subscriptions,
             "oldest_undelivered_s", label: "subscription")
         return out.text

@@ -78,6 +78,7 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/console/users/{name}"),
         StatusOperation("POST", "/v1/console/users/{name}/reset"),
         StatusOperation("POST", "/v1/console/users/{name}/disable"),
+        StatusOperation("POST", "/v1/subscriptions/{name}/shadow/diff"),
     ]
 
     // MARK: - Checking a request

@@ -26,11 +26,16 @@ extension StatusRoutes {
             guard let text = request.query["from_lsn"], let fromLSN = Int64(text), fromLSN >= 1 else {
                 return .error(400, "give ?from_lsn=N (an lsn from 1): deltas of events from that lsn on are sent again")
             }
+            // Issue 17: a live subscription that ran in shadow also sends its shadowed deltas from there.
+            let live = service.configuration.subscriptions[subscription]?.mode != .shadow
             let queued = try await service.writer.perform { db in
-                try db.transaction { try Outbox.replay(subscription: subscription, fromLSN: fromLSN, in: db) }
+                try db.transaction {
+                    try Outbox.replay(subscription: subscription, fromLSN: fromLSN, in: db)
+                        + (live ? try Outbox.replayShadowed(subscription: subscription, fromLSN: fromLSN, in: db) : [])
+                }
             }
             let count = queued.count
-            service.logger.notice("delivery: \(subscription): \(count) delivered delta(s) from lsn \(fromLSN) queued again (replay)")
+            service.logger.notice("delivery: \(subscription): \(count) delivered or shadowed delta(s) from lsn \(fromLSN) queued again (replay)")
             service.delivery.requeue(queued)
             return .json(200, ["subscription": .string(subscription), "from_lsn": .integer(fromLSN), "queued": .integer(Int64(count))])
         case ("POST", "dead-letters", 2) where rest[1] == "retry":

@@ -89,6 +89,7 @@ struct StatusRoutes: Sendable {
         case "persons": return try await service.store.read { db in try self.persons(request, rest, note, in: db) }
         case "households": return try await service.store.read { db in try self.households(request, rest, in: db) }
         case "verify", "replay", "rebuild": return try await log(request, s[1], rest)
+        case "subscriptions" where rest.count == 3 && rest[1] == "shadow": return try await shadow(request, rest)  // issue 17
         case "dead-letters", "subscriptions", "disclosures": return try await delivery(request, s[1], rest)
         case "reviews", "links": return try await reviews(request, s[1], rest)
         case "access-log": return try await service.store.read { db in try self.audit(request, rest, in: db) }

@@ -1,9 +1,9 @@
 /// The web console's staff accounts (issue 18): name, role, scrypt password hash and lock-out state,
-/// in `console_users` (migration 4). Written on the writer's connection, read on any.
+/// in `console_users` (migration 5). Written on the writer's connection, read on any.
 ///
 /// Accounts are operator state like the access log, not a view of the event log: a rebuild leaves them alone.
 public enum ConsoleAccounts {
-    /// Migration 4: the accounts table, and who (staff) and why (note) on access-log entries.
+    /// Migration 5: the accounts table, and who (staff) and why (note) on access-log entries.
     static let schema = """
         CREATE TABLE console_users(
             name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL, must_change INTEGER NOT NULL,

@@ -264,6 +264,8 @@ public enum Outbox {
         public var delivered: Int64 = 0
         /// Skipped (never sent).
         public var skipped: Int64 = 0
+        /// Shadowed: recorded by a shadow subscription, never sent (issue 17).
+        public var shadowed: Int64 = 0
         /// `created_ms` of the oldest undelivered delta, if any.
         public var oldestUndeliveredMs: Int64?
         /// The newest stored error, scrubbed of personal numbers.
@@ -288,6 +290,7 @@ public enum Outbox {
                 counts.dead = n
             case .delivered: counts.delivered = n
             case .skipped: counts.skipped = n
+            case .shadowed: counts.shadowed = n
             case nil: break
             }
         }

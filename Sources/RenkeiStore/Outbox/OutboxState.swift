@@ -13,6 +13,10 @@ public enum OutboxState: String, Sendable, CaseIterable {
     case dead
     /// Never sent: the policy at send time left nothing of it, or an operator skipped a dead letter.
     case skipped
+    /// A shadow subscription's delta (issue 17): planned, filtered by the policy in force and recorded
+    /// exactly as if sent, but never sent and never in the disclosure ledger. A switch to live leaves
+    /// it so; `POST /v1/subscriptions/{name}/replay?from_lsn=N` sends it then.
+    case shadowed
 
     /// The state as an SQL string literal (`'pending'`), for statements that name a fixed state.
     public var sql: String { "'\(rawValue)'" }

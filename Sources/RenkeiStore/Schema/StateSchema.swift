@@ -7,7 +7,8 @@
 /// | 1 | the schema as main 36c753f created it in a new database (before versioning) |
 /// | 2 | `pull_cursors`, which 36c753f created lazily at a source's first pull |
 /// | 3 | `snapshot_keys` and `snapshot_runs`: snapshot sources' last accepted snapshot and runs (issue 16) |
-/// | 4 | `console_users` and `access_log.staff`/`note`: the web console's staff accounts (issue 18) |
+/// | 4 | `subscription_modes`: the mode (`live`/`shadow`) each subscription last started with (issue 17) |
+/// | 5 | `console_users` and `access_log.staff`/`note`: the web console's staff accounts (issue 18) |
 ///
 /// Never edit a released migration: add the next one (and its test, and a line in README's
 /// "State database and migrations").
@@ -24,7 +25,10 @@ public enum StateSchema {
             .init(version: 3, name: "snapshot_keys, snapshot_runs") { db throws(StoreError) in
                 try db.execute(Snapshots.schema)
             },
-            .init(version: 4, name: "console_users, access_log.staff/note") { db throws(StoreError) in
+            .init(version: 4, name: "subscription_modes") { db throws(StoreError) in
+                try db.execute(Outbox.modesSchema)
+            },
+            .init(version: 5, name: "console_users, access_log.staff/note") { db throws(StoreError) in
                 try db.execute(ConsoleAccounts.schema)
             },
         ],

@@ -374,12 +374,12 @@ actor DaemonHarness {
 }
 
 /// How many deltas the outboxes have ever held, over every subscription in a `/v1/status` reply:
-/// `backlog` (dead letters included) + `delivered` + `skipped`. Planning a delta adds one; sending,
+/// `backlog` (dead letters included) + `delivered` + `skipped` + `shadowed`. Planning a delta adds one; sending,
 /// skipping or dead-lettering it only moves it between the figures. Equal sums before and after a
 /// step whose writes have committed are positive evidence that the step planned no delta.
 func plannedDeltas(in status: JSONValue) -> Int64 {
     (status["subscriptions"]?.objectValue ?? JSONObject()).reduce(0) { sum, member in
-        ["backlog", "delivered", "skipped"].reduce(sum) { $0 + (member.value[$1]?.integerValue ?? 0) }
+        ["backlog", "delivered", "skipped", "shadowed"].reduce(sum) { $0 + (member.value[$1]?.integerValue ?? 0) }
     }
 }
 
