@@ -64,7 +64,8 @@ let package = Package(
         .testTarget(name: "RenkeiControlTests", dependencies: ["RenkeiControl", "RenkeiCore"]),
         .testTarget(
             name: "RenkeiIntegrationTests",
-            dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem"]
+            // RenkeiHTTP: the console tests' HTTPS client (issue 18).
+            dependencies: ["RenkeiCore", "RenkeiCrypto", "RenkeiSystem", "RenkeiHTTP"]
         ),
         .testTarget(name: "RenkeiDaemonTests", dependencies: ["RenkeiDaemon", "RenkeiCore", "RenkeiCrypto", "RenkeiStore", "RenkeiSystem"]),
     ]

@@ -108,13 +108,14 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 5)
+        #expect(StateSchema.currentVersion == 6)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 5, to: 5, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 6, to: 6, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
             "pull_cursors", "snapshot_keys", "snapshot_runs", "subscription_modes", "file_cuts", "file_cut_rows",
+            "console_users",
         ]))
     }
 
@@ -182,7 +183,8 @@ import Testing
         let report = try StateSchema.migrate(db)
         #expect(report == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: true))
         #expect(try LegacyAdoption.columns(of: "events", in: db).last == "provenance")
-        #expect(try LegacyAdoption.columns(of: "access_log", in: db).suffix(3) == ["action", "uid", "hash"])
+        // action/uid/hash from the adoption (issue 13), staff/note from migration 6 (issue 18).
+        #expect(try LegacyAdoption.columns(of: "access_log", in: db).suffix(5) == ["action", "uid", "hash", "staff", "note"])
         let outbox = try LegacyAdoption.columns(of: "outbox", in: db)
         #expect(!outbox.contains("body") && outbox.last == "skip_reason")
         #expect(try db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'outbox_by_uid'").rows([]) { _ in true }.isEmpty)

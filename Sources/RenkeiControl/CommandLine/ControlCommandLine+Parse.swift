@@ -9,7 +9,7 @@ extension ControlInvocation {
         var options: [String: String] = [:]
         var flags: Set<String> = []
         var wantsHelp = false
-        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state", "--mapping", "--encoding", "--format", "--limit"]
+        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state", "--mapping", "--encoding", "--format", "--limit", "--birth-date", "--role"]
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -152,6 +152,45 @@ extension ControlInvocation {
                 command = .person(uid: rest[0], source: nil, subject: nil, revealProtected: reveal)
             } else {
                 return .usage(ControlUsageError("person takes a UID, or --source S --subject X; see `renkeictl person --help`"))
+            }
+        case "search":
+            if let error = unused(["--birth-date", "--limit"]) { return .usage(error) }
+            guard rest.count <= 1, !rest.isEmpty || options["--birth-date"] != nil else {
+                return .usage(ControlUsageError("search takes TEXT (a name, kana, address, 宛名番号 or subject) and/or --birth-date D"))
+            }
+            var limit: Int?
+            if let text = options["--limit"] {
+                guard let value = Int(text), (1...200).contains(value) else {
+                    return .usage(ControlUsageError("--limit must be a number from 1 to 200"))
+                }
+                limit = value
+            }
+            command = .search(text: rest.first ?? "", birthDate: options["--birth-date"], limit: limit)
+        case "console":
+            let roles = ["viewer", "reviewer", "admin"]
+            switch (rest.first, rest.dropFirst().first, rest.count) {
+            case ("user", "list", 2):
+                if let error = unused([]) { return .usage(error) }
+                command = .consoleUser(action: "list", name: nil, role: nil)
+            case ("user", "add", 3):
+                if let error = unused(["--role"]) { return .usage(error) }
+                guard let role = options["--role"], roles.contains(role) else {
+                    return .usage(ControlUsageError("console user add NAME needs --role viewer|reviewer|admin"))
+                }
+                command = .consoleUser(action: "add", name: rest[2], role: role)
+            case ("user", "reset", 3):
+                if let error = unused(["--role"]) { return .usage(error) }
+                if let role = options["--role"], !roles.contains(role) {
+                    return .usage(ControlUsageError("--role is viewer, reviewer or admin"))
+                }
+                command = .consoleUser(action: "reset", name: rest[2], role: options["--role"])
+            case ("user", "disable", 3):
+                if let error = unused([]) { return .usage(error) }
+                command = .consoleUser(action: "disable", name: rest[2], role: nil)
+            default:
+                return .usage(ControlUsageError(
+                    "console takes user add|reset NAME --role viewer|reviewer|admin, user disable NAME or user list; "
+                        + "see `renkeictl console --help`"))
             }
         case "household":
             if let error = expect(1, "one household number") ?? unused([]) { return .usage(error) }

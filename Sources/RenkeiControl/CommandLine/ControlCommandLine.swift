@@ -95,6 +95,11 @@ public enum ControlCommand: Sendable, Equatable {
     case snapshot(action: String, id: String?)
     /// `mapping check --source S FILE` → `POST /v1/mappings/{source}/check` with the file: a dry run.
     case mappingCheck(source: String, file: String)
+    /// `search TEXT [--birth-date D] [--limit N]` → `GET /v1/persons/search?q=…&birth_date=…` (issue 18).
+    case search(text: String, birthDate: String?, limit: Int?)
+    /// `console user add|disable|reset NAME [--role R]` → `POST /v1/console/users/{name}…`;
+    /// `console user list` → `GET /v1/console/users` (issue 18: the console's staff accounts).
+    case consoleUser(action: String, name: String?, role: String?)
     /// `shadow diff NAME FILE --mapping M` → `POST /v1/subscriptions/{name}/shadow/diff` with the
     /// legacy export and its mapping: the cut-over report (issue 17).
     case shadowDiff(ShadowDiffOptions)
@@ -138,6 +143,14 @@ public enum ControlCommand: Sendable, Equatable {
             guard let id else { return ("GET", "/v1/snapshots") }
             return ("POST", "/v1/snapshots/\(Percent.encode(id))/\(action)")
         case .mappingCheck(let source, _): return ("POST", "/v1/mappings/\(Percent.encode(source))/check")
+        case .search(let text, let birthDate, let limit):
+            var query = "q=\(Percent.encode(text))"
+            if let birthDate { query += "&birth_date=\(Percent.encode(birthDate))" }
+            if let limit { query += "&limit=\(limit)" }
+            return ("GET", "/v1/persons/search?" + query)
+        case .consoleUser(let action, let name, _):
+            guard let name else { return ("GET", "/v1/console/users") }
+            return ("POST", "/v1/console/users/\(Percent.encode(name))" + (action == "add" ? "" : "/\(action)"))
         case .shadowDiff(let options): return ("POST", "/v1/subscriptions/\(Percent.encode(options.name))/shadow/diff")
         case .metrics: return ("GET", "/metrics")
         case .top: return ("GET", "/v1/status")
@@ -153,6 +166,8 @@ public enum ControlCommand: Sendable, Equatable {
             value = ["uid": .string(uid), "source": .string(source), "subject": .string(subject)]
         case .backup(let path?): value = ["path": .string(path)]
         case .keysRotate(let file): value = ["key_file": .string(file)]
+        case .consoleUser("add", _, let role?): value = ["role": .string(role)]
+        case .consoleUser("reset", _, let role?): value = ["role": .string(role)]
         default: return []
         }
         return value.serializedBytes

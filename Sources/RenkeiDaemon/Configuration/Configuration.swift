@@ -116,6 +116,8 @@ public struct Configuration: Sendable {
     public var ingestMaxConnections: Int = 64
     /// `ingest_max_connections_per_peer`: push connections one IP address may hold at once (default 16).
     public var ingestMaxConnectionsPerPeer: Int = 16
+    /// `console`: the staff web console (issue 18); `nil` when not configured.
+    public var console: Console?
     /// Sources by name.
     public var sources: [String: Source]
     /// Linking thresholds.
@@ -170,7 +172,7 @@ public struct Configuration: Sendable {
             ["municipality", "state_dir", "schemas_dir", "status_socket", "status_socket_group", "status_socket_admin_group",
              "backup_dir", "ingest_listen", "ingest_tls", "ingest_allow_plaintext", "ingest_max_connections",
              "ingest_max_connections_per_peer", "sources", "linking", "subscriptions", "log_level", "spool_poll_interval_s",
-             "secrets"])
+             "secrets", "console"])
         municipality = try reader.string(root, "municipality", path: "")
         guard municipality.utf8.count == 6, municipality.allSatisfy(\.isASCII), municipality.allSatisfy(\.isNumber) else {
             throw reader.error("municipality", "must be the 6-digit 全国地方公共団体コード, e.g. \"131016\"")
@@ -238,6 +240,7 @@ public struct Configuration: Sendable {
             subscriptions[member.key] = try reader.subscription(name: member.key, value: member.value, sources: sources)
         }
         try readIngestSecurity(root, reader: reader)
+        try readConsole(root, reader: reader)
     }
 
     /// Reads a source's 外字 table (issue 16); errors name the configuration key, the file and the line.

@@ -11,6 +11,8 @@ struct OperatorDecisions: Sendable {
     let writer: LogWriter
     /// The deciding operator's uid on the status socket (`SO_PEERCRED`), for the events' provenance.
     var operatorUID: UInt32? = nil
+    /// The console's staff account that decided (issue 18), for the events' provenance.
+    var staff: String? = nil
     /// Where the events' `occurred_at` comes from.
     var wallClock: WallClock = .system
 
@@ -35,7 +37,7 @@ struct OperatorDecisions: Sendable {
         case .success(let valid): event = valid
         case .failure(let rejection): throw RenkeiError(.invalidEvent, "operator decision rejected: \(rejection.description)")
         }
-        let provenance = Provenance(via: .operator, uid: operatorUID.map { Int64($0) })
+        let provenance = Provenance(via: .operator, uid: operatorUID.map { Int64($0) }, staff: staff)
         let outcomes = try await writer.append([event], provenance: provenance)
         guard case .appended(let lsn)? = outcomes.first else {
             throw RenkeiError(

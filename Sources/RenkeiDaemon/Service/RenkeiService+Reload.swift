@@ -38,6 +38,8 @@ extension RenkeiService {
         _ = try SpoolIngest.loadMappings(Array(next.sources.values), schemas: schemas)
         // Issue 13: a renewed certificate is loaded on reload; a broken one is refused before anything stops.
         if let tls = next.ingestTLS { _ = try PushIngest.loadTLS(tls) }
+        // Issue 18: the console's certificate, likewise.
+        if let tls = next.console?.tls { try ConsoleServer.checkTLS(tls) }
         // Readable and well-formed; whether it unwraps the data key is checked when the new service opens.
         _ = try AtRestKeyStore.loadKeyFile(next.atRestKeyFile)
         for name in next.subscriptions.keys.sorted() {

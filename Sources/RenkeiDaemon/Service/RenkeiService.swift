@@ -44,6 +44,8 @@ public final class RenkeiService: Sendable {
     private let embedded = Mutex<(group: ServiceGroup, task: Task<Void, Never>)?>(nil)
     /// The group of ``makeGroup()``, for ``beginStop(deadline:)``.
     private let group = Mutex<ServiceGroup?>(nil)
+    /// The console of the running group (issue 18), for tests' bound port.
+    let console = Mutex<ConsoleServer?>(nil)
 
     /// Opens the state and checks everything that can be checked before serving: the schemas,
     /// the secrets, the database. Projection catches up with the log here.
@@ -200,6 +202,15 @@ public final class RenkeiService: Sendable {
         if let warning = access.startupWarning { logger.warning(warning) }
         // Issue 5: push and pull.
         try push?.start()
+        // Issue 18: the staff console on `console.listen` (HTTPS), beside the status socket.
+        var consoleServices: [any Service] = []
+        if let settings = configuration.console {
+            let console = try ConsoleServer(service: self, settings: settings, logger: logger.labelled("console"))
+            try console.start()
+            self.console.withLock { $0 = console }
+            consoleServices.append(ConsoleServerService(console: console))
+            logger.notice("console: \(settings.tls == nil ? "http" : "https")://\(settings.listen)/")
+        }
         let stopGrace = stopGrace
         let lanes: [any Service] = delivery.lanes.keys.sorted().compactMap { name in
             delivery.lanes[name].map { LaneService(delivery: delivery, lane: $0, grace: { stopGrace.duration }) }
@@ -209,7 +220,7 @@ public final class RenkeiService: Sendable {
         ingest.append(SpoolService(spool: spool, interval: configuration.spoolPollInterval, clock: clock))
         let group = ServiceGroup(
             stages: [
-                [StatusServerService(server: server)],
+                [StatusServerService(server: server)] + consoleServices,
                 lanes,
                 [ProjectorService(projection: projection, databasePath: databasePath, writer: writer)],
                 ingest,

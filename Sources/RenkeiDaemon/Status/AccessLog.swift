@@ -29,6 +29,9 @@ extension AccessLog {
                 // no `action` stored) is read as the daemon decides now, from its decoded query.
                 "operator_action": (record.isChained ? entry.action : legacyAction(entry)).map { .string($0) } ?? .null,
                 "uid": entry.uid.map { .string($0) } ?? .null,
+                // Issue 18: the console's staff account (null on the socket) and the note or reason given.
+                "staff": entry.staff.map { .string($0) } ?? .null,
+                "note": entry.note.map { .string($0) } ?? .null,
             ])
         }
     }

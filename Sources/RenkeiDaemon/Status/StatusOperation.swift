@@ -41,6 +41,9 @@ struct StatusOperation: Sendable {
         StatusOperation(
             "GET", "/v1/persons",
             query: [.text("source", required: true), .text("subject", required: true), .oneOf("reveal", ["protected"])]),
+        StatusOperation(
+            "GET", "/v1/persons/search",
+            query: [.text("q"), .text("birth_date"), .integer("limit", 1...200)]),
         StatusOperation("GET", "/v1/persons/{uid}", query: [.oneOf("reveal", ["protected"])]),
         StatusOperation("GET", "/v1/persons/{uid}/history"),
         StatusOperation("GET", "/v1/households/{no}", query: [.oneOf("reveal", ["protected"])]),
@@ -72,6 +75,10 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/snapshots/{id}/accept"),
         StatusOperation("POST", "/v1/snapshots/{id}/discard"),
         StatusOperation("POST", "/v1/mappings/{source}/check"),
+        StatusOperation("GET", "/v1/console/users"),
+        StatusOperation("POST", "/v1/console/users/{name}"),
+        StatusOperation("POST", "/v1/console/users/{name}/reset"),
+        StatusOperation("POST", "/v1/console/users/{name}/disable"),
         StatusOperation("POST", "/v1/subscriptions/{name}/shadow/diff"),
     ]
 

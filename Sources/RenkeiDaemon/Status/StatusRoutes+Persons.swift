@@ -7,6 +7,7 @@ extension StatusRoutes {
     /// `GET /v1/persons/{uid}/history`. The uid read is noted for the access log in `audit`.
     func persons(_ request: HTTPRequest, _ rest: [String], _ audit: AuditNote, in reader: Database) throws -> Answer {
         guard request.method == "GET" else { return nil }
+        if rest == ["search"] { return try search(request, in: reader) }  // issue 18 (StatusRoutes+Search.swift)
         if rest.count == 2, rest[1] == "history" {
             audit.uid = rest[0]
             return try history(uid: rest[0], audit, in: reader)

@@ -40,7 +40,8 @@ extension StatusRoutes {
     /// The decisions of `request`'s caller: their events' provenance names the caller's uid.
     private func decisions(by request: HTTPRequest) -> OperatorDecisions {
         OperatorDecisions(
-            validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid, wallClock: service.wallClock)
+            validator: service.ingestor.validator, writer: service.writer, operatorUID: request.peer?.uid,
+            staff: ConsoleCaller.staff, wallClock: service.wallClock)
     }
 
     private func openReview(_ id: String, in db: Database) throws -> ReviewItem {

@@ -97,6 +97,7 @@ struct StatusRoutes: Sendable {
         case "backup": return try await backup(request, rest)  // issue 6: online backup (StatusRoutes+Backup.swift)
         case "snapshots": return try await snapshots(request, rest)  // issue 16 (StatusRoutes+Snapshots.swift)
         case "mappings": return try await mappings(request, rest)  // issue 16: dry run of a mapped file
+        case "console": return try await console(request, rest)  // issue 18: staff accounts (StatusRoutes+Console.swift)
         case "keys": return try await keys(request, rest)  // issue 13: at-rest key rotation (StatusRoutes+Keys.swift)
         default: return nil
         }

@@ -27,14 +27,14 @@ public enum AccessLog {
         let hash = chain(previous: last?.hash ?? genesis, entry.canonicalBytes(id: id))
         try db.prepare(
             """
-            INSERT INTO access_log(id, at, caller_uid, caller_pid, method, target, status, action, uid, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO access_log(id, at, caller_uid, caller_pid, method, target, status, action, uid, hash, staff, note)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
         ).run([
             .integer(id), .text(entry.at), entry.callerUID.map { .integer(Int64($0)) } ?? .null,
             entry.callerPID.map { .integer(Int64($0)) } ?? .null, .text(entry.method), .text(entry.target),
             .integer(Int64(entry.status)), entry.action.map { .text($0) } ?? .null, entry.uid.map { .text($0) } ?? .null,
-            .blob(hash),
+            .blob(hash), entry.staff.map { .text($0) } ?? .null, entry.note.map { .text($0) } ?? .null,
         ])
         return id
     }
@@ -46,13 +46,14 @@ public enum AccessLog {
         return hasher.finalize()
     }
 
-    static let selectColumns = "SELECT id, at, caller_uid, caller_pid, method, target, status, action, uid, hash FROM access_log"
+    static let selectColumns = "SELECT id, at, caller_uid, caller_pid, method, target, status, action, uid, hash, staff, note FROM access_log"
 
     static func entry(from row: Statement) -> AccessLogEntry {
         AccessLogEntry(
             at: row.string(1) ?? "", callerUID: row.isNull(2) ? nil : UInt32(truncatingIfNeeded: row.int64(2)),
             callerPID: row.isNull(3) ? nil : Int32(truncatingIfNeeded: row.int64(3)), method: row.string(4) ?? "",
-            target: row.string(5) ?? "", status: Int(row.int64(6)), action: row.string(7), uid: row.string(8))
+            target: row.string(5) ?? "", status: Int(row.int64(6)), action: row.string(7), uid: row.string(8),
+            staff: row.string(10), note: row.string(11))
     }
 
     /// One stored entry: its id, the entry, and whether it is chained (has a hash; entries from
@@ -146,11 +147,15 @@ public struct AccessLogEntry: Sendable, Hashable {
     public var action: String?
     /// The person uid a read named or resolved to (`/v1/persons/{uid}`, `?source=&subject=`, history).
     public var uid: String?
+    /// The console's staff account that asked (issue 18); `nil` on the status socket.
+    public var staff: String?
+    /// What the staff member wrote with it: a reveal's reason, a decision's note (issue 18).
+    public var note: String?
 
     /// Creates an entry.
     public init(
         at: String, callerUID: UInt32?, callerPID: Int32?, method: String, target: String, status: Int,
-        action: String? = nil, uid: String? = nil
+        action: String? = nil, uid: String? = nil, staff: String? = nil, note: String? = nil
     ) {
         self.at = at
         self.callerUID = callerUID
@@ -160,17 +165,22 @@ public struct AccessLogEntry: Sendable, Hashable {
         self.status = status
         self.action = action
         self.uid = uid
+        self.staff = staff
+        self.note = note
     }
 
     /// The bytes the chain hashes: the canonical JSON (keys sorted, compact) of every stored field and
-    /// `id`, nulls included, so each field is covered and no two entries serialise alike.
+    /// `id`, nulls included, so each field is covered and no two entries serialise alike. `staff` and
+    /// `note` (issue 18) are members only when set, so entries written before them hash as they did.
     public func canonicalBytes(id: Int64) -> [UInt8] {
-        let object: JSONObject = [
+        var object: JSONObject = [
             "id": .integer(id), "at": .string(at), "caller_uid": callerUID.map { .integer(Int64($0)) } ?? .null,
             "caller_pid": callerPID.map { .integer(Int64($0)) } ?? .null, "method": .string(method),
             "target": .string(target), "status": .integer(Int64(status)), "action": action.map { .string($0) } ?? .null,
             "uid": uid.map { .string($0) } ?? .null,
         ]
+        if let staff { object["staff"] = .string(staff) }
+        if let note { object["note"] = .string(note) }
         return JSONValue.object(object).canonicalBytes
     }
 }

@@ -25,10 +25,13 @@ public struct Provenance: Sendable, Hashable {
     public var url: String?
     /// `replay`, `operator`: the caller's uid on the status socket (`SO_PEERCRED`).
     public var uid: Int64?
+    /// `operator`: the console's staff account that decided (issue 18).
+    public var staff: String?
 
     /// Creates a provenance.
     public init(
-        via: Via, file: String? = nil, peer: String? = nil, source: String? = nil, url: String? = nil, uid: Int64? = nil
+        via: Via, file: String? = nil, peer: String? = nil, source: String? = nil, url: String? = nil, uid: Int64? = nil,
+        staff: String? = nil
     ) {
         self.via = via
         self.file = file
@@ -36,6 +39,7 @@ public struct Provenance: Sendable, Hashable {
         self.source = source
         self.url = url
         self.uid = uid
+        self.staff = staff
     }
 
     /// `{"via": …, "file"?, "peer"?, "source"?, "url"?, "uid"?}`, only the members that are set.
@@ -46,6 +50,7 @@ public struct Provenance: Sendable, Hashable {
         if let source { object["source"] = .string(source) }
         if let url { object["url"] = .string(url) }
         if let uid { object["uid"] = .integer(uid) }
+        if let staff { object["staff"] = .string(staff) }
         return .object(object)
     }
 

@@ -1,6 +1,6 @@
 public import RenkeiCore
 
-/// The journal of file subscriptions' files (migration 4, issue 17): which file of which
+/// The journal of file subscriptions' files (migration 5, issue 17): which file of which
 /// subscription holds which deltas, so that a file counts as delivered exactly when it is in its
 /// folder, across any crash.
 ///

@@ -9,6 +9,7 @@
 /// | 3 | `snapshot_keys` and `snapshot_runs`: snapshot sources' last accepted snapshot and runs (issue 16) |
 /// | 4 | `subscription_modes`: the mode (`live`/`shadow`) each subscription last started with (issue 17) |
 /// | 5 | `file_cuts`, `file_cut_rows` and `disclosures.file`: file subscriptions' files (issue 17) |
+/// | 6 | `console_users` and `access_log.staff`/`note`: the web console's staff accounts (issue 18) |
 ///
 /// Never edit a released migration: add the next one (and its test, and a line in README's
 /// "State database and migrations").
@@ -30,6 +31,9 @@ public enum StateSchema {
             },
             .init(version: 5, name: "file_cuts, file_cut_rows, disclosures.file") { db throws(StoreError) in
                 try FileCuts.migrate(db)
+            },
+            .init(version: 6, name: "console_users, access_log.staff/note") { db throws(StoreError) in
+                try db.execute(ConsoleAccounts.schema)
             },
         ],
         legacyVersion: 1,
