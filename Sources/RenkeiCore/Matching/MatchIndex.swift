@@ -240,48 +240,15 @@ public struct MatchIndex: Sendable {
             }
         }
         // Other names (通称, 旧氏), the candidates' and the record's own (so the order in which the
-        // two arrive does not matter): each person is scored by the best pair of names.
-        var alternativeOf: [Int: (form: MatchProfile.AlternativeName.Form, record: MatchProfile, candidate: MatchProfile)] = [:]
-        func consider(_ owner: Int, _ comparison: MatchComparison, _ form: MatchProfile.AlternativeName.Form,
-                      _ record: MatchProfile, _ candidate: MatchProfile) {
-            guard comparison.score >= thresholds.review || comparison.total > bound.cutoff else { return }
-            if let index = scored.firstIndex(where: { $0.number == owner }) {
-                guard comparison.total > scored[index].comparison.total else { return }
-                scored[index].comparison = comparison
-            } else {
-                scored.append((owner, comparison))
-            }
-            alternativeOf[owner] = (form, record, candidate)
-        }
-        if let alternatives = alternativeIndex.first, alternatives.count > 0 {
-            for slot in alternatives.candidates(profile, keeping: { bound.mayMatter($0) }) {
-                guard let candidate = alternatives.profile(slot) else { continue }
-                let (owner, form) = alternativeOwners[slot]
-                guard owner < present.count, present[owner], include(owner, signatures[owner].standing) else { continue }
-                let same = household != nil && households[owner] == household
-                consider(owner, MatchComparison(profile, candidate, weights: weights, sameHousehold: same), form, profile, candidate)
-            }
-        }
-        for alternative in profile.alternatives {
-            let record = alternative.profile
-            let recordBound = MatchDigest.Bound(record.signature, weights: weights, thresholds: thresholds, household: household)
-            for number in candidates(record, keeping: { recordBound.mayMatter($0) }) where present[number] {
-                guard include(number, signatures[number].standing), let candidate = self.profile(number) else { continue }
-                let same = household != nil && households[number] == household
-                consider(number, MatchComparison(record, candidate, weights: weights, sameHousehold: same), alternative.form, record, candidate)
-            }
+        // two arrive does not matter): each person is scored by the best pair of names. Apart, so the
+        // common case (no one has another name) pays one check and nothing is captured.
+        var alternativeOf: [Int: AlternativeMatch] = [:]
+        if !alternativeIndex.isEmpty || !profile.alternatives.isEmpty {
+            alternativeOf = scoreAlternatives(
+                profile, weights: weights, thresholds: thresholds, bound: bound, household: household, into: &scored, include: include)
         }
         scored.sort { $0.comparison.total != $1.comparison.total ? $0.comparison.total > $1.comparison.total : $0.number < $1.number }
         guard let best = scored.first, best.comparison.score >= thresholds.review else { return .none }
-        /// The reasons against the names that scored; with another name, the name's reason says which.
-        func reasons(_ number: Int, _ comparison: MatchComparison, _ notes: [String]) -> [String] {
-            guard let (form, record, candidate) = alternativeOf[number] else {
-                return MatchReasons.reasons(comparison, record: profile, candidate: self.profile(number)!, notes: notes)
-            }
-            return MatchReasons.reasons(comparison, record: record, candidate: candidate, notes: notes).map {
-                $0.hasPrefix("name: ") ? "name: " + form.reason + " · " + $0.dropFirst(6) : $0
-            }
-        }
         let second = scored.dropFirst().first
         let ambiguous = second.map { best.comparison.total - $0.comparison.total < thresholds.margin } ?? false
         // The twins rule: a candidate whose given name differs is never linked automatically
@@ -292,7 +259,7 @@ public struct MatchIndex: Sendable {
         if best.comparison.score >= thresholds.autoLink && !twinsRule && !ambiguous {
             let notes = best.comparison.givenDiffers ? [MatchReasons.noSiblingNote] : []
             return .link(Candidate(
-                number: best.number, comparison: best.comparison, reasons: reasons(best.number, best.comparison, notes),
+                number: best.number, comparison: best.comparison, reasons: reasons(profile, best.number, best.comparison, notes, alternativeOf),
                 alternative: alternativeOf[best.number]?.form))
         }
         var review: [Candidate] = []
@@ -303,9 +270,63 @@ public struct MatchIndex: Sendable {
                 if ambiguous { notes.append(MatchReasons.ambiguousNote) }
             }
             review.append(Candidate(
-                number: entry.number, comparison: entry.comparison, reasons: reasons(entry.number, entry.comparison, notes),
+                number: entry.number, comparison: entry.comparison, reasons: reasons(profile, entry.number, entry.comparison, notes, alternativeOf),
                 alternative: alternativeOf[entry.number]?.form))
         }
         return review.isEmpty ? .none : .review(review)
+    }
+
+    /// Which other name scored a person, and the two profiles compared.
+    typealias AlternativeMatch = (form: MatchProfile.AlternativeName.Form, record: MatchProfile, candidate: MatchProfile)
+
+    /// Scores `profile` against the candidates' other names and with its own other names against
+    /// the candidates, replacing a person's entry in `scored` when another name scores higher.
+    /// Returns the persons scored by another name.
+    private func scoreAlternatives(
+        _ profile: MatchProfile, weights: MatchWeights, thresholds: LinkingThresholds, bound: MatchDigest.Bound, household: String?,
+        into scored: inout [(number: Int, comparison: MatchComparison)], include: (Int, MatchProfile.Standing) -> Bool
+    ) -> [Int: AlternativeMatch] {
+        var found: [Int: AlternativeMatch] = [:]
+        func consider(_ owner: Int, _ comparison: MatchComparison, _ match: AlternativeMatch, _ scored: inout [(number: Int, comparison: MatchComparison)]) {
+            guard comparison.score >= thresholds.review || comparison.total > bound.cutoff else { return }
+            if let index = scored.firstIndex(where: { $0.number == owner }) {
+                guard comparison.total > scored[index].comparison.total else { return }
+                scored[index].comparison = comparison
+            } else {
+                scored.append((owner, comparison))
+            }
+            found[owner] = match
+        }
+        if let alternatives = alternativeIndex.first, alternatives.count > 0 {
+            for slot in alternatives.candidates(profile, keeping: { bound.mayMatter($0) }) {
+                guard let candidate = alternatives.profile(slot) else { continue }
+                let (owner, form) = alternativeOwners[slot]
+                guard owner < present.count, present[owner], include(owner, signatures[owner].standing) else { continue }
+                let same = household != nil && households[owner] == household
+                consider(owner, MatchComparison(profile, candidate, weights: weights, sameHousehold: same), (form, profile, candidate), &scored)
+            }
+        }
+        for alternative in profile.alternatives {
+            let record = alternative.profile
+            let recordBound = MatchDigest.Bound(record.signature, weights: weights, thresholds: thresholds, household: household)
+            for number in candidates(record, keeping: { recordBound.mayMatter($0) }) where present[number] {
+                guard include(number, signatures[number].standing), let candidate = self.profile(number) else { continue }
+                let same = household != nil && households[number] == household
+                consider(number, MatchComparison(record, candidate, weights: weights, sameHousehold: same), (alternative.form, record, candidate), &scored)
+            }
+        }
+        return found
+    }
+
+    /// The reasons against the names that scored a candidate; with another name, the name's reason says which.
+    private func reasons(
+        _ profile: MatchProfile, _ number: Int, _ comparison: MatchComparison, _ notes: [String], _ alternatives: [Int: AlternativeMatch]
+    ) -> [String] {
+        guard let (form, record, candidate) = alternatives[number] else {
+            return MatchReasons.reasons(comparison, record: profile, candidate: self.profile(number)!, notes: notes)
+        }
+        return MatchReasons.reasons(comparison, record: record, candidate: candidate, notes: notes).map {
+            $0.hasPrefix("name: ") ? "name: " + form.reason + " · " + $0.dropFirst(6) : $0
+        }
     }
 }
