@@ -56,6 +56,10 @@ import Testing
         #expect(address(home, "5 light street, pinehill, windermere 3212 vic") == .partial)  // another house in the street
         #expect(address(home, "18 oak avenue, pinehill, windermere 3212 vic") == .partial)  // the same locality
         #expect(address(home, "18 oak avenue, kelso, bega 2550 nsw") == .disagree)
+        // A space typed inside a word or left out between two: the pieces count as the word.
+        #expect(address(home, "3 li ght st reet, pine hill, windermere 3212") == .fuzzy)  // the state left out too
+        #expect(address(home, "3 lightstreet, pinehillwindermere 3212") == .fuzzy)
+        #expect(address(home, "3 oak avenue, pine hill, kelso 2550 nsw") == .disagree)  // one join does not make it the same
         #expect(address(home, "3 oak avenue, kelso, bega 2550 nsw") == .disagree)  // only the house number
         // Words are split at punctuation and between digits and letters; Japanese addresses have none.
         #expect(String(String.UnicodeScalarView(AddressKey.latinWords("Flat 2B, 25 Pike-Place"))) == "flat 2 b 25 pike place")
@@ -82,6 +86,62 @@ import Testing
         #expect(name("eltno", "Elton Maxon") == .partial)  // misspelt too (Jaro–Winkler 0.95)
         #expect(name("Bruce", "Elton Maxon") == .disagree)
         #expect(name("E.", "Elton Maxon") == .disagree)  // an initial alone says nothing
+    }
+
+    /// One word of a Latin-script name kept, another replaced (a value swapped on one side): a
+    /// level of its own between `partial` and `disagree`, given only where a word is spelt out the
+    /// same on both sides.
+    @Test func latinNamesSharingOneWordHaveALevelOfTheirOwn() {
+        #expect(name("John Smith", "Peter Smith") == .wordOnly)  // the given name replaced
+        #expect(name("SMITH John", "smith peter") == .wordOnly)  // in any order and case
+        #expect(name("maria garcia lopez", "maria fernandez") == .wordOnly)
+        #expect(name("NGUYEN VAN AN", "TRAN VAN BINH") == .wordOnly)  // a middle name is a word too
+        #expect(name("Maria Silva", "Mario Costa") == .disagree)  // a close spelling is another name
+        #expect(name("A. Nguyen", "A. Tran") == .disagree)  // an initial alone says nothing
+        #expect(name("Jonathan Smith", "Jonahtan Smith") == .fuzzy)  // the stronger levels come first
+        #expect(name("John Smith", "Smith") == .partial)
+        #expect(name("Jon", "John Brown") == .disagree)  // one word on one side: partial or nothing
+        // Names in kanji keep their own rule: the surname alone is scored apart, never this level.
+        let kanji = MatchComparison(
+            MatchProfile(identity: ["name": "佐藤 花子"]), MatchProfile(identity: ["name": "佐藤 一郎"]), weights: .standard, quick: false)
+        #expect(kanji.level(.name) == .disagree && kanji.surnameOnly)
+    }
+
+    /// The level weighs as estimated, and reads as such; the twins rule still sees the given names differ.
+    @Test func theWordOnlyLevelWeighsAndReadsAsItself() {
+        let resident = MatchProfile(identity: ["name": "Peter Smith", "birth_date": "1980-02-03", "address": "25 pike place, kingston"])
+        let patron = MatchProfile(identity: ["name": "John Smith", "birth_date": "1980-02-03", "address": "25 pike place, kingston"])
+        var weights = MatchWeights.standard
+        weights.weights[MatchField.name.rawValue][AgreementLevel.wordOnly.rawValue] = 1.5
+        let comparison = MatchComparison(patron, resident, weights: weights, quick: false)
+        #expect(comparison.level(.name) == .wordOnly && !comparison.surnameOnly)
+        let lower = MatchComparison(patron, resident, weights: .standard, quick: false)
+        #expect(comparison.total - lower.total == 1.5 - MatchWeights.standard.weight(.name, .wordOnly))
+        let reasons = MatchReasons.reasons(comparison, record: patron, candidate: resident)
+        #expect(reasons.first == "name: 名前の一語のみ一致 他の語は相違 (one word of the name agrees, another differs)")
+    }
+
+    /// Weights written before the level existed (an old `operator.linking_estimated` event: no
+    /// `word_only`) do not give it: such pairs are compared as they were then, `disagree` (or
+    /// surname only where the first words agree), with the same total.
+    @Test func weightsWithoutTheLevelCompareAsBefore() throws {
+        var json = MatchWeights.standard.json
+        var name = try #require(json["name"]?.objectValue)
+        name["word_only"] = nil
+        json["name"] = .object(name)
+        let old = try #require(MatchWeights(json: json))
+        #expect(!old.givesWordOnly && MatchWeights.standard.givesWordOnly)
+        #expect(old.json["name"]?["word_only"] == nil)  // written back as read
+        #expect(MatchWeights(json: old.json) == old)
+        let a = MatchProfile(identity: ["name": "John Smith", "birth_date": "1980-02-03"])
+        let b = MatchProfile(identity: ["name": "Peter Smith", "birth_date": "1980-02-03"])
+        let comparison = MatchComparison(a, b, weights: old, quick: false)
+        #expect(comparison.level(.name) == .disagree && !comparison.surnameOnly)
+        #expect(comparison.total == old.prior + old.weight(.name, .disagree) + old.weight(.birthDate, .exact))
+        let c = MatchProfile(identity: ["name": "Adams John", "birth_date": "1980-02-03"])
+        let d = MatchProfile(identity: ["name": "Adams Peter", "birth_date": "1980-02-03"])
+        #expect(MatchComparison(c, d, weights: old, quick: false).surnameOnly)  // first words agree: as before
+        #expect(MatchComparison(c, d, weights: .standard, quick: false).level(.name) == .wordOnly)
     }
 
     /// A name written only in katakana is compared as the reading: against a name in Latin script

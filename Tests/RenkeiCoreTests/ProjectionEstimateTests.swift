@@ -3,7 +3,7 @@ import Testing
 
 /// `operator.linking_estimated` through the projection (issue 14): the weights it carries decide
 /// from then on, pending reviews are decided again, and a rebuild or a restart decides the same.
-@Suite struct ProjectionEstimateTests {
+@Suite struct ProjectionEstimateTests: LoggedProjection {
     /// Same name and birth date, no kana, another address: a review under the defaults.
     static func patron(_ subject: String, id: String) -> String {
         #"{"source":"library","event_id":"\#(id)","type":"library.patron_registered","occurred_at":"2026-04-03T11:00:00+09:00","subject":"\#(subject)","data":{"name":"高橋 一郎","birth_date":"1985-06-12","address":"大阪府大阪市北区1-1"}}"#
@@ -35,13 +35,6 @@ import Testing
     var log: [LoggedEvent] = []
 
     init() { projection = Projection() }
-
-    mutating func apply(_ line: String) throws {
-        defer { nextLSN += 1 }
-        let event = try EventLog.event(line, lsn: nextLSN)
-        log.append(event)
-        projection.apply(event)
-    }
 
     @Test func theEventIsValidUnderItsSchema() {
         let envelope: JSONObject = [
@@ -75,19 +68,13 @@ import Testing
         #expect(projection.uid(source: "library", subject: "LIB-10") == "U0000000001")
 
         // Rebuild from lsn 1: the same persons, queue and decisions.
-        let rebuilt = EventLog.project(log)
-        for number in 1...Int(projection.meta.nextUID - 1) {
-            let uid = Projection.formatUID(Int64(number))
-            #expect(rebuilt.personRecord(uid)?.encoded == projection.personRecord(uid)?.encoded, "\(uid)")
-        }
+        let rebuilt = self.rebuilt
+        expectSamePersons(rebuilt)
         #expect(rebuilt.openReviews == projection.openReviews)
         #expect(rebuilt.decisions == projection.decisions)
 
         // A restart restores the estimate with the decisions: the next record links there too.
-        let decisions = try LinkDecisions(decoding: projection.decisions.encoded)
-        var restored = Projection(
-            restoring: (1..<Int(projection.meta.nextUID)).compactMap { projection.personRecord(Projection.formatUID(Int64($0))) },
-            households: [], meta: projection.meta, reviews: projection.openReviews, decisions: decisions)
+        var restored = try restored()
         #expect(restored.linkingWeights.weights == Self.linkingWeights)
         let next = try EventLog.event(Self.patron("LIB-11", id: "L3"), lsn: nextLSN)
         restored.apply(next)
@@ -125,10 +112,71 @@ import Testing
         #expect(projection.uid(source: "library", subject: "LIB-10") != "U0000000001")
 
         // A restart keeps the override over the estimate.
-        let restored = Projection(
-            restoring: (1..<Int(projection.meta.nextUID)).compactMap { projection.personRecord(Projection.formatUID(Int64($0))) },
-            households: [], meta: projection.meta, reviews: projection.openReviews,
-            decisions: try LinkDecisions(decoding: projection.decisions.encoded), weights: configured)
+        let restored = try restored(weights: configured)
         #expect(restored.linkingWeights.weights == expected && restored.linkingWeights.origin == "estimated+configured")
+    }
+
+    // MARK: - An estimate written before the word-only name level existed
+
+    static let smithResident =
+        #"{"source":"resident","event_id":"RS","type":"resident.registered","occurred_at":"2026-04-01T09:00:00+09:00","subject":"000000007","data":{"reason":"move_in","name":"John Smith","birth_date":"1985-06-12","sex":"male","address":"25 pike place, kingston","household_no":"H7","relationship":"世帯主"}}"#
+
+    /// The resident's birth date and address, another given name: the word-only level.
+    static func smithPatron(_ subject: String, id: String) -> String {
+        #"{"source":"library","event_id":"\#(id)","type":"library.patron_registered","occurred_at":"2026-04-03T11:00:00+09:00","subject":"\#(subject)","data":{"name":"Peter Smith","birth_date":"1985-06-12","address":"25 pike place, kingston"}}"#
+    }
+
+    /// An event as written before the level existed: seven levels a field in `weights`, no
+    /// `word_only` in `m` and `u` either. Under its weights (prior −10) the pair totals
+    /// −10 − 6 (name disagrees) + 11 + 5 = 0, a score of 0.5: no link, no review.
+    static var oldFormatData: JSONObject {
+        var weights = MatchWeights.standard
+        weights.prior = -10
+        var data = estimateData(weights)
+        for key in ["weights", "m", "u"] {
+            guard var object = data[key]?.objectValue, var name = object["name"]?.objectValue else { continue }
+            name["word_only"] = nil
+            object["name"] = .object(name)
+            data[key] = .object(object)
+        }
+        return data
+    }
+
+    @Test mutating func anOldFormatEstimateReplaysToTheSameDecisions() throws {
+        #expect(Self.oldFormatData["weights"]?["name"]?["word_only"] == nil)
+        try apply(Self.smithResident)
+        try apply(Self.estimateEvent(id: "O1", Self.oldFormatData))
+        #expect(projection.linkingWeights.weights.givesWordOnly == false)
+        try apply(Self.smithPatron("LIB-1", id: "L1"))
+        // Decided as when the event was written: the names disagree, a person of its own.
+        #expect(projection.uid(source: "library", subject: "LIB-1") == "U0000000002")
+        #expect(projection.openReviews.isEmpty)
+
+        // A rebuild and a restart decide the same, byte for byte.
+        let rebuilt = self.rebuilt
+        expectSamePersons(rebuilt)
+        #expect(rebuilt.openReviews == projection.openReviews && rebuilt.decisions == projection.decisions)
+        var restored = try restored()
+        #expect(restored.linkingWeights.weights == projection.linkingWeights.weights)
+        restored.apply(try EventLog.event(Self.smithPatron("LIB-2", id: "L2"), lsn: nextLSN))
+        try apply(Self.smithPatron("LIB-2", id: "L2"))
+        #expect(restored.uid(source: "library", subject: "LIB-2") == projection.uid(source: "library", subject: "LIB-2"))
+        #expect(restored.openReviews.isEmpty && projection.openReviews.isEmpty)
+
+        // The same event in today's format, with a word-only weight, decides the pair otherwise:
+        // the old format is what kept it apart.
+        var current = Self.oldFormatData
+        var weights = try #require(current["weights"]?.objectValue)
+        var name = try #require(weights["name"]?.objectValue)
+        name["word_only"] = .double(2.5)
+        weights["name"] = .object(name)
+        current["weights"] = .object(weights)
+        var other = ProjectionEstimateTests()
+        try other.apply(Self.smithResident)
+        try other.apply(Self.estimateEvent(id: "O1", current))
+        #expect(other.projection.linkingWeights.weights.givesWordOnly)
+        try other.apply(Self.smithPatron("LIB-1", id: "L1"))
+        let linked = other.projection.uid(source: "library", subject: "LIB-1") == "U0000000001"
+        #expect(linked || !other.projection.openReviews.isEmpty)
     }
 }

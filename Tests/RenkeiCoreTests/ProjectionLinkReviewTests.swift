@@ -3,7 +3,7 @@ import Testing
 
 /// Links an estimate would not make again (issue 14): listed for review, never undone silently;
 /// linking the item keeps the link, rejecting it unlinks; a rebuild lists the same items.
-@Suite struct ProjectionLinkReviewTests {
+@Suite struct ProjectionLinkReviewTests: LoggedProjection {
     /// Name, reading and birth date of the resident, another town: linked under the defaults
     /// (an unrelated address weighs only −1 there).
     static func movedPatron(_ subject: String, id: String) -> String {
@@ -21,13 +21,6 @@ import Testing
     var projection = Projection()
     var nextLSN: Int64 = 1
     var log: [LoggedEvent] = []
-
-    mutating func apply(_ line: String) throws {
-        defer { nextLSN += 1 }
-        let event = try EventLog.event(line, lsn: nextLSN)
-        log.append(event)
-        projection.apply(event)
-    }
 
     /// R1, a patron agreeing on everything (LIB-1) and one living elsewhere (LIB-2): both linked
     /// by matching under the defaults; then the strict estimate.
@@ -64,13 +57,10 @@ import Testing
     @Test mutating func rebuildListsTheSameItemsByteForByte() throws {
         try linkThenEstimate()
         try apply(ProjectionMatchingTests.patron("LIB-3", id: "L3"))
-        let rebuilt = EventLog.project(log)
+        let rebuilt = self.rebuilt
         #expect(!projection.openReviews.isEmpty)
         #expect(rebuilt.openReviews.map(\.encoded) == projection.openReviews.map(\.encoded))
-        for number in 1..<Int(projection.meta.nextUID) {
-            let uid = Projection.formatUID(Int64(number))
-            #expect(rebuilt.personRecord(uid)?.encoded == projection.personRecord(uid)?.encoded, "\(uid)")
-        }
+        expectSamePersons(rebuilt)
         // A second estimate with the same weights asks nothing new (the item is open already).
         try apply(ProjectionEstimateTests.estimateEvent(id: "O2", ProjectionEstimateTests.estimateData(Self.strictWeights)))
         #expect(projection.openReviews.map(\.subject) == ["LIB-2"])
@@ -92,7 +82,7 @@ import Testing
         #expect(projection.uid(source: "library", subject: "LIB-2") == "U0000000001")
         let item = try #require(projection.review(id))
         #expect(item.candidates.map(\.uid) == ["U0000000001"] && Projection.asksAboutLink(item))
-        #expect(EventLog.project(log).openReviews.map(\.encoded) == projection.openReviews.map(\.encoded))
+        #expect(rebuilt.openReviews.map(\.encoded) == projection.openReviews.map(\.encoded))
     }
 
     @Test mutating func underWeightsThatStillMakeTheLinksNothingIsListed() throws {
@@ -141,7 +131,7 @@ import Testing
         #expect(projection.decisions.estimatedAtRecords == 1000)
         let decoded = try LinkDecisions(decoding: projection.decisions.encoded)
         #expect(decoded == projection.decisions && decoded.estimatedAtRecords == 1000)
-        #expect(EventLog.project(log).decisions.estimatedAtRecords == 1000)
+        #expect(rebuilt.decisions.estimatedAtRecords == 1000)
     }
 
     @Test func theTriggeredEventIsValidUnderItsSchema() {

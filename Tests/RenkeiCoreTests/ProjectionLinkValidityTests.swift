@@ -2,7 +2,7 @@ import RenkeiCore
 import Testing
 
 /// Link validity (issue 16): a library card withdrawn and its number reissued is matched afresh.
-@Suite struct ProjectionLinkValidityTests {
+@Suite struct ProjectionLinkValidityTests: LoggedProjection {
     static func library(_ type: String, id: String, subject: String = "LIB-1", _ data: String = "{}") -> String {
         #"{"source":"library","event_id":"\#(id)","type":"library.\#(type)","occurred_at":"2026-04-03T11:00:00+09:00","subject":"\#(subject)","data":\#(data)}"#
     }
@@ -13,13 +13,6 @@ import Testing
     var projection = Projection()
     var nextLSN: Int64 = 1
     var log: [LoggedEvent] = []
-
-    mutating func apply(_ line: String) throws {
-        defer { nextLSN += 1 }
-        let event = try EventLog.event(line, lsn: nextLSN)
-        log.append(event)
-        projection.apply(event)
-    }
 
     /// Resident 髙橋, his card LIB-1 (linked by match), then the card withdrawn.
     mutating func withdrawnCard() throws {
@@ -70,8 +63,7 @@ import Testing
         try withdrawnCard()
         try apply(Self.library("patron_registered", id: "L3", Self.sato))
         try apply(Self.library("patron_updated", id: "L4", #"{"name_kana":"サトウ ハナコ"}"#))
-        var rebuilt = Projection()
-        for event in log { rebuilt.apply(event) }
+        var rebuilt = self.rebuilt
         #expect(ProjectionRestoreTests.snapshot(rebuilt, households: ["H1"]) == ProjectionRestoreTests.snapshot(projection, households: ["H1"]))
         #expect(rebuilt.uid(source: "library", subject: "LIB-1") == "U0000000002")
         var store = ProjectionRestoreTests.Store()

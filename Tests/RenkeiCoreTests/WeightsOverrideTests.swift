@@ -48,8 +48,9 @@ import Testing
         configured.weights[MatchField.name.rawValue][AgreementLevel.exact.rawValue] = 7
         let weights = WeightsOverride(configured: configured).applied(to: Self.estimate)
         let address = weights.weights[MatchField.address.rawValue]
-        #expect(address == [6, 6, 5, 5, -1.5, -1.5, 0])  // partial (−3) raised to the configured disagree
+        #expect(address == [6, 6, 5, 5, -1.5, -1.5, -1.5, 0])  // partial (−3) raised to the configured disagree
         let name = weights.weights[MatchField.name.rawValue]
-        #expect(name == [7, 7, 7, 6, 3, -7, 0])  // normalised (8) and variant lowered to the configured exact
+        #expect(name == [7, 7, 7, 6, 3, -7, -7, 0])  // normalised (8) and variant lowered to the configured exact
+        #expect(!weights.givesWordOnly)  // seven-level rows, as an old estimate's: no word-only level
     }
 }

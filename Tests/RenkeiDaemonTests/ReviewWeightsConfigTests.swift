@@ -40,6 +40,18 @@ import Testing
     }
 
     /// `linking.estimate_at_records`: the defaults, a list of its own, or `[]` (off).
+    /// `word_only` (names only): configured as any level, or, left out, kept between the
+    /// configured `partial` and `disagree`.
+    @Test func theWordOnlyLevelIsConfiguredOrKeptInOrder() throws {
+        let configured = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"name": {"word_only": 1}}}"#.utf8)))
+        #expect(configured.matchWeights.weight(.name, .wordOnly) == 1 && configured.matchWeights.givesWordOnly)
+        let lowered = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"name": {"partial": -4}}}"#.utf8)))
+        #expect(lowered.matchWeights.weight(.name, .wordOnly) == -4)
+        // The other fields' column follows their disagree weight.
+        let address = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"disagree": -3}}}"#.utf8)))
+        #expect(address.matchWeights.weight(.address, .wordOnly) == -3)
+    }
+
     @Test func estimateSizes() throws {
         #expect(try Self.configuration(linking: [:]).linkingEstimateAtRecords == [1_000, 10_000, 100_000])
         #expect(try Self.configuration(linking: ["estimate_at_records": [500, 5000]]).linkingEstimateAtRecords == [500, 5000])
@@ -54,6 +66,8 @@ import Testing
         (#"{"weights": {"name": 6.5}}"#, "renkei.json: linking.weights.name: must be an object"),
         (#"{"weights": [1, 2]}"#, "renkei.json: linking.weights: must be an object"),
         (#"{"weights": {"address": {"disagree": 6}}}"#, "renkei.json: linking.weights.address: disagree (6.0) weighs more than partial (1.0)"),
+        (#"{"weights": {"name": {"word_only": 3}}}"#, "renkei.json: linking.weights.name: word_only (3.0) weighs more than partial (2.5)"),
+        (#"{"weights": {"address": {"word_only": 0}}}"#, "renkei.json: linking.weights.address.word_only: unknown key"),
         (#"{"weights": {"name_kana": {"fuzzy": 7}}}"#, "renkei.json: linking.weights.name_kana: fuzzy (7.0) weighs more than variant (6.0)"),
         (#"{"weights": {"birth_date": {"missing": -20}}}"#, "renkei.json: linking.weights.birth_date: missing (-20.0) must lie between disagree and exact"),
         (#"{"weights": {"prior": 2}}"#, "renkei.json: linking.weights.prior: must be below 0"),

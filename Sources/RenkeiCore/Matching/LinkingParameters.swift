@@ -58,7 +58,7 @@ public struct LinkingParameters: Sendable, Hashable {
     /// take the weight of the next stronger level that is given, so the table stays ordered.
     public static func levels(_ field: MatchField) -> [AgreementLevel] {
         switch field {
-        case .name: [.exact, .normalised, .variant, .partial, .disagree]
+        case .name: [.exact, .normalised, .variant, .partial, .wordOnly, .disagree]
         case .nameKana: [.exact, .normalised, .fuzzy, .partial, .disagree]
         case .birthDate: [.exact, .partial, .disagree]
         case .sex: [.exact, .disagree]
@@ -83,8 +83,12 @@ public struct LinkingParameters: Sendable, Hashable {
     /// - Parameter sameHousehold: the same-household weight (not estimated: guardians are few).
     public func weights(sameHousehold: Double = MatchWeights.standard.sameHousehold) -> MatchWeights {
         var table = MatchWeights.standard.weights
+        // Parameters read from an event written before the word-only level existed hold neither
+        // its m nor its u: their weights do not give it (as the event's own weights do not).
+        let wordOnly = (MatchField.name.rawValue, AgreementLevel.wordOnly.rawValue)
+        let givesWordOnly = m[wordOnly.0][wordOnly.1] > 0 || u[wordOnly.0][wordOnly.1] > 0
         for field in MatchField.allCases {
-            let given = Self.levels(field)
+            let given = Self.levels(field).filter { givesWordOnly || $0 != .wordOnly }
             // log2(m/u) of each level the comparator gives, strongest first, with its mass m + u.
             var blocks: [(weight: Double, mass: Double, levels: [AgreementLevel])] = []
             for level in given {
@@ -123,6 +127,12 @@ public struct LinkingParameters: Sendable, Hashable {
         var prior = (MatchWeights.log2(p / (1 - p)) * 1000).rounded() / 1000
         prior = Swift.min(Swift.max(prior, -50), -1)
         var weights = MatchWeights(weights: table, prior: prior, sameHousehold: sameHousehold)
+        if !givesWordOnly {
+            // As ``MatchWeights/init(json:)`` reads such weights: the column weighs as `disagree`.
+            weights.givesWordOnly = false
+            table[wordOnly.0][wordOnly.1] = table[wordOnly.0][AgreementLevel.disagree.rawValue]
+            weights.weights = table
+        }
         // m and u of the name and of the kana are each measured alone; among namesakes the reading
         // agrees too, so adding both would count one agreement twice.
         weights.namesCombined = true

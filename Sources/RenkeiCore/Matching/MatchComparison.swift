@@ -64,7 +64,9 @@ public struct MatchComparison: Sendable, Hashable {
         if name == .disagree || kana == .disagree {
             let best = weights.prior + weights.weight(.birthDate, date) + weights.weight(.sex, sex)
                 + weights.weight(.address, address) + (sameHousehold ? weights.sameHousehold : 0)
-                + (name == .disagree ? max(weights.weight(.name, .partial), weights.weight(.name, .fuzzy)) : weights.weight(.name, name))
+                + (name == .disagree
+                    ? max(weights.weight(.name, .partial), weights.weight(.name, .fuzzy), weights.weight(.name, .wordOnly))
+                    : weights.weight(.name, name))
                 + (kana == .disagree ? weights.weight(.nameKana, .partial) : weights.weight(.nameKana, kana))
             if !quick || best >= 1 {
                 if name == .disagree, a.nameFolded.mayBeOneEditFrom(candidate.nameFolded),
@@ -77,6 +79,8 @@ public struct MatchComparison: Sendable, Hashable {
                         name = .fuzzy
                     } else if MatchText.latinNameWordAgrees(x, y) {
                         name = .partial
+                    } else if weights.givesWordOnly, MatchText.latinNameWordShared(x, y) {
+                        name = .wordOnly
                     }
                 }
                 if kana == .disagree, a.kanaStrong.mayBeOneEditFrom(candidate.kanaStrong),

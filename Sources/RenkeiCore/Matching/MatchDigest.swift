@@ -119,8 +119,8 @@ extension MatchDigest {
 
         /// Name weights: missing, exact, normalised, variant, one edit, and the best of disagree,
         /// surname only and (for a Latin-script record, whose words may agree in another order or
-        /// with initials, or give one of the names only, whatever the sketches say) the fuzzy and
-        /// partial levels.
+        /// with initials, give one of the names only, or share one word, whatever the sketches say)
+        /// the fuzzy, partial and word-only levels.
         private let name: TextLevels
         /// Kana weights: missing, exact, normalised, fuzzy, one edit, disagree.
         private let kana: TextLevels
@@ -143,7 +143,8 @@ extension MatchDigest {
                 folded: w.weight(.name, .variant), partial: w.weight(.name, .partial),
                 floor: Swift.max(
                     w.weight(.name, .disagree), MatchComparison.surnameOnlyWeight,
-                    record.nameLatin ? Swift.max(w.weight(.name, .fuzzy), w.weight(.name, .partial)) : -.infinity))
+                    record.nameLatin
+                        ? Swift.max(w.weight(.name, .fuzzy), w.weight(.name, .partial), w.weight(.name, .wordOnly)) : -.infinity))
             kana = TextLevels(
                 missing: w.weight(.nameKana, .missing), exact: w.weight(.nameKana, .exact),
                 normalised: w.weight(.nameKana, .normalised), folded: w.weight(.nameKana, .fuzzy),

@@ -10,6 +10,8 @@ public struct MatchIndex: Sendable {
         public var comparison: MatchComparison
         /// Reasons, worded for an official.
         public var reasons: [String]
+        /// The person's other name that scored best (通称, 旧氏), or `nil` for the name itself.
+        public var alternative: MatchProfile.AlternativeName.Form? = nil
     }
 
     /// What to do with a record.
@@ -32,6 +34,16 @@ public struct MatchIndex: Sendable {
     private var reserved = 0
     /// Record numbers per blocking key.
     private var blocks = BlockTable()
+    /// The persons' other names (``MatchProfile/alternatives``), in an index of their own whose
+    /// numbers are listed in ``alternativeOwners`` (empty, or one index: a struct cannot hold
+    /// itself directly). Few people have one, so it stays small and costs the others nothing.
+    private var alternativeIndex: [MatchIndex] = []
+    /// Per number in ``alternativeIndex``: the uid number it belongs to and which name it is.
+    private var alternativeOwners: [(owner: Int, form: MatchProfile.AlternativeName.Form)] = []
+    /// The numbers in ``alternativeIndex`` of each uid number that has alternatives.
+    private var alternativesOf: [Int: [Int]] = [:]
+    /// Numbers in ``alternativeIndex`` free for reuse, lowest last.
+    private var freeAlternatives: [Int] = []
 
     /// A blocking key shared by more records than this (a very common kana reading such as サトウ
     /// ハナコ, or a placeholder birth date) is too unselective to block on: comparing against all of
@@ -91,8 +103,12 @@ public struct MatchIndex: Sendable {
         return profile
     }
 
-    /// Puts (or replaces, or with `nil` removes) the profile of a uid number.
+    /// Puts (or replaces, or with `nil` removes) the profile of a uid number, with its alternative
+    /// names (``MatchProfile/alternatives``).
     public mutating func set(_ number: Int, _ profile: MatchProfile?) {
+        if !(profile?.alternatives.isEmpty ?? true) || alternativesOf[number] != nil {
+            setAlternatives(number, profile?.alternatives ?? [])
+        }
         if number >= present.count {
             // Fill what was reserved first (no copy); beyond it, grow by half.
             let spare = reserved - present.count
@@ -123,6 +139,33 @@ public struct MatchIndex: Sendable {
         profile.forEachBlockingKey { key in
             blocks.insert(record, digest, into: key) { MatchDigest(signatures[Int($0)]) }
         }
+    }
+
+    /// Replaces the alternative names of a uid number in ``alternativeIndex``.
+    private mutating func setAlternatives(_ number: Int, _ alternatives: [MatchProfile.AlternativeName]) {
+        var numbers = alternativesOf[number] ?? []
+        if alternativeIndex.isEmpty { alternativeIndex.append(MatchIndex()) }
+        while numbers.count > alternatives.count {
+            let freed = numbers.removeLast()
+            alternativeIndex[0].set(freed, nil)
+            freeAlternatives.append(freed)
+            freeAlternatives.sort(by: >)
+        }
+        while numbers.count < alternatives.count {
+            if let free = freeAlternatives.popLast() {
+                numbers.append(free)
+            } else {
+                numbers.append(alternativeOwners.count)
+                alternativeOwners.append((number, .alias))
+            }
+        }
+        for (slot, alternative) in zip(numbers, alternatives) {
+            var profile = alternative.profile
+            profile.alternatives = []
+            alternativeOwners[slot] = (number, alternative.form)
+            alternativeIndex[0].set(slot, profile)
+        }
+        alternativesOf[number] = numbers.isEmpty ? nil : numbers
     }
 
     /// The uid numbers sharing a blocking key with `profile`, ascending, without duplicates.
@@ -196,6 +239,14 @@ public struct MatchIndex: Sendable {
                 }
             }
         }
+        // Other names (通称, 旧氏), the candidates' and the record's own (so the order in which the
+        // two arrive does not matter): each person is scored by the best pair of names. Apart, so the
+        // common case (no one has another name) pays one check and nothing is captured.
+        var alternativeOf: [Int: AlternativeMatch] = [:]
+        if !alternativeIndex.isEmpty || !profile.alternatives.isEmpty {
+            alternativeOf = scoreAlternatives(
+                profile, weights: weights, thresholds: thresholds, bound: bound, household: household, into: &scored, include: include)
+        }
         scored.sort { $0.comparison.total != $1.comparison.total ? $0.comparison.total > $1.comparison.total : $0.number < $1.number }
         guard let best = scored.first, best.comparison.score >= thresholds.review else { return .none }
         let second = scored.dropFirst().first
@@ -207,8 +258,9 @@ public struct MatchIndex: Sendable {
         let twinsRule = best.comparison.givenDiffers && hasSibling(best.number)
         if best.comparison.score >= thresholds.autoLink && !twinsRule && !ambiguous {
             let notes = best.comparison.givenDiffers ? [MatchReasons.noSiblingNote] : []
-            let reasons = MatchReasons.reasons(best.comparison, record: profile, candidate: self.profile(best.number)!, notes: notes)
-            return .link(Candidate(number: best.number, comparison: best.comparison, reasons: reasons))
+            return .link(Candidate(
+                number: best.number, comparison: best.comparison, reasons: reasons(profile, best.number, best.comparison, notes, alternativeOf),
+                alternative: alternativeOf[best.number]?.form))
         }
         var review: [Candidate] = []
         for entry in scored.prefix(maxReview) where entry.comparison.score >= thresholds.review {
@@ -217,9 +269,64 @@ public struct MatchIndex: Sendable {
                 if entry.comparison.givenDiffers && hasSibling(entry.number) { notes.append(MatchReasons.twinsNote) }
                 if ambiguous { notes.append(MatchReasons.ambiguousNote) }
             }
-            let reasons = MatchReasons.reasons(entry.comparison, record: profile, candidate: self.profile(entry.number)!, notes: notes)
-            review.append(Candidate(number: entry.number, comparison: entry.comparison, reasons: reasons))
+            review.append(Candidate(
+                number: entry.number, comparison: entry.comparison, reasons: reasons(profile, entry.number, entry.comparison, notes, alternativeOf),
+                alternative: alternativeOf[entry.number]?.form))
         }
         return review.isEmpty ? .none : .review(review)
+    }
+
+    /// Which other name scored a person, and the two profiles compared.
+    typealias AlternativeMatch = (form: MatchProfile.AlternativeName.Form, record: MatchProfile, candidate: MatchProfile)
+
+    /// Scores `profile` against the candidates' other names and with its own other names against
+    /// the candidates, replacing a person's entry in `scored` when another name scores higher.
+    /// Returns the persons scored by another name.
+    private func scoreAlternatives(
+        _ profile: MatchProfile, weights: MatchWeights, thresholds: LinkingThresholds, bound: MatchDigest.Bound, household: String?,
+        into scored: inout [(number: Int, comparison: MatchComparison)], include: (Int, MatchProfile.Standing) -> Bool
+    ) -> [Int: AlternativeMatch] {
+        var found: [Int: AlternativeMatch] = [:]
+        func consider(_ owner: Int, _ comparison: MatchComparison, _ match: AlternativeMatch, _ scored: inout [(number: Int, comparison: MatchComparison)]) {
+            guard comparison.score >= thresholds.review || comparison.total > bound.cutoff else { return }
+            if let index = scored.firstIndex(where: { $0.number == owner }) {
+                guard comparison.total > scored[index].comparison.total else { return }
+                scored[index].comparison = comparison
+            } else {
+                scored.append((owner, comparison))
+            }
+            found[owner] = match
+        }
+        if let alternatives = alternativeIndex.first, alternatives.count > 0 {
+            for slot in alternatives.candidates(profile, keeping: { bound.mayMatter($0) }) {
+                guard let candidate = alternatives.profile(slot) else { continue }
+                let (owner, form) = alternativeOwners[slot]
+                guard owner < present.count, present[owner], include(owner, signatures[owner].standing) else { continue }
+                let same = household != nil && households[owner] == household
+                consider(owner, MatchComparison(profile, candidate, weights: weights, sameHousehold: same), (form, profile, candidate), &scored)
+            }
+        }
+        for alternative in profile.alternatives {
+            let record = alternative.profile
+            let recordBound = MatchDigest.Bound(record.signature, weights: weights, thresholds: thresholds, household: household)
+            for number in candidates(record, keeping: { recordBound.mayMatter($0) }) where present[number] {
+                guard include(number, signatures[number].standing), let candidate = self.profile(number) else { continue }
+                let same = household != nil && households[number] == household
+                consider(number, MatchComparison(record, candidate, weights: weights, sameHousehold: same), (alternative.form, record, candidate), &scored)
+            }
+        }
+        return found
+    }
+
+    /// The reasons against the names that scored a candidate; with another name, the name's reason says which.
+    private func reasons(
+        _ profile: MatchProfile, _ number: Int, _ comparison: MatchComparison, _ notes: [String], _ alternatives: [Int: AlternativeMatch]
+    ) -> [String] {
+        guard let (form, record, candidate) = alternatives[number] else {
+            return MatchReasons.reasons(comparison, record: profile, candidate: self.profile(number)!, notes: notes)
+        }
+        return MatchReasons.reasons(comparison, record: record, candidate: candidate, notes: notes).map {
+            $0.hasPrefix("name: ") ? "name: " + form.reason + " · " + $0.dropFirst(6) : $0
+        }
     }
 }

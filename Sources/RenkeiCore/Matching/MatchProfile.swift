@@ -23,6 +23,38 @@ public struct MatchProfile: Sendable, Hashable {
     public var household: String?
     /// Scalar keys and raw text, read only for near misses and reasons.
     var keys = MatchKeys()
+    /// The person's other names (通称, the name with the 旧氏), each compared as an alternative to
+    /// the name (``MatchIndex`` takes the best of them); empty for most people.
+    public var alternatives: [AlternativeName] = []
+
+    /// Another name a person is known by, and the profile that compares it: the person's identity
+    /// with this name (and its reading, when given) in place of the name and reading.
+    public struct AlternativeName: Sendable, Hashable {
+        /// Which name it is.
+        public enum Form: UInt8, Sendable, Hashable {
+            /// 通称 (`name_alias`): a name registered for daily use, as foreign residents may.
+            case alias
+            /// The name with the 旧氏 (`former_surname`) in place of the surname.
+            case formerSurname
+
+            /// The reason's wording: which name matched.
+            public var reason: String {
+                switch self {
+                case .alias: "通称で比較 (compared with the registered alias, 通称)"
+                case .formerSurname: "旧氏で比較 (compared with the former surname, 旧氏)"
+                }
+            }
+        }
+
+        /// Which name it is.
+        public var form: Form
+        /// The identity with this name in place of the name.
+        public var profile: MatchProfile
+    }
+
+    /// The identity fields that name a person's alternatives: `name_alias` (通称) with
+    /// `name_alias_kana`, and `former_surname` (旧氏) with `former_surname_kana`.
+    public static let alternativeNameFields = ["name_alias", "name_alias_kana", "former_surname", "former_surname_kana"]
 
     /// The person's standing.
     public var standing: Standing {
@@ -67,6 +99,44 @@ public struct MatchProfile: Sendable, Hashable {
         }
         if let address = identity["address"]?.stringValue { setAddress(address, &builder) }
         keys = builder.keys
+        if identity["name_alias"] != nil || identity["former_surname"] != nil {
+            alternatives = Self.alternatives(identity, standing: standing, household: household, isProtected: isProtected)
+        }
+    }
+
+    /// The profiles of the 通称 and of the name with the 旧氏 (the given name kept: the words of the
+    /// name after the first, and of the reading when both readings are given); the other fields
+    /// as in `identity`. A reading that is not given is left out (missing), never borrowed from
+    /// the other name.
+    static func alternatives(_ identity: JSONObject, standing: Standing, household: String?, isProtected: Bool) -> [AlternativeName] {
+        var base = identity
+        for key in alternativeNameFields { base[key] = nil }
+        func given(_ text: String) -> Substring? {
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\u{3000}" })
+            guard words.count >= 2, let first = words.first else { return nil }
+            return text[first.endIndex...].drop { $0 == " " || $0 == "\u{3000}" }
+        }
+        var found: [AlternativeName] = []
+        if let alias = identity["name_alias"]?.stringValue, !alias.isEmpty {
+            var other = base
+            other["name"] = .string(alias)
+            other["name_kana"] = identity["name_alias_kana"]
+            found.append(.init(form: .alias, profile: MatchProfile(identity: other, standing: standing, household: household, isProtected: isProtected)))
+        }
+        if let former = identity["former_surname"]?.stringValue, !former.isEmpty, let name = identity["name"]?.stringValue,
+            let givenName = given(name)
+        {
+            var other = base
+            other["name"] = .string(former + " " + givenName)
+            other["name_kana"] = nil
+            if let formerKana = identity["former_surname_kana"]?.stringValue, !formerKana.isEmpty,
+                let kana = identity["name_kana"]?.stringValue, let givenKana = given(kana)
+            {
+                other["name_kana"] = .string(formerKana + " " + givenKana)
+            }
+            found.append(.init(form: .formerSurname, profile: MatchProfile(identity: other, standing: standing, household: household, isProtected: isProtected)))
+        }
+        return found.filter { !$0.profile.isEmpty }
     }
 
     /// The name as given (reasons only).

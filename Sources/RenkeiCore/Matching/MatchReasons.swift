@@ -42,6 +42,7 @@ public enum MatchReasons {
             return "外字未対応 " + gaijiCodes(a.name.unicodeScalars.map(\.value), b.name.unicodeScalars.map(\.value))
                 + " (unmapped gaiji: not compared as a character)"
         case (.name, .partial): return "1文字違い " + variantPairs(a.name, b.name) + " (one character differs)"
+        case (.name, .wordOnly): return "名前の一語のみ一致 他の語は相違 (one word of the name agrees, another differs)"
         case (.name, .disagree) where comparison.surnameOnly: return "姓のみ一致 (surname only)"
         case (.nameKana, .normalised): return kanaNote(a.kana, b.kana)
         case (.nameKana, .fuzzy): return "濁音・小書き・長音を除いて一致 (ignoring voiced marks, small kana, long vowels)"

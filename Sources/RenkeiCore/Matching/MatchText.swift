@@ -336,49 +336,87 @@ public enum MatchText {
         return long.contains { $0.elementsEqual(word) || word.count >= 4 && $0.count >= 4 && jaroWinkler(word, $0) >= 0.9 }
     }
 
+    /// Whether two Latin-script names of two words or more each share a word spelt out the same
+    /// on both sides (two letters or more), while the names do not agree as a whole
+    /// (``latinNamesAgree(_:_:)``, asked first): one of the person's names replaced on one side,
+    /// the other kept (`john smith` / `peter smith`, `maria garcia lopez` / `maria fernandez`).
+    /// A close spelling is not enough (`maria` / `mario` are two names), nor an initial. The
+    /// level this gives (``AgreementLevel/wordOnly``) weighs what the estimate finds: a shared
+    /// common surname is weak evidence, among namesakes as among the same person's records.
+    static func latinNameWordShared(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> Bool {
+        let x = a.split(separator: 0x20), y = b.split(separator: 0x20)
+        guard x.count >= 2, y.count >= 2 else { return false }
+        return x.contains { word in word.count >= 2 && y.contains { $0.elementsEqual(word) } }
+    }
+
     /// How far two Latin-script addresses' words agree (``AddressKey/latinWords(_:)``): the Dice
     /// coefficient 2·agreeing / (words of one + words of the other), 0…1, and whether every number
     /// of the side giving fewer numbers (house, flat, postcode) has its equal on the other. Words
-    /// are paired once each: equal words first, then a misspelt word (four letters or more,
-    /// Jaro–Winkler ≥ 0.9), then a number with one digit changed (three digits or more), which
-    /// counts half and does not make the numbers agree. A word left out on one side lowers the
-    /// figure less than a word that differs, and the order of the words does not matter.
+    /// are paired once each: equal words first, then two adjacent words of one side that, joined,
+    /// are a word of the other — a space typed inside a word or left out between two (`p lace` /
+    /// `place`, `dimenttowers` / `diment towers`; letters only, equal or misspelt as below; the two
+    /// count as one word) — then a misspelt word (four letters or more, Jaro–Winkler ≥ 0.9), then
+    /// a number with one digit changed (three digits or more), which counts half and does not make
+    /// the numbers agree. A word left out on one side lowers the figure less than a word that
+    /// differs, and the order of the words does not matter.
     static func addressWordAgreement(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> (share: Double, numbersAgree: Bool) {
         let x = a.split(separator: 0x20), y = b.split(separator: 0x20)
         guard !x.isEmpty, !y.isEmpty else { return (0, false) }
         func isNumber(_ word: ArraySlice<UInt32>) -> Bool { word.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
-        var used = Array(repeating: false, count: y.count)
-        var pending: [ArraySlice<UInt32>] = []
+        func isWord(_ word: ArraySlice<UInt32>) -> Bool { !word.isEmpty && word.allSatisfy { $0 >= 0x61 && $0 <= 0x7A } }
+        func spelt(_ word: ArraySlice<UInt32>, _ other: ArraySlice<UInt32>) -> Bool {
+            word.elementsEqual(other) || word.count >= 4 && other.count >= 4 && jaroWinkler(word, other) >= 0.9
+        }
+        var usedX = Array(repeating: false, count: x.count)
+        var usedY = Array(repeating: false, count: y.count)
         var agreeing = 0.0
         var numbersX = 0, numbersY = 0, numbersEqual = 0
+        var joined = 0  // pairs of words counted as one
         for word in y where isNumber(word) { numbersY += 1 }
-        for word in x {
+        for (i, word) in x.enumerated() {
             if isNumber(word) { numbersX += 1 }
-            if let index = y.indices.first(where: { !used[$0] && y[$0].elementsEqual(word) }) {
-                used[index] = true
+            if let index = y.indices.first(where: { !usedY[$0] && y[$0].elementsEqual(word) }) {
+                usedY[index] = true
+                usedX[i] = true
                 agreeing += 1
                 if isNumber(word) { numbersEqual += 1 }
-            } else {
-                pending.append(word)
             }
         }
-        for word in pending {
+        // A space typed inside a word, or left out between two: either side's adjacent pair.
+        func join(_ first: [ArraySlice<UInt32>], _ usedFirst: inout [Bool], _ second: [ArraySlice<UInt32>], _ usedSecond: inout [Bool]) {
+            var i = 0
+            while i + 1 < first.count {
+                defer { i += 1 }
+                guard !usedFirst[i], !usedFirst[i + 1], isWord(first[i]), isWord(first[i + 1]) else { continue }
+                let whole = ArraySlice(Array(first[i]) + Array(first[i + 1]))
+                guard let index = second.indices.first(where: { !usedSecond[$0] && isWord(second[$0]) && spelt(whole, second[$0]) })
+                else { continue }
+                usedFirst[i] = true
+                usedFirst[i + 1] = true
+                usedSecond[index] = true
+                agreeing += 1
+                joined += 1
+            }
+        }
+        join(x, &usedX, y, &usedY)
+        join(y, &usedY, x, &usedX)
+        for (i, word) in x.enumerated() where !usedX[i] {
             if isNumber(word) {
                 guard word.count >= 3,
                     let index = y.indices.first(where: {
-                        !used[$0] && isNumber(y[$0]) && y[$0].count == word.count && zip(y[$0], word).filter { $0 != $1 }.count == 1
+                        !usedY[$0] && isNumber(y[$0]) && y[$0].count == word.count && zip(y[$0], word).filter { $0 != $1 }.count == 1
                     })
                 else { continue }
-                used[index] = true
+                usedY[index] = true
                 agreeing += 0.5
             } else if word.count >= 4,
-                let index = y.indices.first(where: { !used[$0] && !isNumber(y[$0]) && y[$0].count >= 4 && jaroWinkler(word, y[$0]) >= 0.9 })
+                let index = y.indices.first(where: { !usedY[$0] && !isNumber(y[$0]) && y[$0].count >= 4 && jaroWinkler(word, y[$0]) >= 0.9 })
             {
-                used[index] = true
+                usedY[index] = true
                 agreeing += 1
             }
         }
-        return (2 * agreeing / Double(x.count + y.count), numbersEqual == min(numbersX, numbersY))
+        return (2 * agreeing / Double(x.count + y.count - joined), numbersEqual == min(numbersX, numbersY))
     }
 
     /// Jaro–Winkler similarity of two keys (0…1; prefix scale 0.1 over at most four scalars).

@@ -11,6 +11,12 @@ public enum AgreementLevel: Int, Sendable, Hashable, CaseIterable {
     /// One edit apart (names), day/month swapped or one digit off (dates), same area (addresses),
     /// surname only (names).
     case partial
+    /// A Latin-script name whose words agree in part: one word spelt out on both sides (equal or
+    /// spelt close), another word differing (`john smith` / `peter smith`: a value replaced on one
+    /// side). Placed between `partial` and `disagree`, with a weight of its own (issue 14); weights
+    /// written before this level existed do not give it (``MatchWeights/givesWordOnly``), and
+    /// such pairs are then compared as `disagree`, as they were.
+    case wordOnly
     /// Different.
     case disagree
     /// One side does not give the field.
@@ -68,9 +74,16 @@ public struct MatchWeights: Sendable, Hashable {
     }
     /// ``commonNames`` by the hash scoring compares (``MatchSignature/nameFoldedHash``).
     private(set) var commonNameWeights: [UInt64: Double] = [:]
+    /// Whether these weights give the ``AgreementLevel/wordOnly`` level (true unless they were
+    /// read from JSON written before the level existed: an `operator.linking_estimated` event whose
+    /// `weights.name` lists no `word_only`). Without it the comparator places such pairs at
+    /// `disagree` (surname only where the first words agree), exactly as when the event was
+    /// written, so a rebuild replays every decision of an old estimate unchanged.
+    public var givesWordOnly = true
 
     public static func == (a: MatchWeights, b: MatchWeights) -> Bool {
         a.table == b.table && a.prior == b.prior && a.sameHousehold == b.sameHousehold && a.namesCombined == b.namesCombined
+            && a.givesWordOnly == b.givesWordOnly
             && a.commonNames.map(\.name) == b.commonNames.map(\.name) && a.commonNames.map(\.weight) == b.commonNames.map(\.weight)
     }
 
@@ -83,17 +96,21 @@ public struct MatchWeights: Sendable, Hashable {
     /// The defaults.
     public static let standard = MatchWeights(
         weights: [
-            // exact, normalised, variant, fuzzy, partial, disagree, missing
-            [6.5, 6.5, 6.5, 5.0, 2.5, -6.0, 0],  // name (partial: one edit; surname only is scored apart)
-            [6.0, 6.0, 6.0, 4.0, 1.5, -6.0, 0],  // name_kana
-            [11.0, 4.0, 4.0, 4.0, 4.0, -10.0, 0],  // birth_date (d/m swap, transposed, year ±1/10/100, one digit)
-            [0.5, 0.5, 0.5, 0.5, 0.5, -5.0, 0],  // sex
-            [5.0, 5.0, 4.0, 4.0, 1.0, -1.0, 0],  // address
+            // exact, normalised, variant, fuzzy, partial, word_only, disagree, missing
+            // name (partial: one edit; word_only: one Latin word as a surname alone; surname only is scored apart)
+            [6.5, 6.5, 6.5, 5.0, 2.5, -3.0, -6.0, 0],
+            [6.0, 6.0, 6.0, 4.0, 1.5, -6.0, -6.0, 0],  // name_kana (word_only: never given, as disagree)
+            [11.0, 4.0, 4.0, 4.0, 4.0, -10.0, -10.0, 0],  // birth_date (d/m swap, transposed, year ±1/10/100, one digit)
+            [0.5, 0.5, 0.5, 0.5, 0.5, -5.0, -5.0, 0],  // sex
+            [5.0, 5.0, 4.0, 4.0, 1.0, -1.0, -1.0, 0],  // address
         ], prior: -13.0, sameHousehold: 8.0)
 
-    /// Creates weights.
+    /// Creates weights. A `name` row of seven (the levels before `word_only`: exact, normalised,
+    /// variant, fuzzy, partial, disagree, missing) is read in that order and does not give the
+    /// word-only level (``givesWordOnly``), as an old event's weights do not.
     public init(weights: [[Double]], prior: Double, sameHousehold: Double) {
         self.table = Self.flatten(weights)
+        self.givesWordOnly = (weights.first?.count ?? Self.levels) >= Self.levels
         self.prior = prior
         self.sameHousehold = sameHousehold
     }
@@ -117,11 +134,19 @@ public struct MatchWeights: Sendable, Hashable {
 
     private static let levels = AgreementLevel.allCases.count
 
-    /// The table of `weights[field][level]`; a missing entry weighs 0.
+    /// The table of `weights[field][level]`; a missing entry weighs 0; a row of seven is in the
+    /// order before `word_only` existed. Only names give the
+    /// word-only level: the other fields' column is their `disagree` weight, whatever is passed.
     private static func flatten(_ weights: [[Double]]) -> [Double] {
         var table = [Double](repeating: 0, count: MatchField.allCases.count * levels)
         for (field, row) in weights.prefix(MatchField.allCases.count).enumerated() {
+            // A row of the seven earlier levels: `disagree` and `missing` move one column on, and
+            // `word_only` weighs as `disagree`.
+            let row = row.count == levels - 1 ? Array(row.prefix(5)) + [row[5], row[5], row[6]] : row
             for (level, weight) in row.prefix(levels).enumerated() { table[field * levels + level] = weight }
+            if field != MatchField.name.rawValue {
+                table[field * levels + AgreementLevel.wordOnly.rawValue] = table[field * levels + AgreementLevel.disagree.rawValue]
+            }
         }
         return table
     }
@@ -195,6 +220,7 @@ extension AgreementLevel {
         case .variant: "variant"
         case .fuzzy: "fuzzy"
         case .partial: "partial"
+        case .wordOnly: "word_only"
         case .disagree: "disagree"
         case .missing: "missing"
         }
@@ -206,7 +232,10 @@ extension MatchWeights {
     public var json: JSONObject {
         var members: [JSONObject.Member] = []
         for field in MatchField.allCases {
-            let levels = AgreementLevel.allCases.map { JSONObject.Member(key: $0.key, value: .double(weight(field, $0))) }
+            // `word_only` is a level of names alone, and weights without it are written as they
+            // were read (no `word_only`).
+            let levels = AgreementLevel.allCases.filter { $0 != .wordOnly || field == .name && givesWordOnly }
+                .map { JSONObject.Member(key: $0.key, value: .double(weight(field, $0))) }
             members.append(.init(key: field.key, value: .object(JSONObject(uniqueMembers: levels))))
         }
         members.append(.init(key: "prior", value: .double(prior)))
@@ -220,18 +249,26 @@ extension MatchWeights {
 
     /// Reads ``json`` back; what is left out keeps its ``standard`` value. `nil` when a value is
     /// not a finite number.
+    ///
+    /// A `name` object that lists levels but no `word_only` was written before that level existed
+    /// (seven levels a field): the weights then do not give it (``givesWordOnly`` false) and its
+    /// column takes each field's `disagree` weight, so the decisions are those of the old format.
     public init?(json: JSONObject) {
         self = .standard
+        var rows = weights
         for field in MatchField.allCases {
             guard let levels = json[field.key]?.objectValue else { continue }
             for level in AgreementLevel.allCases {
                 guard let value = levels[level.key] else { continue }
                 guard let number = value.numberValue, number.isFinite else { return nil }
-                var rows = weights
                 rows[field.rawValue][level.rawValue] = number
-                weights = rows
             }
         }
+        if let name = json[MatchField.name.key]?.objectValue, name[AgreementLevel.wordOnly.key] == nil {
+            givesWordOnly = false
+            rows[MatchField.name.rawValue][AgreementLevel.wordOnly.rawValue] = rows[MatchField.name.rawValue][AgreementLevel.disagree.rawValue]
+        }
+        weights = rows
         if let value = json["prior"] {
             guard let number = value.numberValue, number.isFinite else { return nil }
             prior = number

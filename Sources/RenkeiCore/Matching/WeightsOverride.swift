@@ -21,6 +21,8 @@ public struct WeightsOverride: Sendable, Hashable {
     public init(configured: MatchWeights, defaults: MatchWeights = .standard) {
         levels = MatchField.allCases.map { field in
             AgreementLevel.allCases.map { level in
+                // Only names give the word-only level; the other fields' column follows `disagree`.
+                guard field == .name || level != .wordOnly else { return nil }
                 let value = configured.weight(field, level)
                 return value == defaults.weight(field, level) ? nil : value
             }
@@ -65,6 +67,8 @@ public struct WeightsOverride: Sendable, Hashable {
             }
         }
         weights.weights = table
+        // A configured word-only weight turns that level on over an estimate written before it existed.
+        if isConfigured(.name, .wordOnly) { weights.givesWordOnly = true }
         if let prior { weights.prior = prior }
         if let sameHousehold { weights.sameHousehold = sameHousehold }
         if isConfigured(.name, .exact) {

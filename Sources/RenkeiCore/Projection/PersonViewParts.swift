@@ -38,6 +38,9 @@ struct PersonViewParts {
     /// `name`, `name_kana`, `birth_date`, `sex`, `address`, `postal_code` (``PersonRecord/identityFields``).
     var name: JSONValue
     var nameKana: JSONValue
+    /// The registry's 通称 and 旧氏 (``MatchProfile/alternativeNameFields``, `null` where not
+    /// given): not in the view, but part of the match profile.
+    var alternativeNames: [JSONValue] = []
     var birthDate: JSONValue
     var sex: JSONValue
     var address: JSONValue
@@ -93,6 +96,9 @@ struct PersonViewParts {
         }
         name = identity("name")
         nameKana = identity("name_kana")
+        if let resident, MatchProfile.alternativeNameFields.contains(where: { resident.identity[$0] != nil }) {
+            alternativeNames = MatchProfile.alternativeNameFields.map { Self.nonNull(resident.identity[$0]) ?? .null }
+        }
         birthDate = identity("birth_date")
         sex = identity("sex")
         address = identity("address")
@@ -184,6 +190,8 @@ struct PersonViewParts {
             if merged { return false }
             return !status.isByteIdentical(to: other.status) || isProtected != other.isProtected
                 || !name.isByteIdentical(to: other.name) || !nameKana.isByteIdentical(to: other.nameKana)
+                || alternativeNames.count != other.alternativeNames.count
+                || !zip(alternativeNames, other.alternativeNames).allSatisfy({ $0.isByteIdentical(to: $1) })
                 || !birthDate.isByteIdentical(to: other.birthDate) || !sex.isByteIdentical(to: other.sex)
                 || !address.isByteIdentical(to: other.address) || !householdNo.isByteIdentical(to: other.householdNo)
         case .household:

@@ -22,6 +22,10 @@ extension Projection {
         ] where !value.isNull {
             members.append(.init(key: field, value: value))
         }
+        // The registry's 通称 and 旧氏, compared as alternatives to the name.
+        for (field, value) in zip(MatchProfile.alternativeNameFields, parts.alternativeNames) where !value.isNull {
+            members.append(.init(key: field, value: value))
+        }
         let identity = JSONObject(uniqueMembers: members)
         let standing: MatchProfile.Standing
         switch parts.status.stringValue {

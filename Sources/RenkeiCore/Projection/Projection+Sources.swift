@@ -4,6 +4,7 @@ extension Projection {
     /// The `resident.registered` fields the registry is authoritative for.
     static let residentFields = [
         "name", "name_kana", "birth_date", "sex", "address", "postal_code", "household_no", "relationship", "my_number",
+        "name_alias", "name_alias_kana", "former_surname", "former_surname_kana",
     ]
     static let taxIdentityFields = ["name", "name_kana", "birth_date", "address"]
     static let taxFacts = ["fiscal_year", "taxable", "income_levy", "per_capita_levy"]
@@ -61,6 +62,10 @@ extension Projection {
             case "name_changed":
                 record.identity["name"] = data["name"]
                 record.identity["name_kana"] = data["name_kana"]
+                // 通称 and 旧氏 change only when the event gives them (`null` removes one).
+                for key in MatchProfile.alternativeNameFields {
+                    if let value = data[key] { record.identity[key] = value.isNull ? nil : value }
+                }
             case "household_changed":
                 record.identity["household_no"] = data["household_no"]
                 record.identity["relationship"] = data["relationship"]

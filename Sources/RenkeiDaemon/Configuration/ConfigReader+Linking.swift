@@ -20,7 +20,7 @@ extension ConfigReader {
     /// The config names of the agreement levels, in `MatchWeights` column order.
     static let levelKeys: [(key: String, level: AgreementLevel)] = [
         ("exact", .exact), ("normalised", .normalised), ("variant", .variant), ("fuzzy", .fuzzy),
-        ("partial", .partial), ("disagree", .disagree), ("missing", .missing),
+        ("partial", .partial), ("word_only", .wordOnly), ("disagree", .disagree), ("missing", .missing),
     ]
 
     /// The largest weight accepted, in log2 odds: scores saturate at ±60 anyway, and a larger
@@ -32,7 +32,9 @@ extension ConfigReader {
     /// `weights` overrides any part of ``MatchWeights/standard``:
     /// `{"<field>": {"<level>": log2 weight, …}, "prior": …, "same_household": …}` with fields
     /// `name`, `name_kana`, `birth_date`, `sex`, `address` and levels `exact`, `normalised`,
-    /// `variant`, `fuzzy`, `partial`, `disagree`, `missing`. What is left out keeps its default.
+    /// `variant`, `fuzzy`, `partial`, `word_only` (`name` only: one Latin-script word agrees,
+    /// another differs), `disagree`, `missing`. What is left out keeps its default; a `word_only`
+    /// left out is kept between the field's `partial` and `disagree`.
     /// - Throws: ``RenkeiError`` (`invalidConfiguration`) naming the config path, e.g.
     ///   `linking.weights.name.exakt: unknown level`.
     func linking(_ root: JSONObject) throws(RenkeiError) -> Linking {
@@ -79,11 +81,23 @@ extension ConfigReader {
         for field in MatchField.allCases {
             guard let levels = try optionalObject(object, field.key, path: path) else { continue }
             let fieldPath = "\(path).\(field.key)"
-            try allowOnly(levels, path: fieldPath, Set(Self.levelKeys.map(\.key)))
-            for (key, level) in Self.levelKeys {
+            // `word_only` is a level of names alone (the other comparators never give it).
+            let keys = Self.levelKeys.filter { field == .name || $0.level != .wordOnly }
+            try allowOnly(levels, path: fieldPath, Set(keys.map(\.key)))
+            for (key, level) in keys {
                 guard let value = try weight(levels, key, path: fieldPath) else { continue }
                 weights.weights[field.rawValue][level.rawValue] = value
             }
+            var rows = weights.weights
+            let partial = rows[field.rawValue][AgreementLevel.partial.rawValue]
+            let disagree = rows[field.rawValue][AgreementLevel.disagree.rawValue]
+            if field != .name {
+                rows[field.rawValue][AgreementLevel.wordOnly.rawValue] = disagree
+            } else if levels[AgreementLevel.wordOnly.key] == nil {
+                let value = rows[field.rawValue][AgreementLevel.wordOnly.rawValue]
+                rows[field.rawValue][AgreementLevel.wordOnly.rawValue] = Swift.min(Swift.max(value, disagree), partial)
+            }
+            weights.weights = rows
             try checkOrder(weights, field, path: fieldPath)
         }
         if let prior = try weight(object, "prior", path: path) {
@@ -116,12 +130,13 @@ extension ConfigReader {
     /// between disagreement and exact agreement: otherwise strangers would outscore the same person.
     private func checkOrder(_ weights: MatchWeights, _ field: MatchField, path: String) throws(RenkeiError) {
         let row = weights.weights[field.rawValue]
-        let ordered = Self.levelKeys.filter { $0.level != .missing }
+        // Only names give `word_only`; the other fields' column follows their `disagree`.
+        let ordered = Self.levelKeys.filter { $0.level != .missing && (field == .name || $0.level != .wordOnly) }
         for (stronger, weaker) in zip(ordered, ordered.dropFirst()) where row[stronger.level.rawValue] < row[weaker.level.rawValue] {
             throw error(
                 path,
                 "\(weaker.key) (\(row[weaker.level.rawValue])) weighs more than \(stronger.key) (\(row[stronger.level.rawValue])): "
-                    + "weights must not rise from exact to normalised, variant, fuzzy, partial, disagree")
+                    + "weights must not rise from exact to normalised, variant, fuzzy, partial, word_only, disagree")
         }
         let missing = row[AgreementLevel.missing.rawValue]
         guard missing <= row[AgreementLevel.exact.rawValue], missing >= row[AgreementLevel.disagree.rawValue] else {
