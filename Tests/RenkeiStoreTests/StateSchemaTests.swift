@@ -78,13 +78,35 @@ import Testing
         #expect(try Snapshots.run(id, in: db)?.state == .discarded)
     }
 
+    @Test func migration4IndexesTheRowDigestsOfASnapshotMadeBeforeIt() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database(path: dir.databasePath)
+        try StateSchema.migrator.migrate(db, upTo: 3)
+        // A snapshot stored at version 3: one key with a row digest, one from before row digests ('').
+        let digest = String(repeating: "ab", count: 32)
+        let rows = [
+            SnapshotRow(key: "L1", line: 2, subject: "L1", registration: .object(JSONObject()), fields: ["name": "aa"], rowDigest: digest),
+            SnapshotRow(key: "L2", line: 3, subject: "L2", registration: .object(JSONObject()), fields: ["name": "bb"]),
+        ]
+        try Snapshots.apply(SnapshotDiff(rows: rows, previous: [:]), source: "library", in: db)
+        #expect(try StateSchema.migrator.migrate(db, upTo: 4) == .init(from: 3, to: 4, adoptedLegacy: false))
+        let index = try Snapshots.digestIndex(of: "library", in: db)
+        #expect(index.count == 2)
+        let l1 = try #require(index.find(Array("L1".utf8)[...]))
+        let l2 = try #require(index.find(Array("L2".utf8)[...]))
+        #expect(index.find(Array("L3".utf8)[...]) == nil)
+        #expect([UInt8](repeating: 0xAB, count: 32).withUnsafeBytes { index.digestMatches(l1, $0) })
+        #expect(![UInt8](repeating: 0xAB, count: 32).withUnsafeBytes { index.digestMatches(l2, $0) })  // '' never matches
+        #expect(try Snapshots.entries(of: "library", keys: ["L2", "L3"], in: db) == ["L2": SnapshotEntry(subject: "L2", fields: ["name": "bb"])])
+    }
+
     @Test func aNewDatabaseGetsEveryMigrationAndASecondRunDoesNothing() throws {
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 3)
+        #expect(StateSchema.currentVersion == 4)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 3, to: 3, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 4, to: 4, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
