@@ -89,14 +89,16 @@ public struct SnapshotScan: Sendable {
                     var nextLine = line
                     let record = CSVReader.nextRecord(bytes, index: &next, line: &nextLine, delimiter: delimiter)
                     if let record {
-                        var key: [UInt8]? = []
-                        for column in keyColumns {
-                            guard let position = column.first, position < record.fields.count, let part = Self.keyPart(record.fields[position][...], normalize)
-                            else { key = nil; break }
-                            if !key!.isEmpty { key!.append(0x1F) }
-                            key! += part
+                        let keyStart = scan.keyBytes.count
+                        var hasKey = true
+                        for (number, column) in keyColumns.enumerated() {
+                            guard let position = column.first, position < record.fields.count else { hasKey = false; break }
+                            if number > 0 { scan.keyBytes.append(0x1F) }
+                            hasKey = record.fields[position].withUnsafeBufferPointer { scan.appendKeyPart($0, normalize) }
+                            if !hasKey { break }
                         }
-                        scan.append(start: start, end: record.raw.endIndex, line: line, key: key, wellFormed: record.error == nil, base: base, digest: digest)
+                        scan.append(start: start, end: record.raw.endIndex, line: line, keyStart: keyStart, hasKey: hasKey,
+                                    wellFormed: record.error == nil, base: base, digest: digest)
                     }
                     index = next
                     line = nextLine
@@ -109,42 +111,43 @@ public struct SnapshotScan: Sendable {
                 index = lineEnd < buffer.count ? lineEnd + 1 : lineEnd
                 defer { line += 1 }
                 guard end > start else { continue }  // a blank line is skipped
-                var key: [UInt8]? = []
+                let keyStart = scan.keyBytes.count
+                var hasKey = true
                 switch layout {
                 case .csv(let delimiter):
-                    var fields: [Range<Int>] = []
-                    var fieldStart = start
-                    var position = start
-                    let last = keyColumns.map { $0.first ?? 0 }.max() ?? 0
-                    while position < end, fields.count <= last {
-                        if base[position] == delimiter {
-                            fields.append(fieldStart..<position)
-                            fieldStart = position + 1
+                    for (number, column) in keyColumns.enumerated() {
+                        // The key column's bytes: count delimiters from the line's start.
+                        let wanted = column.first ?? 0
+                        var field = 0
+                        var fieldStart = start
+                        var position = start
+                        while position < end, field < wanted {
+                            if base[position] == delimiter {
+                                field += 1
+                                fieldStart = position + 1
+                            }
+                            position += 1
                         }
-                        position += 1
+                        guard field == wanted else { hasKey = false; break }
+                        var fieldEnd = fieldStart
+                        while fieldEnd < end, base[fieldEnd] != delimiter { fieldEnd += 1 }
+                        if number > 0 { scan.keyBytes.append(0x1F) }
+                        hasKey = scan.appendKeyPart(UnsafeBufferPointer(rebasing: buffer[fieldStart..<fieldEnd]), normalize)
+                        if !hasKey { break }
                     }
-                    if fields.count <= last { fields.append(fieldStart..<end) }
-                    for column in keyColumns {
-                        guard let position = column.first, position < fields.count,
-                            let part = Self.keyPart(buffer[fields[position]], normalize)
-                        else { key = nil; break }
-                        if !key!.isEmpty { key!.append(0x1F) }
-                        key! += part
-                    }
-                    scan.append(start: start, end: end, line: line, key: key, wellFormed: true, base: base, digest: digest)
+                    scan.append(start: start, end: end, line: line, keyStart: keyStart, hasKey: hasKey, wellFormed: true, base: base, digest: digest)
                 case .fixed(let width):
                     let wellFormed = end - start == width
                     if wellFormed {
-                        for range in keyColumns {
-                            guard let part = Self.keyPart(buffer[(start + range.lowerBound)..<(start + range.upperBound)], normalize)
-                            else { key = nil; break }
-                            if !key!.isEmpty { key!.append(0x1F) }
-                            key! += part
+                        for (number, range) in keyColumns.enumerated() {
+                            if number > 0 { scan.keyBytes.append(0x1F) }
+                            hasKey = scan.appendKeyPart(UnsafeBufferPointer(rebasing: buffer[(start + range.lowerBound)..<(start + range.upperBound)]), normalize)
+                            if !hasKey { break }
                         }
                     } else {
-                        key = nil
+                        hasKey = false
                     }
-                    scan.append(start: start, end: end, line: line, key: key, wellFormed: wellFormed, base: base, digest: digest)
+                    scan.append(start: start, end: end, line: line, keyStart: keyStart, hasKey: hasKey, wellFormed: wellFormed, base: base, digest: digest)
                 }
             }
         }
@@ -169,18 +172,15 @@ public struct SnapshotScan: Sendable {
     }
 
     private mutating func append(
-        start: Int, end: Int, line: Int, key: [UInt8]?, wellFormed: Bool, base: UnsafePointer<UInt8>,
+        start: Int, end: Int, line: Int, keyStart: Int, hasKey: Bool, wellFormed: Bool, base: UnsafePointer<UInt8>,
         digest: (UnsafeRawBufferPointer, UnsafeMutableRawPointer) -> Void
     ) {
         starts.append(start)
         ends.append(end)
         lines.append(line)
-        if let key, !key.isEmpty {
-            keyBytes += key
-            hasKey.append(true)
-        } else {
-            hasKey.append(false)
-        }
+        let keyed = hasKey && keyBytes.count > keyStart
+        if !keyed { keyBytes.removeSubrange(keyStart...) }
+        self.hasKey.append(keyed)
         keyEnds.append(keyBytes.count)
         self.wellFormed.append(wellFormed)
         let at = digests.count
@@ -190,26 +190,28 @@ public struct SnapshotScan: Sendable {
         }
     }
 
-    /// A key column's part of the key: ASCII spaces and tabs trimmed, plain ASCII as it is, anything
-    /// else through `normalize` (which trims U+3000 too, as ``MappedFile`` does).
-    private static func keyPart(_ field: UnsafeBufferPointer<UInt8>, _ normalize: ([UInt8]) -> [UInt8]?) -> [UInt8]? {
+    /// Appends a key column's part of the key to ``keyBytes``: ASCII spaces and tabs trimmed, plain
+    /// ASCII as it is, anything else through `normalize` (which trims U+3000 too, as ``MappedFile``
+    /// does). Returns false when the part is empty or undecodable.
+    private mutating func appendKeyPart(_ field: UnsafeBufferPointer<UInt8>, _ normalize: ([UInt8]) -> [UInt8]?) -> Bool {
         var lower = 0
         var upper = field.count
         while lower < upper, field[lower] == 0x20 || field[lower] == 0x09 { lower += 1 }
         while upper > lower, field[upper - 1] == 0x20 || field[upper - 1] == 0x09 { upper -= 1 }
-        guard upper > lower else { return nil }
+        guard upper > lower else { return false }
         let trimmed = UnsafeBufferPointer(rebasing: field[lower..<upper])
-        if trimmed.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) { return Array(trimmed) }
-        guard let text = normalize(Array(trimmed)), !text.isEmpty else { return nil }
-        return text
-    }
-
-    private static func keyPart(_ field: Slice<UnsafeBufferPointer<UInt8>>, _ normalize: ([UInt8]) -> [UInt8]?) -> [UInt8]? {
-        keyPart(UnsafeBufferPointer(rebasing: field), normalize)
-    }
-
-    private static func keyPart(_ field: ArraySlice<UInt8>, _ normalize: ([UInt8]) -> [UInt8]?) -> [UInt8]? {
-        field.withUnsafeBufferPointer { keyPart($0, normalize) }
+        var plain = true
+        for byte in trimmed where byte < 0x21 || byte > 0x7E {
+            plain = false
+            break
+        }
+        if plain {
+            keyBytes.append(contentsOf: trimmed)
+            return true
+        }
+        guard let text = normalize(Array(trimmed)), !text.isEmpty else { return false }
+        keyBytes += text
+        return true
     }
 
     // MARK: - Finding line feeds and quotes eight bytes at a time

@@ -207,6 +207,12 @@ public enum Snapshots {
         try runs(where: "id = ?", [.integer(id)], limit: 1, in: db).first
     }
 
+    /// The newest run whose file was kept at `heldPath`.
+    /// - Throws: ``StoreError``.
+    public static func run(heldPath: String, in db: Database) throws(StoreError) -> Run? {
+        try runs(where: "held_path = ?", [.text(heldPath)], limit: 1, in: db).first
+    }
+
     /// The newest runs first (at most `limit`), optionally of one state.
     /// - Throws: ``StoreError``.
     public static func runs(state: State? = nil, limit: Int = 100, in db: Database) throws(StoreError) -> [Run] {
