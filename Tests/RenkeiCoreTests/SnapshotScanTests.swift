@@ -1,3 +1,4 @@
+import Foundation
 import RenkeiCore
 import Testing
 
@@ -81,20 +82,23 @@ struct SnapshotScanTests {
         #expect([0, 1, 4].map { String(decoding: scan.key($0), as: UTF8.self) } == ["L1", "L2", "L4"])
     }
 
-    @Test func theDigestIndexFindsKeysAndMatchesDigests() {
-        var index = SnapshotDigestIndex()
-        let hex = String(repeating: "0f", count: 32)
-        for n in 0..<5000 {
-            Array("K\(n)".utf8).withUnsafeBytes { key in Array((n == 7 ? "" : hex).utf8).withUnsafeBytes { index.append(key: key, digestHex: $0) } }
-        }
-        #expect(index.count == 5000)
-        let k42 = index.find(Array("K42".utf8)[...])
-        #expect(k42.map { index.keyText($0) } == "K42")
-        #expect(index.find(Array("K5000".utf8)[...]) == nil)
-        let digest = [UInt8](repeating: 0x0F, count: 32)
-        #expect(digest.withUnsafeBytes { index.digestMatches(k42!, $0) })
-        #expect(!digest.withUnsafeBytes { index.digestMatches(index.find(Array("K7".utf8)[...])!, $0) })
-        index.mark(k42!, line: 3)
-        #expect(index.entriesNotUnchanged().count == 4999 && index.mark(of: k42!) == 3)
+    @Test func theDigestSetFindsDigestsAndIsUpdatedInOrder() throws {
+        func hex(_ n: Int) -> String { String(repeating: String(format: "%02x", n % 256), count: 30) + String(format: "%04x", n) }
+        let blob = SnapshotDigestSet.updated([], removing: [], adding: (0..<5000).reversed().map(hex) + ["", "r1"])
+        #expect(blob.count == 5000 * 32)
+        var set = SnapshotDigestSet(sorted: blob)
+        #expect(set.count == 5000)
+        let e42 = try #require(set.find(hex: hex(42)))
+        #expect(set.find(hex: hex(5000)) == nil && set.find(hex: "") == nil)
+        #expect(try #require(SnapshotDigestSet.bytes(hex: hex(7))).withUnsafeBytes { set.find($0) } != nil)
+        set.mark(e42, line: 3)
+        #expect(set.mark(of: e42) == 3 && set.unmatchedHex().count == 4999 && !set.unmatchedHex().contains(hex(42)))
+        // Sorted, and an update keeps it sorted: 10 out, 2 in.
+        let updated = SnapshotDigestSet.updated(blob, removing: (100..<110).map(hex), adding: [hex(6000), hex(6001)])
+        #expect(updated.count == (5000 - 10 + 2) * 32)
+        let digests = stride(from: 0, to: updated.count, by: 32).map { Array(updated[$0..<($0 + 32)]) }
+        #expect(zip(digests, digests.dropFirst()).allSatisfy { $0.lexicographicallyPrecedes($1) })
+        let after = SnapshotDigestSet(sorted: updated)
+        #expect(after.find(hex: hex(105)) == nil && after.find(hex: hex(6001)) != nil && after.find(hex: hex(99)) != nil)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import RenkeiCore
 @testable import RenkeiDaemon
+import RenkeiStore
 import Testing
 
 /// The byte-level snapshot comparison (issue 16) on a file large enough to be scanned in two halves,
@@ -30,17 +31,19 @@ struct SnapshotComparisonTests {
     static let header = "利用者番号,氏名,カナ氏名,生年月日,性別,郵便番号,住所,電話番号,登録日"
 
     func compare(_ text: [UInt8], previous: [SnapshotRow], mapping: FileMapping, validator: EventValidator) async throws -> SnapshotComparison.Outcome {
-        var index = SnapshotDigestIndex()
         var entries: [String: SnapshotEntry] = [:]
+        var keyOf: [String: String] = [:]
         for row in previous {
-            Array(row.key.utf8).withUnsafeBytes { key in Array(row.rowDigest.utf8).withUnsafeBytes { index.append(key: key, digestHex: $0) } }
             entries[row.key] = SnapshotEntry(subject: row.subject, fields: row.fields, rowDigest: row.rowDigest)
+            keyOf[row.rowDigest] = row.key
         }
-        let stored = index
+        let set = SnapshotDigestSet(sorted: SnapshotDigestSet.updated([], removing: [], adding: previous.map(\.rowDigest)))
         let all = entries
+        let keys = keyOf
         let result = try await SnapshotComparison.compare(
             text, source: "library", mapping: mapping, encoding: "utf-8", keys: ["利用者番号"], validator: validator,
-            loadIndex: { stored }, loadEntries: { keys in all.filter { keys.contains($0.key) } })
+            loadSet: { set }, loadKeys: { digests in Snapshots.DigestKeys(byDigest: keys.filter { digests.contains($0.key) }, withoutDigest: []) },
+            loadEntries: { wanted in all.filter { wanted.contains($0.key) } })
         return try result.get()
     }
 

@@ -115,7 +115,7 @@ public struct SnapshotDiff: Sendable {
     }
 
     /// Compares when the previous snapshot was only partly read (the byte-level path): the entries
-    /// of the mapped rows' keys, and the keys found missing by ``SnapshotDigestIndex``.
+    /// of the mapped rows' keys, and the keys found missing (stored digests no row had).
     /// - Parameters:
     ///   - rows: the mapped rows (keys unique): those whose row digest differs or whose key is new.
     ///   - previous: the stored entries of those rows' keys (when stored) and of `removed`.

@@ -1,17 +1,19 @@
 import Foundation
 public import RenkeiCore
 import RenkeiCrypto
+public import RenkeiStore
 import RenkeiSystem
 
 /// A full file compared with its source's last accepted snapshot at the byte level (issue 16).
 ///
-/// Rows are found and keyed on the file's bytes (``SnapshotScan``), each digested once with the
-/// mapping (libcrypto SHA-256 from a hashed prefix, ``SHA256/Prefixed``) and looked up among the
-/// stored keys' row digests (``SnapshotDigestIndex``). Only rows whose digest differs, whose key is
-/// new, repeated or unreadable are decoded, mapped and validated; stored keys no row was found for
-/// are the removals. The work runs on both cores: the stored digests load on the writer's thread
-/// while one thread digests the whole file and two scan its halves (split at a line, checked against
-/// the first half's end, scanned again in order in the rare case a quoted line break crossed it).
+/// Rows are found on the file's bytes (``SnapshotScan``), each digested once with the mapping
+/// (libcrypto SHA-256 from a hashed prefix, ``SHA256/Prefixed``) and looked up among the stored row
+/// digests (``SnapshotDigestSet``): a row whose digest is stored is the same bytes, so the same key,
+/// and is neither decoded nor mapped. The other rows (changed, new, repeated, malformed) are decoded,
+/// mapped and validated; the stored digests no row had are changed or removed keys, read back by
+/// digest. The work runs on both cores: the stored digests load on the writer's thread while one
+/// thread digests the whole file and two scan its halves (split at a line, checked against the first
+/// half's end, scanned again in order in the rare case a quoted line break crossed it).
 ///
 /// What it gives is what decoding and mapping every row gave (the diff, the refusals with line and
 /// column), except that a row refused for an undecodable byte outside its key now keeps its key: a
@@ -19,15 +21,16 @@ import RenkeiSystem
 public enum SnapshotComparison {
     /// How long each part took (the first three run at the same time).
     public struct Timings: Sendable {
-        /// Reading the stored keys and row digests (``Snapshots/digestIndex(of:in:)``).
+        /// Reading the stored row digests (``Snapshots/digestSet(of:in:)``).
         public var previous: Duration = .zero
         /// SHA-256 of the whole file (the run's digest).
         public var fileDigest: Duration = .zero
-        /// Finding rows and keys, digesting each row (both halves, the longer one).
+        /// Finding and digesting each row (both halves, the longer one).
         public var scan: Duration = .zero
         /// Looking each row up among the stored digests.
         public var lookup: Duration = .zero
-        /// Decoding, mapping and validating the rows left to the mapping, reading their stored entries.
+        /// Decoding, mapping and validating the rows left to the mapping; reading their stored entries
+        /// and the keys of the stored digests no row had; the diff.
         public var mapping: Duration = .zero
     }
 
@@ -61,13 +64,15 @@ public enum SnapshotComparison {
     ///   - encoding: `files.encoding`.
     ///   - keys: the snapshot key columns.
     ///   - validator: validates the mapped registrations.
-    ///   - loadIndex: reads the stored keys and row digests.
+    ///   - loadSet: reads the stored row digests.
+    ///   - loadKeys: reads the keys of some stored digests (hex), and the keys stored without one.
     ///   - loadEntries: reads the stored entries of some keys.
     /// - Returns: the outcome, or the refusal of the whole file.
     /// - Throws: what the loaders throw.
     public static func compare(
         _ bytes: [UInt8], source: String, mapping: FileMapping, encoding: String, keys: [String], validator: EventValidator,
-        loadIndex: @escaping @Sendable () async throws -> SnapshotDigestIndex,
+        loadSet: @escaping @Sendable () async throws -> SnapshotDigestSet,
+        loadKeys: @escaping @Sendable ([String]) async throws -> Snapshots.DigestKeys,
         loadEntries: @escaping @Sendable ([String]) async throws -> [String: SnapshotEntry]
     ) async throws -> Result<Outcome, Refusal> {
         let clock = ContinuousClock()
@@ -102,33 +107,17 @@ public enum SnapshotComparison {
             return .failure(Refusal(line: error.line, description: rejection.error, rejection: rejection))
         }
         let layout: SnapshotScan.Layout
-        var keyColumns: [Range<Int>] = []
         switch mapping.format {
-        case .csv:
-            layout = .csv(delimiter: mapping.delimiter)
-            for key in keys {
-                guard let column = mapped.column(named: key) else { continue }
-                keyColumns.append((column - 1)..<column)
-            }
-        case .fixed:
-            layout = .fixed(width: mapping.fixedFields.map(\.bytes).reduce(0, +))
-            for key in keys {
-                var offset = 0
-                for field in mapping.fixedFields {
-                    if field.name == key { keyColumns.append(offset..<(offset + field.bytes)) }
-                    offset += field.bytes
-                }
-            }
+        case .csv: layout = .csv(delimiter: mapping.delimiter)
+        case .fixed: layout = .fixed(width: mapping.fixedFields.map(\.bytes).reduce(0, +))
         }
         let (firstStart, firstBodyLine) = (bodyStart, bodyLine)
         let hasher = SHA256.Prefixed(prefix: Array(SpoolIngest.sha256Hex(mapping.text).utf8))
-        let keyColumnsFound = keyColumns
         let scanPart: @Sendable (Int, Int, Int) -> (SnapshotScan, Duration) = { from, to, line in
             var scan: SnapshotScan?
             let elapsed = ContinuousClock().measure {
                 scan = SnapshotScan.scan(
-                    bytes, from: from, to: to, firstLine: line, layout: layout, keyColumns: keyColumnsFound,
-                    normalize: { field in (try? SpoolIngest.decodeField(field, encoding: encoding)).map { Array($0.mappingTrimmed.utf8) } },
+                    bytes, from: from, to: to, firstLine: line, layout: layout, keyColumns: [], normalize: { _ in nil },
                     digest: { row, out in hasher.hash(row, into: out) })
             }
             return (scan!, elapsed)
@@ -138,7 +127,7 @@ public enum SnapshotComparison {
         let end = bytes.count
         let middle = bytes.count > 1 << 20 ? bytes[(firstStart + (end - firstStart) / 2)...].firstIndex(of: 0x0A).map { $0 + 1 } : nil
         let split = middle.flatMap { $0 < end ? $0 : nil } ?? end
-        async let previousTask = timed(loadIndex)
+        async let previousTask = timed(loadSet)
         async let digestTask: (String, Duration) = BlockingThread.run(name: "renkei-snapshot") {
             var digest = ""
             let elapsed = ContinuousClock().measure { digest = SpoolIngest.sha256Hex(bytes) }
@@ -159,96 +148,132 @@ public enum SnapshotComparison {
         }
         let (digest, digestTime) = await digestTask
         timings.fileDigest = digestTime
-        var (index, previousTime) = try await previousTask
+        var (set, previousTime) = try await previousTask
         timings.previous = previousTime
 
-        // Each row looked up: unchanged (the stored digest, the key's first row) or left to the mapping.
+        // Each row looked up: a stored digest not yet had by an earlier row is an unchanged row.
         let scanned = rows
         let lookupStart = clock.now
-        let (marked, candidates, unchanged) = await BlockingThread.run(name: "renkei-snapshot") { [index] in
-            var index = index
+        var (marked, candidates, unchanged) = await BlockingThread.run(name: "renkei-snapshot") { [set] in
+            var set = set
             var candidates: [Int] = []
             var unchanged = 0
             scanned.digests.withUnsafeBytes { digests in
                 for row in 0..<scanned.count {
-                    guard scanned.hasKey[row], scanned.wellFormed[row] else {
-                        candidates.append(row)
-                        continue
-                    }
-                    let entry = index.find(scanned.key(row))
-                    if let entry, index.mark(of: entry) == 0,
-                        index.digestMatches(entry, UnsafeRawBufferPointer(rebasing: digests[(row * 32)..<(row * 32 + 32)]))
+                    if scanned.wellFormed[row], let entry = set.find(UnsafeRawBufferPointer(rebasing: digests[(row * 32)..<(row * 32 + 32)])),
+                        set.mark(of: entry) == 0
                     {
-                        index.mark(entry, line: scanned.lines[row])
+                        set.mark(entry, line: scanned.lines[row])
                         unchanged += 1
                     } else {
-                        if let entry, index.mark(of: entry) == 0 { index.mark(entry, line: -1) }
                         candidates.append(row)
                     }
                 }
             }
-            return (index, candidates, unchanged)
+            return (set, candidates, unchanged)
         }
-        index = marked
+        set = marked
         timings.lookup = clock.now - lookupStart
 
-        // The rest decoded, mapped and validated, as every row was before.
+        // The rest decoded and mapped (as every row was before), then checked in file order.
         let mappingStart = clock.now
         var rejections: [SpoolIngest.RowRejection] = []
-        var mappedRows: [SnapshotRow] = []
-        var kept: Set<String> = []
-        var firstLine: [String: Int] = [:]
+        enum Read {
+            case refused(SpoolIngest.RowRejection, key: String?)
+            case mapped(Result<SnapshotRow?, MappedRowError>, key: String?)
+        }
+        var reads: [(record: CSVRecord, row: Int, read: Read)] = []
         for row in candidates {
             guard let record = record(row, of: scanned, in: bytes, layout: layout, widths: mapping.fixedFields.map(\.bytes)) else { continue }
             if let error = record.error {
-                rejections.append(.init(line: record.line, column: error.column, error: error.reason, raw: record.raw))
+                reads.append((record, row, .refused(.init(line: record.line, column: error.column, error: error.reason, raw: record.raw), key: nil)))
                 continue
             }
-            let cells: [String]
             switch decodeCells(record, encoding: encoding) {
-            case .success(let value): cells = value
+            case .success(let cells):
+                reads.append((record, row, .mapped(mapped.snapshotRow(cells: cells, line: record.line, keys: keys), key: mapped.snapshotKey(cells: cells, keys: keys))))
             case .failure(let error):
-                rejections.append(.init(line: record.line, column: error.column, error: error.description, raw: record.raw))
-                // Its key (read from the key's bytes alone) stays: a bad byte elsewhere withdraws no one.
-                if scanned.hasKey[row] { kept.insert(String(decoding: scanned.key(row), as: UTF8.self)) }
-                continue
-            }
-            let keyText = mapped.snapshotKey(cells: cells, keys: keys)
-            func refuse(_ column: Int?, _ reason: String) {
-                rejections.append(.init(line: record.line, column: column, error: reason, raw: record.raw))
-                if let keyText { kept.insert(keyText) }
-            }
-            switch mapped.snapshotRow(cells: cells, line: record.line, keys: keys) {
-            case .success(var mappedRow?):
-                mappedRow.rowDigest = scanned.digests[(row * 32)..<(row * 32 + 32)].hexString
-                let earlier = firstLine[mappedRow.key] ?? index.find(Array(mappedRow.key.utf8)[...]).map { index.mark(of: $0) }.flatMap { $0 > 0 ? $0 : nil }
-                if let earlier {
-                    refuse(nil, "the snapshot key repeats line \(earlier): each key once in a full file")
-                    continue
+                // Its key, if the key's own bytes decode, stays: a bad byte elsewhere withdraws no one.
+                var parts: [String] = []
+                for key in keys {
+                    guard let column = mapped.column(named: key), column <= record.fields.count,
+                        let text = try? SpoolIngest.decodeField(record.fields[column - 1], encoding: encoding), !text.mappingTrimmed.isEmpty
+                    else { parts = []; break }
+                    parts.append(text.mappingTrimmed)
                 }
-                if case .failure(let rejection) = validator.validate(value: mappedRow.registration, expectedSource: source) {
-                    refuse(nil, rejection.description)
-                    continue
-                }
-                firstLine[mappedRow.key] = record.line
-                mappedRows.append(mappedRow)
-            case .success(nil):
-                continue
-            case .failure(let error):
-                refuse(error.column, error.description)
+                reads.append((record, row, .refused(.init(line: record.line, column: error.column, error: error.description, raw: record.raw),
+                                                   key: parts.isEmpty ? nil : parts.joined(separator: "\u{1F}"))))
             }
         }
-        // Stored keys no row was found for (nor mapped, nor refused) are the removals.
+        var candidateKeys: Set<String> = []
+        for read in reads {
+            switch read.read {
+            case .refused(_, let key?), .mapped(_, let key?): candidateKeys.insert(key)
+            default: continue
+            }
+        }
+        let stored = candidateKeys.isEmpty ? [:] : try await loadEntries(Array(candidateKeys))
+        /// The line of the row that had a key's stored digest (the key found unchanged there), or nil.
+        func keptLine(_ key: String) -> Int? {
+            guard let digest = stored[key]?.rowDigest, let entry = set.find(hex: digest), set.mark(of: entry) > 0 else { return nil }
+            return set.mark(of: entry)
+        }
+        var mappedRows: [SnapshotRow] = []
+        var kept: Set<String> = []
+        var firstLine: [String: Int] = [:]
+        var repeatedLater: [(line: Int, first: Int)] = []
+        for (record, row, read) in reads {
+            switch read {
+            case .refused(let rejection, let key):
+                rejections.append(rejection)
+                if let key { kept.insert(key) }
+            case .mapped(let result, let keyText):
+                func refuse(_ column: Int?, _ reason: String) {
+                    rejections.append(.init(line: record.line, column: column, error: reason, raw: record.raw))
+                    if let keyText { kept.insert(keyText) }
+                }
+                switch result {
+                case .success(var mappedRow?):
+                    mappedRow.rowDigest = scanned.digests[(row * 32)..<(row * 32 + 32)].hexString
+                    let keptAt = keptLine(mappedRow.key)
+                    if let earlier = firstLine[mappedRow.key] ?? keptAt.flatMap({ $0 < record.line ? $0 : nil }) {
+                        refuse(nil, "the snapshot key repeats line \(earlier): each key once in a full file")
+                        continue
+                    }
+                    if case .failure(let rejection) = validator.validate(value: mappedRow.registration, expectedSource: source) {
+                        refuse(nil, rejection.description)
+                        continue
+                    }
+                    firstLine[mappedRow.key] = record.line
+                    mappedRows.append(mappedRow)
+                    if let keptAt {
+                        // The row found unchanged comes later: this one is the key's first, that one repeats it.
+                        repeatedLater.append((keptAt, record.line))
+                    }
+                case .success(nil):
+                    continue
+                case .failure(let error):
+                    refuse(error.column, error.description)
+                }
+            }
+        }
+        for (line, first) in repeatedLater {
+            guard let row = Self.row(atLine: line, of: scanned),
+                let record = record(row, of: scanned, in: bytes, layout: layout, widths: mapping.fixedFields.map(\.bytes))
+            else { continue }
+            rejections.append(.init(line: line, column: nil, error: "the snapshot key repeats line \(first): each key once in a full file", raw: record.raw))
+            unchanged -= 1
+        }
+        // The stored digests no row had: their keys are changed (mapped or refused above) or removed.
+        let unmatched = set.unmatchedHex()
+        let found = try await loadKeys(unmatched)
+        let (byDigest, withoutDigest) = (found.byDigest, found.withoutDigest)
         let mappedKeys = Set(mappedRows.map(\.key))
-        var removed: [String] = []
-        for entry in index.entriesNotUnchanged() {
-            let key = index.keyText(entry)
-            if index.mark(of: entry) == 0 || (!mappedKeys.contains(key) && !kept.contains(key)) { removed.append(key) }
-        }
-        let needed = mappedRows.map(\.key).filter { index.find(Array($0.utf8)[...]) != nil } + removed
-        let previous = needed.isEmpty ? [:] : try await loadEntries(needed)
+        let removed = (unmatched.compactMap { byDigest[$0] } + withoutDigest).filter { !mappedKeys.contains($0) && !kept.contains($0) }
+        let removedEntries = removed.isEmpty ? [:] : try await loadEntries(removed)
         let diff = SnapshotDiff(
-            rows: mappedRows, previous: previous, removed: removed, previousCount: index.count, rowCount: mappedRows.count + unchanged)
+            rows: mappedRows, previous: stored.merging(removedEntries) { a, _ in a }, removed: removed,
+            previousCount: set.count + withoutDigest.count, rowCount: mappedRows.count + unchanged)
         timings.mapping = clock.now - mappingStart
         return .success(Outcome(diff: diff, digest: digest, mapped: candidates.count, timings: timings, rejections: rejections))
     }
@@ -258,6 +283,17 @@ public enum SnapshotComparison {
         let start = clock.now
         let value = try await body()
         return (value, clock.now - start)
+    }
+
+    /// The scan's row on `line` (rows are in line order).
+    static func row(atLine line: Int, of scan: SnapshotScan) -> Int? {
+        var low = 0
+        var high = scan.count
+        while low < high {
+            let middle = (low + high) / 2
+            if scan.lines[middle] < line { low = middle + 1 } else { high = middle }
+        }
+        return low < scan.count && scan.lines[low] == line ? low : nil
     }
 
     /// Row `row` of a scan as the full reader returns it (line and offsets in the file).

@@ -171,7 +171,8 @@ extension SpoolIngest {
         let outcome: SnapshotComparison.Outcome
         switch try await SnapshotComparison.compare(
             bytes, source: source, mapping: mapping, encoding: files.encoding, keys: keys, validator: ingestor.validator,
-            loadIndex: { try await writer.perform { db throws(StoreError) in try Snapshots.digestIndex(of: source, in: db) } },
+            loadSet: { try await writer.perform { db throws(StoreError) in try Snapshots.digestSet(of: source, in: db) } },
+            loadKeys: { digests in try await writer.perform { db throws(StoreError) in try Snapshots.keys(of: source, digests: digests, in: db) } },
             loadEntries: { keys in try await writer.perform { db throws(StoreError) in try Snapshots.entries(of: source, keys: keys, in: db) } })
         {
         case .success(let value): outcome = value

@@ -7,7 +7,7 @@
 /// | 1 | the schema as main 36c753f created it in a new database (before versioning) |
 /// | 2 | `pull_cursors`, which 36c753f created lazily at a source's first pull |
 /// | 3 | `snapshot_keys` and `snapshot_runs`: snapshot sources' last accepted snapshot and runs (issue 16) |
-/// | 4 | `snapshot_keys_digests`: an index of each snapshot key's row digest, for the byte-level comparison (issue 16) |
+/// | 4 | `snapshot_digest_sets` and `snapshot_keys_by_digest`: each snapshot's row digests in one blob, and digest → key, for the byte-level comparison (issue 16) |
 ///
 /// Never edit a released migration: add the next one (and its test, and a line in README's
 /// "State database and migrations").
@@ -24,8 +24,8 @@ public enum StateSchema {
             .init(version: 3, name: "snapshot_keys, snapshot_runs") { db throws(StoreError) in
                 try db.execute(Snapshots.schema)
             },
-            .init(version: 4, name: "snapshot_keys_digests") { db throws(StoreError) in
-                try db.execute(Snapshots.digestIndex)
+            .init(version: 4, name: "snapshot_digest_sets, snapshot_keys_by_digest") { db throws(StoreError) in
+                try Snapshots.migrateDigestSets(in: db)
             },
         ],
         legacyVersion: 1,

@@ -1,6 +1,6 @@
 public import RenkeiCore
 
-/// The snapshot tables (migration 3, issue 16): per snapshot source, the last accepted snapshot as a
+/// The snapshot tables (migrations 3 and 4, issue 16): per snapshot source, the last accepted snapshot as a
 /// subject and a digest per field for each key (never the values), and every run with its file
 /// digest and counts.
 public enum Snapshots {
@@ -104,28 +104,81 @@ public enum Snapshots {
         return entries
     }
 
-    /// Migration 4: an index of each key's row digest, which the byte-level comparison reads instead
-    /// of the table's rows (a tenth of the bytes: the fields' digests stay behind).
-    static let digestIndex = """
-        CREATE INDEX IF NOT EXISTS snapshot_keys_digests ON snapshot_keys(source, key, row_digest);
+    /// Migration 4 (issue 16's byte-level comparison): each source's row digests as one blob of
+    /// sorted 32-byte digests (read in one step, where a million keys took a million), and an index
+    /// from a digest back to its key (for the few digests a file does not have: changed or removed).
+    static let digestSets = """
+        CREATE TABLE IF NOT EXISTS snapshot_digest_sets(source TEXT PRIMARY KEY, digests BLOB NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS snapshot_keys_by_digest ON snapshot_keys(source, row_digest);
         """
 
-    /// The last accepted snapshot of `source` as keys and row digests only (issue 16's byte-level
-    /// comparison; ``entries(of:keys:in:)`` then reads what the differing keys need).
-    /// - Throws: ``StoreError``.
-    public static func digestIndex(of source: String, in db: Database) throws(StoreError) -> SnapshotDigestIndex {
-        // INDEXED BY: the covering index (migration 4), never the table's wide rows.
-        let statement = try db.prepare(
-            "SELECT key, row_digest FROM snapshot_keys INDEXED BY snapshot_keys_digests WHERE source = ?")
+    /// Migration 4: the tables, and the digest set of every snapshot already stored.
+    static func migrateDigestSets(in db: Database) throws(StoreError) {
+        try db.execute(digestSets)
+        let sources = try db.prepare("SELECT DISTINCT source FROM snapshot_keys")
+        var names: [String] = []
+        while try sources.step() { names.append(sources.string(0) ?? "") }
+        sources.reset()
+        for source in names {
+            let statement = try db.prepare("SELECT row_digest FROM snapshot_keys WHERE source = ?")
+            try statement.bind([.text(source)])
+            var digests: [String] = []
+            while try statement.step() { digests.append(statement.string(0) ?? "") }
+            statement.reset()
+            try storeDigestSet(SnapshotDigestSet.updated([], removing: [], adding: digests), of: source, in: db)
+        }
+    }
+
+    private static func storeDigestSet(_ blob: [UInt8], of source: String, in db: Database) throws(StoreError) {
+        try db.prepare("INSERT INTO snapshot_digest_sets(source, digests) VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET digests = excluded.digests")
+            .run([.text(source), .blob(blob)])
+    }
+
+    private static func digestBlob(of source: String, in db: Database) throws(StoreError) -> [UInt8] {
+        let statement = try db.prepare("SELECT digests FROM snapshot_digest_sets WHERE source = ?")
         defer { statement.reset() }
         try statement.bind([.text(source)])
-        var index = SnapshotDigestIndex()
-        while try statement.step() {
-            statement.withTextBytes(0) { key in
-                statement.withTextBytes(1) { digest in index.append(key: key, digestHex: digest) }
-            }
+        return try statement.step() ? statement.blob(0) ?? [] : []
+    }
+
+    /// The row digests of `source`'s last accepted snapshot (one blob, one step).
+    /// - Throws: ``StoreError``.
+    public static func digestSet(of source: String, in db: Database) throws(StoreError) -> SnapshotDigestSet {
+        SnapshotDigestSet(sorted: try digestBlob(of: source, in: db))
+    }
+
+    /// Keys read back from row digests (``keys(of:digests:in:)``).
+    public struct DigestKeys: Sendable, Hashable {
+        /// The key of each digest found (hex → key).
+        public var byDigest: [String: String]
+        /// The keys stored without a row digest (from before row digests): no file row matches them.
+        public var withoutDigest: [String]
+
+        /// Creates the answer.
+        public init(byDigest: [String: String], withoutDigest: [String]) {
+            self.byDigest = byDigest
+            self.withoutDigest = withoutDigest
         }
-        return index
+    }
+
+    /// The keys of some stored row digests (hex) of `source`, and the keys stored without a row digest.
+    /// - Throws: ``StoreError``.
+    public static func keys(of source: String, digests: some Sequence<String>, in db: Database) throws(StoreError) -> DigestKeys {
+        let statement = try db.prepare("SELECT key FROM snapshot_keys WHERE source = ? AND row_digest = ?")
+        var byDigest: [String: String] = [:]
+        for digest in digests {
+            defer { statement.reset() }
+            try statement.bind([.text(source), .text(digest)])
+            if try statement.step() { byDigest[digest] = statement.string(0) ?? "" }
+        }
+        // The daemon writes 64 lowercase hex digits or '' (before row digests): two ranges of the
+        // index, so this reads only those rows.
+        let without = try db.prepare("SELECT key FROM snapshot_keys WHERE source = ? AND (row_digest < '0' OR row_digest > 'g')")
+        defer { without.reset() }
+        try without.bind([.text(source)])
+        var withoutDigest: [String] = []
+        while try without.step() { withoutDigest.append(without.string(0) ?? "") }
+        return DigestKeys(byDigest: byDigest, withoutDigest: withoutDigest)
     }
 
     /// The stored entries of some keys of `source` (those absent are left out).
@@ -149,6 +202,16 @@ public enum Snapshots {
     /// that appends the diff's events): added and changed keys written, removed keys deleted.
     /// - Throws: ``StoreError``.
     public static func apply(_ diff: SnapshotDiff, source: String, in db: Database) throws(StoreError) {
+        // The digest set follows the table: the replaced and removed rows' digests out, the new ones in.
+        let current = try db.prepare("SELECT row_digest FROM snapshot_keys WHERE source = ? AND key = ?")
+        var removing: [String] = []
+        var adding: [String] = []
+        for key in (diff.added + diff.changed.map(\.row) + diff.refreshed).map(\.key) + diff.removed.map(\.key) {
+            defer { current.reset() }
+            try current.bind([.text(source), .text(key)])
+            if try current.step() { removing.append(current.string(0) ?? "") }
+        }
+        for row in diff.added + diff.changed.map(\.row) + diff.refreshed { adding.append(row.rowDigest) }
         let upsert = try db.prepare("""
             INSERT INTO snapshot_keys(source, key, subject, fields, row_digest) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(source, key) DO UPDATE SET subject = excluded.subject, fields = excluded.fields,
@@ -163,6 +226,9 @@ public enum Snapshots {
         let delete = try db.prepare("DELETE FROM snapshot_keys WHERE source = ? AND key = ?")
         for removal in diff.removed {
             try delete.run([.text(source), .text(removal.key)])
+        }
+        if !removing.isEmpty || !adding.isEmpty {
+            try storeDigestSet(SnapshotDigestSet.updated(try digestBlob(of: source, in: db), removing: removing, adding: adding), of: source, in: db)
         }
     }
 
