@@ -189,7 +189,7 @@ public enum SnapshotComparison {
                 reads.append((record, row, .refused(.init(line: record.line, column: error.column, error: error.reason, raw: record.raw), key: nil)))
                 continue
             }
-            switch decodeCells(record, encoding: encoding) {
+            switch decodeCells(record, encoding: encoding, delimiter: mapping.format == .csv ? mapping.delimiter : nil) {
             case .success(let cells):
                 reads.append((record, row, .mapped(mapped.snapshotRow(cells: cells, line: record.line, keys: keys), key: mapped.snapshotKey(cells: cells, keys: keys))))
             case .failure(let error):
@@ -314,8 +314,15 @@ public enum SnapshotComparison {
         }
     }
 
-    /// Decodes a record's fields in the source's encoding.
-    static func decodeCells(_ record: CSVRecord, encoding: String) -> Result<[String], CSVRowError> {
+    /// Decodes a record's fields in the source's encoding. A CSV line without quotes is decoded whole
+    /// and split on the delimiter (one converter instead of one per field: CP932's second bytes are
+    /// never ASCII punctuation, so the cells are the same); anything else, or a line that does not
+    /// decode, field by field, which names the field of a bad byte.
+    static func decodeCells(_ record: CSVRecord, encoding: String, delimiter: UInt8? = nil) -> Result<[String], CSVRowError> {
+        if let delimiter, !record.raw.contains(0x22), let text = try? SpoolIngest.decodeField(Array(record.raw), encoding: encoding) {
+            let cells = text.utf8.split(separator: delimiter, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            if cells.count == record.fields.count { return .success(cells) }
+        }
         var cells: [String] = []
         for (index, field) in record.fields.enumerated() {
             do {
