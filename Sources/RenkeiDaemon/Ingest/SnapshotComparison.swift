@@ -151,28 +151,34 @@ public enum SnapshotComparison {
         var (set, previousTime) = try await previousTask
         timings.previous = previousTime
 
-        // Each row looked up: a stored digest not yet had by an earlier row is an unchanged row.
+        // Each row looked up (both halves at once), then, in file order, a stored digest not yet had
+        // by an earlier row makes an unchanged row.
         let scanned = rows
         let lookupStart = clock.now
-        var (marked, candidates, unchanged) = await BlockingThread.run(name: "renkei-snapshot") { [set] in
-            var set = set
-            var candidates: [Int] = []
-            var unchanged = 0
+        let storedSet = set
+        let findPart: @Sendable (Range<Int>) -> [Int32] = { range in
             scanned.digests.withUnsafeBytes { digests in
-                for row in 0..<scanned.count {
-                    if scanned.wellFormed[row], let entry = set.find(UnsafeRawBufferPointer(rebasing: digests[(row * 32)..<(row * 32 + 32)])),
-                        set.mark(of: entry) == 0
-                    {
-                        set.mark(entry, line: scanned.lines[row])
-                        unchanged += 1
-                    } else {
-                        candidates.append(row)
-                    }
+                range.map { row in
+                    guard scanned.wellFormed[row] else { return -1 }
+                    return Int32(storedSet.find(UnsafeRawBufferPointer(rebasing: digests[(row * 32)..<(row * 32 + 32)])) ?? -1)
                 }
             }
-            return (set, candidates, unchanged)
         }
-        set = marked
+        let half = scanned.count / 2
+        async let firstEntries = BlockingThread.run(name: "renkei-snapshot") { findPart(0..<half) }
+        async let secondEntries = BlockingThread.run(name: "renkei-snapshot") { findPart(half..<scanned.count) }
+        let entries = await firstEntries + secondEntries
+        var candidates: [Int] = []
+        var unchanged = 0
+        for row in 0..<scanned.count {
+            let entry = Int(entries[row])
+            if entry >= 0, set.mark(of: entry) == 0 {
+                set.mark(entry, line: scanned.lines[row])
+                unchanged += 1
+            } else {
+                candidates.append(row)
+            }
+        }
         timings.lookup = clock.now - lookupStart
 
         // The rest decoded and mapped (as every row was before), then checked in file order.

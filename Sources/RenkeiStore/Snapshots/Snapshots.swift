@@ -171,13 +171,18 @@ public enum Snapshots {
             try statement.bind([.text(source), .text(digest)])
             if try statement.step() { byDigest[digest] = statement.string(0) ?? "" }
         }
-        // The daemon writes 64 lowercase hex digits or '' (before row digests): two ranges of the
-        // index, so this reads only those rows.
-        let without = try db.prepare("SELECT key FROM snapshot_keys WHERE source = ? AND (row_digest < '0' OR row_digest > 'g')")
-        defer { without.reset() }
-        try without.bind([.text(source)])
+        // The daemon writes 64 lowercase hex digits or '' (before row digests): the rows outside them
+        // are two ranges of the index, read as two searches (one OR would scan the source's every key).
         var withoutDigest: [String] = []
-        while try without.step() { withoutDigest.append(without.string(0) ?? "") }
+        for sql in [
+            "SELECT key FROM snapshot_keys WHERE source = ? AND row_digest < '0'",
+            "SELECT key FROM snapshot_keys WHERE source = ? AND row_digest > 'g'",
+        ] {
+            let without = try db.prepare(sql)
+            defer { without.reset() }
+            try without.bind([.text(source)])
+            while try without.step() { withoutDigest.append(without.string(0) ?? "") }
+        }
         return DigestKeys(byDigest: byDigest, withoutDigest: withoutDigest)
     }
 
