@@ -184,41 +184,61 @@ public enum SnapshotComparison {
         // The rest decoded and mapped (as every row was before), then checked in file order.
         let mappingStart = clock.now
         var rejections: [SpoolIngest.RowRejection] = []
-        enum Read {
-            case refused(SpoolIngest.RowRejection, key: String?)
-            case mapped(Result<SnapshotRow?, MappedRowError>, key: String?)
-        }
-        var reads: [(record: CSVRecord, row: Int, read: Read)] = []
-        for row in candidates {
-            guard let record = record(row, of: scanned, in: bytes, layout: layout, widths: mapping.fixedFields.map(\.bytes)) else { continue }
-            if let error = record.error {
-                reads.append((record, row, .refused(.init(line: record.line, column: error.column, error: error.reason, raw: record.raw), key: nil)))
-                continue
-            }
-            switch decodeCells(record, encoding: encoding, delimiter: mapping.format == .csv ? mapping.delimiter : nil) {
-            case .success(let cells):
-                reads.append((record, row, .mapped(mapped.snapshotRow(cells: cells, line: record.line, keys: keys), key: mapped.snapshotKey(cells: cells, keys: keys))))
-            case .failure(let error):
-                // Its key, if the key's own bytes decode, stays: a bad byte elsewhere withdraws no one.
-                var parts: [String] = []
-                for key in keys {
-                    guard let column = mapped.column(named: key), column <= record.fields.count,
-                        let text = try? SpoolIngest.decodeField(record.fields[column - 1], encoding: encoding), !text.mappingTrimmed.isEmpty
-                    else { parts = []; break }
-                    parts.append(text.mappingTrimmed)
+        // Decoded, mapped and validated on both cores (each half of them); then checked in file order.
+        let unmatched = set.unmatchedHex()
+        async let keysTask = loadKeys(unmatched)
+        let widths = mapping.fixedFields.map(\.bytes)
+        let delimiter: UInt8? = mapping.format == .csv ? mapping.delimiter : nil
+        let readPart: @Sendable (ArraySlice<Int>) -> [CandidateRead] = { rows in
+            var reads: [CandidateRead] = []
+            for row in rows {
+                guard let record = record(row, of: scanned, in: bytes, layout: layout, widths: widths) else { continue }
+                if let error = record.error {
+                    reads.append(CandidateRead(record: record, row: row, read: .refused(.init(line: record.line, column: error.column, error: error.reason, raw: record.raw), key: nil)))
+                    continue
                 }
-                reads.append((record, row, .refused(.init(line: record.line, column: error.column, error: error.description, raw: record.raw),
-                                                   key: parts.isEmpty ? nil : parts.joined(separator: "\u{1F}"))))
+                switch decodeCells(record, encoding: encoding, delimiter: delimiter) {
+                case .success(let cells):
+                    let result = mapped.snapshotRow(cells: cells, line: record.line, keys: keys)
+                    var invalid: String?
+                    if case .success(let mappedRow?) = result,
+                        case .failure(let rejection) = validator.validate(value: mappedRow.registration, expectedSource: source)
+                    {
+                        invalid = rejection.description
+                    }
+                    reads.append(CandidateRead(record: record, row: row, read: .mapped(result, key: mapped.snapshotKey(cells: cells, keys: keys), invalid: invalid)))
+                case .failure(let error):
+                    // Its key, if the key's own bytes decode, stays: a bad byte elsewhere withdraws no one.
+                    var parts: [String] = []
+                    for key in keys {
+                        guard let column = mapped.column(named: key), column <= record.fields.count,
+                            let text = try? SpoolIngest.decodeField(record.fields[column - 1], encoding: encoding), !text.mappingTrimmed.isEmpty
+                        else { parts = []; break }
+                        parts.append(text.mappingTrimmed)
+                    }
+                    reads.append(CandidateRead(record: record, row: row, read: .refused(
+                        .init(line: record.line, column: error.column, error: error.description, raw: record.raw),
+                        key: parts.isEmpty ? nil : parts.joined(separator: "\u{1F}"))))
+                }
             }
+            return reads
         }
+        let candidateHalf = candidates.count / 2
+        let candidateRows = candidates
+        async let firstReads = BlockingThread.run(name: "renkei-snapshot") { readPart(candidateRows[..<candidateHalf]) }
+        async let secondReads = BlockingThread.run(name: "renkei-snapshot") { readPart(candidateRows[candidateHalf...]) }
+        let reads = await firstReads + secondReads
         var candidateKeys: Set<String> = []
         for read in reads {
             switch read.read {
-            case .refused(_, let key?), .mapped(_, let key?): candidateKeys.insert(key)
+            case .refused(_, let key?), .mapped(_, let key?, _): candidateKeys.insert(key)
             default: continue
             }
         }
-        let stored = candidateKeys.isEmpty ? [:] : try await loadEntries(Array(candidateKeys))
+        let found = try await keysTask
+        // A first file (nothing stored) reads no entries: a million point reads for nothing.
+        let storeIsEmpty = set.count == 0 && found.withoutDigest.isEmpty
+        let stored = candidateKeys.isEmpty || storeIsEmpty ? [:] : try await loadEntries(Array(candidateKeys))
         /// The line of the row that had a key's stored digest (the key found unchanged there), or nil.
         func keptLine(_ key: String) -> Int? {
             guard let digest = stored[key]?.rowDigest, let entry = set.find(hex: digest), set.mark(of: entry) > 0 else { return nil }
@@ -228,12 +248,13 @@ public enum SnapshotComparison {
         var kept: Set<String> = []
         var firstLine: [String: Int] = [:]
         var repeatedLater: [(line: Int, first: Int)] = []
-        for (record, row, read) in reads {
-            switch read {
+        for candidate in reads {
+            let (record, row) = (candidate.record, candidate.row)
+            switch candidate.read {
             case .refused(let rejection, let key):
                 rejections.append(rejection)
                 if let key { kept.insert(key) }
-            case .mapped(let result, let keyText):
+            case .mapped(let result, let keyText, let invalid):
                 func refuse(_ column: Int?, _ reason: String) {
                     rejections.append(.init(line: record.line, column: column, error: reason, raw: record.raw))
                     if let keyText { kept.insert(keyText) }
@@ -246,8 +267,8 @@ public enum SnapshotComparison {
                         refuse(nil, "the snapshot key repeats line \(earlier): each key once in a full file")
                         continue
                     }
-                    if case .failure(let rejection) = validator.validate(value: mappedRow.registration, expectedSource: source) {
-                        refuse(nil, rejection.description)
+                    if let invalid {
+                        refuse(nil, invalid)
                         continue
                     }
                     firstLine[mappedRow.key] = record.line
@@ -271,8 +292,6 @@ public enum SnapshotComparison {
             unchanged -= 1
         }
         // The stored digests no row had: their keys are changed (mapped or refused above) or removed.
-        let unmatched = set.unmatchedHex()
-        let found = try await loadKeys(unmatched)
         let (byDigest, withoutDigest) = (found.byDigest, found.withoutDigest)
         let mappedKeys = Set(mappedRows.map(\.key))
         let removed = (unmatched.compactMap { byDigest[$0] } + withoutDigest).filter { !mappedKeys.contains($0) && !kept.contains($0) }
@@ -282,6 +301,18 @@ public enum SnapshotComparison {
             previousCount: set.count + withoutDigest.count, rowCount: mappedRows.count + unchanged)
         timings.mapping = clock.now - mappingStart
         return .success(Outcome(diff: diff, digest: digest, mapped: candidates.count, timings: timings, rejections: rejections))
+    }
+
+    /// A row left to the mapping, read: refused (with its key, if known) or mapped (with its key and,
+    /// for a mapped registration the schemas refuse, why).
+    struct CandidateRead: Sendable {
+        enum Read: Sendable {
+            case refused(SpoolIngest.RowRejection, key: String?)
+            case mapped(Result<SnapshotRow?, MappedRowError>, key: String?, invalid: String?)
+        }
+        var record: CSVRecord
+        var row: Int
+        var read: Read
     }
 
     private static func timed<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> (T, Duration) {
