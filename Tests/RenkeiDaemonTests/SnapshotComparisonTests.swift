@@ -91,3 +91,12 @@ struct SnapshotComparisonTests {
         #expect(second.diff.rows == count - gone.count - 1 + 3)  // the refused row is not counted
     }
 }
+
+extension SnapshotComparisonTests {
+    @Test func theFieldDigestIsSHA256() {
+        for text in ["", "abc", String(repeating: "千代田区", count: 40)] {
+            #expect(SnapshotComparison.fieldDigest(Array(text.utf8)) == SpoolIngest.sha256Hex(Array(text.utf8)))
+        }
+        #expect(SnapshotComparison.fieldDigest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
