@@ -2,6 +2,7 @@ import Foundation
 import RenkeiCore
 @testable import RenkeiDaemon
 import RenkeiStore
+import Synchronization
 import Testing
 
 /// The byte-level snapshot comparison (issue 16) on a file large enough to be scanned in two halves,
@@ -98,5 +99,33 @@ extension SnapshotComparisonTests {
             #expect(SnapshotComparison.fieldDigest(Array(text.utf8)) == SpoolIngest.sha256Hex(Array(text.utf8)))
         }
         #expect(SnapshotComparison.fieldDigest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
+
+extension SnapshotComparisonTests {
+    /// The byte-level path plans what decoding every row planned (the path a format it does not read
+    /// still takes): the vendor's two nights, each applied before the next.
+    @Test(.timeLimit(.minutes(3)))
+    func theByteLevelPathPlansWhatDecodingEveryRowPlans() async throws {
+        let daemon = try await IngestFixture(sources: IngestSnapshotTests.settings, push: false, start: false)
+        defer { Task { await daemon.stop() } }
+        let spool = daemon.service.spool
+        let files = try #require(spool.files["library"] ?? nil)
+        let mapping = try #require(spool.mappings.withLock { $0["library"] })
+        let keys = try #require(files.snapshotKey)
+        for name in ["library-patrons-20261130.csv", "library-patrons-20261201.csv", "library-patrons-20261202-truncated.csv"] {
+            let bytes = [UInt8](try Data(contentsOf: IngestSnapshotTests.vendor.appendingPathComponent(name)))
+            let at = "2026-12-02T01:00:00+09:00"
+            let fast = try await spool.planSnapshot(bytes, source: "library", mapping: mapping, files: files, keys: keys, at: at).get()
+            let full = try await spool.planSnapshotDecoded(bytes, source: "library", mapping: mapping, files: files, keys: keys, at: at).get()
+            #expect(fast.digest == full.digest, "\(name)")
+            #expect(fast.events.map { Array($0.bytes) } == full.events.map { Array($0.bytes) }, "\(name)")
+            #expect(fast.events.map(\.number) == full.events.map(\.number), "\(name)")
+            #expect(fast.rejections.map(\.line) == full.rejections.map(\.line), "\(name)")
+            #expect(fast.diff.rows == full.diff.rows && fast.diff.previousCount == full.diff.previousCount, "\(name)")
+            #expect(fast.diff.removed.map(\.key) == full.diff.removed.map(\.key), "\(name)")
+            _ = try await spool.applySnapshot(fast, name: name, source: "library", state: .applied, heldRun: nil)
+        }
+        #expect(try await daemon.loggedEvents().count == 5 + 4 + 3)
     }
 }

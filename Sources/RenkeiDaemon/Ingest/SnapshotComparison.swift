@@ -56,6 +56,12 @@ public enum SnapshotComparison {
         var rejection: SpoolIngest.RowRejection
     }
 
+    /// Whether the byte-level comparison reads this layout: CSV and fixed-length (another format is
+    /// compared by decoding every row, `SpoolIngest.planSnapshotDecoded`).
+    public static func handles(_ format: FileMapping.Format) -> Bool {
+        format == .csv || format == .fixed
+    }
+
     /// Compares a full file with the stored snapshot.
     /// - Parameters:
     ///   - bytes: the file.
@@ -107,9 +113,11 @@ public enum SnapshotComparison {
             return .failure(Refusal(line: error.line, description: rejection.error, rejection: rejection))
         }
         let layout: SnapshotScan.Layout
-        switch mapping.format {
-        case .csv: layout = .csv(delimiter: mapping.delimiter)
-        case .fixed: layout = .fixed(width: mapping.fixedFields.map(\.bytes).reduce(0, +))
+        // CSV and fixed-length only (see ``handles(_:)``).
+        if mapping.format == .fixed {
+            layout = .fixed(width: mapping.fixedFields.map(\.bytes).reduce(0, +))
+        } else {
+            layout = .csv(delimiter: mapping.delimiter)
         }
         let (firstStart, firstBodyLine) = (bodyStart, bodyLine)
         let hasher = SHA256.Prefixed(prefix: Array(SpoolIngest.sha256Hex(mapping.text).utf8))

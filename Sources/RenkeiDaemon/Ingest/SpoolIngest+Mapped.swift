@@ -167,6 +167,9 @@ extension SpoolIngest {
     func planSnapshot(
         _ bytes: [UInt8], source: String, mapping: FileMapping, files: Configuration.Files, keys: [String], at: String
     ) async throws -> Result<SnapshotPlan, RowRejection> {
+        guard SnapshotComparison.handles(mapping.format) else {
+            return try await planSnapshotDecoded(bytes, source: source, mapping: mapping, files: files, keys: keys, at: at)
+        }
         let writer = ingestor.writer
         let outcome: SnapshotComparison.Outcome
         switch try await SnapshotComparison.compare(
@@ -185,6 +188,67 @@ extension SpoolIngest {
             InputLine(number: lineOf[event["subject"]?.stringValue ?? ""] ?? 0, bytes: event.serializedBytes[...])
         }
         return .success(SnapshotPlan(diff: diff, events: events, rejections: outcome.rejections, digest: digest))
+    }
+
+    /// Compares a snapshot file by decoding and mapping every row: for a layout the byte-level
+    /// comparison does not read (``SnapshotComparison/handles(_:)``).
+    /// - Returns: the plan, or the refusal of the whole file.
+    func planSnapshotDecoded(
+        _ bytes: [UInt8], source: String, mapping: FileMapping, files: Configuration.Files, keys: [String], at: String
+    ) async throws -> Result<SnapshotPlan, RowRejection> {
+        let decoded: DecodedFile
+        switch decodeMapped(bytes, mapping: mapping, files: files) {
+        case .success(let value): decoded = value
+        case .failure(let refusal): return .failure(refusal)
+        }
+        var rejections = decoded.rejections
+        var rows: [SnapshotRow] = []
+        var kept: Set<String> = []
+        var firstLine: [String: Int] = [:]
+        var unchanged = 0
+        let previous = try await ingestor.writer.perform { db throws(StoreError) in try Snapshots.entries(of: source, in: db) }
+        let mappingDigest = Array(Self.sha256Hex(mapping.text).utf8)
+        for row in decoded.rows {
+            // A refused row's key keeps its previous state: a bad row never withdraws anyone.
+            let keyText = decoded.mapped.snapshotKey(cells: row.cells, keys: keys)
+            // A row the same byte for byte (with the same mapping) as the stored one is not mapped again.
+            let rowDigest = Self.sha256Hex(mappingDigest + Array(row.raw))
+            if let keyText, firstLine[keyText] == nil, previous[keyText]?.rowDigest == rowDigest {
+                firstLine[keyText] = row.line
+                kept.insert(keyText)
+                unchanged += 1
+                continue
+            }
+            func refuse(_ column: Int?, _ reason: String) {
+                rejections.append(RowRejection(line: row.line, column: column, error: reason, raw: row.raw))
+                if let keyText { kept.insert(keyText) }
+            }
+            switch decoded.mapped.snapshotRow(cells: row.cells, line: row.line, keys: keys) {
+            case .success(var mappedRow?):
+                mappedRow.rowDigest = rowDigest
+                if let earlier = firstLine[mappedRow.key] {
+                    refuse(nil, "the snapshot key repeats line \(earlier): each key once in a full file")
+                    continue
+                }
+                if case .failure(let rejection) = ingestor.validator.validate(value: mappedRow.registration, expectedSource: source) {
+                    refuse(nil, rejection.description)
+                    continue
+                }
+                firstLine[mappedRow.key] = row.line
+                rows.append(mappedRow)
+            case .success(nil):
+                continue
+            case .failure(let error):
+                refuse(error.column, error.description)
+            }
+        }
+        let diff = SnapshotDiff(rows: rows, previous: previous, keeping: kept, rowCount: rows.count + unchanged)
+        let digest = Self.sha256Hex(bytes)
+        let lineOf = Dictionary(rows.map { ($0.subject, $0.line) }, uniquingKeysWith: { a, _ in a })
+        let events = diff.events(mapping: mapping, run: String(digest.prefix(16)), at: at).map { event in
+            InputLine(number: lineOf[event["subject"]?.stringValue ?? ""] ?? 0, bytes: event.serializedBytes[...])
+        }
+        return .success(SnapshotPlan(diff: diff, events: events, rejections: rejections, digest: digest))
     }
 
     /// Applies a planned snapshot: its events and the new snapshot in one transaction, with the run.
