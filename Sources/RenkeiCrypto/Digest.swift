@@ -109,3 +109,34 @@ extension UInt8 {
         nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
+
+extension SHA256 {
+    /// SHA-256 of one fixed prefix followed by each of many short messages (a snapshot file's row
+    /// digests, issue 16): the prefix is hashed once, and each digest starts from a copy of that state
+    /// on the stack — no context allocated per message.
+    public struct Prefixed: @unchecked Sendable {
+        // Plain C struct, copied by value and never mutated after init: safe to share between threads.
+        private var state = SHA256_CTX()
+
+        /// Hashes the prefix.
+        public init(prefix: some Collection<UInt8>) {
+            let bytes = Array(prefix)
+            bytes.withUnsafeBytes { buffer in renkei_sha256_start(&state, buffer.baseAddress, buffer.count) }
+        }
+
+        /// Writes SHA-256(prefix ‖ `bytes`), 32 bytes, to `out`.
+        public func hash(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableRawPointer) {
+            withUnsafePointer(to: state) { state in
+                renkei_sha256_finish(state, bytes.baseAddress, bytes.count, out.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+
+        /// SHA-256(prefix ‖ `bytes`).
+        public func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
+            var digest = [UInt8](repeating: 0, count: SHA256.byteCount)
+            let bytes = Array(bytes)
+            bytes.withUnsafeBytes { input in digest.withUnsafeMutableBytes { hash(input, into: $0.baseAddress!) } }
+            return digest
+        }
+    }
+}

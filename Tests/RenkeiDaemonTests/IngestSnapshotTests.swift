@@ -154,7 +154,7 @@ struct IngestSnapshotTests {
         // Held again, then accepted: the three withdrawals are applied.
         try daemon.drop(try file("library-patrons-20261202-truncated.csv"), as: "c.csv", into: "library")
         #expect(await daemon.waitTaken("c.csv", source: "library"))
-        // The file leaves the spool for held/ just before its run is recorded: wait for the run.
+        // The run is recorded before the file leaves the spool for held/ (a stop in between loses nothing).
         #expect(await daemon.wait { try await runs(daemon).first?.file == "c.csv" })
         let second = try #require(try await runs(daemon).first)
         #expect(second.state == .held)

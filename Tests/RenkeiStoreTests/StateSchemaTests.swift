@@ -63,6 +63,8 @@ import Testing
         #expect(report == .init(from: 2, to: 3, adoptedLegacy: false))
         #expect(try Self.tables(db).isSuperset(of: ["snapshot_keys", "snapshot_runs"]))
         #expect(try Snapshots.entries(of: "library", in: db).isEmpty)
+        // The snapshot API runs on the current schema (apply keeps migration 4's digest sets too).
+        try StateSchema.migrate(db)
         let row = SnapshotRow(key: "L1", line: 2, subject: "L1", registration: .object(JSONObject()), fields: ["name": "aa", "address": "bb"])
         try Snapshots.apply(SnapshotDiff(rows: [row], previous: [:]), source: "library", in: db)
         #expect(try Snapshots.entries(of: "library", in: db) == ["L1": SnapshotEntry(subject: "L1", fields: ["name": "aa", "address": "bb"])])
@@ -104,18 +106,54 @@ import Testing
         #expect(try Outbox.counts(subscription: "drop", in: db).delivered == 1)
     }
 
+    @Test func migration7StoresTheRowDigestsOfASnapshotMadeBeforeItAndApplyKeepsThem() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database(path: dir.databasePath)
+        try StateSchema.migrator.migrate(db, upTo: 6)
+        // A snapshot stored at version 3: two keys with a row digest, one from before row digests ('').
+        let d1 = String(repeating: "ab", count: 32)
+        let d2 = String(repeating: "0c", count: 32)
+        func row(_ key: String, _ digest: String = "") -> SnapshotRow {
+            SnapshotRow(key: key, line: 2, subject: key, registration: .object(JSONObject()), fields: ["name": key], rowDigest: digest)
+        }
+        for (key, digest) in [("L1", d1), ("L2", ""), ("L3", d2)] {
+            try db.prepare("INSERT INTO snapshot_keys(source, key, subject, fields, row_digest) VALUES ('library', ?, ?, ?, ?)")
+                .run([.text(key), .text(key), .text(SnapshotEntry(subject: key, fields: ["name": key]).fieldsText), .text(digest)])
+        }
+        #expect(try StateSchema.migrator.migrate(db, upTo: 7) == .init(from: 6, to: 7, adoptedLegacy: false))
+        var set = try Snapshots.digestSet(of: "library", in: db)
+        #expect(set.count == 2 && set.find(hex: d1) != nil && set.find(hex: d2) != nil)
+        let found = try Snapshots.keys(of: "library", digests: [d1, d2, String(repeating: "ff", count: 32)], in: db)
+        #expect(found.byDigest == [d1: "L1", d2: "L3"] && found.withoutDigest == ["L2"])
+        #expect(try Snapshots.entries(of: "library", keys: ["L2", "L9"], in: db) == ["L2": SnapshotEntry(subject: "L2", fields: ["name": "L2"])])
+
+        // Applying a diff keeps the set with the table: L1 changed, L3 removed, L4 added, L2 refreshed.
+        let d1b = String(repeating: "ac", count: 32)
+        let d4 = String(repeating: "04", count: 32)
+        let d2b = String(repeating: "02", count: 32)
+        let previous = try Snapshots.entries(of: "library", keys: ["L1", "L2", "L3"], in: db)
+        var changed = row("L1", d1b)
+        changed.fields = ["name": "other"]
+        let diff = SnapshotDiff(rows: [changed, row("L2", d2b), row("L4", d4)], previous: previous, removed: ["L3"], previousCount: 3, rowCount: 3)
+        #expect(diff.changed.count == 1 && diff.refreshed.count == 1 && diff.added.count == 1 && diff.removed.count == 1)
+        try Snapshots.apply(diff, source: "library", in: db)
+        set = try Snapshots.digestSet(of: "library", in: db)
+        #expect(set.count == 3 && [d1b, d2b, d4].allSatisfy { set.find(hex: $0) != nil } && set.find(hex: d1) == nil && set.find(hex: d2) == nil)
+        #expect(try Snapshots.keys(of: "library", digests: [d2b], in: db).withoutDigest.isEmpty)
+    }
+
     @Test func aNewDatabaseGetsEveryMigrationAndASecondRunDoesNothing() throws {
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 6)
+        #expect(StateSchema.currentVersion == 7)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 6, to: 6, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 7, to: 7, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
             "pull_cursors", "snapshot_keys", "snapshot_runs", "subscription_modes", "file_cuts", "file_cut_rows",
-            "console_users",
+            "console_users", "snapshot_digest_sets",
         ]))
     }
 

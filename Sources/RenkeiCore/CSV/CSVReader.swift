@@ -46,11 +46,23 @@ public enum CSVReader {
     ///   - delimiter: the field separator (a comma unless a mapping's layout names another ASCII byte).
     /// - Returns: the records in order, malformed ones flagged.
     public static func records(_ bytes: [UInt8], delimiter: UInt8 = UInt8(ascii: ",")) -> [CSVRecord] {
-        let comma = delimiter
         var records: [CSVRecord] = []
         var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var line = 1
         while index < bytes.count {
+            if let record = nextRecord(bytes, index: &index, line: &line, delimiter: delimiter) { records.append(record) }
+        }
+        return records
+    }
+
+    /// Reads the one record that starts at `index` (on line `line`), as ``records(_:delimiter:)`` does,
+    /// and moves both past it: the snapshot scanner's way back into the full reader for a row that
+    /// holds a quote.
+    /// - Returns: the record, or nil for a blank line (skipped).
+    public static func nextRecord(_ bytes: [UInt8], index: inout Int, line: inout Int, delimiter: UInt8 = UInt8(ascii: ",")) -> CSVRecord? {
+        let comma = delimiter
+        var result: CSVRecord?
+        do {
             let start = index
             let startLine = line
             var fields: [[UInt8]] = []
@@ -128,11 +140,10 @@ public enum CSVReader {
                 endOfRecord = true
                 let blank = fields.count == 1 && fields[0].isEmpty && error == nil
                 if !blank {
-                    records.append(
-                        CSVRecord(line: startLine, offset: start, fields: fields, fieldOffsets: offsets, raw: raw, error: error))
+                    result = CSVRecord(line: startLine, offset: start, fields: fields, fieldOffsets: offsets, raw: raw, error: error)
                 }
             }
         }
-        return records
+        return result
     }
 }

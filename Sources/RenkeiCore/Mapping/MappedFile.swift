@@ -320,7 +320,7 @@ public enum MappedDate {
 
 extension String {
     /// Without leading and trailing spaces (ASCII, tab, ideographic): fixed-length fields are padded.
-    var mappingTrimmed: String {
+    public var mappingTrimmed: String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\u{3000}" || $0 == "\t" }
         guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
         return String(self[first...last])

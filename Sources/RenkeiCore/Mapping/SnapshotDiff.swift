@@ -114,6 +114,21 @@ public struct SnapshotDiff: Sendable {
         removed = previous.filter { !seen.contains($0.key) }.sorted { $0.key < $1.key }.map { (key: $0.key, entry: $0.value) }
     }
 
+    /// Compares when the previous snapshot was only partly read (the byte-level path): the entries
+    /// of the mapped rows' keys, and the keys found missing (stored digests no row had).
+    /// - Parameters:
+    ///   - rows: the mapped rows (keys unique): those whose row digest differs or whose key is new.
+    ///   - previous: the stored entries of those rows' keys (when stored) and of `removed`.
+    ///   - removed: the previous keys missing from the file (and not refused in it).
+    ///   - previousCount: keys in the previous snapshot.
+    ///   - rowCount: the rows in the file.
+    public init(rows: [SnapshotRow], previous: [String: SnapshotEntry], removed: [String], previousCount: Int, rowCount: Int) {
+        var partial = SnapshotDiff(rows: rows, previous: previous, keeping: Set(previous.keys), rowCount: rowCount)
+        partial.previousCount = previousCount
+        partial.removed = removed.sorted().compactMap { key in previous[key].map { (key: key, entry: $0) } }
+        self = partial
+    }
+
     /// The share of the previous keys this file removes (0 when there were none).
     public var removedShare: Double {
         previousCount == 0 ? 0 : Double(removed.count) / Double(previousCount)

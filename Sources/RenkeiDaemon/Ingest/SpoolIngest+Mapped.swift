@@ -164,9 +164,39 @@ extension SpoolIngest {
         return (report, rejections.map { mappedEntry($0, file: name, encoding: files.encoding) })
     }
 
-    /// Compares a snapshot file with the source's last accepted snapshot.
+    /// Compares a snapshot file with the source's last accepted snapshot, at the byte level
+    /// (``SnapshotComparison``): only rows that differ from the stored ones are decoded and mapped.
     /// - Returns: the plan, or the refusal of the whole file.
     func planSnapshot(
+        _ bytes: [UInt8], source: String, mapping: FileMapping, files: Configuration.Files, keys: [String], at: String
+    ) async throws -> Result<SnapshotPlan, RowRejection> {
+        guard SnapshotComparison.handles(mapping.format) else {
+            return try await planSnapshotDecoded(bytes, source: source, mapping: mapping, files: files, keys: keys, at: at)
+        }
+        let writer = ingestor.writer
+        let outcome: SnapshotComparison.Outcome
+        switch try await SnapshotComparison.compare(
+            bytes, source: source, mapping: mapping, encoding: files.encoding, keys: keys, validator: ingestor.validator,
+            loadSet: { try await writer.perform { db throws(StoreError) in try Snapshots.digestSet(of: source, in: db) } },
+            loadKeys: { digests in try await writer.perform { db throws(StoreError) in try Snapshots.keys(of: source, digests: digests, in: db) } },
+            loadEntries: { keys in try await writer.perform { db throws(StoreError) in try Snapshots.entries(of: source, keys: keys, in: db) } })
+        {
+        case .success(let value): outcome = value
+        case .failure(let refusal): return .failure(refusal.rejection)
+        }
+        let diff = outcome.diff
+        let digest = outcome.digest
+        let lineOf = Dictionary((diff.added + diff.changed.map(\.row)).map { ($0.subject, $0.line) }, uniquingKeysWith: { a, _ in a })
+        let events = diff.events(mapping: mapping, run: String(digest.prefix(16)), at: at).map { event in
+            InputLine(number: lineOf[event["subject"]?.stringValue ?? ""] ?? 0, bytes: event.serializedBytes[...])
+        }
+        return .success(SnapshotPlan(diff: diff, events: events, rejections: outcome.rejections, digest: digest))
+    }
+
+    /// Compares a snapshot file by decoding and mapping every row: for a layout the byte-level
+    /// comparison does not read (``SnapshotComparison/handles(_:)``).
+    /// - Returns: the plan, or the refusal of the whole file.
+    func planSnapshotDecoded(
         _ bytes: [UInt8], source: String, mapping: FileMapping, files: Configuration.Files, keys: [String], at: String
     ) async throws -> Result<SnapshotPlan, RowRejection> {
         let decoded: DecodedFile
@@ -253,9 +283,21 @@ extension SpoolIngest {
     ) async throws -> (IngestReport, [JSONValue])? {
         // A held run is decided first: a later full file compared before it would be undone by it.
         let held = try await ingestor.writer.perform { db throws(StoreError) in
-            try Snapshots.runs(state: .held, in: db).filter { $0.source == source }.map(\.id)
+            try Snapshots.runs(state: .held, in: db).filter { $0.source == source }
         }
-        if let first = held.last { throw SnapshotHeldBefore(run: first) }
+        if let run = held.first(where: { $0.file == name && $0.heldPath.map { !UntrustedFile.exists(atPath: $0) } ?? false }),
+            let heldPath = run.heldPath, Self.sha256Hex(bytes) == run.digest
+        {
+            // The run was recorded but the process stopped before the file moved (the run is recorded
+            // first): this is its file, still in the spool. The move is finished now.
+            try await BlockingThread.run(name: "renkei-spool") { () throws in
+                try FileManager.default.createDirectory(atPath: folder + "/held", withIntermediateDirectories: true)
+                try UntrustedFile.rename(folder + "/" + name, to: heldPath)
+            }
+            logger.notice("spool \(source)/\(name): the file of held snapshot run \(run.id) was still in the spool (stopped before it moved): moved to \(heldPath)")
+            return nil
+        }
+        if let first = held.last { throw SnapshotHeldBefore(run: first.id) }
         let now = Timestamp.rfc3339(ingestor.wallClock.now())
         let plan: SnapshotPlan
         switch try await planSnapshot(bytes, source: source, mapping: mapping, files: files, keys: keys, at: now) {
@@ -277,15 +319,19 @@ extension SpoolIngest {
                 + "sources.\(source).files.snapshot.max_removed_share (\(files.maxRemovedShare)): held until an operator "
                 + "accepts it (renkeictl snapshot accept ID) or discards it (renkeictl snapshot discard ID); "
                 + "the source's later files wait until then"
-            try await BlockingThread.run(name: "renkei-spool") {
+            // The run is recorded (committed, fsync'd) before the file moves: a stop in between leaves the
+            // file in the spool, where the run finds it (see above and `heldFile`); the other order could
+            // leave a file in held/ that no run names.
+            let target = try await BlockingThread.run(name: "renkei-spool") { () throws in
                 try FileManager.default.createDirectory(atPath: folder + "/held", withIntermediateDirectories: true)
+                return self.freeName(in: folder + "/held", name: name)
             }
-            let target = try await BlockingThread.run(name: "renkei-spool") { try self.move(folder + "/" + name, to: folder + "/held", name: name) }
             let run = Snapshots.Run(
                 source: source, file: name, digest: plan.digest, rows: Int64(diff.rows), added: Int64(diff.added.count),
                 changed: Int64(diff.changed.count), removed: Int64(diff.removed.count), state: .held, createdAt: now,
                 heldPath: target, reason: reason)
             let id = try await ingestor.writer.perform { db throws(StoreError) in try Snapshots.record(run, in: db) }
+            try await BlockingThread.run(name: "renkei-spool") { () throws(SystemError) in try UntrustedFile.rename(folder + "/" + name, to: target) }
             if !entries.isEmpty {
                 try await BlockingThread.run(name: "renkei-spool") { try RejectedFile.write(entries, to: "\(folder)/rejected/\(name).errors.jsonl") }
             }
@@ -305,7 +351,7 @@ extension SpoolIngest {
         guard let run = try await ingestor.writer.perform({ db throws(StoreError) in try Snapshots.run(id, in: db) }) else {
             return .failure(SnapshotDecisionError(status: 404, message: "no snapshot run \(id): see GET /v1/snapshots"))
         }
-        guard run.state == .held, let heldPath = run.heldPath else {
+        guard run.state == .held else {
             return .failure(SnapshotDecisionError(status: 409, message: "snapshot run \(id) is \(run.state.rawValue), not held: only a held run is accepted or discarded"))
         }
         guard let folder = folders.first(where: { $0.source == run.source })?.path,
@@ -313,6 +359,10 @@ extension SpoolIngest {
             let keys = files.snapshotKey
         else {
             return .failure(SnapshotDecisionError(status: 409, message: "source \(run.source) is no longer a snapshot source in the configuration"))
+        }
+        guard let heldPath = try await BlockingThread.run(name: "renkei-spool", { Self.heldFile(of: run, folder: folder) }) else {
+            return .failure(SnapshotDecisionError(status: 409, message: "the file of snapshot run \(id) (\(run.file)) is neither at "
+                + "\(run.heldPath ?? folder + "/held/" + run.file) nor in the spool with the run's digest: put it back there to decide the run"))
         }
         let now = Timestamp.rfc3339(ingestor.wallClock.now())
         if !accept {
@@ -335,6 +385,44 @@ extension SpoolIngest {
             logger.notice("snapshot run \(id) (\(run.source)/\(run.file)) accepted: \(plan.diff.added.count) added, "
                 + "\(plan.diff.changed.count) changed, \(plan.diff.removed.count) removed")
             return .success(try await ingestor.writer.perform { db throws(StoreError) in try Snapshots.run(id, in: db) } ?? run)
+        }
+    }
+
+    /// Where a held run's file is: `held/` as recorded, or still in the spool under its name with the
+    /// run's digest (the process stopped between recording the run and moving the file). Blocking.
+    static func heldFile(of run: Snapshots.Run, folder: String) -> String? {
+        if let heldPath = run.heldPath, UntrustedFile.exists(atPath: heldPath) { return heldPath }
+        let spooled = folder + "/" + run.file
+        guard UntrustedFile.exists(atPath: spooled), let bytes = try? Data(contentsOf: URL(fileURLWithPath: spooled)),
+            sha256Hex(Array(bytes)) == run.digest
+        else { return nil }
+        return spooled
+    }
+
+    /// Once per folder at start: a file in `held/` that no run names (a release before the run was
+    /// recorded first stopped between moving it and recording its run) goes back to the spool to be
+    /// compared again; the file of a run decided while the process stopped before moving it goes
+    /// where the decision sends it (accepted: `done/`, discarded: `rejected/`).
+    func recoverHeld(folder: String, source: String) async throws {
+        let held = folder + "/held"
+        let names = await BlockingThread.run(name: "renkei-spool") { self.pendingFiles(in: held) }
+        for name in names {
+            let path = held + "/" + name
+            let run = try await ingestor.writer.perform { db throws(StoreError) in try Snapshots.run(heldPath: path, in: db) }
+            switch run?.state {
+            case .held?, .applied?:
+                continue
+            case .accepted?:
+                try await BlockingThread.run(name: "renkei-spool") { _ = try self.move(path, to: folder + "/done", name: run?.file ?? name) }
+                logger.notice("spool \(source): held/\(name) of accepted snapshot run \(run?.id ?? 0) moved to done/")
+            case .discarded?:
+                try await BlockingThread.run(name: "renkei-spool") { _ = try self.move(path, to: folder + "/rejected", name: run?.file ?? name) }
+                logger.notice("spool \(source): held/\(name) of discarded snapshot run \(run?.id ?? 0) moved to rejected/")
+            case nil:
+                try await BlockingThread.run(name: "renkei-spool") { _ = try self.move(path, to: folder, name: name) }
+                logger.warning("spool \(source): held/\(name) was named by no snapshot run (stopped before its run was recorded): "
+                    + "moved back to the spool to be compared again")
+            }
         }
     }
 

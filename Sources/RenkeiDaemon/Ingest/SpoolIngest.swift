@@ -38,6 +38,8 @@ final class SpoolIngest: Sendable {
     /// The last problem logged for each entry left in place, so a file that cannot be read is logged
     /// once (and again when its problem changes), not on every scan.
     private let reported = Mutex<[String: String]>([:])
+    /// Folders whose `held/` was checked since start (issue 16, ``recoverHeld(folder:source:)``).
+    private let heldRecovered = Mutex<Set<String>>([])
 
     /// A file that changed size while it was read: a source still writing it in place. It is left
     /// where it is and read again on a later scan.
@@ -97,6 +99,16 @@ final class SpoolIngest: Sendable {
             reported.withLock { reported in
                 reported[folder.path + "/done"] = nil
                 reported[folder.path + "/rejected"] = nil
+            }
+            // Issue 16: held/ put right once at start, before any file of the folder is taken.
+            if files[folder.source].flatMap({ $0?.snapshotKey }) != nil, !heldRecovered.withLock({ $0.contains(folder.path) }) {
+                do {
+                    try await recoverHeld(folder: folder.path, source: folder.source)
+                    heldRecovered.withLock { _ = $0.insert(folder.path) }
+                } catch {
+                    logger.error("spool \(folder.source): held/ could not be checked: \(error); tried again at the next scan")
+                    continue
+                }
             }
             for name in names {
                 if Task.isCancelled { return taken }
@@ -280,16 +292,22 @@ final class SpoolIngest: Sendable {
         logger.warning("spool \(source)/\(name): \(reason)")
     }
 
-    /// Moves a processed file, never overwriting an earlier file of the same name.
-    /// A link, FIFO or device is moved as the entry itself. Blocking.
-    @discardableResult
-    func move(_ path: String, to directory: String, name: String) throws -> String {
+    /// The path `move(_:to:name:)` would move a file named `name` to in `directory`. Blocking.
+    func freeName(in directory: String, name: String) -> String {
         var target = "\(directory)/\(name)"
         var counter = 1
         while UntrustedFile.exists(atPath: target) {
             target = "\(directory)/\(name).\(counter)"
             counter += 1
         }
+        return target
+    }
+
+    /// Moves a processed file, never overwriting an earlier file of the same name.
+    /// A link, FIFO or device is moved as the entry itself. Blocking.
+    @discardableResult
+    func move(_ path: String, to directory: String, name: String) throws -> String {
+        let target = freeName(in: directory, name: name)
         // rename(2) is atomic within one file system; the spool, done/ and rejected/ share one.
         try UntrustedFile.rename(path, to: target)
         return target

@@ -164,6 +164,14 @@ public final class Statement {
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
+    /// Lends the column's text bytes (UTF-8, empty for NULL) without copying them: valid only inside
+    /// `body` (SQLite frees them at the next step or reset).
+    public func withTextBytes<T>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        // column_text before column_bytes, as above; the pointer lives until the next step/reset/finalize.
+        guard let text = sqlite3_column_text(handle, Int32(column)) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, Int32(column)))))
+    }
+
     /// The column as bytes, or nil for NULL.
     public func blob(_ column: Int) -> [UInt8]? {
         guard !isNull(column) else { return nil }

@@ -10,6 +10,7 @@
 /// | 4 | `subscription_modes`: the mode (`live`/`shadow`) each subscription last started with (issue 17) |
 /// | 5 | `file_cuts`, `file_cut_rows` and `disclosures.file`: file subscriptions' files (issue 17) |
 /// | 6 | `console_users` and `access_log.staff`/`note`: the web console's staff accounts (issue 18) |
+/// | 7 | `snapshot_digest_sets` and `snapshot_keys_by_digest`: each snapshot's row digests in one blob, and digest → key, for the byte-level comparison (issue 16) |
 ///
 /// Never edit a released migration: add the next one (and its test, and a line in README's
 /// "State database and migrations").
@@ -34,6 +35,9 @@ public enum StateSchema {
             },
             .init(version: 6, name: "console_users, access_log.staff/note") { db throws(StoreError) in
                 try db.execute(ConsoleAccounts.schema)
+            },
+            .init(version: 7, name: "snapshot_digest_sets, snapshot_keys_by_digest") { db throws(StoreError) in
+                try Snapshots.migrateDigestSets(in: db)
             },
         ],
         legacyVersion: 1,

@@ -1,6 +1,6 @@
 public import RenkeiCore
 
-/// The snapshot tables (migration 3, issue 16): per snapshot source, the last accepted snapshot as a
+/// The snapshot tables (migrations 3 and 4, issue 16): per snapshot source, the last accepted snapshot as a
 /// subject and a digest per field for each key (never the values), and every run with its file
 /// digest and counts.
 public enum Snapshots {
@@ -104,10 +104,119 @@ public enum Snapshots {
         return entries
     }
 
+    /// Migration 7 (issue 16's byte-level comparison): each source's row digests as one blob of
+    /// sorted 32-byte digests (read in one step, where a million keys took a million), and an index
+    /// from a digest back to its key (for the few digests a file does not have: changed or removed).
+    static let digestSets = """
+        CREATE TABLE IF NOT EXISTS snapshot_digest_sets(source TEXT PRIMARY KEY, digests BLOB NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS snapshot_keys_by_digest ON snapshot_keys(source, row_digest);
+        """
+
+    /// Migration 7: the tables, and the digest set of every snapshot already stored.
+    static func migrateDigestSets(in db: Database) throws(StoreError) {
+        try db.execute(digestSets)
+        let sources = try db.prepare("SELECT DISTINCT source FROM snapshot_keys")
+        var names: [String] = []
+        while try sources.step() { names.append(sources.string(0) ?? "") }
+        sources.reset()
+        for source in names {
+            let statement = try db.prepare("SELECT row_digest FROM snapshot_keys WHERE source = ?")
+            try statement.bind([.text(source)])
+            var digests: [String] = []
+            while try statement.step() { digests.append(statement.string(0) ?? "") }
+            statement.reset()
+            try storeDigestSet(SnapshotDigestSet.updated([], removing: [], adding: digests), of: source, in: db)
+        }
+    }
+
+    private static func storeDigestSet(_ blob: [UInt8], of source: String, in db: Database) throws(StoreError) {
+        try db.prepare("INSERT INTO snapshot_digest_sets(source, digests) VALUES (?, ?) ON CONFLICT(source) DO UPDATE SET digests = excluded.digests")
+            .run([.text(source), .blob(blob)])
+    }
+
+    private static func digestBlob(of source: String, in db: Database) throws(StoreError) -> [UInt8] {
+        let statement = try db.prepare("SELECT digests FROM snapshot_digest_sets WHERE source = ?")
+        defer { statement.reset() }
+        try statement.bind([.text(source)])
+        return try statement.step() ? statement.blob(0) ?? [] : []
+    }
+
+    /// The row digests of `source`'s last accepted snapshot (one blob, one step).
+    /// - Throws: ``StoreError``.
+    public static func digestSet(of source: String, in db: Database) throws(StoreError) -> SnapshotDigestSet {
+        SnapshotDigestSet(sorted: try digestBlob(of: source, in: db))
+    }
+
+    /// Keys read back from row digests (``keys(of:digests:in:)``).
+    public struct DigestKeys: Sendable, Hashable {
+        /// The key of each digest found (hex → key).
+        public var byDigest: [String: String]
+        /// The keys stored without a row digest (from before row digests): no file row matches them.
+        public var withoutDigest: [String]
+
+        /// Creates the answer.
+        public init(byDigest: [String: String], withoutDigest: [String]) {
+            self.byDigest = byDigest
+            self.withoutDigest = withoutDigest
+        }
+    }
+
+    /// The keys of some stored row digests (hex) of `source`, and the keys stored without a row digest.
+    /// - Throws: ``StoreError``.
+    public static func keys(of source: String, digests: some Sequence<String>, in db: Database) throws(StoreError) -> DigestKeys {
+        let statement = try db.prepare("SELECT key FROM snapshot_keys WHERE source = ? AND row_digest = ?")
+        var byDigest: [String: String] = [:]
+        for digest in digests {
+            defer { statement.reset() }
+            try statement.bind([.text(source), .text(digest)])
+            if try statement.step() { byDigest[digest] = statement.string(0) ?? "" }
+        }
+        // The daemon writes 64 lowercase hex digits or '' (before row digests): the rows outside them
+        // are two ranges of the index, read as two searches (one OR would scan the source's every key).
+        var withoutDigest: [String] = []
+        for sql in [
+            "SELECT key FROM snapshot_keys WHERE source = ? AND row_digest < '0'",
+            "SELECT key FROM snapshot_keys WHERE source = ? AND row_digest > 'g'",
+        ] {
+            let without = try db.prepare(sql)
+            defer { without.reset() }
+            try without.bind([.text(source)])
+            while try without.step() { withoutDigest.append(without.string(0) ?? "") }
+        }
+        return DigestKeys(byDigest: byDigest, withoutDigest: withoutDigest)
+    }
+
+    /// The stored entries of some keys of `source` (those absent are left out).
+    /// - Throws: ``StoreError``.
+    public static func entries(of source: String, keys: some Sequence<String>, in db: Database) throws(StoreError) -> [String: SnapshotEntry] {
+        let statement = try db.prepare("SELECT subject, fields, row_digest FROM snapshot_keys WHERE source = ? AND key = ?")
+        var entries: [String: SnapshotEntry] = [:]
+        for key in keys {
+            defer { statement.reset() }
+            try statement.bind([.text(source), .text(key)])
+            if try statement.step() {
+                entries[key] = SnapshotEntry(
+                    subject: statement.string(0) ?? "", fields: SnapshotEntry.fields(fromText: statement.string(1) ?? ""),
+                    rowDigest: statement.string(2) ?? "")
+            }
+        }
+        return entries
+    }
+
     /// Replaces the snapshot of `source` by a diff's outcome (inside the caller's transaction, the one
     /// that appends the diff's events): added and changed keys written, removed keys deleted.
     /// - Throws: ``StoreError``.
     public static func apply(_ diff: SnapshotDiff, source: String, in db: Database) throws(StoreError) {
+        // The digest set follows the table: the replaced and removed rows' digests out, the new ones in.
+        let current = try db.prepare("SELECT row_digest FROM snapshot_keys WHERE source = ? AND key = ?")
+        var removing: [String] = []
+        var adding: [String] = []
+        for key in (diff.added + diff.changed.map(\.row) + diff.refreshed).map(\.key) + diff.removed.map(\.key) {
+            defer { current.reset() }
+            try current.bind([.text(source), .text(key)])
+            if try current.step() { removing.append(current.string(0) ?? "") }
+        }
+        for row in diff.added + diff.changed.map(\.row) + diff.refreshed { adding.append(row.rowDigest) }
         let upsert = try db.prepare("""
             INSERT INTO snapshot_keys(source, key, subject, fields, row_digest) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT(source, key) DO UPDATE SET subject = excluded.subject, fields = excluded.fields,
@@ -122,6 +231,9 @@ public enum Snapshots {
         let delete = try db.prepare("DELETE FROM snapshot_keys WHERE source = ? AND key = ?")
         for removal in diff.removed {
             try delete.run([.text(source), .text(removal.key)])
+        }
+        if !removing.isEmpty || !adding.isEmpty {
+            try storeDigestSet(SnapshotDigestSet.updated(try digestBlob(of: source, in: db), removing: removing, adding: adding), of: source, in: db)
         }
     }
 
@@ -164,6 +276,12 @@ public enum Snapshots {
     /// - Throws: ``StoreError``.
     public static func run(_ id: Int64, in db: Database) throws(StoreError) -> Run? {
         try runs(where: "id = ?", [.integer(id)], limit: 1, in: db).first
+    }
+
+    /// The newest run whose file was kept at `heldPath`.
+    /// - Throws: ``StoreError``.
+    public static func run(heldPath: String, in db: Database) throws(StoreError) -> Run? {
+        try runs(where: "held_path = ?", [.text(heldPath)], limit: 1, in: db).first
     }
 
     /// The newest runs first (at most `limit`), optionally of one state.
