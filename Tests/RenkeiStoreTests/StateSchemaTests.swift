@@ -82,13 +82,13 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 3)
+        #expect(StateSchema.currentVersion == 4)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 3, to: 3, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 4, to: 4, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
-            "pull_cursors", "snapshot_keys", "snapshot_runs",
+            "pull_cursors", "snapshot_keys", "snapshot_runs", "reconciliation_findings", "reconciliation_history",
         ]))
     }
 

@@ -7,6 +7,7 @@
 /// | 1 | the schema as main 36c753f created it in a new database (before versioning) |
 /// | 2 | `pull_cursors`, which 36c753f created lazily at a source's first pull |
 /// | 3 | `snapshot_keys` and `snapshot_runs`: snapshot sources' last accepted snapshot and runs (issue 16) |
+/// | 4 | `reconciliation_findings` and `reconciliation_history`: the 突合 findings and their record (issue 17) |
 ///
 /// Never edit a released migration: add the next one (and its test, and a line in README's
 /// "State database and migrations").
@@ -22,6 +23,11 @@ public enum StateSchema {
             },
             .init(version: 3, name: "snapshot_keys, snapshot_runs") { db throws(StoreError) in
                 try db.execute(Snapshots.schema)
+            },
+            .init(version: 4, name: "reconciliation_findings, reconciliation_history") { db throws(StoreError) in
+                // Derived from the log like the views: a database that had views before this migration
+                // gets its findings from `renkeictl rebuild` (README: Reconciliation).
+                try db.execute(ReconciliationStore.schema)
             },
         ],
         legacyVersion: 1,
