@@ -35,6 +35,8 @@ public enum ControlHelp {
          "Show what FILE would become if dropped in source S's spool, through its mapping, without\ningesting anything (POST /v1/mappings/S/check): the events, the refused rows with line, column\nand reason, and for a snapshot source the added, changed and removed counts and whether the\nfile would be held. Exit status 1 if any row is refused."),
         ("snapshot", "snapshot list | snapshot accept|discard ID",
          "List the runs of the snapshot sources (GET /v1/snapshots): file digest, rows, added, changed,\nremoved and state. A held run (it would remove more than max_removed_share of the keys) waits\nuntil it is accepted (its differences are applied) or discarded (nothing is applied)."),
+        ("reconcile", "reconcile [CHECK] [--csv] [--state open|explained|resolved] | reconcile explain CHECK ID --note TEXT",
+         "List the reconciliation (突合) checks with their open and explained counts (GET /v1/reconciliation),\nor every finding of CHECK (GET /v1/reconciliation/CHECK, all pages): the person and the facts behind it.\n--csv writes the findings (of CHECK, or of every check) as CSV in CP932 for Excel, to standard output;\na character CP932 cannot hold is written as 〓 and listed in the last column. `explain` records an\nofficial's note on an open finding (POST …/explain; group status_socket_admin_group): it stays listed as\nexplained until the data changes. Runbook: working the 突合 lists."),
         ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),
         ("top", "top [--count N]",
          "Live view of lag, throughput and backlog, refreshed every second; q or Ctrl-C quits.\nNot on a terminal: plain text every second (N refreshes with --count)."),
@@ -53,7 +55,7 @@ public enum ControlHelp {
             + "Exit status: 0 ok, 1 the daemon answered an error (or verify failed), 2 usage error,\n"
             + "3 the socket is missing, not answering, or not permitted.\n"
             + "Reading needs the group status_socket_group; deciding and changing (links, reviews, replay,\n"
-            + "rebuild, dead letters, subscriptions, --reveal-protected, backup) status_socket_admin_group:\n"
+            + "rebuild, dead letters, subscriptions, --reveal-protected, backup, reconcile explain) status_socket_admin_group:\n"
             + "outside your groups the daemon answers HTTP 403 naming the group.\n"
     }
 

@@ -71,6 +71,12 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/snapshots/{id}/accept"),
         StatusOperation("POST", "/v1/snapshots/{id}/discard"),
         StatusOperation("POST", "/v1/mappings/{source}/check"),
+        StatusOperation("GET", "/v1/reconciliation"),
+        StatusOperation(
+            "GET", "/v1/reconciliation/{check}",
+            query: [.text("after"), .integer("limit", 1...1000), .oneOf("state", ["open", "explained", "resolved"])]),
+        StatusOperation("GET", "/v1/reconciliation/{check}/{id}"),
+        StatusOperation("POST", "/v1/reconciliation/{check}/{id}/explain"),
     ]
 
     // MARK: - Checking a request
