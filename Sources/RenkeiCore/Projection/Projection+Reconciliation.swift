@@ -10,23 +10,23 @@ extension Projection: ReconciliationContext {
     /// The event type an official's explanation is logged as.
     public static let findingExplainedType = "operator.finding_explained"
 
-    /// Evaluates the checks for the persons `effect` changed and the persons depending on them, after
-    /// the event logged at `recordedAt`.
-    mutating func reconcile(_ effect: ProjectionEffect, recordedAt: String) {
-        guard !reconciliationChecks.isEmpty, !effect.persons.isEmpty else { return }
+    /// Evaluates the checks for the persons an event touched and the persons depending on them,
+    /// after the event logged at `lsn` and `recordedAt`.
+    mutating func reconcile(_ touched: [String], lsn: Int64, recordedAt: String) {
+        guard !reconciliationChecks.isEmpty, !touched.isEmpty else { return }
         var uids: [String] = []
         var seen: Set<String> = []
-        for change in effect.persons {
-            if seen.insert(change.uid).inserted { uids.append(change.uid) }
+        for uid in touched {
+            if seen.insert(uid).inserted { uids.append(uid) }
             for check in reconciliationChecks {
-                for dependent in check.dependents(of: change.uid, in: self) where seen.insert(dependent).inserted {
+                for dependent in check.dependents(of: uid, in: self) where seen.insert(dependent).inserted {
                     uids.append(dependent)
                 }
             }
         }
-        let found = uids.map { (uid: $0, findings: findings(of: $0, lsn: effect.lsn, at: recordedAt)) }
+        let found = uids.map { (uid: $0, findings: findings(of: $0, lsn: lsn, at: recordedAt)) }
         for (uid, findings) in found {
-            reconciliation.settle(uid: uid, found: findings, lsn: effect.lsn, at: recordedAt)
+            reconciliation.settle(uid: uid, found: findings, lsn: lsn, at: recordedAt)
         }
     }
 

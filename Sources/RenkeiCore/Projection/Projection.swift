@@ -171,7 +171,9 @@ public struct Projection: Sendable {
         rescoreChanged(&change)
         if !change.merges.isEmpty { retargetReviews(after: change.merges) }
         let effect = commit(change, cause: cause)
-        reconcile(effect, recordedAt: logged.recordedAt)
+        // Every person the event touched, not only those whose view changed: a withdrawn second card
+        // leaves the view as it was (it shows the active one) but ends a duplicate registration.
+        reconcile(change.order, lsn: logged.lsn, recordedAt: logged.recordedAt)
         return effect
     }
 

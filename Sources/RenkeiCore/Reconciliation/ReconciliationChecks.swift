@@ -86,18 +86,30 @@ public struct TaxWithoutRegistryCheck: ReconciliationCheck {
     }
 }
 
-/// `duplicate_registration`: one person holds two or more records of the same source (two
-/// 利用者番号, two 児童番号, …): a registration made twice.
+/// `duplicate_registration`: one person holds two or more registrations in force with the same
+/// source (two active 利用者番号, two 児童番号 applied or enrolled, two 納税義務者番号, two active
+/// 宛名番号): a registration made twice. A withdrawn card, a withdrawn child or a registry record of an
+/// earlier stay (moved out, then registered again) is not in force and does not count.
 public struct DuplicateRegistrationCheck: ReconciliationCheck {
     /// Creates the check.
     public init() {}
     public var name: String { "duplicate_registration" }
-    public var title: String { "同じ業務に二重登録 / one person holds two records of the same source" }
+    public var title: String { "同じ業務に二重登録 / one person holds two registrations in force with the same source" }
+
+    /// Whether a linked record is a registration in force.
+    static func inForce(_ record: SourceRecord) -> Bool {
+        let status = record.facts["status"]?.stringValue
+        switch record.link.source {
+        case "resident": return status == nil || status == "active"
+        case "library", "childcare": return status != "withdrawn"
+        default: return true
+        }
+    }
 
     public func findings(of person: PersonRecord, in context: any ReconciliationContext) -> [ReconciliationDraft] {
         var subjects: [String: [String]] = [:]
         var order: [String] = []
-        for record in person.records where record.linkEndedLSN == nil {
+        for record in person.records where record.linkEndedLSN == nil && Self.inForce(record) {
             let source = record.link.source
             if subjects[source] == nil { order.append(source) }
             if !(subjects[source]?.contains(record.link.subject) ?? false) {

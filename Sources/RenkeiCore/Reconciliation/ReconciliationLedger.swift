@@ -31,6 +31,9 @@ public struct ReconciliationLedger: Sendable {
     /// An open or explained finding.
     public func finding(_ id: String) -> ReconciliationFinding? { current[id] }
 
+    /// Every open and explained finding, by id.
+    public var openFindings: [ReconciliationFinding] { current.values.sorted { $0.id < $1.id } }
+
     /// Open and explained counts per check name.
     public var counts: [String: (open: Int, explained: Int)] {
         var counts: [String: (open: Int, explained: Int)] = [:]
