@@ -3,7 +3,7 @@
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let usage = "usage: renkei-bench <link|deliver|replay|snapshot> [options]   (renkei-bench <benchmark> --help lists its options)"
+let usage = "usage: renkei-bench <link|deliver|replay|snapshot|reconcile> [options]   (renkei-bench <benchmark> --help lists its options)"
 guard let command = arguments.first else {
     FileHandle.standardError.write(Data("\(usage)\n".utf8))
     exit(2)
@@ -19,6 +19,7 @@ case "deliver": DeliverBench.run(options)
 case "link": LinkBench.run(options)
 case "replay": ReplayBench.run(options)
 case "snapshot": SnapshotBench.run(options)
+case "reconcile": ReconcileBench.run(options)
 default:
     FileHandle.standardError.write(Data("renkei-bench: unknown benchmark '\(command)'\n\(usage)\n".utf8))
     exit(2)
