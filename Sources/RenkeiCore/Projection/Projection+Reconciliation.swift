@@ -14,12 +14,13 @@ extension Projection: ReconciliationContext {
     /// after the event logged at `lsn` and `recordedAt`.
     mutating func reconcile(_ touched: [String], lsn: Int64, recordedAt: String) {
         guard !reconciliationChecks.isEmpty, !touched.isEmpty else { return }
+        // An event touches one or two persons: a linear search beats hashing into a set.
         var uids: [String] = []
-        var seen: Set<String> = []
+        uids.reserveCapacity(touched.count + 2)
         for uid in touched {
-            if seen.insert(uid).inserted { uids.append(uid) }
+            if !uids.contains(uid) { uids.append(uid) }
             for check in reconciliationChecks {
-                for dependent in check.dependents(of: uid, in: self) where seen.insert(dependent).inserted {
+                for dependent in check.dependents(of: uid, in: self) where !uids.contains(dependent) {
                     uids.append(dependent)
                 }
             }

@@ -107,6 +107,16 @@ public struct DuplicateRegistrationCheck: ReconciliationCheck {
     }
 
     public func findings(of person: PersonRecord, in context: any ReconciliationContext) -> [ReconciliationDraft] {
+        // Most persons hold one record per source: find out without allocating.
+        let records = person.records
+        var twice = false
+        outer: for (index, record) in records.enumerated() where index > 0 {
+            for earlier in records[..<index] where earlier.link.source == record.link.source {
+                twice = true
+                break outer
+            }
+        }
+        guard twice else { return [] }
         var subjects: [String: [String]] = [:]
         var order: [String] = []
         for record in person.records where record.linkEndedLSN == nil && Self.inForce(record) {
