@@ -14,30 +14,52 @@ extension Projection: ReconciliationContext {
     /// after the event logged at `lsn` and `recordedAt`.
     mutating func reconcile(_ touched: [String], lsn: Int64, recordedAt: String) {
         guard !reconciliationChecks.isEmpty, !touched.isEmpty else { return }
+        // Two references, boxed once per event: passing the projection itself as `any
+        // ReconciliationContext` would copy all of it into a heap box for every check and person.
+        let context: any ReconciliationContext = Context(persons: persons, guardiansOfChild: guardiansOfChild)
         // An event touches one or two persons: a linear search beats hashing into a set.
         var uids: [String] = []
         uids.reserveCapacity(touched.count + 2)
         for uid in touched {
             if !uids.contains(uid) { uids.append(uid) }
             for check in reconciliationChecks {
-                for dependent in check.dependents(of: uid, in: self) where !uids.contains(dependent) {
+                for dependent in check.dependents(of: uid, in: context) where !uids.contains(dependent) {
                     uids.append(dependent)
                 }
             }
         }
-        let found = uids.map { (uid: $0, findings: findings(of: $0, lsn: lsn, at: recordedAt)) }
+        let found = uids.map { (uid: $0, findings: findings(of: $0, in: context, lsn: lsn, at: recordedAt)) }
         for (uid, findings) in found {
             reconciliation.settle(uid: uid, found: findings, lsn: lsn, at: recordedAt)
         }
     }
 
+    /// What the checks may read: the persons and the guardian index (the projection's own
+    /// dictionaries, shared, not copied).
+    struct Context: ReconciliationContext {
+        let persons: [String: PersonRecord]
+        let guardiansOfChild: [String: [String]]
+
+        func liveRecord(_ uid: String) -> PersonRecord? {
+            var current = uid
+            var steps = 0
+            while let next = persons[current]?.mergedInto, steps < 64 {
+                current = next
+                steps += 1
+            }
+            return persons[current]
+        }
+
+        func guardians(ofChild child: String) -> [String] { guardiansOfChild[child] ?? [] }
+    }
+
     /// What every check finds about `uid` now (nothing for a uid merged away).
-    func findings(of uid: String, lsn: Int64, at: String) -> [ReconciliationFinding] {
+    func findings(of uid: String, in context: any ReconciliationContext, lsn: Int64, at: String) -> [ReconciliationFinding] {
         guard let record = persons[uid], record.mergedInto == nil else { return [] }
         var result: [ReconciliationFinding] = []
         var personFacts: JSONObject?
         for check in reconciliationChecks {
-            for draft in check.findings(of: record, in: self) {
+            for draft in check.findings(of: record, in: context) {
                 let base = personFacts ?? ReconciliationFacts.person(record)
                 personFacts = base
                 var facts = base

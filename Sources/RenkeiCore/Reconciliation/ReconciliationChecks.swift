@@ -19,11 +19,14 @@ public enum ReconciliationChecks {
 public struct ChildcareAfterDepartureCheck: ReconciliationCheck {
     /// Creates the check.
     public init() {}
+    /// The check\'s name (``ReconciliationCheck/name``).
     public var name: String { "childcare_after_departure" }
+    /// One line for officials (``ReconciliationCheck/title``).
     public var title: String {
         "保育の申請・在籍中に住民記録で転出・死亡 / childcare applied or enrolled while the registry says moved out or deceased"
     }
 
+    /// The findings `person` fails this check with (``ReconciliationCheck/findings(of:in:)``).
     public func findings(of person: PersonRecord, in context: any ReconciliationContext) -> [ReconciliationDraft] {
         guard let status = ReconciliationFacts.registryStatus(person), status == "moved_out" || status == "deceased"
         else { return [] }
@@ -44,9 +47,12 @@ public struct ChildcareAfterDepartureCheck: ReconciliationCheck {
 public struct LibraryCardOfDeceasedCheck: ReconciliationCheck {
     /// Creates the check.
     public init() {}
+    /// The check\'s name (``ReconciliationCheck/name``).
     public var name: String { "library_card_of_deceased" }
+    /// One line for officials (``ReconciliationCheck/title``).
     public var title: String { "死亡者の図書館利用カードが有効 / library card active for a deceased person" }
 
+    /// The findings `person` fails this check with (``ReconciliationCheck/findings(of:in:)``).
     public func findings(of person: PersonRecord, in context: any ReconciliationContext) -> [ReconciliationDraft] {
         guard ReconciliationFacts.registryStatus(person) == "deceased" else { return [] }
         return ReconciliationFacts.linkedRecords(person, from: "library").compactMap { record in
@@ -66,11 +72,14 @@ public struct LibraryCardOfDeceasedCheck: ReconciliationCheck {
 public struct TaxWithoutRegistryCheck: ReconciliationCheck {
     /// Creates the check.
     public init() {}
+    /// The check\'s name (``ReconciliationCheck/name``).
     public var name: String { "tax_without_registry" }
+    /// One line for officials (``ReconciliationCheck/title``).
     public var title: String {
         "宛名番号が住民記録にない課税 (住登外でない) / tax assessed on a 宛名番号 the registry does not hold (not 住登外)"
     }
 
+    /// The findings `person` fails this check with (``ReconciliationCheck/findings(of:in:)``).
     public func findings(of person: PersonRecord, in context: any ReconciliationContext) -> [ReconciliationDraft] {
         // A 住登外 assessment carries no 宛名番号: its person reserves none. A reserved 宛名番号
         // without a registry record is one the registry has never sent.
@@ -93,7 +102,9 @@ public struct TaxWithoutRegistryCheck: ReconciliationCheck {
 public struct DuplicateRegistrationCheck: ReconciliationCheck {
     /// Creates the check.
     public init() {}
+    /// The check\'s name (``ReconciliationCheck/name``).
     public var name: String { "duplicate_registration" }
+    /// One line for officials (``ReconciliationCheck/title``).
     public var title: String { "同じ業務に二重登録 / one person holds two registrations in force with the same source" }
 
     /// Whether a linked record is a registration in force.
@@ -106,6 +117,7 @@ public struct DuplicateRegistrationCheck: ReconciliationCheck {
         }
     }
 
+    /// The findings `person` fails this check with (``ReconciliationCheck/findings(of:in:)``).
     public func findings(of person: PersonRecord, in context: any ReconciliationContext) -> [ReconciliationDraft] {
         // Most persons hold one record per source: find out without allocating.
         let records = person.records
@@ -141,11 +153,14 @@ public struct DuplicateRegistrationCheck: ReconciliationCheck {
 public struct GuardianChildApartCheck: ReconciliationCheck {
     /// Creates the check.
     public init() {}
+    /// The check\'s name (``ReconciliationCheck/name``).
     public var name: String { "guardian_child_apart" }
+    /// One line for officials (``ReconciliationCheck/title``).
     public var title: String {
         "保護者と児童が別世帯 (続柄の記録なし) / guardian and child live in different households with no recorded relationship"
     }
 
+    /// The findings `person` fails this check with (``ReconciliationCheck/findings(of:in:)``).
     public func findings(of person: PersonRecord, in context: any ReconciliationContext) -> [ReconciliationDraft] {
         guard !person.guardianOf.isEmpty, let own = person.memberOf else { return [] }
         var seen: Set<String> = []

@@ -142,7 +142,12 @@ public struct ReconciliationFinding: Sendable, Hashable {
 public struct ReconciliationHistoryEntry: Sendable, Hashable {
     /// What happened.
     public enum Kind: String, Sendable {
-        case opened, explained, resolved
+        /// The person started failing the check (again).
+        case opened
+        /// An official recorded why it stands (`operator.finding_explained`).
+        case explained
+        /// The person passes the check now.
+        case resolved
     }
 
     /// The finding.
