@@ -12,7 +12,9 @@
 // - amplified: every check four times over (same findings, four times the evaluation), because two
 //   runs of the same work on a shared machine differ by a few per cent, as much as the checks cost.
 // Only the `apply` calls are timed, in thread CPU time (CLOCK_THREAD_CPUTIME_ID: the machine's other
-// load does not count directly). Reconciliation's cost is (amplified − baseline) ÷ 4; printed as its
+// load does not count directly). Reconciliation's cost lies between (amplified − baseline) ÷ 4 (a lower
+// bound: the per-event bookkeeping is not multiplied) and measured − baseline (an upper bound within
+// the run-to-run noise), see BENCHMARKS.md; the first is printed as its
 // share of the projection's apply CPU (an upper bound of its share of all ingest CPU, which also
 // validates, seals, hashes and writes SQLite), and as the events/s reconciliation alone keeps up with.
 import Foundation
