@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "RenkeiStoreTests", dependencies: ["RenkeiStore", "RenkeiCore", "RenkeiCrypto"]),
         .testTarget(name: "RenkeiHTTPTests", dependencies: ["RenkeiHTTP", "RenkeiSystem"]),
         .testTarget(name: "RenkeiSystemTests", dependencies: ["RenkeiSystem", "RenkeiCore"]),
-        .testTarget(name: "RenkeiControlTests", dependencies: ["RenkeiControl", "RenkeiCore"]),
+        .testTarget(name: "RenkeiControlTests", dependencies: ["RenkeiControl", "RenkeiCore", "RenkeiSystem"]),
         .testTarget(
             name: "RenkeiIntegrationTests",
             // RenkeiHTTP: the console tests' HTTPS client (issue 18).

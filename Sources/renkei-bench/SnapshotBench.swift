@@ -10,7 +10,7 @@ import RenkeiSystem
 ///
 /// Timed, as the daemon does it (`SnapshotComparison.compare`, which `SpoolIngest.planSnapshot` calls):
 /// read the file; at the same time read the previous day's row digests from a real state database
-/// (`Snapshots.digestSet`, migration 4), SHA-256 the whole file, and find and digest the rows of
+/// (`Snapshots.digestSet`, migration 7), SHA-256 the whole file, and find and digest the rows of
 /// each half; look every row up; decode, map (`Deploy/mappings/library-example.json`) and validate
 /// the rows whose digest is not stored; read their stored entries and the keys of the stored
 /// digests no row had; the diff. Not timed: committing the differences (a few thousand rows at 0.5 %).

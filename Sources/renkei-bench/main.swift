@@ -3,7 +3,7 @@
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
-let usage = "usage: renkei-bench <link|deliver|replay|snapshot|file> [options]   (renkei-bench <benchmark> --help lists its options)"
+let usage = "usage: renkei-bench <link|deliver|replay|snapshot|file|reconcile> [options]   (renkei-bench <benchmark> --help lists its options)"
 guard let command = arguments.first else {
     FileHandle.standardError.write(Data("\(usage)\n".utf8))
     exit(2)
@@ -20,6 +20,7 @@ case "link": LinkBench.run(options)
 case "replay": ReplayBench.run(options)
 case "snapshot": SnapshotBench.run(options)
 case "file": FileBench.run(options)  // issue 17
+case "reconcile": ReconcileBench.run(options)
 default:
     FileHandle.standardError.write(Data("renkei-bench: unknown benchmark '\(command)'\n\(usage)\n".utf8))
     exit(2)

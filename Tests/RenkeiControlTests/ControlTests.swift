@@ -1,5 +1,6 @@
 import Foundation
 import RenkeiCore
+import RenkeiSystem
 import Testing
 @testable import RenkeiControl
 
@@ -77,6 +78,54 @@ import Testing
     }
 
     /// Issue 13: `keys rotate FILE` posts the new key file's path.
+    @Test func reconcileMapsToTheReconciliationEndpoints() throws {
+        #expect(run("reconcile")?.command == .reconcile(check: nil, csv: false, state: nil))
+        #expect(run("reconcile")?.command.request.target == "/v1/reconciliation")
+        #expect(run("reconcile duplicate_registration --state resolved")?.command.request.target
+            == "/v1/reconciliation/duplicate_registration?state=resolved")
+        #expect(run("reconcile --csv")?.command == .reconcile(check: nil, csv: true, state: nil))
+        let explain = try #require(
+            { () -> ControlInvocation? in
+                if case .run(let invocation) = ControlInvocation.parse(
+                    ["reconcile", "explain", "guardian_child_apart", "F0123456789abcdef", "--note", "別居監護 (確認済み)"])
+                {
+                    return invocation
+                }
+                return nil
+            }())
+        #expect(explain.command.request == ("POST", "/v1/reconciliation/guardian_child_apart/F0123456789abcdef/explain"))
+        #expect(try JSONParser.parse(explain.command.body)["note"] == "別居監護 (確認済み)")
+        #expect(isUsageError("reconcile explain guardian_child_apart F0123456789abcdef"))
+        #expect(isUsageError("reconcile a b"))
+        #expect(isUsageError("reconcile --state closed"))
+        #expect(isUsageError("status --csv"))
+    }
+
+    @Test func findingsCSVIsCP932WithTheUnencodableListed() throws {
+        let tanaka: JSONObject = [
+            "id": "F0000000000000001", "uid": "U0000000001", "state": "explained", "since": "2026-12-01T00:00:00.000Z",
+            "facts": [
+                "name": "田中 一郎", "name_kana": "タナカ イチロウ", "birth_date": "1940-01-10", "status": "deceased",
+                "address": "東京都千代田区九段南1-2-1", "patron_no": "L-3",
+            ],
+            "explanation": ["note": "遺族に返却依頼, 電話済み"],
+        ]
+        let yoshino: JSONObject = [
+            "id": "F0000000000000002", "uid": "U0000000002", "state": "open", "since": "2026-12-01T00:00:00.000Z",
+            "facts": ["name": "𠮷野 花子", "status": "deceased", "protected": true, "patron_no": "L-4"],
+        ]
+        let bytes = FindingsCSV.encode([("library_card_of_deceased", tanaka), ("library_card_of_deceased", yoshino)])
+        #expect(!bytes.contains(UInt8(ascii: "?")))
+        let text = try TextDecoder.decode(bytes, as: .cp932)
+        let rows = text.components(separatedBy: "\r\n")
+        #expect(rows.count == 4 && rows[3].isEmpty)
+        #expect(rows[0] == FindingsCSV.header.joined(separator: ","))
+        #expect(rows[1] == "library_card_of_deceased,F0000000000000001,U0000000001,explained,2026-12-01T00:00:00.000Z,"
+            + "田中 一郎,タナカ イチロウ,1940-01-10,deceased,東京都千代田区九段南1-2-1,patron_no=L-3,\"遺族に返却依頼, 電話済み\",")
+        #expect(rows[2] == "library_card_of_deceased,F0000000000000002,U0000000002,open,2026-12-01T00:00:00.000Z,"
+            + "〓野 花子,,,deceased,,protected=true; patron_no=L-4,,氏名: 𠮷 (U+20BB7)".replacingOccurrences(of: "𠮷", with: "〓"))
+    }
+
     @Test func keysRotateNamesTheNewKeyFile() throws {
         let command = try #require(run("keys rotate /etc/renkei/secrets/at-rest.key.new")?.command)
         #expect(command.request.method == "POST" && command.request.target == "/v1/keys/rotate")

@@ -87,6 +87,7 @@ enum SchemaFixtures {
             "childcare.applied", "childcare.enrolled", "childcare.fee_decided", "childcare.withdrawn",
             "library.patron_registered", "library.patron_updated", "library.patron_withdrawn",
             "operator.linked", "operator.unlinked", "operator.review_rejected", "operator.linking_estimated",
+            "operator.finding_explained",
         ])
         #expect(schemas.sources == ["resident", "tax", "childcare", "library", "operator"])
     }

@@ -19,7 +19,10 @@ import Testing
     }
 
     static let reads = ["/v1/status", "/metrics", "/v1/persons/U0000000001", "/v1/households/H000501", "/v1/reviews",
-                        "/v1/disclosures?uid=U0000000001", "/v1/access-log", "/v1/verify", "/v1/dead-letters"]
+                        "/v1/disclosures?uid=U0000000001", "/v1/access-log", "/v1/verify", "/v1/dead-letters",
+                        // Issue 17: the 突合 lists are read-only commands.
+                        "/v1/reconciliation", "/v1/reconciliation/duplicate_registration?after=F0000000000000000",
+                        "/v1/reconciliation/duplicate_registration/F0123456789abcdef"]
     static let decisions: [(String, String)] = [
         ("POST", "/v1/replay"), ("POST", "/v1/rebuild"), ("POST", "/v1/links"), ("DELETE", "/v1/links"),
         ("POST", "/v1/reviews/RV0000000001/link"), ("POST", "/v1/reviews/RV0000000001/reject"),
@@ -27,6 +30,7 @@ import Testing
         ("POST", "/v1/subscriptions/benefits/pause"), ("POST", "/v1/subscriptions/benefits/resume"),
         ("POST", "/v1/subscriptions/benefits/replay?from_lsn=1"), ("POST", "/v1/backup"),
         ("POST", "/v1/snapshots/S1/accept"), ("POST", "/v1/linking/estimate"), ("PUT", "/v1/anything-new"),
+        ("POST", "/v1/reconciliation/duplicate_registration/F0123456789abcdef/explain"),
         ("GET", "/v1/persons/U0000000001?reveal=protected"), ("GET", "/v1/households/H000501?reveal=protected"),
         // The decoded query counts: a percent-encoded key is still `reveal`.
         ("GET", "/v1/persons/U0000000001?%72eveal=%70rotected"),

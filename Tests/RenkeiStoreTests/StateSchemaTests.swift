@@ -63,7 +63,7 @@ import Testing
         #expect(report == .init(from: 2, to: 3, adoptedLegacy: false))
         #expect(try Self.tables(db).isSuperset(of: ["snapshot_keys", "snapshot_runs"]))
         #expect(try Snapshots.entries(of: "library", in: db).isEmpty)
-        // The snapshot API runs on the current schema (apply keeps migration 4's digest sets too).
+        // The snapshot API runs on the current schema (apply keeps migration 7's digest sets too).
         try StateSchema.migrate(db)
         let row = SnapshotRow(key: "L1", line: 2, subject: "L1", registration: .object(JSONObject()), fields: ["name": "aa", "address": "bb"])
         try Snapshots.apply(SnapshotDiff(rows: [row], previous: [:]), source: "library", in: db)
@@ -146,14 +146,14 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.databasePath)
         #expect(try StateSchema.migrate(db) == .init(from: 0, to: StateSchema.currentVersion, adoptedLegacy: false))
-        #expect(StateSchema.currentVersion == 7)
+        #expect(StateSchema.currentVersion == 8)
         let before = try Self.schemaDump(db)
-        #expect(try StateSchema.migrate(db) == .init(from: 7, to: 7, adoptedLegacy: false))
+        #expect(try StateSchema.migrate(db) == .init(from: 8, to: 8, adoptedLegacy: false))
         #expect(try Self.schemaDump(db) == before)
         #expect(try Self.tables(db).isSuperset(of: [
             "events", "persons", "outbox", "outbox_bodies", "outbox_counts", "disclosures", "access_log", "at_rest_keys",
             "pull_cursors", "snapshot_keys", "snapshot_runs", "subscription_modes", "file_cuts", "file_cut_rows",
-            "console_users", "snapshot_digest_sets",
+            "console_users", "snapshot_digest_sets", "reconciliation_findings", "reconciliation_history",
         ]))
     }
 

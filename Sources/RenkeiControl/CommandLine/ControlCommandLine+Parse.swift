@@ -9,7 +9,7 @@ extension ControlInvocation {
         var options: [String: String] = [:]
         var flags: Set<String> = []
         var wantsHelp = false
-        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state", "--mapping", "--encoding", "--format", "--limit", "--birth-date", "--role"]
+        let valued: Set<String> = ["--socket", "--config", "--source", "--subject", "--uid", "--subscription", "--from-lsn", "--chunk-lines", "--count", "--state", "--mapping", "--encoding", "--format", "--limit", "--birth-date", "--role", "--note"]
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -22,7 +22,7 @@ extension ControlInvocation {
             }
             if name == "--help" || name == "-h" {
                 wantsHelp = true
-            } else if name == "--json" || name == "--reveal-protected" {
+            } else if name == "--json" || name == "--reveal-protected" || name == "--csv" {
                 flags.insert(name)
             } else if valued.contains(name) {
                 guard let value = inlineValue ?? (index < arguments.count ? arguments[index] : nil) else {
@@ -54,6 +54,9 @@ extension ControlInvocation {
             if let first = extra.sorted().first { return ControlUsageError("\(first) does not apply to \(name)") }
             if flags.contains("--reveal-protected") && !allowed.contains("--reveal-protected") {
                 return ControlUsageError("--reveal-protected applies only to person")
+            }
+            if flags.contains("--csv") && !allowed.contains("--csv") {
+                return ControlUsageError("--csv applies only to reconcile")
             }
             return nil
         }
@@ -134,6 +137,24 @@ extension ControlInvocation {
                 command = .snapshot(action: rest[0], id: rest[1])
             default:
                 return .usage(ControlUsageError("snapshot takes list, accept ID or discard ID; see `renkeictl snapshot --help`"))
+            }
+        case "reconcile":
+            if rest.first == "explain" {
+                guard rest.count == 3, let note = options["--note"] else {
+                    return .usage(ControlUsageError("reconcile explain takes CHECK ID --note TEXT; see `renkeictl reconcile --help`"))
+                }
+                if let error = unused(["--note"]) { return .usage(error) }
+                command = .reconcileExplain(check: rest[1], id: rest[2], note: note)
+            } else {
+                guard rest.count <= 1 else {
+                    return .usage(ControlUsageError("reconcile takes at most one CHECK; see `renkeictl reconcile --help`"))
+                }
+                if let error = unused(["--csv", "--state"]) { return .usage(error) }
+                let state = options["--state"]
+                guard state == nil || ["open", "explained", "resolved"].contains(state!) else {
+                    return .usage(ControlUsageError("--state is open, explained or resolved (default: open and explained)"))
+                }
+                command = .reconcile(check: rest.first, csv: flags.contains("--csv"), state: state)
             }
         case "top":
             if let error = expect(0, "no arguments") ?? unused(["--count"]) { return .usage(error) }

@@ -107,6 +107,11 @@ public enum ControlCommand: Sendable, Equatable {
     case metrics
     /// `top [--count N]` → `GET /v1/status` every second, shown as a live table.
     case top(count: Int?)
+    /// `reconcile [CHECK] [--csv] [--state S]` → `GET /v1/reconciliation` (counts) or every page of
+    /// `GET /v1/reconciliation/{check}` (findings); `--csv` writes them as CP932 CSV (issue 17).
+    case reconcile(check: String?, csv: Bool, state: String?)
+    /// `reconcile explain CHECK ID --note TEXT` → `POST /v1/reconciliation/{check}/{id}/explain` {note}.
+    case reconcileExplain(check: String, id: String, note: String)
 
     /// The method and target of the (first) request for this command.
     public var request: (method: String, target: String) {
@@ -154,6 +159,11 @@ public enum ControlCommand: Sendable, Equatable {
         case .shadowDiff(let options): return ("POST", "/v1/subscriptions/\(Percent.encode(options.name))/shadow/diff")
         case .metrics: return ("GET", "/metrics")
         case .top: return ("GET", "/v1/status")
+        case .reconcile(let check, _, let state):
+            guard let check else { return ("GET", "/v1/reconciliation") }
+            return ("GET", "/v1/reconciliation/\(Percent.encode(check))" + (state.map { "?state=\(Percent.encode($0))" } ?? ""))
+        case .reconcileExplain(let check, let id, _):
+            return ("POST", "/v1/reconciliation/\(Percent.encode(check))/\(Percent.encode(id))/explain")
         }
     }
 
@@ -168,6 +178,7 @@ public enum ControlCommand: Sendable, Equatable {
         case .keysRotate(let file): value = ["key_file": .string(file)]
         case .consoleUser("add", _, let role?): value = ["role": .string(role)]
         case .consoleUser("reset", _, let role?): value = ["role": .string(role)]
+        case .reconcileExplain(_, _, let note): value = ["note": .string(note)]
         default: return []
         }
         return value.serializedBytes

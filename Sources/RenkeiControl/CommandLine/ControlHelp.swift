@@ -43,6 +43,8 @@ public enum ControlHelp {
          "Manage the staff accounts of the web console (POST /v1/console/users/NAME, …/reset, …/disable;\ngroup status_socket_admin_group). add and reset print a one-time password, which must be changed\nat the first login; disable ends the account's sessions. viewer reads, reviewer also decides\nreviews and links, admin also reveals protected addresses (with a reason)."),
         ("shadow", "shadow diff NAME FILE --mapping M [--source S] [--encoding E] [--format csv|fixed] [--limit N]",
          "Compare what subscription NAME would hold now (its shadowed or delivered deltas, the policy in\nforce applied) with a legacy system's export FILE of the same data, read through mapping M as a\nmapped source's file (POST /v1/subscriptions/NAME/shadow/diff; group status_socket_admin_group).\nPersons are matched by the mapping's subject (the key of source S, default the subscription's\nlinked_to, e.g. 宛名番号) and compared field by field. Prints the cut-over report: matched,\ndiffering (with the fields), only in Renkei, only in the legacy file, refused rows. --encoding\nutf-8 (default), cp932 or euc-jp; --limit N entries per list (default 1000; counts are complete).\nExit status 0 when everything matched, 1 otherwise."),
+        ("reconcile", "reconcile [CHECK] [--csv] [--state open|explained|resolved] | reconcile explain CHECK ID --note TEXT",
+         "List the reconciliation (突合) checks with their open and explained counts (GET /v1/reconciliation),\nor every finding of CHECK (GET /v1/reconciliation/CHECK, all pages): the person and the facts behind it.\n--csv writes the findings (of CHECK, or of every check) as CSV in CP932 for Excel, to standard output;\na character CP932 cannot hold is written as 〓 and listed in the last column. `explain` records an\nofficial's note on an open finding (POST …/explain; group status_socket_admin_group): it stays listed as\nexplained until the data changes. Runbook: working the 突合 lists."),
         ("metrics", "metrics", "Print the Prometheus metrics (GET /metrics)."),
         ("top", "top [--count N]",
          "Live view of lag, throughput and backlog, refreshed every second; q or Ctrl-C quits.\nNot on a terminal: plain text every second (N refreshes with --count)."),
@@ -61,7 +63,7 @@ public enum ControlHelp {
             + "Exit status: 0 ok, 1 the daemon answered an error (or verify failed), 2 usage error,\n"
             + "3 the socket is missing, not answering, or not permitted.\n"
             + "Reading needs the group status_socket_group; deciding and changing (links, reviews, replay,\n"
-            + "rebuild, dead letters, subscriptions, --reveal-protected, backup) status_socket_admin_group:\n"
+            + "rebuild, dead letters, subscriptions, --reveal-protected, backup, reconcile explain) status_socket_admin_group:\n"
             + "outside your groups the daemon answers HTTP 403 naming the group.\n"
     }
 

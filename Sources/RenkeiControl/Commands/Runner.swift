@@ -16,6 +16,8 @@ struct Runner {
                 return try rebuild()
             case .top(let count):
                 return try Top(runner: self, count: count).run()
+            case .reconcile(let check, let csv, let state):
+                return try Reconcile(runner: self, check: check, csv: csv, state: state).run()
             case .metrics:
                 let reply = try client.request(method: "GET", path: "/metrics", headers: HTTPHeaders(), body: [])
                 guard reply.status < 400 else { return fail(reply.status, try? JSONParser.parse(reply.body)) }

@@ -12,16 +12,19 @@ extension Projection {
     ///   - meta: the stored counters.
     ///   - reviews: every stored open review item.
     ///   - decisions: the stored operator decisions.
+    ///   - findings: the stored open and explained reconciliation findings.
     ///   - thresholds: `linking` from the configuration.
     ///   - weights: match weights.
     public init(
         restoring persons: [PersonRecord], households: [HouseholdRecord], meta: ProjectionMeta,
         reviews: [ReviewItem] = [], decisions: LinkDecisions = LinkDecisions(),
+        findings: [ReconciliationFinding] = [],
         thresholds: LinkingThresholds = LinkingThresholds(), weights: MatchWeights = .standard
     ) {
         self.init(thresholds: thresholds, weights: weights)
         self.meta = meta
         self.decisions = decisions
+        reconciliation = ReconciliationLedger(restoring: findings)
         if let weights = decisions.estimatedWeights { linker.use(estimate: weights) }
         for item in reviews {
             self.reviews[item.id] = item

@@ -38,6 +38,11 @@ public struct Projection: Sendable {
     public internal(set) var decisions = LinkDecisions()
     /// child uid → guardian uids listing it under `guardian_of` (kept through merges).
     var guardiansOfChild: [String: [String]] = [:]
+    /// The reconciliation findings (突合, issue 17), kept current after every event.
+    public internal(set) var reconciliation = ReconciliationLedger()
+    /// The checks evaluated after every event (``ReconciliationChecks/standard``; empty: none, as
+    /// the bench's baseline runs).
+    public var reconciliationChecks: [any ReconciliationCheck] = ReconciliationChecks.standard
 
     /// The daemon's own municipality (config `municipality`): an event naming another one has its
     /// numbers scoped by it (``scopedToMunicipality(_:)``); `nil`: no scoping.
@@ -90,6 +95,7 @@ public struct Projection: Sendable {
         dirtyReviews.removeAll(keepingCapacity: true)
         dirtyLinks.removeAll(keepingCapacity: true)
         decisionsDirty = false
+        reconciliation.clearDirty()
         dropViewCache()
     }
 
@@ -158,12 +164,21 @@ public struct Projection: Sendable {
         case "tax": applyTax(event, &change)
         case "childcare": applyChildcare(event, &change)
         case "library": applyLibrary(event, &change)
-        case EventValidator.operatorSource: applyOperator(event, &change)
+        case EventValidator.operatorSource:
+            if event.type == Self.findingExplainedType {
+                applyFindingExplained(event, lsn: logged.lsn, recordedAt: logged.recordedAt)
+            } else {
+                applyOperator(event, &change)
+            }
         default: break
         }
         rescoreChanged(&change)
         if !change.merges.isEmpty { retargetReviews(after: change.merges) }
-        return commit(change, cause: cause)
+        let effect = commit(change, cause: cause)
+        // Every person the event touched, not only those whose view changed: a withdrawn second card
+        // leaves the view as it was (it shows the active one) but ends a duplicate registration.
+        reconcile(change.order, lsn: logged.lsn, recordedAt: logged.recordedAt)
+        return effect
     }
 
     /// The persons an event touched, with what they looked like before it.

@@ -31,6 +31,16 @@ extension RenkeiService {
         out.family(
             "renkei_subscription_oldest_undelivered_seconds", "Age of the oldest undelivered delta.", "gauge", subscriptions,
             "oldest_undelivered_s", label: "subscription")
+        // Issue 17: the 突合 lists, per check and state (open, explained), every check listed.
+        let checks = try ReconciliationStore.counts(in: reader)
+        out.text += "# HELP renkei_reconciliation_findings Reconciliation (突合) findings per check and state.\n"
+        out.text += "# TYPE renkei_reconciliation_findings gauge\n"
+        for check in ReconciliationChecks.standard {
+            for state in ["open", "explained"] {
+                let count = checks[check.name]?[state] ?? 0
+                out.text += "renkei_reconciliation_findings{check=\"\(MetricsWriter.escape(check.name))\",state=\"\(state)\"} \(count)\n"
+            }
+        }
         return out.text
     }
 }

@@ -80,6 +80,12 @@ struct StatusOperation: Sendable {
         StatusOperation("POST", "/v1/console/users/{name}/reset"),
         StatusOperation("POST", "/v1/console/users/{name}/disable"),
         StatusOperation("POST", "/v1/subscriptions/{name}/shadow/diff"),
+        StatusOperation("GET", "/v1/reconciliation"),
+        StatusOperation(
+            "GET", "/v1/reconciliation/{check}",
+            query: [.text("after"), .integer("limit", 1...1000), .oneOf("state", ["open", "explained", "resolved"])]),
+        StatusOperation("GET", "/v1/reconciliation/{check}/{id}"),
+        StatusOperation("POST", "/v1/reconciliation/{check}/{id}/explain"),
     ]
 
     // MARK: - Checking a request

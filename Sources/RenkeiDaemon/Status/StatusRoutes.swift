@@ -66,7 +66,7 @@ struct StatusRoutes: Sendable {
     static func isAudited(_ request: HTTPRequest, _ segments: [String]) -> Bool {
         if request.method != "GET" { return true }
         guard segments.count >= 2, segments[0] == "v1" else { return false }
-        return ["persons", "households", "reviews", "disclosures", "access-log"].contains(segments[1])
+        return ["persons", "households", "reviews", "disclosures", "access-log", "reconciliation"].contains(segments[1])
     }
 
     private func route(_ request: HTTPRequest, _ s: [String], _ note: AuditNote) async throws -> Answer {
@@ -78,7 +78,7 @@ struct StatusRoutes: Sendable {
         guard s.first == "v1", s.count >= 2 else { return nil }
         let rest = Array(s.dropFirst(2))
         // After a start, reads of the views wait for them to reflect the log (RenkeiService+Views.swift).
-        if request.method == "GET", ["persons", "households", "reviews"].contains(s[1]),
+        if request.method == "GET", ["persons", "households", "reviews", "reconciliation"].contains(s[1]),
             let notYet = try await service.waitForCurrentViews()
         {
             return notYet
@@ -98,6 +98,7 @@ struct StatusRoutes: Sendable {
         case "snapshots": return try await snapshots(request, rest)  // issue 16 (StatusRoutes+Snapshots.swift)
         case "mappings": return try await mappings(request, rest)  // issue 16: dry run of a mapped file
         case "console": return try await console(request, rest)  // issue 18: staff accounts (StatusRoutes+Console.swift)
+        case "reconciliation": return try await reconciliation(request, rest)  // issue 17 (StatusRoutes+Reconciliation.swift)
         case "keys": return try await keys(request, rest)  // issue 13: at-rest key rotation (StatusRoutes+Keys.swift)
         default: return nil
         }

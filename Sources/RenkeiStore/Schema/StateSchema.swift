@@ -11,6 +11,7 @@
 /// | 5 | `file_cuts`, `file_cut_rows` and `disclosures.file`: file subscriptions' files (issue 17) |
 /// | 6 | `console_users` and `access_log.staff`/`note`: the web console's staff accounts (issue 18) |
 /// | 7 | `snapshot_digest_sets` and `snapshot_keys_by_digest`: each snapshot's row digests in one blob, and digest → key, for the byte-level comparison (issue 16) |
+/// | 8 | `reconciliation_findings` and `reconciliation_history`: the 突合 findings and their record (issue 17) |
 ///
 /// Never edit a released migration: add the next one (and its test, and a line in README's
 /// "State database and migrations").
@@ -38,6 +39,11 @@ public enum StateSchema {
             },
             .init(version: 7, name: "snapshot_digest_sets, snapshot_keys_by_digest") { db throws(StoreError) in
                 try Snapshots.migrateDigestSets(in: db)
+            },
+            .init(version: 8, name: "reconciliation_findings, reconciliation_history") { db throws(StoreError) in
+                // Derived from the log like the views: a database that had views before this migration
+                // gets its findings from `renkeictl rebuild` (README: Reconciliation).
+                try db.execute(ReconciliationStore.schema)
             },
         ],
         legacyVersion: 1,

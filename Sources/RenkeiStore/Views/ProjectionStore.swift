@@ -35,9 +35,10 @@ public enum ProjectionStore {
         let decisions = try db.prepare("SELECT decisions FROM link_decisions WHERE id = 1").rows([]) {
             try LinkDecisions(decoding: $0.blob(0) ?? [])
         }.first ?? LinkDecisions()
+        let findings = try ReconciliationStore.current(in: db)
         return Projection(
             restoring: persons, households: households, meta: meta, reviews: reviews, decisions: decisions,
-            thresholds: thresholds, weights: weights)
+            findings: findings, thresholds: thresholds, weights: weights)
     }
 
     /// Writes what changed since the last save, and the checkpoint.
@@ -72,6 +73,7 @@ public enum ProjectionStore {
             try db.prepare("INSERT OR REPLACE INTO link_decisions(id, decisions) VALUES (1, ?)")
                 .run([.blob(projection.decisions.encoded)])
         }
+        try ReconciliationStore.saveDirty(projection.reconciliation, in: db)
         try saveMeta(projection.meta, in: db)
     }
 
@@ -106,6 +108,7 @@ public enum ProjectionStore {
     /// Removes every person and household row (before a rebuild writes them anew).
     public static func clearViews(in db: Database) throws {
         try db.execute("DELETE FROM persons; DELETE FROM households; DELETE FROM person_links; DELETE FROM projection_meta; DELETE FROM reviews; DELETE FROM link_decisions;")
+        try ReconciliationStore.clear(in: db)
     }
 
     /// What `subscription` was last sent about `uid`, or `nil` when nothing was.

@@ -1,7 +1,11 @@
 import Glibc
 
-/// Encodes Swift strings as CP932 (Windows-31J) bytes, strictly: a character CP932 cannot hold is an
-/// error, never a `?` or a look-alike (issue 17: a file subscription names the person and field).
+/// Encodes Swift strings as CP932 (Windows-31J, what Excel on Japanese Windows opens) bytes: a
+/// character CP932 cannot hold (𠮷, a character with an ideographic variation selector, a 外字 code
+/// point) is never a `?` or a look-alike — ``encode(_:)`` throws naming it (issue 17: a file
+/// subscription names the person and field), and ``encodeMarking(_:)`` writes the geta mark 〓
+/// (U+3013, 0x81AC, the substitution mark of Japanese forms) and returns what it replaced, for a
+/// column that lists them (the 突合 CSV).
 ///
 /// The counterpart of ``TextDecoder`` for CP932, through glibc `iconv(3)` with the same `CP932`
 /// converter, so what Renkei writes reads back to the same text (U+FF5E 〜 → 0x8160, 髙 → 0xFBFC).
@@ -28,11 +32,15 @@ public final class CP932Encoder {
         public var codePoints: String
         /// The 0-based character offset within the value.
         public var offset: Int
+        /// The character itself, for a caller that lists it where the value may appear (the 突合
+        /// CSV's 変換不能文字 column); ``description`` never includes it.
+        public var character: String
 
         /// Creates an error.
-        public init(codePoints: String, offset: Int) {
+        public init(codePoints: String, offset: Int, character: String = "") {
             self.codePoints = codePoints
             self.offset = offset
+            self.character = character
         }
 
         /// `character U+20BB7 (character 1 of the value) has no CP932 code`.
@@ -73,8 +81,8 @@ public final class CP932Encoder {
             let prefix = String(decoding: utf8[..<result.consumed], as: UTF8.self)
             let offset = prefix.count
             let rest = String(decoding: utf8[result.consumed...], as: UTF8.self)
-            let bad = rest.first.map { $0.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(4) }.joined(separator: " ") } ?? "?"
-            throw Unencodable(codePoints: bad, offset: offset)
+            let bad = rest.first.map(Self.codePoints) ?? "?"
+            throw Unencodable(codePoints: bad, offset: offset, character: rest.first.map(String.init) ?? "")
         }
         output.append(contentsOf: buffer[..<result.produced])
     }
@@ -85,6 +93,31 @@ public final class CP932Encoder {
         var output: [UInt8] = []
         try append(text, to: &output)
         return output
+    }
+
+    /// The substitution mark ``encodeMarking(_:)`` writes for a character CP932 cannot hold: 〓.
+    public static let marker: Character = "〓"
+
+    /// The CP932 bytes of `text`, each character CP932 cannot hold written as ``marker``; `replaced`
+    /// lists those characters (their code points and 0-based offsets) in order, empty when none.
+    public func encodeMarking(_ text: String) -> (bytes: [UInt8], replaced: [Unencodable]) {
+        if let whole = try? encode(text) { return (whole, []) }
+        var bytes: [UInt8] = []
+        var replaced: [Unencodable] = []
+        for (offset, character) in text.enumerated() {
+            do {
+                try append(String(character), to: &bytes)
+            } catch {
+                bytes += [0x81, 0xAC]
+                replaced.append(Unencodable(codePoints: Self.codePoints(character), offset: offset, character: String(character)))
+            }
+        }
+        return (bytes, replaced)
+    }
+
+    /// `U+20BB7`, or `U+845B U+E0100` for a character with a variation selector.
+    static func codePoints(_ character: Character) -> String {
+        character.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true).leftPadded(4) }.joined(separator: " ")
     }
 }
 
