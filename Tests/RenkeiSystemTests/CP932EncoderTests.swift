@@ -18,8 +18,8 @@ import Testing
     }
 
     @Test func aCharacterWithoutACodeIsAnErrorNamingItsCodePointAndPlace() throws {
-        #expect(throws: CP932Encoder.Unencodable(codePoints: "U+20BB7", offset: 0)) { try encoder.encode("𠮷田") }
-        #expect(throws: CP932Encoder.Unencodable(codePoints: "U+00E9", offset: 3)) { try encoder.encode("Café") }
+        #expect(throws: CP932Encoder.Unencodable(codePoints: "U+20BB7", offset: 0, character: "𠮷")) { try encoder.encode("𠮷田") }
+        #expect(throws: CP932Encoder.Unencodable(codePoints: "U+00E9", offset: 3, character: "é")) { try encoder.encode("Café") }
         var output: [UInt8] = [0x41]
         #expect(throws: CP932Encoder.Unencodable.self) { try encoder.append("葛\u{E0100}", to: &output) }
         #expect(output == [0x41], "nothing is appended when a value fails")
