@@ -3,15 +3,24 @@
 ///
 /// Accounts are operator state like the access log, not a view of the event log: a rebuild leaves them alone.
 public enum ConsoleAccounts {
-    /// Migration 6: the accounts table, and who (staff) and why (note) on access-log entries.
+    /// Migration 6: the accounts table, and who (staff) and why (note) on access-log entries. Like
+    /// every migration it may run over a database that already has them (one adopted as from before
+    /// versioning): each object is created only when missing.
+    static func migrate(_ db: Database) throws(StoreError) {
+        try db.execute(schema)
+        let columns = try LegacyAdoption.columns(of: "access_log", in: db)
+        for column in ["staff", "note"] where !columns.contains(column) {
+            try db.execute("ALTER TABLE access_log ADD COLUMN \(column) TEXT")
+        }
+        try db.execute("CREATE INDEX IF NOT EXISTS access_log_by_staff ON access_log(staff) WHERE staff IS NOT NULL")
+    }
+
+    /// The accounts table (migration 6).
     static let schema = """
-        CREATE TABLE console_users(
+        CREATE TABLE IF NOT EXISTS console_users(
             name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL, must_change INTEGER NOT NULL,
             disabled INTEGER NOT NULL DEFAULT 0, failures INTEGER NOT NULL DEFAULT 0, locked_until INTEGER,
             generation INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
-        ALTER TABLE access_log ADD COLUMN staff TEXT;
-        ALTER TABLE access_log ADD COLUMN note TEXT;
-        CREATE INDEX access_log_by_staff ON access_log(staff) WHERE staff IS NOT NULL;
         """
 
     /// One account as stored.

@@ -35,7 +35,7 @@ public enum StateSchema {
                 try FileCuts.migrate(db)
             },
             .init(version: 6, name: "console_users, access_log.staff/note") { db throws(StoreError) in
-                try db.execute(ConsoleAccounts.schema)
+                try ConsoleAccounts.migrate(db)
             },
             .init(version: 7, name: "snapshot_digest_sets, snapshot_keys_by_digest") { db throws(StoreError) in
                 try Snapshots.migrateDigestSets(in: db)
