@@ -33,6 +33,8 @@ import Testing
         var expected = MatchWeights.standard
         expected.weights[MatchField.address.rawValue][AgreementLevel.disagree.rawValue] = -3
         expected.weights[MatchField.address.rawValue][AgreementLevel.partial.rawValue] = 0.5
+        // The address's word_only left out is kept at most the configured partial.
+        expected.weights[MatchField.address.rawValue][AgreementLevel.wordOnly.rawValue] = 0.5
         expected.weights[MatchField.birthDate.rawValue][AgreementLevel.partial.rawValue] = 2
         expected.prior = -14.5
         expected.sameHousehold = 6
@@ -53,8 +55,8 @@ import Testing
         #expect(address.matchWeights.weight(.address, .wordOnly) == 0 && address.matchWeights.givesAddressWordOnly)
         let keptAddress = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"disagree": -3}}}"#.utf8)))
         #expect(keptAddress.matchWeights.weight(.address, .wordOnly) == 1)
-        let loweredAddress = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"partial": -2}}}"#.utf8)))
-        #expect(loweredAddress.matchWeights.weight(.address, .wordOnly) == -2)
+        let loweredAddress = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"partial": -0.5}}}"#.utf8)))
+        #expect(loweredAddress.matchWeights.weight(.address, .wordOnly) == -0.5)
         let kana = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"name_kana": {"disagree": -3}}}"#.utf8)))
         #expect(kana.matchWeights.weight(.nameKana, .wordOnly) == -3)
     }
@@ -72,7 +74,7 @@ import Testing
         (#"{"weights": {"sex": {"exact": 100}}}"#, "renkei.json: linking.weights.sex.exact: must be a log2 weight from -60 to 60"),
         (#"{"weights": {"name": 6.5}}"#, "renkei.json: linking.weights.name: must be an object"),
         (#"{"weights": [1, 2]}"#, "renkei.json: linking.weights: must be an object"),
-        (#"{"weights": {"address": {"disagree": 6}}}"#, "renkei.json: linking.weights.address: disagree (6.0) weighs more than partial (1.0)"),
+        (#"{"weights": {"address": {"disagree": 6}}}"#, "renkei.json: linking.weights.address: disagree (6.0) weighs more than word_only (1.0)"),
         (#"{"weights": {"name": {"word_only": 3}}}"#, "renkei.json: linking.weights.name: word_only (3.0) weighs more than partial (2.5)"),
         (#"{"weights": {"address": {"word_only": 2}}}"#, "renkei.json: linking.weights.address: word_only (2.0) weighs more than partial (1.0)"),
         (#"{"weights": {"sex": {"word_only": 0}}}"#, "renkei.json: linking.weights.sex.word_only: unknown key"),
