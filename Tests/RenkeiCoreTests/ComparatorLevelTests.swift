@@ -1,4 +1,4 @@
-import RenkeiCore
+@testable import RenkeiCore
 import Testing
 
 /// The comparator levels issue 14 adds, level by level: date slips, address typos, Latin names.
@@ -54,7 +54,7 @@ import Testing
         #expect(address(home, "3 lihgt setreet, pinehil, windermere 3212") == .fuzzy)  // typos in three words, state left out
         #expect(address(home, "3 light street, pinehill, windermere 3213 vic") == .partial)  // the postcode mistyped: numbers differ
         #expect(address(home, "5 light street, pinehill, windermere 3212 vic") == .partial)  // another house in the street
-        #expect(address(home, "18 oak avenue, pinehill, windermere 3212 vic") == .partial)  // the same locality
+        #expect(address(home, "18 oak avenue, pinehill, windermere 3212 vic") == .wordOnly)  // the same locality only
         #expect(address(home, "18 oak avenue, kelso, bega 2550 nsw") == .disagree)
         // A space typed inside a word or left out between two: the pieces count as the word.
         #expect(address(home, "3 li ght st reet, pine hill, windermere 3212") == .fuzzy)  // the state left out too
@@ -65,6 +65,126 @@ import Testing
         #expect(String(String.UnicodeScalarView(AddressKey.latinWords("Flat 2B, 25 Pike-Place"))) == "flat 2 b 25 pike place")
         #expect(AddressKey.latinWords("千代田区九段南1-2-1").isEmpty)
         #expect(AddressKey.latinWords("22-36-6 小入, 長生郡一宮町").isEmpty)
+    }
+
+    /// Latin-script addresses between "the same house written otherwise" (`fuzzy`) and "differs":
+    /// `partial` where most words or every number agree, not both (another house in the same
+    /// street, a postcode mistyped or transposed, the street renamed at the same house number and
+    /// postcode); `word_only` where only part of the words agree. Japanese addresses keep theirs.
+    @Test func latinAddressesWithANumberDifferingAreAboveSomeWords() {
+        let home = "3 light street, pinehill, windermere 3212 vic"
+        #expect(address(home, "3 light street, pinehill, windermere 3212 vic") == .exact)
+        #expect(address(home, "3 light setreet, pinehill, windermere 3212 vic") == .fuzzy)
+        // Most words agree, a number differs.
+        #expect(address(home, "5 light street, pinehill, windermere 3212 vic") == .partial)  // another house
+        #expect(address(home, "3 light street, pinehill, windermere 3221 vic") == .partial)  // postcode transposed
+        #expect(address(home, "light street, pinehill, windermere 3221 vic") == .partial)  // and the house number left out
+        #expect(address(home, "12 light street, pinehill, windermere 3221 vic") == .partial)  // both numbers differ
+        #expect(address("7 longstaff street, graoville, 6430 qld", "16 longstaff street, loftus, 6430 qld") == .partial)  // three words of four
+        // Every number agrees, the words less: the house number and postcode kept, a street replaced.
+        #expect(address(home, "3 oak avenue, pinehill, windermere 3212 vic") == .partial)
+        // Neither: only part of the words.
+        #expect(address(home, "18 oak avenue, pinehill, windermere 3212 vic") == .wordOnly)
+        #expect(address(home, "oak avenue, pinehill, windermere vic") == .wordOnly)  // no number on one side: none agrees
+        #expect(address(home, "18 oak avenue, kelso, bega 2550 nsw") == .disagree)
+        // Japanese addresses: as before (same 町域, another house: partial; never word_only).
+        #expect(address("千代田区九段南1-2-1", "千代田区九段南1-2-3") == .partial)
+        #expect(address("千代田区九段南1-2-1", "千代田区九段北3-5-1") == .disagree)
+        // The words' share without the numbers, and how many numbers the shorter side gives.
+        func agreement(_ a: String, _ b: String) -> (share: Double, numbersAgree: Bool, wordsShare: Double, numbers: Int) {
+            let x = String(String.UnicodeScalarView(AddressKey.latinWords(a))).unicodeScalars.map(\.value)
+            let y = String(String.UnicodeScalarView(AddressKey.latinWords(b))).unicodeScalars.map(\.value)
+            return MatchText.addressWordAgreement(x[...], y[...])
+        }
+        let another = agreement(home, "12 light street, pinehill, windermere 3221 vic")
+        #expect(another.wordsShare == 1 && !another.numbersAgree && another.numbers == 2)
+        let street = agreement(home, "3 oak avenue, pinehill, windermere 3212 vic")
+        #expect(street.wordsShare == 0.6 && street.numbersAgree && street.numbers == 2)
+        #expect(agreement(home, "oak avenue, pinehill, windermere vic").numbers == 0)
+    }
+
+    /// The address's level weighs as estimated and reads as itself; weights written before it
+    /// existed (no `word_only` under `address`, or rows of seven) place such pairs at `partial`
+    /// with the same total as then.
+    @Test func theAddressWordOnlyLevelAndWeightsWithoutIt() throws {
+        let resident = MatchProfile(identity: ["name": "John Smith", "birth_date": "1980-02-03", "address": "3 light street, pinehill, windermere 3212 vic"])
+        let patron = MatchProfile(identity: ["name": "John Smith", "birth_date": "1980-02-03", "address": "18 oak avenue, pinehill, windermere 3212 vic"])
+        let moved = MatchProfile(identity: ["name": "John Smith", "birth_date": "1980-02-03", "address": "5 light street, pinehill, windermere 3212 vic"])
+        var weights = MatchWeights.standard
+        weights.weights[MatchField.address.rawValue][AgreementLevel.wordOnly.rawValue] = -0.5
+        let comparison = MatchComparison(patron, resident, weights: weights, quick: false)
+        #expect(comparison.level(.address) == .wordOnly)
+        #expect(comparison.total == weights.prior + weights.weight(.name, .exact) + weights.weight(.birthDate, .exact) - 0.5)
+        #expect(MatchReasons.reasons(comparison, record: patron, candidate: resident).last
+            == "address: 一部の語が一致 (some words agree: street or locality)")
+        let split = MatchComparison(moved, resident, weights: weights, quick: false)
+        #expect(split.level(.address) == .partial)
+        #expect(MatchReasons.reasons(split, record: moved, candidate: resident).last
+            == "address: 語の大半か番号がすべて一致 (most words or every number agree: another house, or the street written otherwise)")
+        #expect(weights.json["address"]?["word_only"] == .double(-0.5))
+
+        // An event written before the level: no `word_only` under `address`.
+        var json = weights.json
+        var address = try #require(json["address"]?.objectValue)
+        address["word_only"] = nil
+        json["address"] = .object(address)
+        let old = try #require(MatchWeights(json: json))
+        #expect(!old.givesAddressWordOnly && old.givesWordOnly && weights.givesAddressWordOnly)
+        #expect(old.weight(.address, .wordOnly) == old.weight(.address, .partial))
+        #expect(old.json["address"]?["word_only"] == nil)  // written back as read
+        #expect(MatchWeights(json: old.json) == old)
+        for record in [patron, moved] {
+            let before = MatchComparison(record, resident, weights: old, quick: false)
+            #expect(before.level(.address) == .partial)
+            #expect(before.total == old.prior + old.weight(.name, .exact) + old.weight(.birthDate, .exact) + old.weight(.address, .partial))
+            #expect(MatchReasons.reasons(before, record: record, candidate: resident).last
+                == "address: 一部の語が一致 (some words agree: street or locality)")
+        }
+        // Rows of seven (the order before `word_only`): the column weighs as partial, not given.
+        let rows = MatchWeights.standard.weights.map { Array($0.prefix(5)) + [$0[6], $0[7]] }
+        let seven = MatchWeights(weights: rows, prior: -13, sameHousehold: 8)
+        #expect(!seven.givesAddressWordOnly && !seven.givesWordOnly)
+        #expect(seven.weight(.address, .wordOnly) == MatchWeights.standard.weight(.address, .partial))
+        #expect(seven.weight(.address, .disagree) == MatchWeights.standard.weight(.address, .disagree))
+        #expect(MatchComparison(patron, resident, weights: seven, quick: false).level(.address) == .partial)
+        // The defaults weigh it as partial did, so their decisions do not move.
+        #expect(MatchWeights.standard.weight(.address, .wordOnly) == MatchWeights.standard.weight(.address, .partial))
+    }
+
+    /// Estimated parameters give the address's word-only level its own weight, ordered between
+    /// partial and disagree; parameters read from an event without its m and u do not give it.
+    @Test func estimatedParametersGiveTheAddressLevelOrNot() {
+        var parameters = LinkingParameters()
+        parameters.matchProbability = 0.001
+        for field in MatchField.allCases {
+            let levels = LinkingParameters.levels(field)
+            for level in levels {
+                parameters.m[field.rawValue][level.rawValue] = level == .exact ? 0.7 : 0.3 / Double(levels.count - 1)
+                parameters.u[field.rawValue][level.rawValue] = level == .disagree ? 0.7 : 0.3 / Double(levels.count - 1)
+            }
+        }
+        let address = MatchField.address.rawValue
+        // exact, normalised, variant, fuzzy, partial (2 bits), word_only (−1 bit), disagree
+        let m = [0.5, 0.1, 0.05, 0.1, 0.08, 0.04, 0.13], u = [0.01, 0.01, 0.01, 0.02, 0.02, 0.08, 0.85]
+        for (index, level) in LinkingParameters.levels(.address).enumerated() {
+            parameters.m[address][level.rawValue] = m[index]
+            parameters.u[address][level.rawValue] = u[index]
+        }
+        let weights = parameters.weights()
+        #expect(weights.givesAddressWordOnly && weights.givesWordOnly)
+        #expect(weights.weight(.address, .partial) == 2 && weights.weight(.address, .wordOnly) == -1)
+        #expect(weights.weight(.address, .disagree) < -1)
+        #expect(weights.json["address"]?["word_only"] == .double(-1))
+        #expect(LinkingParameters(json: parameters.json()).weights() == weights)
+
+        var old = parameters
+        old.m[address][AgreementLevel.wordOnly.rawValue] = 0
+        old.u[address][AgreementLevel.wordOnly.rawValue] = 0
+        let oldWeights = old.weights()
+        #expect(!oldWeights.givesAddressWordOnly && oldWeights.givesWordOnly)
+        #expect(oldWeights.weight(.address, .wordOnly) == oldWeights.weight(.address, .partial))
+        #expect(oldWeights.json["address"]?["word_only"] == nil)
+        #expect(MatchWeights(json: oldWeights.json) == oldWeights)
     }
 
     func name(_ a: String, _ b: String) -> AgreementLevel {

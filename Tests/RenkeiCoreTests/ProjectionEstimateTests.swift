@@ -179,4 +179,72 @@ import Testing
         let linked = other.projection.uid(source: "library", subject: "LIB-1") == "U0000000001"
         #expect(linked || !other.projection.openReviews.isEmpty)
     }
+
+    // MARK: - An estimate written before the address's word-only level existed
+
+    static let pikeResident =
+        #"{"source":"resident","event_id":"RP","type":"resident.registered","occurred_at":"2026-04-01T09:00:00+09:00","subject":"000000008","data":{"reason":"move_in","name":"John Smith","birth_date":"1985-06-12","sex":"male","address":"25 pike place, kingston 2600","household_no":"H8","relationship":"世帯主"}}"#
+
+    /// The resident's name and birth date; of the address only the locality and the postcode agree
+    /// (the house number and the street differ): partial then, word-only now.
+    static func oakPatron(_ subject: String, id: String) -> String {
+        #"{"source":"library","event_id":"\#(id)","type":"library.patron_registered","occurred_at":"2026-04-03T11:00:00+09:00","subject":"\#(subject)","data":{"name":"John Smith","birth_date":"1985-06-12","address":"18 oak avenue, kingston 2600"}}"#
+    }
+
+    /// An event as written before the address had the level: no `word_only` under `address` in
+    /// `weights`, `m` or `u`. Under its weights (prior −16, address partial 4) the pair totals
+    /// −16 + 6.5 + 11 + 4 = 5.5, a score of 0.978: a link.
+    static var oldAddressFormatData: JSONObject {
+        var weights = MatchWeights.standard
+        weights.prior = -16
+        weights.weights[MatchField.address.rawValue][AgreementLevel.partial.rawValue] = 4
+        var data = estimateData(weights)
+        for key in ["weights", "m", "u"] {
+            guard var object = data[key]?.objectValue, var address = object["address"]?.objectValue else { continue }
+            address["word_only"] = nil
+            object["address"] = .object(address)
+            data[key] = .object(object)
+        }
+        return data
+    }
+
+    @Test mutating func anEstimateWithoutTheAddressLevelReplaysToTheSameDecisions() throws {
+        #expect(Self.oldAddressFormatData["weights"]?["address"]?["word_only"] == nil)
+        try apply(Self.pikeResident)
+        try apply(Self.estimateEvent(id: "O1", Self.oldAddressFormatData))
+        #expect(projection.linkingWeights.weights.givesAddressWordOnly == false)
+        #expect(projection.linkingWeights.weights.givesWordOnly)
+        try apply(Self.oakPatron("LIB-1", id: "L1"))
+        // Decided as when the event was written: the address partial, a link.
+        #expect(projection.uid(source: "library", subject: "LIB-1") == "U0000000001")
+        #expect(projection.openReviews.isEmpty)
+
+        // A rebuild and a restart decide the same, byte for byte.
+        let rebuilt = self.rebuilt
+        expectSamePersons(rebuilt)
+        #expect(rebuilt.openReviews == projection.openReviews && rebuilt.decisions == projection.decisions)
+        var restored = try restored()
+        #expect(restored.linkingWeights.weights == projection.linkingWeights.weights)
+        #expect(restored.linkingWeights.weights.givesAddressWordOnly == false)
+        restored.apply(try EventLog.event(Self.oakPatron("LIB-2", id: "L2"), lsn: nextLSN))
+        try apply(Self.oakPatron("LIB-2", id: "L2"))
+        #expect(restored.uid(source: "library", subject: "LIB-2") == projection.uid(source: "library", subject: "LIB-2"))
+        #expect(projection.uid(source: "library", subject: "LIB-2") == "U0000000001")
+
+        // The same event in today's format, with the address's word-only weight, decides the pair
+        // otherwise (−16 + 6.5 + 11 − 1 = 0.5: a person of its own): the old format is what linked it.
+        var current = Self.oldAddressFormatData
+        var weights = try #require(current["weights"]?.objectValue)
+        var address = try #require(weights["address"]?.objectValue)
+        address["word_only"] = .double(-1)
+        weights["address"] = .object(address)
+        current["weights"] = .object(weights)
+        var other = ProjectionEstimateTests()
+        try other.apply(Self.pikeResident)
+        try other.apply(Self.estimateEvent(id: "O1", current))
+        #expect(other.projection.linkingWeights.weights.givesAddressWordOnly)
+        try other.apply(Self.oakPatron("LIB-1", id: "L1"))
+        #expect(other.projection.uid(source: "library", subject: "LIB-1") == "U0000000002")
+        #expect(other.projection.openReviews.isEmpty)
+    }
 }

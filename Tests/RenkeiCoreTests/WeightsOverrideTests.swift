@@ -52,5 +52,6 @@ import Testing
         let name = weights.weights[MatchField.name.rawValue]
         #expect(name == [7, 7, 7, 6, 3, -7, -7, 0])  // normalised (8) and variant lowered to the configured exact
         #expect(!weights.givesWordOnly)  // seven-level rows, as an old estimate's: no word-only level
+        #expect(!weights.givesAddressWordOnly)
     }
 }

@@ -33,6 +33,8 @@ import Testing
         var expected = MatchWeights.standard
         expected.weights[MatchField.address.rawValue][AgreementLevel.disagree.rawValue] = -3
         expected.weights[MatchField.address.rawValue][AgreementLevel.partial.rawValue] = 0.5
+        // The address's word_only left out is kept at most the configured partial.
+        expected.weights[MatchField.address.rawValue][AgreementLevel.wordOnly.rawValue] = 0.5
         expected.weights[MatchField.birthDate.rawValue][AgreementLevel.partial.rawValue] = 2
         expected.prior = -14.5
         expected.sameHousehold = 6
@@ -47,9 +49,16 @@ import Testing
         #expect(configured.matchWeights.weight(.name, .wordOnly) == 1 && configured.matchWeights.givesWordOnly)
         let lowered = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"name": {"partial": -4}}}"#.utf8)))
         #expect(lowered.matchWeights.weight(.name, .wordOnly) == -4)
-        // The other fields' column follows their disagree weight.
-        let address = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"disagree": -3}}}"#.utf8)))
-        #expect(address.matchWeights.weight(.address, .wordOnly) == -3)
+        // The address's likewise (default: as partial, 1.0); the other fields' column follows their
+        // disagree weight.
+        let address = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"word_only": 0}}}"#.utf8)))
+        #expect(address.matchWeights.weight(.address, .wordOnly) == 0 && address.matchWeights.givesAddressWordOnly)
+        let keptAddress = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"disagree": -3}}}"#.utf8)))
+        #expect(keptAddress.matchWeights.weight(.address, .wordOnly) == 1)
+        let loweredAddress = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"address": {"partial": -0.5}}}"#.utf8)))
+        #expect(loweredAddress.matchWeights.weight(.address, .wordOnly) == -0.5)
+        let kana = try Self.configuration(linking: try JSONParser.parse(Array(#"{"weights": {"name_kana": {"disagree": -3}}}"#.utf8)))
+        #expect(kana.matchWeights.weight(.nameKana, .wordOnly) == -3)
     }
 
     @Test func estimateSizes() throws {
@@ -65,9 +74,10 @@ import Testing
         (#"{"weights": {"sex": {"exact": 100}}}"#, "renkei.json: linking.weights.sex.exact: must be a log2 weight from -60 to 60"),
         (#"{"weights": {"name": 6.5}}"#, "renkei.json: linking.weights.name: must be an object"),
         (#"{"weights": [1, 2]}"#, "renkei.json: linking.weights: must be an object"),
-        (#"{"weights": {"address": {"disagree": 6}}}"#, "renkei.json: linking.weights.address: disagree (6.0) weighs more than partial (1.0)"),
+        (#"{"weights": {"address": {"disagree": 6}}}"#, "renkei.json: linking.weights.address: disagree (6.0) weighs more than word_only (1.0)"),
         (#"{"weights": {"name": {"word_only": 3}}}"#, "renkei.json: linking.weights.name: word_only (3.0) weighs more than partial (2.5)"),
-        (#"{"weights": {"address": {"word_only": 0}}}"#, "renkei.json: linking.weights.address.word_only: unknown key"),
+        (#"{"weights": {"address": {"word_only": 2}}}"#, "renkei.json: linking.weights.address: word_only (2.0) weighs more than partial (1.0)"),
+        (#"{"weights": {"sex": {"word_only": 0}}}"#, "renkei.json: linking.weights.sex.word_only: unknown key"),
         (#"{"weights": {"name_kana": {"fuzzy": 7}}}"#, "renkei.json: linking.weights.name_kana: fuzzy (7.0) weighs more than variant (6.0)"),
         (#"{"weights": {"birth_date": {"missing": -20}}}"#, "renkei.json: linking.weights.birth_date: missing (-20.0) must lie between disagree and exact"),
         (#"{"weights": {"prior": 2}}"#, "renkei.json: linking.weights.prior: must be below 0"),

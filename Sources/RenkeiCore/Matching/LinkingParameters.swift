@@ -62,7 +62,7 @@ public struct LinkingParameters: Sendable, Hashable {
         case .nameKana: [.exact, .normalised, .fuzzy, .partial, .disagree]
         case .birthDate: [.exact, .partial, .disagree]
         case .sex: [.exact, .disagree]
-        case .address: [.exact, .normalised, .variant, .fuzzy, .partial, .disagree]
+        case .address: [.exact, .normalised, .variant, .fuzzy, .partial, .wordOnly, .disagree]
         }
     }
 
@@ -85,10 +85,14 @@ public struct LinkingParameters: Sendable, Hashable {
         var table = MatchWeights.standard.weights
         // Parameters read from an event written before the word-only level existed hold neither
         // its m nor its u: their weights do not give it (as the event's own weights do not).
+        // Likewise the address's: such an event's address `partial` holds both of its levels.
         let wordOnly = (MatchField.name.rawValue, AgreementLevel.wordOnly.rawValue)
         let givesWordOnly = m[wordOnly.0][wordOnly.1] > 0 || u[wordOnly.0][wordOnly.1] > 0
+        let address = MatchField.address.rawValue
+        let givesAddressWordOnly = m[address][wordOnly.1] > 0 || u[address][wordOnly.1] > 0
         for field in MatchField.allCases {
-            let given = Self.levels(field).filter { givesWordOnly || $0 != .wordOnly }
+            let gives = field == .address ? givesAddressWordOnly : givesWordOnly
+            let given = Self.levels(field).filter { gives || $0 != .wordOnly }
             // log2(m/u) of each level the comparator gives, strongest first, with its mass m + u.
             var blocks: [(weight: Double, mass: Double, levels: [AgreementLevel])] = []
             for level in given {
@@ -133,6 +137,8 @@ public struct LinkingParameters: Sendable, Hashable {
             table[wordOnly.0][wordOnly.1] = table[wordOnly.0][AgreementLevel.disagree.rawValue]
             weights.weights = table
         }
+        // Not given, the address's column already weighs as `partial` (the next stronger level).
+        weights.givesAddressWordOnly = givesAddressWordOnly
         // m and u of the name and of the kana are each measured alone; among namesakes the reading
         // agrees too, so adding both would count one agreement twice.
         weights.namesCombined = true

@@ -88,8 +88,8 @@ public struct LinkingReport: Sendable {
         var fields: [JSONObject.Member] = []
         for field in MatchField.allCases {
             var levels: [JSONObject.Member] = []
-            // `word_only` is a level of names alone, and shown only where the weights give it.
-            for level in AgreementLevel.allCases where level != .wordOnly || field == .name && weights.givesWordOnly {
+            // `word_only` is a level of names and addresses alone, shown only where the weights give it.
+            for level in AgreementLevel.allCases where level != .wordOnly || weights.givesWordOnly(field) {
                 var entry: [JSONObject.Member] = []
                 if let parameters, LinkingParameters.levels(field).contains(level) {
                     entry.append(.init(key: "m", value: .double(parameters.m[field.rawValue][level.rawValue])))

@@ -9,6 +9,9 @@ public struct MatchComparison: Sendable, Hashable {
     public var givenDiffers = false
     /// A guardian's namesake in the child's household.
     public var sameHousehold = false
+    /// The weights gave the address's word-only level (``MatchWeights/givesAddressWordOnly``), so
+    /// a Latin-script address at `partial` has most words agreeing and a number differing.
+    public var splitsAddress = false
     /// The summed log2 weight, prior included.
     public var total: Double
     /// The posterior score, 0…1.
@@ -42,7 +45,7 @@ public struct MatchComparison: Sendable, Hashable {
         let date = Self.date(a.birthDate, candidate.birthDate)
         var sex = AgreementLevel.missing
         if a.sex != 0 && candidate.sex != 0 { sex = a.sex == candidate.sex ? .exact : .disagree }
-        var address = Self.address(a, candidate) {
+        var address = Self.address(a, candidate, splitsPartial: weights.givesAddressWordOnly) {
             MatchText.isSuffix(record.keys.part(.address), candidateKeys().part(.address))
         } isTypo: {
             MatchText.withinEdits(
@@ -91,6 +94,7 @@ public struct MatchComparison: Sendable, Hashable {
             }
         }
         self.levels = (name, kana, date, sex, address)
+        self.splitsAddress = weights.givesAddressWordOnly
         self.score = 0
         if name == .disagree, a.surname != 0, a.surname == candidate.surname { surnameOnly = true }
         var nameWeight = surnameOnly ? Self.surnameOnlyWeight : weights.weight(.name, name)
@@ -225,12 +229,18 @@ public struct MatchComparison: Sendable, Hashable {
     /// suburb come together, are placed by how many of their words agree
     /// (``MatchText/addressWordAgreement(_:_:)``, read through `wordAgreement`): fuzzy from
     /// ``latinFuzzyAgreement`` with every number agreeing (the same house written differently),
-    /// partial from ``latinPartialAgreement`` (part of it agrees: the same street or locality,
-    /// another house number), else disagree.
+    /// then from ``latinPartialAgreement`` (part of the words agree) partial where one of the two
+    /// agrees but not both — most words (``latinFuzzyAgreement``, of all words or of the words
+    /// without the numbers: the same street and locality, another house number or postcode), or
+    /// every number (the same house number and postcode, the street or building written otherwise)
+    /// — and word-only where neither does (only the street or the locality), else disagree.
+    ///
+    /// `splitsPartial` false (weights written before the address's word-only level existed,
+    /// ``MatchWeights/givesAddressWordOnly``): both of the last two are partial, as they were then.
     @inline(__always)
     static func address(
-        _ a: MatchSignature, _ b: MatchSignature, isSuffix: () -> Bool, isTypo: () -> Bool,
-        wordAgreement: () -> (share: Double, numbersAgree: Bool) = { (0, false) }
+        _ a: MatchSignature, _ b: MatchSignature, splitsPartial: Bool = true, isSuffix: () -> Bool, isTypo: () -> Bool,
+        wordAgreement: () -> (share: Double, numbersAgree: Bool, wordsShare: Double, numbers: Int) = { (0, false, 0, 0) }
     ) -> AgreementLevel {
         guard a.addressExact != 0, b.addressExact != 0 else { return .missing }
         if a.addressExact == b.addressExact { return .exact }
@@ -250,7 +260,13 @@ public struct MatchComparison: Sendable, Hashable {
         if a.addressLatin, b.addressLatin {
             let agreement = wordAgreement()
             if agreement.share >= latinFuzzyAgreement && agreement.numbersAgree { return .fuzzy }
-            return agreement.share >= latinPartialAgreement ? .partial : .disagree
+            guard agreement.share >= latinPartialAgreement else { return .disagree }
+            guard splitsPartial else { return .partial }
+            // One of the two agrees — most of the words, or every number (one given on each side
+            // at least) — but not both: partial. Neither: only part of the words, word-only.
+            let wordsAgree = agreement.share >= latinFuzzyAgreement || agreement.wordsShare >= latinFuzzyAgreement
+            let numbersAgree = agreement.numbersAgree && agreement.numbers > 0
+            return wordsAgree || numbersAgree ? .partial : .wordOnly
         }
         if a.area == b.area, a.addressNamed { return .partial }
         return .disagree

@@ -55,8 +55,11 @@ public enum MatchReasons {
             return "外字未対応 " + gaijiCodes(a.keys.part(.address), b.keys.part(.address)) + " (unmapped gaiji: not compared as a character)"
         case (.address, .fuzzy) where a.signature.addressLatin && b.signature.addressLatin:
             return "語の大半が一致 (most words agree)"
+        case (.address, .partial) where a.signature.addressLatin && b.signature.addressLatin && comparison.splitsAddress:
+            return "語の大半か番号がすべて一致 (most words or every number agree: another house, or the street written otherwise)"
         case (.address, .partial) where a.signature.addressLatin && b.signature.addressLatin:
             return "一部の語が一致 (some words agree: street or locality)"
+        case (.address, .wordOnly): return "一部の語が一致 (some words agree: street or locality)"
         case (.address, .fuzzy): return "番地は一致 表記に誤字 (numbers agree; a typo in the rest)"
         case (.address, .normalised): return "正規化して一致 丁目・番地・全角 (normalised)"
         case (.address, .variant): return "都道府県・市区町村の省略 (prefecture or city left out)"

@@ -357,11 +357,15 @@ public enum MatchText {
     /// `place`, `dimenttowers` / `diment towers`; letters only, equal or misspelt as below; the two
     /// count as one word) — then a misspelt word (four letters or more, Jaro–Winkler ≥ 0.9), then
     /// a number with one digit changed (three digits or more), which counts half and does not make
-    /// the numbers agree. A word left out on one side lowers the figure less than a word that
+    /// the numbers agree. Also the same Dice coefficient over the words without the numbers
+    /// (`wordsShare`: the street and the locality, however the numbers differ), and how many numbers
+    /// the side giving fewer gives (`numbers`). A word left out on one side lowers the figure less than a word that
     /// differs, and the order of the words does not matter.
-    static func addressWordAgreement(_ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>) -> (share: Double, numbersAgree: Bool) {
+    static func addressWordAgreement(
+        _ a: ArraySlice<UInt32>, _ b: ArraySlice<UInt32>
+    ) -> (share: Double, numbersAgree: Bool, wordsShare: Double, numbers: Int) {
         let x = a.split(separator: 0x20), y = b.split(separator: 0x20)
-        guard !x.isEmpty, !y.isEmpty else { return (0, false) }
+        guard !x.isEmpty, !y.isEmpty else { return (0, false, 0, 0) }
         func isNumber(_ word: ArraySlice<UInt32>) -> Bool { word.first.map { $0 >= 0x30 && $0 <= 0x39 } ?? false }
         func isWord(_ word: ArraySlice<UInt32>) -> Bool { !word.isEmpty && word.allSatisfy { $0 >= 0x61 && $0 <= 0x7A } }
         func spelt(_ word: ArraySlice<UInt32>, _ other: ArraySlice<UInt32>) -> Bool {
@@ -382,6 +386,9 @@ public enum MatchText {
                 if isNumber(word) { numbersEqual += 1 }
             }
         }
+        // Every agreement below but a number's pairs words (not numbers): what agrees of the words
+        // alone is `agreeing` less the numbers' part.
+        var numbersAgreeing = Double(numbersEqual)
         // A space typed inside a word, or left out between two: either side's adjacent pair.
         func join(_ first: [ArraySlice<UInt32>], _ usedFirst: inout [Bool], _ second: [ArraySlice<UInt32>], _ usedSecond: inout [Bool]) {
             var i = 0
@@ -409,6 +416,7 @@ public enum MatchText {
                 else { continue }
                 usedY[index] = true
                 agreeing += 0.5
+                numbersAgreeing += 0.5
             } else if word.count >= 4,
                 let index = y.indices.first(where: { !usedY[$0] && !isNumber(y[$0]) && y[$0].count >= 4 && jaroWinkler(word, y[$0]) >= 0.9 })
             {
@@ -416,7 +424,12 @@ public enum MatchText {
                 agreeing += 1
             }
         }
-        return (2 * agreeing / Double(x.count + y.count - joined), numbersEqual == min(numbersX, numbersY))
+        let words = x.count - numbersX + y.count - numbersY - joined
+        let wordsShare = words > 0 ? 2 * (agreeing - numbersAgreeing) / Double(words) : 0
+        return (
+            2 * agreeing / Double(x.count + y.count - joined), numbersEqual == min(numbersX, numbersY), wordsShare,
+            min(numbersX, numbersY)
+        )
     }
 
     /// Jaro–Winkler similarity of two keys (0…1; prefix scale 0.1 over at most four scalars).

@@ -8,14 +8,20 @@ public enum AgreementLevel: Int, Sendable, Hashable, CaseIterable {
     case variant
     /// Identical under the weak kana rules (濁音, small kana, long vowels, オウ/オオ).
     case fuzzy
-    /// One edit apart (names), day/month swapped or one digit off (dates), same area (addresses),
-    /// surname only (names).
+    /// One edit apart (names), day/month swapped or one digit off (dates), same area (addresses:
+    /// the same 町域, or in Latin script most words the same and a number differing — another house
+    /// in the same street), surname only (names).
     case partial
     /// A Latin-script name whose words agree in part: one word spelt out on both sides (equal or
     /// spelt close), another word differing (`john smith` / `peter smith`: a value replaced on one
     /// side). Placed between `partial` and `disagree`, with a weight of its own (issue 14); weights
     /// written before this level existed do not give it (``MatchWeights/givesWordOnly``), and
     /// such pairs are then compared as `disagree`, as they were.
+    ///
+    /// Of a Latin-script address: only part of the words agree (the street or the locality without
+    /// the rest), below `partial` (most words agree, a number differs) and above `disagree`; weights
+    /// written before the address had this level (``MatchWeights/givesAddressWordOnly``) place
+    /// both at `partial`, as they did.
     case wordOnly
     /// Different.
     case disagree
@@ -80,10 +86,25 @@ public struct MatchWeights: Sendable, Hashable {
     /// `disagree` (surname only where the first words agree), exactly as when the event was
     /// written, so a rebuild replays every decision of an old estimate unchanged.
     public var givesWordOnly = true
+    /// Whether these weights give the address's ``AgreementLevel/wordOnly`` level (true unless read
+    /// from JSON or rows written before it existed: an `operator.linking_estimated` event whose
+    /// `weights.address` lists no `word_only`). Without it the Latin-script address comparator
+    /// places "part of the words agree" and "most words agree, a number differs" both at `partial`,
+    /// as when the event was written, and the column weighs as `partial`.
+    public var givesAddressWordOnly = true
+
+    /// Whether these weights give the word-only level of `field` (names and addresses only).
+    public func givesWordOnly(_ field: MatchField) -> Bool {
+        switch field {
+        case .name: givesWordOnly
+        case .address: givesAddressWordOnly
+        default: false
+        }
+    }
 
     public static func == (a: MatchWeights, b: MatchWeights) -> Bool {
         a.table == b.table && a.prior == b.prior && a.sameHousehold == b.sameHousehold && a.namesCombined == b.namesCombined
-            && a.givesWordOnly == b.givesWordOnly
+            && a.givesWordOnly == b.givesWordOnly && a.givesAddressWordOnly == b.givesAddressWordOnly
             && a.commonNames.map(\.name) == b.commonNames.map(\.name) && a.commonNames.map(\.weight) == b.commonNames.map(\.weight)
     }
 
@@ -102,15 +123,20 @@ public struct MatchWeights: Sendable, Hashable {
             [6.0, 6.0, 6.0, 4.0, 1.5, -6.0, -6.0, 0],  // name_kana (word_only: never given, as disagree)
             [11.0, 4.0, 4.0, 4.0, 4.0, -10.0, -10.0, 0],  // birth_date (d/m swap, transposed, year ±1/10/100, one digit)
             [0.5, 0.5, 0.5, 0.5, 0.5, -5.0, -5.0, 0],  // sex
-            [5.0, 5.0, 4.0, 4.0, 1.0, -1.0, -1.0, 0],  // address
+            // address (partial: same area, or most Latin words with a number differing; word_only:
+            // part of the Latin words, weighing as partial did before the level existed)
+            [5.0, 5.0, 4.0, 4.0, 1.0, 1.0, -1.0, 0],
         ], prior: -13.0, sameHousehold: 8.0)
 
     /// Creates weights. A `name` row of seven (the levels before `word_only`: exact, normalised,
     /// variant, fuzzy, partial, disagree, missing) is read in that order and does not give the
-    /// word-only level (``givesWordOnly``), as an old event's weights do not.
+    /// word-only level (``givesWordOnly``), as an old event's weights do not; an `address` row of
+    /// seven does not give the address's (``givesAddressWordOnly``).
     public init(weights: [[Double]], prior: Double, sameHousehold: Double) {
         self.table = Self.flatten(weights)
         self.givesWordOnly = (weights.first?.count ?? Self.levels) >= Self.levels
+        let address = MatchField.address.rawValue
+        self.givesAddressWordOnly = (weights.count > address ? weights[address].count : Self.levels) >= Self.levels
         self.prior = prior
         self.sameHousehold = sameHousehold
     }
@@ -135,16 +161,18 @@ public struct MatchWeights: Sendable, Hashable {
     private static let levels = AgreementLevel.allCases.count
 
     /// The table of `weights[field][level]`; a missing entry weighs 0; a row of seven is in the
-    /// order before `word_only` existed. Only names give the
-    /// word-only level: the other fields' column is their `disagree` weight, whatever is passed.
+    /// order before `word_only` existed. Only names and addresses give the word-only level: the
+    /// other fields' column is their `disagree` weight, whatever is passed.
     private static func flatten(_ weights: [[Double]]) -> [Double] {
         var table = [Double](repeating: 0, count: MatchField.allCases.count * levels)
         for (field, row) in weights.prefix(MatchField.allCases.count).enumerated() {
             // A row of the seven earlier levels: `disagree` and `missing` move one column on, and
-            // `word_only` weighs as `disagree`.
-            let row = row.count == levels - 1 ? Array(row.prefix(5)) + [row[5], row[5], row[6]] : row
+            // `word_only` weighs as the level that held such pairs then: `disagree` for a name,
+            // `partial` for an address.
+            let old = field == MatchField.address.rawValue ? row.count > 4 ? row[4] : 0 : row.count > 5 ? row[5] : 0
+            let row = row.count == levels - 1 ? Array(row.prefix(5)) + [old, row[5], row[6]] : row
             for (level, weight) in row.prefix(levels).enumerated() { table[field * levels + level] = weight }
-            if field != MatchField.name.rawValue {
+            if field != MatchField.name.rawValue && field != MatchField.address.rawValue {
                 table[field * levels + AgreementLevel.wordOnly.rawValue] = table[field * levels + AgreementLevel.disagree.rawValue]
             }
         }
@@ -232,9 +260,9 @@ extension MatchWeights {
     public var json: JSONObject {
         var members: [JSONObject.Member] = []
         for field in MatchField.allCases {
-            // `word_only` is a level of names alone, and weights without it are written as they
-            // were read (no `word_only`).
-            let levels = AgreementLevel.allCases.filter { $0 != .wordOnly || field == .name && givesWordOnly }
+            // `word_only` is a level of names and addresses alone, and weights without it are
+            // written as they were read (no `word_only`).
+            let levels = AgreementLevel.allCases.filter { $0 != .wordOnly || givesWordOnly(field) }
                 .map { JSONObject.Member(key: $0.key, value: .double(weight(field, $0))) }
             members.append(.init(key: field.key, value: .object(JSONObject(uniqueMembers: levels))))
         }
@@ -253,6 +281,8 @@ extension MatchWeights {
     /// A `name` object that lists levels but no `word_only` was written before that level existed
     /// (seven levels a field): the weights then do not give it (``givesWordOnly`` false) and its
     /// column takes each field's `disagree` weight, so the decisions are those of the old format.
+    /// Likewise an `address` object without `word_only` (``givesAddressWordOnly`` false; the column
+    /// weighs as `partial`).
     public init?(json: JSONObject) {
         self = .standard
         var rows = weights
@@ -267,6 +297,10 @@ extension MatchWeights {
         if let name = json[MatchField.name.key]?.objectValue, name[AgreementLevel.wordOnly.key] == nil {
             givesWordOnly = false
             rows[MatchField.name.rawValue][AgreementLevel.wordOnly.rawValue] = rows[MatchField.name.rawValue][AgreementLevel.disagree.rawValue]
+        }
+        if let address = json[MatchField.address.key]?.objectValue, address[AgreementLevel.wordOnly.key] == nil {
+            givesAddressWordOnly = false
+            rows[MatchField.address.rawValue][AgreementLevel.wordOnly.rawValue] = rows[MatchField.address.rawValue][AgreementLevel.partial.rawValue]
         }
         weights = rows
         if let value = json["prior"] {

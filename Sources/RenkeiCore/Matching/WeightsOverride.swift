@@ -21,8 +21,9 @@ public struct WeightsOverride: Sendable, Hashable {
     public init(configured: MatchWeights, defaults: MatchWeights = .standard) {
         levels = MatchField.allCases.map { field in
             AgreementLevel.allCases.map { level in
-                // Only names give the word-only level; the other fields' column follows `disagree`.
-                guard field == .name || level != .wordOnly else { return nil }
+                // Only names and addresses give the word-only level; the other fields' column
+                // follows `disagree`.
+                guard field == .name || field == .address || level != .wordOnly else { return nil }
                 let value = configured.weight(field, level)
                 return value == defaults.weight(field, level) ? nil : value
             }
@@ -69,6 +70,7 @@ public struct WeightsOverride: Sendable, Hashable {
         weights.weights = table
         // A configured word-only weight turns that level on over an estimate written before it existed.
         if isConfigured(.name, .wordOnly) { weights.givesWordOnly = true }
+        if isConfigured(.address, .wordOnly) { weights.givesAddressWordOnly = true }
         if let prior { weights.prior = prior }
         if let sameHousehold { weights.sameHousehold = sameHousehold }
         if isConfigured(.name, .exact) {

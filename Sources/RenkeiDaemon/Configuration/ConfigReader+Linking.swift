@@ -32,9 +32,10 @@ extension ConfigReader {
     /// `weights` overrides any part of ``MatchWeights/standard``:
     /// `{"<field>": {"<level>": log2 weight, …}, "prior": …, "same_household": …}` with fields
     /// `name`, `name_kana`, `birth_date`, `sex`, `address` and levels `exact`, `normalised`,
-    /// `variant`, `fuzzy`, `partial`, `word_only` (`name` only: one Latin-script word agrees,
-    /// another differs), `disagree`, `missing`. What is left out keeps its default; a `word_only`
-    /// left out is kept between the field's `partial` and `disagree`.
+    /// `variant`, `fuzzy`, `partial`, `word_only` (`name`: one Latin-script word agrees, another
+    /// differs; `address`: only part of the Latin-script words agree), `disagree`, `missing`. What
+    /// is left out keeps its default; a `word_only` left out is kept between the field's `partial`
+    /// and `disagree`.
     /// - Throws: ``RenkeiError`` (`invalidConfiguration`) naming the config path, e.g.
     ///   `linking.weights.name.exakt: unknown level`.
     func linking(_ root: JSONObject) throws(RenkeiError) -> Linking {
@@ -81,8 +82,9 @@ extension ConfigReader {
         for field in MatchField.allCases {
             guard let levels = try optionalObject(object, field.key, path: path) else { continue }
             let fieldPath = "\(path).\(field.key)"
-            // `word_only` is a level of names alone (the other comparators never give it).
-            let keys = Self.levelKeys.filter { field == .name || $0.level != .wordOnly }
+            // `word_only` is a level of names and addresses alone (the other comparators never give it).
+            let givesWordOnly = field == .name || field == .address
+            let keys = Self.levelKeys.filter { givesWordOnly || $0.level != .wordOnly }
             try allowOnly(levels, path: fieldPath, Set(keys.map(\.key)))
             for (key, level) in keys {
                 guard let value = try weight(levels, key, path: fieldPath) else { continue }
@@ -91,7 +93,7 @@ extension ConfigReader {
             var rows = weights.weights
             let partial = rows[field.rawValue][AgreementLevel.partial.rawValue]
             let disagree = rows[field.rawValue][AgreementLevel.disagree.rawValue]
-            if field != .name {
+            if !givesWordOnly {
                 rows[field.rawValue][AgreementLevel.wordOnly.rawValue] = disagree
             } else if levels[AgreementLevel.wordOnly.key] == nil {
                 let value = rows[field.rawValue][AgreementLevel.wordOnly.rawValue]
@@ -130,8 +132,8 @@ extension ConfigReader {
     /// between disagreement and exact agreement: otherwise strangers would outscore the same person.
     private func checkOrder(_ weights: MatchWeights, _ field: MatchField, path: String) throws(RenkeiError) {
         let row = weights.weights[field.rawValue]
-        // Only names give `word_only`; the other fields' column follows their `disagree`.
-        let ordered = Self.levelKeys.filter { $0.level != .missing && (field == .name || $0.level != .wordOnly) }
+        // Only names and addresses give `word_only`; the other fields' column follows their `disagree`.
+        let ordered = Self.levelKeys.filter { $0.level != .missing && (field == .name || field == .address || $0.level != .wordOnly) }
         for (stronger, weaker) in zip(ordered, ordered.dropFirst()) where row[stronger.level.rawValue] < row[weaker.level.rawValue] {
             throw error(
                 path,
