@@ -198,6 +198,12 @@ extension ReplayBench {
         }
 
         /// How far the daemon's stderr has been written (a mark for ``waitForLine(_:after:timeout:)``).
+        /// How many lines of the daemon's stderr so far contain `text`.
+        func countLines(containing text: String) -> Int {
+            guard let log = try? String(contentsOfFile: stderrPath, encoding: .utf8) else { return 0 }
+            return log.split(separator: "\n").filter { $0.contains(text) }.count
+        }
+
         func logMark() -> Int { (try? FileManager.default.attributesOfItem(atPath: stderrPath)[.size] as? Int) ?? 0 }
 
         /// Waits until a line containing `text` appears in the daemon's stderr after `mark`.
