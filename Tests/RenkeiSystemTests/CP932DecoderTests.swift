@@ -72,4 +72,25 @@ import Testing
             for await ok in group { #expect(ok) }
         }
     }
+
+    /// Converters are reused (a pool): one given back after a refused or truncated text must decode
+    /// the next text from its initial state, alone and on several threads at once.
+    @Test func aReusedConverterStartsAfresh() async throws {
+        for _ in 0..<40 {
+            #expect(throws: TextDecodingError.self) { try decode([0x8E, 0x52, 0x82]) }  // 山 and a lone lead byte
+            #expect(throws: TextDecodingError.self) { try decode([0x85, 0x41]) }
+            #expect(try decode([0x8E, 0x52, 0x93, 0x63]) == "山田")
+        }
+        await withTaskGroup(of: Bool.self) { group in
+            for task in 0..<32 {
+                group.addTask {
+                    (0..<50).allSatisfy { round in
+                        if (task + round) % 3 == 0 { return (try? TextDecoder.decode([0x41, 0x82], as: .cp932)) == nil }
+                        return (try? TextDecoder.decode([0x8E, 0x52, 0xB1, 0x41], as: .cp932)) == "山ｱA"
+                    }
+                }
+            }
+            for await ok in group { #expect(ok) }
+        }
+    }
 }

@@ -194,7 +194,13 @@ public enum SnapshotComparison {
         var rejections: [SpoolIngest.RowRejection] = []
         // Decoded, mapped and validated on both cores (each half of them); then checked in file order.
         let unmatched = set.unmatchedHex()
-        async let keysTask = loadKeys(unmatched)
+        // While the rows are mapped: the keys of the stored digests no row had, then their stored entries
+        // (the changed keys' previous rows and the removed keys'), so the point reads overlap the mapping.
+        async let keysTask: (Snapshots.DigestKeys, [String: SnapshotEntry]) = {
+            let found = try await loadKeys(unmatched)
+            let keys = Array(Set(found.byDigest.values))
+            return (found, keys.isEmpty ? [:] : try await loadEntries(keys))
+        }()
         let widths = mapping.fixedFields.map(\.bytes)
         let delimiter: UInt8? = mapping.format == .csv ? mapping.delimiter : nil
         let readPart: @Sendable (ArraySlice<Int>) -> [CandidateRead] = { rows in
@@ -243,10 +249,18 @@ public enum SnapshotComparison {
             default: continue
             }
         }
-        let found = try await keysTask
-        // A first file (nothing stored) reads no entries: a million point reads for nothing.
+        let (found, preloaded) = try await keysTask
+        // A first file (nothing stored) reads no entries: a million point reads for nothing. The keys
+        // read already (those of the unmatched digests: most changed rows) are not read again.
         let storeIsEmpty = set.count == 0 && found.withoutDigest.isEmpty
-        let stored = candidateKeys.isEmpty || storeIsEmpty ? [:] : try await loadEntries(Array(candidateKeys))
+        var stored: [String: SnapshotEntry] = [:]
+        if !candidateKeys.isEmpty, !storeIsEmpty {
+            var unread: [String] = []
+            for key in candidateKeys {
+                if let entry = preloaded[key] { stored[key] = entry } else { unread.append(key) }
+            }
+            if !unread.isEmpty { stored.merge(try await loadEntries(unread)) { a, _ in a } }
+        }
         /// The line of the row that had a key's stored digest (the key found unchanged there), or nil.
         func keptLine(_ key: String) -> Int? {
             guard let digest = stored[key]?.rowDigest, let entry = set.find(hex: digest), set.mark(of: entry) > 0 else { return nil }
@@ -303,7 +317,12 @@ public enum SnapshotComparison {
         let (byDigest, withoutDigest) = (found.byDigest, found.withoutDigest)
         let mappedKeys = Set(mappedRows.map(\.key))
         let removed = (unmatched.compactMap { byDigest[$0] } + withoutDigest).filter { !mappedKeys.contains($0) && !kept.contains($0) }
-        let removedEntries = removed.isEmpty ? [:] : try await loadEntries(removed)
+        var removedEntries: [String: SnapshotEntry] = [:]
+        var removedUnread: [String] = []
+        for key in removed {
+            if let entry = preloaded[key] { removedEntries[key] = entry } else { removedUnread.append(key) }
+        }
+        if !removedUnread.isEmpty { removedEntries.merge(try await loadEntries(removedUnread)) { a, _ in a } }
         let diff = SnapshotDiff(
             rows: mappedRows, previous: stored.merging(removedEntries) { a, _ in a }, removed: removed,
             previousCount: set.count + withoutDigest.count, rowCount: mappedRows.count + unchanged)

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Decodes CP932 (Microsoft's Shift_JIS, Windows-31J) and UTF-8 bytes to Swift strings, strictly:
 /// a byte sequence that does not decode is an error naming its offset, never a replacement character.
@@ -73,15 +74,14 @@ public enum TextDecoder {
     static func decodeCP932(_ bytes: [UInt8]) throws(TextDecodingError) -> String {
         // Pure ASCII (the common case for numbers and codes) needs no converter.
         if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-        // iconv_open(3): returns (iconv_t)-1 when the converter is missing (gconv CP932.so not installed).
-        let converter = iconv_open("UTF-8", "CP932")
-        guard converter != iconv_t(bitPattern: -1) else {
+        // A converter from the pool (iconv_open per call cost more than the conversion of a short row).
+        guard let converter = ConverterPool.cp932.take() else {
             throw TextDecodingError(
                 encoding: "cp932", offset: 0, bytes: [], truncated: false,
                 problem: "glibc iconv has no CP932 converter on this machine: install the gconv modules (libc6, "
                     + "/usr/lib/x86_64-linux-gnu/gconv/CP932.so); the file stays in the spool")
         }
-        defer { iconv_close(converter) }
+        defer { ConverterPool.cp932.give(converter) }
         // Each CP932 character (1 or 2 bytes) becomes at most 3 UTF-8 bytes.
         var output = [UInt8](repeating: 0, count: bytes.count * 3 + 4)
         var input = bytes
@@ -106,5 +106,47 @@ public enum TextDecoder {
             throw TextDecodingError(encoding: "cp932", offset: offset, bytes: bad, truncated: result.errorNumber == EINVAL)
         }
         return String(decoding: output[..<result.produced], as: UTF8.self)
+    }
+}
+
+/// Open CP932 → UTF-8 converters kept for reuse: a converter is held by one caller at a time (taken,
+/// used, reset and given back), so decoding on several threads at once takes several. At most
+/// ``limit`` idle ones are kept; the rest are closed.
+private final class ConverterPool: Sendable {
+    /// An open `iconv_t`, held by one caller at a time.
+    struct Converter: @unchecked Sendable {
+        let handle: iconv_t
+    }
+
+    static let cp932 = ConverterPool(to: "UTF-8", from: "CP932")
+    static let limit = 16
+
+    private let to: String
+    private let from: String
+    private let idle = Mutex<[Converter]>([])
+
+    private init(to: String, from: String) {
+        self.to = to
+        self.from = from
+    }
+
+    /// An idle converter, or a new one; nil when iconv has no such converter.
+    func take() -> iconv_t? {
+        if let converter = idle.withLock({ $0.popLast() }) { return converter.handle }
+        // iconv_open(3): returns (iconv_t)-1 when the converter is missing (gconv CP932.so not installed).
+        let handle = iconv_open(to, from)
+        return handle == iconv_t(bitPattern: -1) ? nil : handle
+    }
+
+    /// Gives a converter back, reset to its initial state (or closes it when enough are idle).
+    func give(_ handle: iconv_t) {
+        // iconv(3) with a null input resets the conversion state.
+        iconv(handle, nil, nil, nil, nil)
+        let kept = idle.withLock { idle in
+            guard idle.count < Self.limit else { return false }
+            idle.append(Converter(handle: handle))
+            return true
+        }
+        if !kept { iconv_close(handle) }
     }
 }
