@@ -92,7 +92,12 @@ struct CrashIngestTests {
             try await daemon.start()
             let finished = try await daemon.waitUntil(timeout: Self.finishTimeout, interval: .milliseconds(500)) {
                 guard Self.pendingFiles(daemon).isEmpty else { return false }
-                return try await daemon.status()["head_lsn"]?.integerValue == Int64(Self.total)
+                // Drained, and the views caught up with the log (after the last start they catch up in
+                // the background, and person reads answer 503 until then).
+                let status = try await daemon.status()
+                return status["head_lsn"]?.integerValue == Int64(Self.total)
+                    && status["projection_lsn"]?.integerValue == Int64(Self.total)
+                    && (status["projection_state"]?.stringValue ?? "ready") == "ready"
             }
             let status = try await daemon.status()
             print("crashDuringSpoolIngest: after \(Self.kills) kills, the last run drained the spools in \(ContinuousClock.now - drainStart)")
